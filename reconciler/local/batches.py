@@ -1,0 +1,324 @@
+"""The batch operations: UpdatePackageVersionsStatus, DisposePackageVersions, DeletePackageVersions
+and CopyPackageVersions.
+
+All four answer HTTP 200 with `successfulVersions` and `failedVersions`. As CodeArtifact does
+today, a batch is all or nothing: every version is checked first, each version that fails on its
+own gets its own error code, and if any failed, all the others are `SKIPPED` and nothing changes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.local.context import Context, create_package, find_package, get_package, get_repository
+from reconciler.local.errors import ValidationException
+
+UPDATABLE_TARGETS = frozenset({"Published", "Unlisted", "Archived"})
+# Versions whose assets can be copied: Archived ones cannot be downloaded, Disposed ones have no
+# assets left, Unfinished ones are still being uploaded.
+COPYABLE = frozenset({"Published", "Unlisted"})
+
+Failure = dict[str, str]
+
+
+def _failure(code: str, message: str) -> Failure:
+    return {"errorCode": code, "errorMessage": message}
+
+
+def _unique(versions: list[str]) -> list[str]:
+    return list(dict.fromkeys(versions))
+
+
+def _check_request(versions: list[str], version_revisions: dict[str, str] | None) -> None:
+    if not versions:
+        raise ValidationException("versions must name at least one package version")
+    extra = sorted(set(version_revisions or {}) - set(versions))
+    if extra:
+        raise ValidationException(
+            "versionRevisions must name only versions that are also in versions; not in versions: "
+            + ", ".join(extra)
+        )
+
+
+def _rows(ctx: Context, package_id: int, versions: list[str]) -> dict[str, sqlite3.Row]:
+    marks = ",".join("?" * len(versions))
+    rows = ctx.conn.execute(
+        f"SELECT * FROM package_version WHERE package_id = ? AND version IN ({marks})",
+        [package_id, *versions],
+    ).fetchall()
+    return {row["version"]: row for row in rows}
+
+
+def _guard(
+    row: sqlite3.Row | None,
+    version: str,
+    expected_status: str | None,
+    version_revisions: dict[str, str] | None,
+) -> Failure | None:
+    """The checks common to every batch: the version exists, and is as the caller last saw it."""
+    if row is None:
+        return _failure("NOT_FOUND", f"Could not find version {version}")
+    if expected_status is not None and row["status"] != expected_status:
+        return _failure(
+            "MISMATCHED_STATUS", f"current status: {row['status']}, expected status: {expected_status}"
+        )
+    expected_revision = (version_revisions or {}).get(version)
+    if expected_revision is not None and row["revision"] != expected_revision:
+        return _failure(
+            "MISMATCHED_REVISION",
+            f"current revision: {row['revision']}, expected revision: {expected_revision}",
+        )
+    return None
+
+
+def _settle(
+    versions: list[str],
+    failures: dict[str, Failure],
+    skipped_message: Callable[[str], str],
+) -> dict[str, Failure]:
+    """All or nothing: once one version failed, every other version of the call is SKIPPED."""
+    if not failures:
+        return {}
+    return {
+        version: failures.get(version) or _failure("SKIPPED", skipped_message(version))
+        for version in versions
+    }
+
+
+def _response(successful: dict[str, dict[str, str]], failed: dict[str, Failure]) -> dict[str, Any]:
+    return {"successfulVersions": successful, "failedVersions": failed}
+
+
+def update_package_versions_status(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    versions: list[str],
+    target_status: str,
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+    version_revisions: dict[str, str] | None = None,
+    expected_status: str | None = None,
+) -> dict[str, Any]:
+    versions = _unique(versions)
+    _check_request(versions, version_revisions)
+    if target_status not in UPDATABLE_TARGETS and ctx.options.reject_target_status_with_validation:
+        raise ValidationException(
+            f"targetStatus {target_status} is not allowed; use Published, Unlisted or Archived"
+        )
+    repo = get_repository(ctx, domain, domain_owner, repository)
+    package_id = get_package(ctx, repo, format, namespace, package)
+    rows = _rows(ctx, package_id, versions)
+    failures: dict[str, Failure] = {}
+    for version in versions:
+        row = rows.get(version)
+        failure = _guard(row, version, expected_status, version_revisions)
+        if failure is None and target_status not in UPDATABLE_TARGETS:
+            failure = _failure(
+                "NOT_ALLOWED",
+                f"targetStatus {target_status} is not allowed; use DisposePackageVersions or DeletePackageVersions",
+            )
+        if failure is None and row is not None and row["status"] == "Disposed":
+            failure = _failure("NOT_ALLOWED", f"version {version} is Disposed; its status is final")
+        if failure is not None:
+            failures[version] = failure
+    failed = _settle(versions, failures, lambda version: f"version {version} is skipped")
+    if failed:
+        return _response({}, failed)
+    ctx.conn.executemany(
+        "UPDATE package_version SET status = ? WHERE id = ?",
+        [(target_status, rows[v]["id"]) for v in versions],
+    )
+    # A status change alone keeps the revision (every documented example shows the same one).
+    return _response({v: {"revision": rows[v]["revision"], "status": target_status} for v in versions}, {})
+
+
+def dispose_package_versions(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    versions: list[str],
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+    version_revisions: dict[str, str] | None = None,
+    expected_status: str | None = None,
+) -> dict[str, Any]:
+    versions = _unique(versions)
+    _check_request(versions, version_revisions)
+    repo = get_repository(ctx, domain, domain_owner, repository)
+    package_id = get_package(ctx, repo, format, namespace, package)
+    rows = _rows(ctx, package_id, versions)
+    failures = {}
+    for version in versions:
+        failure = _guard(rows.get(version), version, expected_status, version_revisions)
+        if failure is not None:
+            failures[version] = failure
+    failed = _settle(versions, failures, lambda version: f"version {version} is skipped")
+    if failed:
+        return _response({}, failed)
+    ids = [(rows[v]["id"],) for v in versions]
+    # The record stays (listed as Disposed); the assets are deleted for good.
+    ctx.conn.executemany("DELETE FROM asset WHERE version_id = ?", ids)
+    ctx.conn.executemany("UPDATE package_version SET status = 'Disposed' WHERE id = ?", ids)
+    return _response({v: {"revision": rows[v]["revision"], "status": "Disposed"} for v in versions}, {})
+
+
+def delete_package_versions(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    versions: list[str],
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+    expected_status: str | None = None,
+) -> dict[str, Any]:
+    versions = _unique(versions)
+    _check_request(versions, None)
+    repo = get_repository(ctx, domain, domain_owner, repository)
+    package_id = get_package(ctx, repo, format, namespace, package)
+    rows = _rows(ctx, package_id, versions)
+    failures = {}
+    for version in versions:
+        failure = _guard(rows.get(version), version, expected_status, None)
+        if failure is not None:
+            failures[version] = failure
+    failed = _settle(versions, failures, lambda version: f"version {version} is skipped")
+    if failed:
+        return _response({}, failed)
+    ids = [(rows[v]["id"],) for v in versions]
+    ctx.conn.executemany("DELETE FROM asset WHERE version_id = ?", ids)
+    ctx.conn.executemany("DELETE FROM package_version WHERE id = ?", ids)
+    return _response({v: {"revision": rows[v]["revision"], "status": "Deleted"} for v in versions}, {})
+
+
+def _asset_set(ctx: Context, version_id: int) -> set[tuple[str, str]]:
+    rows = ctx.conn.execute("SELECT name, sha256 FROM asset WHERE version_id = ?", (version_id,)).fetchall()
+    return {(row[0], row[1]) for row in rows}
+
+
+def _search_order(ctx: Context, repository_id: int, include_from_upstream: bool) -> list[int]:
+    """The source repository, then (if asked) its upstreams depth-first in order, at most 25 in all."""
+    if not include_from_upstream:
+        return [repository_id]
+    order: list[int] = []
+
+    def visit(current: int) -> None:
+        if current in order or len(order) >= 25:
+            return
+        order.append(current)
+        for (upstream_id,) in ctx.conn.execute(
+            "SELECT upstream_id FROM upstream WHERE repository_id = ? ORDER BY position", (current,)
+        ).fetchall():
+            visit(upstream_id)
+
+    visit(repository_id)
+    return order
+
+
+def copy_package_versions(
+    ctx: Context,
+    *,
+    domain: str,
+    source_repository: str,
+    destination_repository: str,
+    format: str,
+    package: str,
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+    versions: list[str] | None = None,
+    version_revisions: dict[str, str] | None = None,
+    allow_overwrite: bool | None = None,
+    include_from_upstream: bool | None = None,
+) -> dict[str, Any]:
+    if (versions is None) == (version_revisions is None):
+        raise ValidationException("You must specify versions or versionRevisions. You cannot specify both.")
+    wanted = _unique(versions if versions is not None else list(version_revisions or {}))
+    if not wanted:
+        raise ValidationException("versions must name at least one package version")
+    if len(wanted) > 100:
+        raise ValidationException("At most 100 versions can be copied in one call")
+    if source_repository == destination_repository:
+        raise ValidationException("The source and destination repositories must be different")
+    source = get_repository(ctx, domain, domain_owner, source_repository)
+    destination = get_repository(ctx, domain, domain_owner, destination_repository)
+
+    found: dict[str, sqlite3.Row] = {}
+    searched_any_package = False
+    for repository_id in _search_order(ctx, source["id"], bool(include_from_upstream)):
+        package_id = find_package(ctx, repository_id, format, namespace, package)
+        if package_id is None:
+            continue
+        searched_any_package = True
+        missing = [v for v in wanted if v not in found]
+        if not missing:
+            break
+        found.update(_rows(ctx, package_id, missing))
+    if not searched_any_package:
+        get_package(ctx, source, format, namespace, package)  # raises the package's ResourceNotFound
+
+    destination_id = find_package(ctx, destination["id"], format, namespace, package)
+    existing = _rows(ctx, destination_id, wanted) if destination_id is not None else {}
+
+    failures: dict[str, Failure] = {}
+    identical: set[str] = set()
+    for version in wanted:
+        row = found.get(version)
+        failure = _guard(row, version, None, version_revisions)
+        if failure is None and row is not None and row["status"] not in COPYABLE:
+            failure = _failure("NOT_ALLOWED", f"Version {version} is {row['status']} and cannot be copied")
+        if failure is None and row is not None and version in existing:
+            target = existing[version]
+            same = target["revision"] == row["revision"] and _asset_set(ctx, target["id"]) == _asset_set(
+                ctx, row["id"]
+            )
+            if same:
+                identical.add(version)
+            elif not allow_overwrite:
+                failure = _failure("ALREADY_EXISTS", f"Version {version} already exists")
+        if failure is not None:
+            failures[version] = failure
+    failed = _settle(wanted, failures, lambda version: f"Version {version} was skipped")
+    if failed:
+        return _response({}, failed)
+
+    if destination_id is None:
+        destination_id = create_package(ctx, destination["id"], format, namespace, package)
+    successful: dict[str, dict[str, str]] = {}
+    for version in wanted:
+        if version in identical:
+            continue  # already there, byte for byte: reported in neither map
+        _copy_version(ctx, found[version], destination_id, existing.get(version))
+        successful[version] = {"revision": found[version]["revision"], "status": found[version]["status"]}
+    return _response(successful, {})
+
+
+def _copy_version(ctx: Context, source: sqlite3.Row, package_id: int, replaced: sqlite3.Row | None) -> None:
+    if replaced is not None:
+        ctx.conn.execute("DELETE FROM asset WHERE version_id = ?", (replaced["id"],))
+        ctx.conn.execute("DELETE FROM package_version WHERE id = ?", (replaced["id"],))
+    # The copy keeps the source's revision (same assets and metadata), status, publish time and
+    # origin: the domain entry point says how the version entered the domain, not this repository.
+    cursor = ctx.conn.execute(
+        """INSERT INTO package_version (package_id, version, revision, status, published_time, origin_type,
+               entry_repository, entry_external_connection, summary, home_page, source_code_repository, licenses)
+           SELECT ?, version, revision, status, published_time, origin_type, entry_repository,
+                  entry_external_connection, summary, home_page, source_code_repository, licenses
+           FROM package_version WHERE id = ?""",
+        (package_id, source["id"]),
+    )
+    ctx.conn.execute(
+        """INSERT INTO asset (version_id, name, size, md5, sha1, sha256, sha512, content)
+           SELECT ?, name, size, md5, sha1, sha256, sha512, content FROM asset WHERE version_id = ?""",
+        (cursor.lastrowid, source["id"]),
+    )

@@ -1,0 +1,135 @@
+"""`reconciler local ...`: run, seed and inspect the local CodeArtifact service."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.local.context import DEFAULT_ACCOUNT_ID
+from reconciler.local.faults import Faults
+from reconciler.local.seed import SeedError, load_seed, seed_service
+from reconciler.local.server import LocalServer
+from reconciler.local.service import LocalCodeArtifact
+
+
+def _rate(_: click.Context, param: click.Parameter, value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise click.BadParameter("must be between 0 and 1", param=param)
+    return value
+
+
+def _latency(_: click.Context, param: click.Parameter, value: str | None) -> tuple[float, float]:
+    if not value:
+        return (0.0, 0.0)
+    try:
+        parts = [float(part) / 1000.0 for part in value.split("-", 1)]
+    except ValueError:
+        raise click.BadParameter("give milliseconds, fixed (30) or a range (10-50)", param=param) from None
+    low, high = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+    if low < 0 or high < low:
+        raise click.BadParameter("give milliseconds, fixed (30) or a range (10-50)", param=param)
+    return (low, high)
+
+
+@click.group(name="local")
+def local() -> None:
+    """The local CodeArtifact service: a SQLite-backed emulator of the API over real HTTP."""
+
+
+@local.command()
+@click.option(
+    "--db", default=".reconciler/local.db", show_default=True, help="SQLite file (':memory:' for none)."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
+)
+@click.option(
+    "--account-id", default=DEFAULT_ACCOUNT_ID, show_default=True, help="The service's AWS account id."
+)
+@click.option(
+    "--latency", callback=_latency, help="Added latency per request in ms: fixed (30) or range (10-50)."
+)
+@click.option("--throttle-rate", default=0.0, callback=_rate, help="Share of requests throttled (429).")
+@click.option("--error-rate", default=0.0, callback=_rate, help="Share of requests failing with a 500.")
+@click.option("--drop-rate", default=0.0, callback=_rate, help="Share of connections closed unanswered.")
+@click.option("--quotas/--no-quotas", default=False, help="Throttle at AWS's default request-rate quotas.")
+@click.option(
+    "--seed-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Seed a new database from this file before serving.",
+)
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def serve(
+    db: str,
+    host: str,
+    port: int,
+    account_id: str,
+    latency: tuple[float, float],
+    throttle_rate: float,
+    error_rate: float,
+    drop_rate: float,
+    quotas: bool,
+    seed_file: Path | None,
+    verbose: bool,
+) -> None:
+    """Serve the CodeArtifact API on HOST:PORT until interrupted.
+
+    Point any boto3 program or the AWS CLI at the printed URL with --endpoint-url or
+    AWS_ENDPOINT_URL_CODEARTIFACT.
+    """
+    if db != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    faults = Faults(
+        latency=latency,
+        throttle_rate=throttle_rate,
+        error_rate=error_rate,
+        drop_rate=drop_rate,
+        quotas=quotas,
+    )
+    try:
+        service = LocalCodeArtifact(db, account_id=account_id, faults=faults)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--account-id") from None
+    try:
+        if seed_file is not None:
+            seed_service(service, load_seed(seed_file))
+        server = LocalServer(service, host, port, verbose=verbose)
+    except SeedError as exc:
+        service.close()
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        service.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    click.echo(server.endpoint_url)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        service.close()
+
+
+@local.command()
+@click.argument("seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", required=True, help="SQLite file to create or add to.")
+@click.option(
+    "--account-id", default=DEFAULT_ACCOUNT_ID, show_default=True, help="The service's AWS account id."
+)
+def seed(seed_file: Path, db: str, account_id: str) -> None:
+    """Create the domains, repositories, packages and versions of SEED_FILE in the database at --db."""
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        document = load_seed(seed_file)
+        with LocalCodeArtifact(db, account_id=account_id) as service:
+            counts = seed_service(service, document)
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Seeded {db}: {counts['domains']} domains, {counts['repositories']} repositories, "
+        f"{counts['packages']} packages, {counts['versions']} versions."
+    )

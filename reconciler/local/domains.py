@@ -1,0 +1,252 @@
+"""Domain and repository operations."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from reconciler.local.context import Context, get_domain, get_repository
+from reconciler.local.errors import (
+    ConflictException,
+    ResourceNotFoundException,
+    ServiceQuotaExceededException,
+    ValidationException,
+)
+from reconciler.local.pagination import decode_token, encode_token
+
+DEFAULT_PAGE = 100
+
+
+def _domain_description(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
+    counts = ctx.conn.execute(
+        """SELECT (SELECT COUNT(*) FROM repository WHERE domain = :d),
+                  (SELECT COALESCE(SUM(a.size), 0) FROM asset a
+                     JOIN package_version v ON v.id = a.version_id
+                     JOIN package p ON p.id = v.package_id
+                     JOIN repository r ON r.id = p.repository_id WHERE r.domain = :d)""",
+        {"d": row["name"]},
+    ).fetchone()
+    return {
+        "name": row["name"],
+        "owner": row["owner"],
+        "arn": ctx.domain_arn(row["name"]),
+        "status": "Active",
+        "createdTime": row["created_time"],
+        "encryptionKey": row["encryption_key"],
+        "repositoryCount": counts[0],
+        "assetSizeBytes": counts[1],
+        "s3BucketArn": f"arn:aws:s3:::assets-{ctx.account_id}-{ctx.region}",
+    }
+
+
+def _domain_summary(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "name": row["name"],
+        "owner": row["owner"],
+        "arn": ctx.domain_arn(row["name"]),
+        "status": "Active",
+        "createdTime": row["created_time"],
+        "encryptionKey": row["encryption_key"],
+    }
+
+
+def create_domain(
+    ctx: Context, *, domain: str, encryption_key: str | None = None, tags: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    if ctx.conn.execute("SELECT 1 FROM domain WHERE name = ?", (domain,)).fetchone():
+        raise ConflictException(f"Domain already exists. Domain: {domain}", domain, "domain")
+    count = ctx.conn.execute("SELECT COUNT(*) FROM domain").fetchone()[0]
+    if count >= ctx.options.domains_per_account:
+        raise ServiceQuotaExceededException(
+            f"Domain quota of {ctx.options.domains_per_account} per account exceeded", domain, "domain"
+        )
+    key = encryption_key or f"arn:aws:kms:{ctx.region}:{ctx.account_id}:alias/aws/codeartifact"
+    ctx.conn.execute(
+        "INSERT INTO domain (name, owner, created_time, encryption_key, tags) VALUES (?, ?, ?, ?, ?)",
+        (domain, ctx.account_id, ctx.clock(), key, json.dumps(tags or [])),
+    )
+    return {"domain": _domain_description(ctx, get_domain(ctx, domain, None))}
+
+
+def describe_domain(ctx: Context, *, domain: str, domain_owner: str | None = None) -> dict[str, Any]:
+    return {"domain": _domain_description(ctx, get_domain(ctx, domain, domain_owner))}
+
+
+def list_domains(
+    ctx: Context, *, max_results: int | None = None, next_token: str | None = None
+) -> dict[str, Any]:
+    after = decode_token("ListDomains", {}, next_token)
+    limit = max_results or DEFAULT_PAGE
+    rows = ctx.conn.execute(
+        "SELECT * FROM domain WHERE owner = ? AND name > ? ORDER BY name LIMIT ?",
+        (ctx.account_id, after[0] if after else "", limit + 1),
+    ).fetchall()
+    result: dict[str, Any] = {"domains": [_domain_summary(ctx, row) for row in rows[:limit]]}
+    if len(rows) > limit:
+        result["nextToken"] = encode_token("ListDomains", {}, [rows[limit - 1]["name"]])
+    return result
+
+
+def _upstream_names(ctx: Context, repository_id: int) -> list[str]:
+    rows = ctx.conn.execute(
+        """SELECT r.name FROM upstream u JOIN repository r ON r.id = u.upstream_id
+           WHERE u.repository_id = ? ORDER BY u.position""",
+        (repository_id,),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _repository_description(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
+    connections = ctx.conn.execute(
+        "SELECT name, format FROM external_connection WHERE repository_id = ? ORDER BY name", (row["id"],)
+    ).fetchall()
+    return {
+        **_repository_summary(ctx, row),
+        "upstreams": [{"repositoryName": name} for name in _upstream_names(ctx, row["id"])],
+        "externalConnections": [
+            {"externalConnectionName": c["name"], "packageFormat": c["format"], "status": "Available"}
+            for c in connections
+        ],
+    }
+
+
+def _repository_summary(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
+    summary = {
+        "name": row["name"],
+        "administratorAccount": row["administrator_account"],
+        "domainName": row["domain"],
+        "domainOwner": ctx.account_id,
+        "arn": ctx.repository_arn(row["domain"], row["name"]),
+        "createdTime": row["created_time"],
+    }
+    if row["description"] is not None:
+        summary["description"] = row["description"]
+    return summary
+
+
+def create_repository(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    domain_owner: str | None = None,
+    description: str | None = None,
+    upstreams: list[dict[str, str]] | None = None,
+    tags: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    get_domain(ctx, domain, domain_owner)
+    exists = ctx.conn.execute(
+        "SELECT 1 FROM repository WHERE domain = ? AND name = ?", (domain, repository)
+    ).fetchone()
+    if exists:
+        raise ConflictException(
+            f"Repository already exists. Domain: {domain}, Repository: {repository}", repository, "repository"
+        )
+    count = ctx.conn.execute("SELECT COUNT(*) FROM repository WHERE domain = ?", (domain,)).fetchone()[0]
+    if count >= ctx.options.repositories_per_domain:
+        raise ServiceQuotaExceededException(
+            f"Repository quota of {ctx.options.repositories_per_domain} per domain exceeded", domain, "domain"
+        )
+    upstream_names = [item["repositoryName"] for item in upstreams or []]
+    if len(upstream_names) > ctx.options.direct_upstreams:
+        raise ValidationException(
+            f"A repository can have at most {ctx.options.direct_upstreams} direct upstream repositories"
+        )
+    if len(set(upstream_names)) != len(upstream_names):
+        raise ValidationException("An upstream repository is listed more than once")
+    upstream_ids = []
+    for name in upstream_names:
+        row = ctx.conn.execute(
+            "SELECT id FROM repository WHERE domain = ? AND name = ?", (domain, name)
+        ).fetchone()
+        if row is None:
+            raise ResourceNotFoundException(
+                f"Upstream repository not found. Domain: {domain}, Repository: {name}", name, "repository"
+            )
+        upstream_ids.append(row[0])
+    cursor = ctx.conn.execute(
+        """INSERT INTO repository (domain, name, description, administrator_account, created_time, tags)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (domain, repository, description, ctx.account_id, ctx.clock(), json.dumps(tags or [])),
+    )
+    repository_id = cursor.lastrowid
+    ctx.conn.executemany(
+        "INSERT INTO upstream (repository_id, position, upstream_id) VALUES (?, ?, ?)",
+        [(repository_id, position, upstream_id) for position, upstream_id in enumerate(upstream_ids)],
+    )
+    return {"repository": _repository_description(ctx, get_repository(ctx, domain, None, repository))}
+
+
+def describe_repository(
+    ctx: Context, *, domain: str, repository: str, domain_owner: str | None = None
+) -> dict[str, Any]:
+    return {"repository": _repository_description(ctx, get_repository(ctx, domain, domain_owner, repository))}
+
+
+def _list_repositories(
+    ctx: Context,
+    operation: str,
+    filters: dict[str, Any],
+    where: str,
+    args: list[Any],
+    max_results: int | None,
+    next_token: str | None,
+) -> dict[str, Any]:
+    after = decode_token(operation, filters, next_token)
+    limit = max_results or DEFAULT_PAGE
+    if after:
+        where += " AND (domain, name) > (?, ?)"
+        args = [*args, after[0], after[1]]
+    rows = ctx.conn.execute(
+        f"SELECT * FROM repository WHERE {where} ORDER BY domain, name LIMIT ?", [*args, limit + 1]
+    ).fetchall()
+    result: dict[str, Any] = {"repositories": [_repository_summary(ctx, row) for row in rows[:limit]]}
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        result["nextToken"] = encode_token(operation, filters, [last["domain"], last["name"]])
+    return result
+
+
+def list_repositories(
+    ctx: Context,
+    *,
+    repository_prefix: str | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+) -> dict[str, Any]:
+    prefix = repository_prefix or ""
+    return _list_repositories(
+        ctx,
+        "ListRepositories",
+        {"repositoryPrefix": repository_prefix},
+        "administrator_account = ? AND substr(name, 1, ?) = ?",
+        [ctx.account_id, len(prefix), prefix],
+        max_results,
+        next_token,
+    )
+
+
+def list_repositories_in_domain(
+    ctx: Context,
+    *,
+    domain: str,
+    domain_owner: str | None = None,
+    administrator_account: str | None = None,
+    repository_prefix: str | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+) -> dict[str, Any]:
+    get_domain(ctx, domain, domain_owner)
+    prefix = repository_prefix or ""
+    where = "domain = ? AND substr(name, 1, ?) = ?"
+    args: list[Any] = [domain, len(prefix), prefix]
+    if administrator_account is not None:
+        where += " AND administrator_account = ?"
+        args.append(administrator_account)
+    filters = {
+        "domain": domain,
+        "administratorAccount": administrator_account,
+        "repositoryPrefix": repository_prefix,
+    }
+    return _list_repositories(ctx, "ListRepositoriesInDomain", filters, where, args, max_results, next_token)

@@ -1,0 +1,143 @@
+"""Fault injection: latency, throttling, internal errors, dropped connections, and AWS's quotas.
+
+The faults are applied before an operation runs, so a faulted request never changes any data:
+exactly what a client sees from AWS when it is throttled or a request fails in front of the service.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reconciler.local.errors import InternalServerException, ServiceError, ThrottlingException
+
+# AWS's default request-rate quotas per Region (User Guide, "Quotas in AWS CodeArtifact").
+OPERATION_QUOTAS: dict[str, float] = {
+    "CopyPackageVersions": 5.0,
+    "GetAuthorizationToken": 40.0,
+    "GetPackageVersionAsset": 50.0,
+    "ListPackageVersionAssets": 200.0,
+    "ListPackageVersions": 200.0,
+    "ListPackages": 200.0,
+    "PublishPackageVersion": 10.0,
+}
+ACCOUNT_WRITE_QUOTA = 100.0
+ACCOUNT_READ_QUOTA = 800.0
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What to inject. Rates are probabilities per request, between 0 and 1."""
+
+    latency: tuple[float, float] = (0.0, 0.0)  # seconds: fixed when both ends are equal, else uniform
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    quotas: bool = False
+    seed: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return (
+            self.latency != (0.0, 0.0)
+            or self.quotas
+            or any((self.throttle_rate, self.error_rate, self.drop_rate))
+        )
+
+
+class DropConnection(Exception):
+    """The transport closes the connection without an answer."""
+
+
+@dataclass
+class TokenBucket:
+    """A bucket of `rate` tokens a second holding at most `rate` (one second's burst)."""
+
+    rate: float
+    tokens: float = field(init=False)
+    updated: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.rate
+        self.updated = -1.0
+
+    def wait(self, now: float) -> float:
+        """Refill, then: 0 if a token is there, else the seconds until one will be."""
+        if self.updated >= 0:
+            self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1.0
+
+
+class FaultInjector:
+    def __init__(
+        self,
+        faults: Faults,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.faults = faults
+        self._clock = clock
+        self._sleep = sleep
+        self._random = random.Random(faults.seed)
+        self._lock = threading.Lock()
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def before(self, operation: str, writes: bool) -> None:
+        """Raise the fault this request meets, if any, after the injected latency."""
+        faults = self.faults
+        with self._lock:
+            low, high = faults.latency
+            delay = low if low == high else self._random.uniform(low, high)
+            roll = self._random.random()
+        if delay > 0:
+            self._sleep(delay)
+        if faults.quotas:
+            self._enforce_quotas(operation, writes)
+        if roll < faults.drop_rate:
+            raise DropConnection()
+        roll -= faults.drop_rate
+        if roll < faults.throttle_rate:
+            raise ThrottlingException("Rate exceeded", retry_after_seconds=1)
+        roll -= faults.throttle_rate
+        if roll < faults.error_rate:
+            raise InternalServerException("An internal error occurred (injected by the local service)")
+
+    def _enforce_quotas(self, operation: str, writes: bool) -> None:
+        # A request must get a token from its operation's own bucket (if it has a quota) and from the
+        # account-wide read or write bucket, as AWS's layered quotas work.
+        names = [f"account:{'write' if writes else 'read'}"]
+        if operation in OPERATION_QUOTAS:
+            names.append(operation)
+        with self._lock:
+            now = self._clock()
+            buckets = [self._bucket(name) for name in names]
+            wait = max(bucket.wait(now) for bucket in buckets)
+            if wait > 0:
+                raise _throttled(operation, wait)
+            for bucket in buckets:
+                bucket.take()
+
+    def _bucket(self, name: str) -> TokenBucket:
+        bucket = self._buckets.get(name)
+        if bucket is None:
+            if name == "account:write":
+                rate = ACCOUNT_WRITE_QUOTA
+            elif name == "account:read":
+                rate = ACCOUNT_READ_QUOTA
+            else:
+                rate = OPERATION_QUOTAS[name]
+            bucket = self._buckets[name] = TokenBucket(rate)
+        return bucket
+
+
+def _throttled(operation: str, wait: float) -> ServiceError:
+    # Retry-After is whole seconds on the wire; never tell a client to retry at once.
+    return ThrottlingException(f"Rate exceeded for {operation}", retry_after_seconds=max(1, math.ceil(wait)))

@@ -1,0 +1,347 @@
+"""Read operations on packages, package versions and their assets."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from reconciler.local.context import Context, get_package, get_repository, origin
+from reconciler.local.errors import ConflictException, ResourceNotFoundException
+from reconciler.local.pagination import decode_token, encode_token
+
+DEFAULT_PACKAGE_PAGE = 100
+# The User Guide documents 50 as ListPackageVersions' default page size.
+DEFAULT_VERSION_PAGE = 50
+DEFAULT_ASSET_PAGE = 100
+
+
+def list_packages(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    domain_owner: str | None = None,
+    format: str | None = None,
+    namespace: str | None = None,
+    package_prefix: str | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+    publish: str | None = None,
+    upstream: str | None = None,
+) -> dict[str, Any]:
+    repo = get_repository(ctx, domain, domain_owner, repository)
+    filters = {
+        "domain": domain,
+        "repository": repository,
+        "format": format,
+        "namespace": namespace,
+        "packagePrefix": package_prefix,
+        "publish": publish,
+        "upstream": upstream,
+    }
+    after = decode_token("ListPackages", filters, next_token)
+    where = ["repository_id = ?"]
+    args: list[Any] = [repo["id"]]
+    if format is not None:
+        where.append("format = ?")
+        args.append(format)
+    # Both are prefix matches (the model's documentation says so for namespace too). Ranges on
+    # the (repository_id, format, namespace, name) index keep a prefix listing O(page).
+    if namespace is not None:
+        where.append("substr(namespace, 1, ?) = ?")
+        args += [len(namespace), namespace]
+    if package_prefix is not None:
+        where.append("name >= ? AND substr(name, 1, ?) = ?")
+        args += [package_prefix, len(package_prefix), package_prefix]
+    if publish is not None:
+        where.append("publish = ?")
+        args.append(publish)
+    if upstream is not None:
+        where.append("upstream = ?")
+        args.append(upstream)
+    if after:
+        where.append("(format, namespace, name) > (?, ?, ?)")
+        args += after
+    limit = max_results or DEFAULT_PACKAGE_PAGE
+    rows = ctx.conn.execute(
+        f"SELECT * FROM package WHERE {' AND '.join(where)} ORDER BY format, namespace, name LIMIT ?",
+        [*args, limit + 1],
+    ).fetchall()
+    packages = []
+    for row in rows[:limit]:
+        summary: dict[str, Any] = {
+            "format": row["format"],
+            "package": row["name"],
+            "originConfiguration": {"restrictions": {"publish": row["publish"], "upstream": row["upstream"]}},
+        }
+        if row["namespace"]:
+            summary["namespace"] = row["namespace"]
+        packages.append(summary)
+    result: dict[str, Any] = {"packages": packages}
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        result["nextToken"] = encode_token(
+            "ListPackages", filters, [last["format"], last["namespace"], last["name"]]
+        )
+    return result
+
+
+def _default_display_version(ctx: Context, package_id: int) -> str | None:
+    # Not the highest version: the most recently published one that package managers can see.
+    row = ctx.conn.execute(
+        """SELECT version FROM package_version WHERE package_id = ? AND status = 'Published'
+           ORDER BY published_time DESC, version DESC LIMIT 1""",
+        (package_id,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def list_package_versions(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+    status: str | None = None,
+    sort_by: str | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+    origin_type: str | None = None,
+) -> dict[str, Any]:
+    repo = get_repository(ctx, domain, domain_owner, repository)
+    package_id = get_package(ctx, repo, format, namespace, package)
+    filters = {
+        "domain": domain,
+        "repository": repository,
+        "format": format,
+        "namespace": namespace,
+        "package": package,
+        "status": status,
+        "sortBy": sort_by,
+        "originType": origin_type,
+    }
+    after = decode_token("ListPackageVersions", filters, next_token)
+    where = "package_id = ?"
+    args: list[Any] = [package_id]
+    if status is not None:
+        where += " AND status = ?"
+        args.append(status)
+    if origin_type is not None:
+        where += " AND origin_type = ?"
+        args.append(origin_type)
+    if sort_by == "PUBLISHED_TIME":
+        # Newest first; ties broken by version so the order (and so paging) is total.
+        order = "published_time DESC, version DESC"
+        if after:
+            where += " AND (published_time, version) < (?, ?)"
+            args += after
+    else:
+        order = "version"
+        if after:
+            where += " AND version > ?"
+            args.append(after[0])
+    limit = max_results or DEFAULT_VERSION_PAGE
+    rows = ctx.conn.execute(
+        f"""SELECT version, revision, status, origin_type, entry_repository, entry_external_connection,
+                   published_time FROM package_version WHERE {where} ORDER BY {order} LIMIT ?""",
+        [*args, limit + 1],
+    ).fetchall()
+    versions = [
+        {"version": row[0], "revision": row[1], "status": row[2], "origin": origin(row)}
+        for row in rows[:limit]
+    ]
+    result: dict[str, Any] = {"format": format, "package": package, "versions": versions}
+    if namespace:
+        result["namespace"] = namespace
+    display = _default_display_version(ctx, package_id)
+    if display is not None:
+        result["defaultDisplayVersion"] = display
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        key = [last["published_time"], last["version"]] if sort_by == "PUBLISHED_TIME" else [last["version"]]
+        result["nextToken"] = encode_token("ListPackageVersions", filters, key)
+    return result
+
+
+def get_version(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    version: str,
+    domain_owner: str | None,
+    namespace: str | None,
+) -> sqlite3.Row:
+    repo = get_repository(ctx, domain, domain_owner, repository)
+    package_id = get_package(ctx, repo, format, namespace, package)
+    row = ctx.conn.execute(
+        "SELECT * FROM package_version WHERE package_id = ? AND version = ?", (package_id, version)
+    ).fetchone()
+    if row is None:
+        raise ResourceNotFoundException(
+            f"Package version not found. Package: {package}, Version: {version}", version, "package-version"
+        )
+    return row  # type: ignore[no-any-return]
+
+
+def describe_package_version(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    package_version: str,
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    row = get_version(
+        ctx,
+        domain=domain,
+        repository=repository,
+        format=format,
+        package=package,
+        version=package_version,
+        domain_owner=domain_owner,
+        namespace=namespace,
+    )
+    description: dict[str, Any] = {
+        "format": format,
+        "packageName": package,
+        "displayName": f"{namespace}/{package}" if namespace else package,
+        "version": row["version"],
+        "publishedTime": row["published_time"],
+        "licenses": json.loads(row["licenses"]),
+        "revision": row["revision"],
+        "status": row["status"],
+        "origin": origin(row),
+    }
+    if namespace:
+        description["namespace"] = namespace
+    for column, member in (
+        ("summary", "summary"),
+        ("home_page", "homePage"),
+        ("source_code_repository", "sourceCodeRepository"),
+    ):
+        if row[column] is not None:
+            description[member] = row[column]
+    return {"packageVersion": description}
+
+
+def list_package_version_assets(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    package_version: str,
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+) -> dict[str, Any]:
+    row = get_version(
+        ctx,
+        domain=domain,
+        repository=repository,
+        format=format,
+        package=package,
+        version=package_version,
+        domain_owner=domain_owner,
+        namespace=namespace,
+    )
+    filters = {
+        "domain": domain,
+        "repository": repository,
+        "format": format,
+        "namespace": namespace,
+        "package": package,
+        "version": package_version,
+    }
+    after = decode_token("ListPackageVersionAssets", filters, next_token)
+    limit = max_results or DEFAULT_ASSET_PAGE
+    assets = ctx.conn.execute(
+        """SELECT name, size, md5, sha1, sha256, sha512 FROM asset WHERE version_id = ? AND name > ?
+           ORDER BY name LIMIT ?""",
+        (row["id"], after[0] if after else "", limit + 1),
+    ).fetchall()
+    result: dict[str, Any] = {
+        "format": format,
+        "package": package,
+        "version": row["version"],
+        "versionRevision": row["revision"],
+        "assets": [
+            {
+                "name": asset["name"],
+                "size": asset["size"],
+                "hashes": {
+                    "MD5": asset["md5"],
+                    "SHA-1": asset["sha1"],
+                    "SHA-256": asset["sha256"],
+                    "SHA-512": asset["sha512"],
+                },
+            }
+            for asset in assets[:limit]
+        ],
+    }
+    if namespace:
+        result["namespace"] = namespace
+    if len(assets) > limit:
+        result["nextToken"] = encode_token("ListPackageVersionAssets", filters, [assets[limit - 1]["name"]])
+    return result
+
+
+def get_package_version_asset(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    package_version: str,
+    asset: str,
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+    package_version_revision: str | None = None,
+) -> dict[str, Any]:
+    row = get_version(
+        ctx,
+        domain=domain,
+        repository=repository,
+        format=format,
+        package=package,
+        version=package_version,
+        domain_owner=domain_owner,
+        namespace=namespace,
+    )
+    if package_version_revision is not None and package_version_revision != row["revision"]:
+        raise ResourceNotFoundException(
+            f"Package version revision not found. Version: {package_version}, Revision: {package_version_revision}",
+            package_version_revision,
+            "package-version",
+        )
+    if row["status"] in ("Archived", "Disposed"):
+        # Archived assets still exist but cannot be downloaded; Disposed ones are gone.
+        raise ConflictException(
+            f"Assets of package version {package_version} cannot be downloaded: its status is {row['status']}",
+            package_version,
+            "package-version",
+        )
+    found = ctx.conn.execute(
+        "SELECT content FROM asset WHERE version_id = ? AND name = ?", (row["id"], asset)
+    ).fetchone()
+    if found is None:
+        raise ResourceNotFoundException(f"Asset not found. Asset: {asset}", asset, "asset")
+    return {
+        "asset": found["content"] or b"",
+        "assetName": asset,
+        "packageVersion": row["version"],
+        "packageVersionRevision": row["revision"],
+    }

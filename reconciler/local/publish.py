@@ -1,0 +1,167 @@
+"""PublishPackageVersion: generic packages, one asset per call."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from typing import Any
+
+import regex
+
+from reconciler.local.context import (
+    Context,
+    create_package,
+    find_package,
+    get_repository,
+    new_revision,
+)
+from reconciler.local.errors import ConflictException, ServiceQuotaExceededException, ValidationException
+
+# The generic format's asset-name rules: Unicode letters and digits plus these symbols, single
+# inner spaces, and never "." or "..".
+_GENERIC_ASSET_NAME = regex.compile(
+    r"[\p{Ll}\p{Lm}\p{Lo}\p{Lt}\p{Lu}\p{Nl}\p{Nd}~!@^&()\-_+\[\]{};,.]+( [\p{Ll}\p{Lm}\p{Lo}\p{Lt}\p{Lu}\p{Nl}\p{Nd}~!@^&()\-_+\[\]{};,.]+)*"
+)
+
+
+def asset_hashes(content: bytes) -> dict[str, str]:
+    """Every hash CodeArtifact reports for an asset, keyed as in the `AssetHashes` map."""
+    return {
+        "MD5": hashlib.md5(content).hexdigest(),
+        "SHA-1": hashlib.sha1(content).hexdigest(),
+        "SHA-256": hashlib.sha256(content).hexdigest(),
+        "SHA-512": hashlib.sha512(content).hexdigest(),
+    }
+
+
+def insert_asset(conn: sqlite3.Connection, version_id: int, name: str, content: bytes) -> dict[str, Any]:
+    hashes = asset_hashes(content)
+    conn.execute(
+        """INSERT INTO asset (version_id, name, size, md5, sha1, sha256, sha512, content)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            version_id,
+            name,
+            len(content),
+            hashes["MD5"],
+            hashes["SHA-1"],
+            hashes["SHA-256"],
+            hashes["SHA-512"],
+            content,
+        ),
+    )
+    return {"name": name, "size": len(content), "hashes": hashes}
+
+
+def publish_package_version(
+    ctx: Context,
+    *,
+    domain: str,
+    repository: str,
+    format: str,
+    package: str,
+    package_version: str,
+    asset_content: bytes,
+    asset_name: str,
+    asset_sha256: str,
+    domain_owner: str | None = None,
+    namespace: str | None = None,
+    unfinished: bool | None = None,
+) -> dict[str, Any]:
+    if format != "generic":
+        raise ValidationException(f"Only generic packages can be published with this API, not {format}")
+    if not namespace:
+        raise ValidationException("namespace is required for packages of format generic")
+    if asset_name in (".", "..") or not _GENERIC_ASSET_NAME.fullmatch(asset_name):
+        raise ValidationException(f"Asset name {asset_name!r} is not valid for a generic package")
+    if hashlib.sha256(asset_content).hexdigest() != asset_sha256:
+        raise ValidationException("The SHA-256 hash of the asset content does not match assetSHA256")
+    repo = get_repository(ctx, domain, domain_owner, repository)
+    package_id = find_package(ctx, repo["id"], format, namespace, package)
+    if package_id is None:
+        package_id = create_package(ctx, repo["id"], format, namespace, package)
+    restrictions = ctx.conn.execute("SELECT publish FROM package WHERE id = ?", (package_id,)).fetchone()
+    if restrictions["publish"] == "BLOCK":
+        raise ConflictException(
+            f"Publishing to package {package} is blocked by its origin configuration", package, "package"
+        )
+    status = "Unfinished" if unfinished else "Published"
+    row = ctx.conn.execute(
+        "SELECT * FROM package_version WHERE package_id = ? AND version = ?", (package_id, package_version)
+    ).fetchone()
+    revision = new_revision()
+    if row is None:
+        cursor = ctx.conn.execute(
+            """INSERT INTO package_version (package_id, version, revision, status, published_time, origin_type,
+                   entry_repository) VALUES (?, ?, ?, ?, ?, 'INTERNAL', ?)""",
+            (package_id, package_version, revision, status, ctx.clock(), repository),
+        )
+        assert cursor.lastrowid is not None
+        version_id = cursor.lastrowid
+    else:
+        version_id = row["id"]
+        existing = ctx.conn.execute(
+            "SELECT size, sha256 FROM asset WHERE version_id = ? AND name = ?", (version_id, asset_name)
+        ).fetchone()
+        if existing is not None and existing["sha256"] == asset_sha256:
+            # Re-sending an asset that is already there, byte for byte, is idempotent.
+            return _result(
+                format,
+                namespace,
+                package,
+                package_version,
+                row["revision"],
+                row["status"],
+                {
+                    "name": asset_name,
+                    "size": existing["size"],
+                    "hashes": _hashes_of(ctx, version_id, asset_name),
+                },
+            )
+        if row["status"] != "Unfinished":
+            raise ConflictException(
+                f"Package version {package_version} is {row['status']}; no more assets can be added to it",
+                package_version,
+                "package-version",
+            )
+        if existing is not None:
+            raise ConflictException(
+                f"Asset {asset_name} already exists in package version {package_version} with different content",
+                asset_name,
+                "asset",
+            )
+        count = ctx.conn.execute("SELECT COUNT(*) FROM asset WHERE version_id = ?", (version_id,)).fetchone()[
+            0
+        ]
+        if count >= ctx.options.assets_per_version:
+            raise ServiceQuotaExceededException(
+                f"A package version can have at most {ctx.options.assets_per_version} assets",
+                package_version,
+                "package-version",
+            )
+        ctx.conn.execute(
+            "UPDATE package_version SET revision = ?, status = ? WHERE id = ?", (revision, status, version_id)
+        )
+    asset = insert_asset(ctx.conn, version_id, asset_name, asset_content)
+    return _result(format, namespace, package, package_version, revision, status, asset)
+
+
+def _hashes_of(ctx: Context, version_id: int, name: str) -> dict[str, str]:
+    row = ctx.conn.execute(
+        "SELECT md5, sha1, sha256, sha512 FROM asset WHERE version_id = ? AND name = ?", (version_id, name)
+    ).fetchone()
+    return {"MD5": row[0], "SHA-1": row[1], "SHA-256": row[2], "SHA-512": row[3]}
+
+
+def _result(
+    format: str, namespace: str, package: str, version: str, revision: str, status: str, asset: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "format": format,
+        "namespace": namespace,
+        "package": package,
+        "version": version,
+        "versionRevision": revision,
+        "status": status,
+        "asset": asset,
+    }

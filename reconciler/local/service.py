@@ -1,0 +1,144 @@
+"""The local CodeArtifact service: one request in, one response out, whatever the transport.
+
+The in-process adapter (botocore's `before-send` event), the HTTP server and the WSGI callable all
+go through `LocalCodeArtifact.handle`, so the three ways in cannot behave differently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from reconciler.local.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Context, Options
+from reconciler.local.errors import InternalServerException, ServiceError, ValidationException
+from reconciler.local.faults import DropConnection, FaultInjector, Faults
+from reconciler.local.operations import OPERATIONS
+from reconciler.local.protocol import (
+    HttpRequest,
+    HttpResponse,
+    parse_request,
+    routes,
+    serialize_error,
+    serialize_result,
+)
+from reconciler.local.store import Store
+
+log = logging.getLogger("reconciler.local")
+
+# SigV4's credential scope names the Region the client signed for: AKID/date/REGION/service/aws4_request.
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/codeartifact/aws4_request")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+
+
+class LocalCodeArtifact:
+    """CodeArtifact's API over a SQLite database file."""
+
+    def __init__(
+        self,
+        db: str | os.PathLike[str] = ":memory:",
+        *,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        faults: Faults | None = None,
+        options: Options | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not _ACCOUNT.fullmatch(account_id):
+            raise ValueError(f"account id must be 12 digits, not {account_id!r}")
+        self.store = Store(db)
+        self.account_id = account_id
+        self.options = options or Options()
+        self.clock = clock
+        self.faults = FaultInjector(faults) if faults is not None and faults.active else None
+        self._routes = routes()
+
+    def context(self, conn: Any, region: str = DEFAULT_REGION) -> Context:
+        return Context(conn, self.account_id, region, self.clock, self.options)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        operation = self._routes.get((request.method, request.path))
+        if operation is None:
+            return serialize_error(
+                ValidationException(f"No operation at {request.method} {request.path}", "UNKNOWN_OPERATION")
+            )
+        implemented = OPERATIONS.get(operation.name)
+        try:
+            if implemented is None:
+                raise ValidationException(
+                    f"{operation.name} is not implemented by the local CodeArtifact service",
+                    "UNKNOWN_OPERATION",
+                )
+            if self.faults is not None:
+                self.faults.before(operation.name, implemented.writes)
+            params = parse_request(operation, request)
+            region = _region(request)
+            transaction = self.store.write() if implemented.writes else self.store.read()
+            with transaction as conn:
+                result = implemented.function(self.context(conn, region), **params)
+            return serialize_result(operation, result)
+        except DropConnection:
+            return HttpResponse(0, drop=True)
+        except ServiceError as error:
+            return serialize_error(error)
+        except Exception:
+            # A bug of ours must still look like AWS to the client: a 500 it can retry.
+            log.exception("internal error in %s", operation.name)
+            return serialize_error(InternalServerException("An internal error occurred"))
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The service as a WSGI application (a dropped connection becomes a 503 with no body)."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        response = self.handle(
+            HttpRequest(
+                environ["REQUEST_METHOD"],
+                environ.get("PATH_INFO", "/"),
+                environ.get("QUERY_STRING", ""),
+                headers,
+                body,
+            )
+        )
+        if response.drop:
+            start_response("503 Service Unavailable", [("Content-Length", "0")])
+            return [b""]
+        start_response(
+            f"{response.status} {_REASONS.get(response.status, 'Status')}",
+            [*response.headers.items(), ("Content-Length", str(len(response.body)))],
+        )
+        return [response.body]
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> LocalCodeArtifact:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _region(request: HttpRequest) -> str:
+    match = _SCOPE.search(request.headers.get("authorization", ""))
+    return match.group(1) if match else DEFAULT_REGION
+
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}

@@ -1,0 +1,180 @@
+"""SQLite persistence for the local service: schema, migrations, connections and transactions.
+
+One database file may be shared by several threads and processes: every thread gets its own
+connection, the file runs in WAL mode so readers never block the writer, and every write runs in
+a `BEGIN IMMEDIATE` transaction, so a guard check (expected status, revision) and the write it
+guards cannot interleave with another writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator
+
+# Each migration runs once, in order, in its own transaction; PRAGMA user_version records how
+# many have run (the idea of sqlite-utils' named migrations, without the bookkeeping table).
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE domain (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        encryption_key TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE repository (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL REFERENCES domain(name),
+        name TEXT NOT NULL,
+        description TEXT,
+        administrator_account TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (domain, name)
+    );
+    CREATE TABLE upstream (
+        repository_id INTEGER NOT NULL REFERENCES repository(id),
+        position INTEGER NOT NULL,
+        upstream_id INTEGER NOT NULL REFERENCES repository(id),
+        PRIMARY KEY (repository_id, position)
+    );
+    CREATE TABLE external_connection (
+        repository_id INTEGER NOT NULL REFERENCES repository(id),
+        name TEXT NOT NULL,
+        format TEXT NOT NULL,
+        PRIMARY KEY (repository_id, name)
+    );
+    CREATE TABLE package (
+        id INTEGER PRIMARY KEY,
+        repository_id INTEGER NOT NULL REFERENCES repository(id),
+        format TEXT NOT NULL,
+        namespace TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL,
+        publish TEXT NOT NULL DEFAULT 'ALLOW',
+        upstream TEXT NOT NULL DEFAULT 'BLOCK',
+        UNIQUE (repository_id, format, namespace, name)
+    );
+    CREATE TABLE package_version (
+        id INTEGER PRIMARY KEY,
+        package_id INTEGER NOT NULL REFERENCES package(id),
+        version TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        status TEXT NOT NULL,
+        published_time REAL NOT NULL,
+        origin_type TEXT NOT NULL,
+        entry_repository TEXT,
+        entry_external_connection TEXT,
+        summary TEXT,
+        home_page TEXT,
+        source_code_repository TEXT,
+        licenses TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (package_id, version)
+    );
+    -- ListPackageVersions with sortBy=PUBLISHED_TIME pages along this index: O(page), not O(package).
+    CREATE INDEX package_version_by_time ON package_version (package_id, published_time, version);
+    CREATE TABLE asset (
+        version_id INTEGER NOT NULL REFERENCES package_version(id),
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        md5 TEXT NOT NULL,
+        sha1 TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        sha512 TEXT NOT NULL,
+        content BLOB,
+        PRIMARY KEY (version_id, name)
+    );
+    """,
+)
+
+
+class Store:
+    """A SQLite database file with a connection per thread.
+
+    `path=":memory:"` keeps the data in a private temporary file that is removed on `close()`: a
+    real file, so that every thread of this process sees the same data.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:") -> None:
+        self._tempdir: str | None = None
+        if str(path) == ":memory:":
+            self._tempdir = tempfile.mkdtemp(prefix="reconciler-local-")
+            path = os.path.join(self._tempdir, "codeartifact.db")
+        self.path = os.fspath(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._migrate()
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: transactions are ours to open (BEGIN IMMEDIATE for writes).
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: taken before any read it depends on, so checks and writes are atomic."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot across the queries of one request."""
+        conn = self.connection()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            done = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[done:], start=done + 1):
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+
+def _statements(script: str) -> Iterator[str]:
+    # executescript() would commit our transaction; split on ';' instead (no ';' in string literals here).
+    for statement in script.split(";"):
+        lines = [line for line in statement.splitlines() if not line.strip().startswith("--")]
+        text = "\n".join(lines).strip()
+        if text:
+            yield text

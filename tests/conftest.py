@@ -1,0 +1,37 @@
+"""Shared fixtures: a local CodeArtifact service and boto3 clients wired to it, in process or over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
+
+
+@pytest.fixture
+def service(tmp_path: Any) -> Iterator[LocalCodeArtifact]:
+    with LocalCodeArtifact(tmp_path / "codeartifact.db") as svc:
+        yield svc
+
+
+@pytest.fixture
+def client(service: LocalCodeArtifact) -> Any:
+    """A real boto3 client whose requests the service answers in process (no sockets)."""
+    return local_client(service)
+
+
+@pytest.fixture
+def server(service: LocalCodeArtifact) -> Iterator[BackgroundServer]:
+    with BackgroundServer(service) as background:
+        yield background
+
+
+@pytest.fixture
+def http_client(server: BackgroundServer) -> Any:
+    """A real boto3 client talking to the service over HTTP on 127.0.0.1."""
+    return boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+    ).client("codeartifact", endpoint_url=server.endpoint_url)
