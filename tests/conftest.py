@@ -8,7 +8,16 @@ from typing import Any
 import boto3
 import pytest
 
-from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
+from reconciler.local import BackgroundServer, LocalCodeArtifact, attach
+from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
+
+
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.session.Session:
+    """One boto3 session for the run: it loads botocore's models once, so each client is cheap."""
+    return boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+    )
 
 
 @pytest.fixture
@@ -18,9 +27,9 @@ def service(tmp_path: Any) -> Iterator[LocalCodeArtifact]:
 
 
 @pytest.fixture
-def client(service: LocalCodeArtifact) -> Any:
+def client(service: LocalCodeArtifact, boto_session: boto3.session.Session) -> Any:
     """A real boto3 client whose requests the service answers in process (no sockets)."""
-    return local_client(service)
+    return attach(boto_session.client("codeartifact", endpoint_url=IN_PROCESS_ENDPOINT), service)
 
 
 @pytest.fixture
@@ -30,8 +39,6 @@ def server(service: LocalCodeArtifact) -> Iterator[BackgroundServer]:
 
 
 @pytest.fixture
-def http_client(server: BackgroundServer) -> Any:
+def http_client(server: BackgroundServer, boto_session: boto3.session.Session) -> Any:
     """A real boto3 client talking to the service over HTTP on 127.0.0.1."""
-    return boto3.session.Session(
-        aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
-    ).client("codeartifact", endpoint_url=server.endpoint_url)
+    return boto_session.client("codeartifact", endpoint_url=server.endpoint_url)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import sqlite3
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -57,6 +63,11 @@ def local() -> None:
 @click.option("--drop-rate", default=0.0, callback=_rate, help="Share of connections closed unanswered.")
 @click.option("--quotas/--no-quotas", default=False, help="Throttle at AWS's default request-rate quotas.")
 @click.option(
+    "--fault-seed",
+    type=int,
+    help="Seed for which requests meet a fault, for a repeatable sequence of faults.",
+)
+@click.option(
     "--seed-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Seed a new database from this file before serving.",
@@ -72,6 +83,7 @@ def serve(
     error_rate: float,
     drop_rate: float,
     quotas: bool,
+    fault_seed: int | None,
     seed_file: Path | None,
     verbose: bool,
 ) -> None:
@@ -80,19 +92,18 @@ def serve(
     Point any boto3 program or the AWS CLI at the printed URL with --endpoint-url or
     AWS_ENDPOINT_URL_CODEARTIFACT.
     """
-    if db != ":memory:":
-        Path(db).parent.mkdir(parents=True, exist_ok=True)
-    faults = Faults(
-        latency=latency,
-        throttle_rate=throttle_rate,
-        error_rate=error_rate,
-        drop_rate=drop_rate,
-        quotas=quotas,
-    )
     try:
-        service = LocalCodeArtifact(db, account_id=account_id, faults=faults)
+        faults = Faults(
+            latency=latency,
+            throttle_rate=throttle_rate,
+            error_rate=error_rate,
+            drop_rate=drop_rate,
+            quotas=quotas,
+            seed=fault_seed,
+        )
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--account-id") from None
+        raise click.UsageError(str(exc)) from None
+    service = _open_service(db, account_id, faults)
     try:
         if seed_file is not None:
             seed_service(service, load_seed(seed_file))
@@ -102,16 +113,50 @@ def serve(
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         service.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    click.echo(server.endpoint_url)
-    sys.stdout.flush()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     try:
-        server.serve_forever()
+        with _stop_on_signals():
+            click.echo(server.endpoint_url)
+            sys.stdout.flush()
+            server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
         service.close()
+
+
+def _open_service(db: str, account_id: str, faults: Faults) -> LocalCodeArtifact:
+    try:
+        if db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        return LocalCodeArtifact(db, account_id=account_id, faults=faults)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--account-id") from None
+    except (OSError, sqlite3.Error) as exc:
+        raise click.ClickException(f"cannot open the database {db}: {exc}") from None
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGINT into `KeyboardInterrupt`, so either stops the server cleanly.
+
+    Both are handled explicitly: a process started in the background by a shell inherits SIGINT
+    ignored, and SIGTERM's default would skip closing the database.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @local.command()

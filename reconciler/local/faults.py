@@ -2,6 +2,8 @@
 
 The faults are applied before an operation runs, so a faulted request never changes any data:
 exactly what a client sees from AWS when it is throttled or a request fails in front of the service.
+Which request meets which fault is drawn from a random generator seeded by `Faults.seed`, so a
+seeded run injects the same faults into the same sequence of requests every time.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ OPERATION_QUOTAS: dict[str, float] = {
 ACCOUNT_WRITE_QUOTA = 100.0
 ACCOUNT_READ_QUOTA = 800.0
 
+# Refills are computed in floating point: 0.2 s at 5 tokens a second must count as one whole token.
+_EPSILON = 1e-9
+
 
 @dataclass(frozen=True)
 class Faults:
-    """What to inject. Rates are probabilities per request, between 0 and 1."""
+    """What to inject. Rates are shares of requests, between 0 and 1, and add up to at most 1."""
 
     latency: tuple[float, float] = (0.0, 0.0)  # seconds: fixed when both ends are equal, else uniform
     throttle_rate: float = 0.0
@@ -39,6 +44,21 @@ class Faults:
     drop_rate: float = 0.0
     quotas: bool = False
     seed: int | None = None
+
+    def __post_init__(self) -> None:
+        low, high = self.latency
+        if low < 0 or high < low:
+            raise ValueError(f"latency must be a range (low, high) with 0 <= low <= high, not {self.latency}")
+        rates = {
+            "throttle_rate": self.throttle_rate,
+            "error_rate": self.error_rate,
+            "drop_rate": self.drop_rate,
+        }
+        for name, rate in rates.items():
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {rate}")
+        if sum(rates.values()) > 1.0 + _EPSILON:
+            raise ValueError("throttle_rate, error_rate and drop_rate must add up to at most 1")
 
     @property
     def active(self) -> bool:
@@ -59,24 +79,26 @@ class TokenBucket:
 
     rate: float
     tokens: float = field(init=False)
-    updated: float = field(init=False)
+    updated: float | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.tokens = self.rate
-        self.updated = -1.0
 
     def wait(self, now: float) -> float:
         """Refill, then: 0 if a token is there, else the seconds until one will be."""
-        if self.updated >= 0:
-            self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+        if self.updated is not None:
+            self.tokens = min(self.rate, self.tokens + max(0.0, now - self.updated) * self.rate)
         self.updated = now
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+        return 0.0 if self.tokens >= 1.0 - _EPSILON else (1.0 - self.tokens) / self.rate
 
     def take(self) -> None:
-        self.tokens -= 1.0
+        self.tokens = max(0.0, self.tokens - 1.0)
 
 
 class FaultInjector:
+    """Applies `Faults` to requests. `clock` (monotonic seconds) drives the quota buckets and
+    `sleep` the injected latency; tests pass fakes of both to control time."""
+
     def __init__(
         self,
         faults: Faults,
@@ -101,6 +123,7 @@ class FaultInjector:
             self._sleep(delay)
         if faults.quotas:
             self._enforce_quotas(operation, writes)
+        # One roll, split into disjoint shares: each rate is exactly the share of requests it hits.
         if roll < faults.drop_rate:
             raise DropConnection()
         roll -= faults.drop_rate
@@ -112,7 +135,8 @@ class FaultInjector:
 
     def _enforce_quotas(self, operation: str, writes: bool) -> None:
         # A request must get a token from its operation's own bucket (if it has a quota) and from the
-        # account-wide read or write bucket, as AWS's layered quotas work.
+        # account-wide read or write bucket, as AWS's layered quotas work. A throttled request takes
+        # no token from either.
         names = [f"account:{'write' if writes else 'read'}"]
         if operation in OPERATION_QUOTAS:
             names.append(operation)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -168,6 +168,144 @@ def _from_text(shape: Shape, text: str) -> Any:
     return text
 
 
+Validator = Callable[[Any], bool]
+
+
+def _validator(shape: Shape, depth: int = 0) -> Validator:
+    """A fast yes/no form of `_check` for one shape, built once per shape.
+
+    It may say no where `_check` finds nothing (the slow path then runs and reports nothing), but
+    never yes where `_check` would report a violation: the messages always come from `_check`.
+    """
+    meta = shape.metadata
+    low, high = meta.get("min"), meta.get("max")
+    kind = shape.type_name
+    if depth > 20:  # a recursive shape: leave it to `_check`
+        return lambda value: False
+    if kind == "string":
+        enum = frozenset(getattr(shape, "enum", None) or ()) or None
+        fullmatch = _compiled(meta["pattern"]).fullmatch if "pattern" in meta else None
+
+        def string(value: Any) -> bool:
+            if not isinstance(value, str):
+                return False
+            if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+                return False
+            if enum is not None:
+                return value in enum
+            return fullmatch is None or fullmatch(value) is not None
+
+        return string
+    if kind in ("integer", "long"):
+        return lambda value: (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (low is None or value >= low)
+            and (high is None or value <= high)
+        )
+    if kind == "boolean":
+        return lambda value: isinstance(value, bool)
+    if kind == "list":
+        items = _all_valid(shape.member, depth + 1)
+        return lambda value: (
+            isinstance(value, list)
+            and (low is None or len(value) >= low)
+            and (high is None or len(value) <= high)
+            and items(value)
+        )
+    if kind == "map":
+        keys, entries = _all_valid(shape.key, depth + 1), _all_valid(shape.value, depth + 1)
+        return lambda value: isinstance(value, dict) and keys(list(value)) and entries(list(value.values()))
+    if kind == "structure":
+        required = tuple(shape.required_members)
+        members = tuple((name, _validator(member, depth + 1)) for name, member in shape.members.items())
+
+        def structure(value: Any) -> bool:
+            if not isinstance(value, dict) or any(name not in value for name in required):
+                return False
+            return all(name not in value or valid(value[name]) for name, valid in members)
+
+        return structure
+    if kind == "blob":
+        return lambda value: isinstance(value, bytes | bytearray)
+    return lambda value: True
+
+
+# A pattern that is a single one-character class (\S, \p{..}, [...]) followed by `+`.
+_SINGLE_CLASS = re.compile(r"(\\[dDsSwW]|\\[pP]\{[A-Za-z_]+\}|\[(?:\\.|[^\]\\])+\])\+")
+
+
+def _all_valid(shape: Shape, depth: int) -> Callable[[list[Any]], bool]:
+    """`_validator` for every item of a list at once; lists of plain strings are checked in bulk."""
+    meta = shape.metadata
+    if shape.type_name != "string" or getattr(shape, "enum", None):
+        valid = _validator(shape, depth)
+        return lambda values: all(map(valid, values))
+    low, high = meta.get("min"), meta.get("max")
+    pattern = meta.get("pattern")
+    fullmatch = _compiled(pattern).fullmatch if pattern is not None else None
+    # A pattern that is one character class repeated (`\S+`, `[^#/\s]+`) holds for every item
+    # exactly when every item is non-empty and their concatenation is made of that class: one
+    # regex call for the whole list instead of one per item.
+    single = _SINGLE_CLASS.fullmatch(pattern) if pattern is not None else None
+    joined = _compiled(f"(?:{single.group(1)})*").fullmatch if single else None
+    if single:
+        low = max(low or 0, 1)
+
+    def strings(values: list[Any]) -> bool:
+        if not values:
+            return True
+        if set(map(type, values)) != {str}:
+            return False
+        if (low is not None and min(map(len, values)) < low) or (
+            high is not None and max(map(len, values)) > high
+        ):
+            return False
+        if joined is not None:
+            return joined("".join(values)) is not None
+        return fullmatch is None or all(map(fullmatch, values))
+
+    return strings
+
+
+@dataclass(frozen=True)
+class _InputMember:
+    name: str  # as in the model, for messages
+    param: str  # the backend's keyword argument
+    location: str | None  # "payload", "querystring", "header", None (JSON body) or another
+    wire_name: str
+    shape: Shape
+    valid: Validator
+
+
+@dataclass(frozen=True)
+class _InputPlan:
+    members: tuple[_InputMember, ...]
+    has_body_members: bool
+    required: tuple[tuple[str, str], ...]  # (model name, param)
+
+
+@cache
+def _input_plan(operation: OperationModel) -> _InputPlan | None:
+    """Where each input member travels and how it is checked, worked out once per operation."""
+    shape = operation.input_shape
+    if shape is None:
+        return None
+    payload_name = shape.serialization.get("payload")
+    members = []
+    for name, member in shape.members.items():
+        location = "payload" if name == payload_name else member.serialization.get("location")
+        wire_name = member.serialization.get("name", name)
+        if location == "header":
+            wire_name = wire_name.lower()
+        members.append(_InputMember(name, snake_case(name), location, wire_name, member, _validator(member)))
+    return _InputPlan(
+        members=tuple(members),
+        has_body_members=any(member.location is None for member in members),
+        required=tuple((name, snake_case(name)) for name in shape.required_members),
+    )
+
+
 def parse_request(operation: OperationModel, request: HttpRequest) -> dict[str, Any]:
     """Read every input member from where the model says it travels, and validate it.
 
@@ -175,55 +313,52 @@ def parse_request(operation: OperationModel, request: HttpRequest) -> dict[str, 
     arguments to the backend. Raises `ValidationException` like AWS does for anything the
     client did not already reject itself.
     """
-    shape = operation.input_shape
-    if shape is None:
+    plan = _input_plan(operation)
+    if plan is None:
         return {}
     query: dict[str, str] = {}
     for key, text in parse_qsl(request.query, keep_blank_values=True):
         query.setdefault(key, text)
-    payload_name = shape.serialization.get("payload")
     body_members: dict[str, Any] = {}
-    has_body_members = any(
-        "location" not in member.serialization and name != payload_name
-        for name, member in shape.members.items()
-    )
-    if has_body_members and request.body:
+    if plan.has_body_members and request.body:
         try:
             decoded = json.loads(request.body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValidationException(
                 f"Could not parse the request body as JSON: {exc}", "CANNOT_PARSE"
             ) from exc
+        except RecursionError as exc:  # nesting deeper than the parser's stack
+            raise ValidationException("The request body is nested too deeply", "CANNOT_PARSE") from exc
         if not isinstance(decoded, dict):
             raise ValidationException("The request body must be a JSON object", "CANNOT_PARSE")
         body_members = decoded
 
     params: dict[str, Any] = {}
     violations = _Violations()
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        wire_name = member.serialization.get("name", name)
-        if name == payload_name:
-            value = request.body
-        elif location == "querystring":
-            if wire_name not in query:
+    for member in plan.members:
+        location = member.location
+        if location is None:
+            value = body_members.get(member.name)
+            if value is None:
                 continue
-            value = _from_text(member, query[wire_name])
+        elif location == "querystring":
+            if member.wire_name not in query:
+                continue
+            value = _from_text(member.shape, query[member.wire_name])
         elif location == "header":
-            header = request.headers.get(wire_name.lower())
+            header = request.headers.get(member.wire_name)
             if header is None:
                 continue
-            value = _from_text(member, header)
-        elif location is None:
-            if name not in body_members or body_members[name] is None:
-                continue
-            value = body_members[name]
+            value = _from_text(member.shape, header)
+        elif location == "payload":
+            value = request.body
         else:  # uri labels and other locations: this service's model has none
             continue
-        _check(member, value, name, violations)
-        params[snake_case(name)] = value
-    for name in shape.required_members:
-        if snake_case(name) not in params:
+        if not member.valid(value):
+            _check(member.shape, value, member.name, violations)
+        params[member.param] = value
+    for name, param in plan.required:
+        if param not in params:
             violations.add(None, name, "Member must not be null")
     violations.raise_if_any()
     return params
@@ -231,6 +366,19 @@ def parse_request(operation: OperationModel, request: HttpRequest) -> dict[str, 
 
 def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+@cache
+def _header_members(operation: OperationModel) -> tuple[tuple[str, str], ...]:
+    """(member, header name) of the output members that travel as headers."""
+    shape = operation.output_shape
+    if shape is None:
+        return ()
+    return tuple(
+        (name, member.serialization["name"])
+        for name, member in shape.members.items()
+        if member.serialization.get("location") == "header"
+    )
 
 
 def serialize_result(operation: OperationModel, result: Mapping[str, Any]) -> HttpResponse:
@@ -244,9 +392,12 @@ def serialize_result(operation: OperationModel, result: Mapping[str, Any]) -> Ht
     if shape is None:
         return HttpResponse(200, {**headers, "Content-Type": "application/json"}, b"{}")
     body_values = dict(result)
-    for name, member in shape.members.items():
-        if member.serialization.get("location") == "header" and name in body_values:
-            headers[member.serialization["name"]] = str(body_values.pop(name))
+    for name, wire_name in _header_members(operation):
+        if name in body_values:
+            # HTTP header values are bytes: a value travels as UTF-8, and every client (http.client,
+            # urllib3, WSGI per PEP 3333) reads those bytes as Latin-1. Doing the same here gives
+            # every transport, in process included, the identical header text.
+            headers[wire_name] = str(body_values.pop(name)).encode().decode("latin-1")
     payload_name = shape.serialization.get("payload")
     if payload_name is not None:
         payload = body_values.get(payload_name, b"")

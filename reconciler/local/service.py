@@ -42,7 +42,7 @@ class LocalCodeArtifact:
         db: str | os.PathLike[str] = ":memory:",
         *,
         account_id: str = DEFAULT_ACCOUNT_ID,
-        faults: Faults | None = None,
+        faults: Faults | FaultInjector | None = None,
         options: Options | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -52,7 +52,10 @@ class LocalCodeArtifact:
         self.account_id = account_id
         self.options = options or Options()
         self.clock = clock
-        self.faults = FaultInjector(faults) if faults is not None and faults.active else None
+        # A `FaultInjector` brings its own clock and sleep (tests pass fakes); `Faults` gets real ones.
+        if isinstance(faults, Faults):
+            faults = FaultInjector(faults) if faults.active else None
+        self.faults = faults
         self._routes = routes()
 
     def context(self, conn: Any, region: str = DEFAULT_REGION) -> Context:

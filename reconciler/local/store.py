@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 
 # Each migration runs once, in order, in its own transaction; PRAGMA user_version records how
@@ -92,6 +93,10 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+# Seconds a connection waits for another one's write lock before giving up.
+BUSY_TIMEOUT = 30.0
+
+
 class Store:
     """A SQLite database file with a connection per thread.
 
@@ -111,18 +116,43 @@ class Store:
         self._migrate()
 
     def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             # isolation_level=None: transactions are ours to open (BEGIN IMMEDIATE for writes).
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+            try:
+                conn.row_factory = sqlite3.Row
+                _enable_wal(conn)
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except BaseException:
+                conn.close()
+                raise
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
         return conn
+
+    def release(self) -> None:
+        """Close this thread's connection, if it has one; a thread that is done with the store calls
+        this (the HTTP server does, for each of its per-connection threads) so files are not held
+        open by threads that are gone."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        conn.close()
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._connections)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -169,6 +199,23 @@ class Store:
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    # Switching a new database file to WAL needs an exclusive lock, and SQLite answers "database is
+    # locked" at once, without its busy handler, while another connection (say another process
+    # opening the same new file) holds any lock. Once the file is in WAL mode this is a no-op.
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -1,0 +1,202 @@
+"""Reading live state.
+
+Reading costs exactly one paginated ListPackageVersions listing (1,000 a page) per package and
+repository involved, ListPackages only where a glob name needs expanding, and DescribePackageVersion
+only to place age thresholds: with a listing sorted by publish time, each threshold is found by
+bisection, about log2(n) calls per package and threshold instead of one per version.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.aws.client import call
+from reconciler.codeartifact import MAX_PAGE_SIZE, Status
+from reconciler.errors import AwsError, ReconcilerError
+from reconciler.models import DesiredState
+from reconciler.planner import ReadSpec, glob_scopes, read_specs, resolve_entries
+from reconciler.state import LiveState, PackageScope, PackageState, VersionState
+
+
+def read_live_state(
+    client: Any, desired: DesiredState, now: float, max_workers: int = 8, grace_seconds: float | None = None
+) -> LiveState:
+    """Everything the manifests speak about, read once, with reads for different packages in parallel.
+
+    With `grace_seconds`, every package is listed by publish time and the versions published in
+    the last `grace_seconds` are located (drift's --grace).
+    """
+    live = LiveState(now=now)
+    lock = threading.Lock()
+
+    def merge(calls: Counter[str]) -> None:
+        with lock:
+            live.calls.update(calls)
+
+    domains = sorted({(d.target.domain, d.target.domain_owner) for d in desired.entries}, key=str)
+    for domain, owner in domains:
+        calls: Counter[str] = Counter()
+        params = {"domain": domain, **({"domainOwner": owner} if owner else {})}
+        live.domain_owners[domain] = call(client, "DescribeDomain", calls, **params)["domain"]["owner"]
+        merge(calls)
+
+    scopes = [
+        (scope, prefix) for scope, prefixes in glob_scopes(desired).items() for prefix in _minimal(prefixes)
+    ]
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        for scope, names, calls in pool.map(lambda job: _list_packages(client, *job), scopes):
+            live.package_names.setdefault(scope, set()).update(names)
+            merge(calls)
+        resolved = resolve_entries(desired, live.package_names)
+        specs = read_specs(resolved, now, grace_seconds)
+        for state, calls in pool.map(lambda spec: _read_package(client, spec), specs):
+            if state is not None:
+                live.packages[state.ref] = state
+            merge(calls)
+    return live
+
+
+def read_packages(
+    client: Any, refs: list[PackageRef], max_workers: int = 8
+) -> tuple[dict[PackageRef, PackageState], Counter[str]]:
+    """The current versions of the given packages (absent: the package does not exist)."""
+    states: dict[PackageRef, PackageState] = {}
+    total: Counter[str] = Counter()
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        for state, calls in pool.map(lambda ref: _read_package(client, ReadSpec(ref)), refs):
+            if state is not None:
+                states[state.ref] = state
+            total.update(calls)
+    return states, total
+
+
+def _minimal(prefixes: set[str]) -> list[str]:
+    """Drop prefixes another prefix already covers ("web-" covers "web-sdk")."""
+    kept: list[str] = []
+    for prefix in sorted(prefixes):
+        if not any(prefix.startswith(other) for other in kept):
+            kept.append(prefix)
+    return kept
+
+
+def _scope_params(repository: RepositoryRef) -> dict[str, str]:
+    params = {"domain": repository.domain, "repository": repository.repository}
+    if repository.domain_owner:
+        params["domainOwner"] = repository.domain_owner
+    return params
+
+
+def _list_packages(
+    client: Any, scope: PackageScope, prefix: str
+) -> tuple[PackageScope, set[str], Counter[str]]:
+    repository, format, namespace = scope
+    calls: Counter[str] = Counter()
+    params: dict[str, Any] = {
+        **_scope_params(repository),
+        "format": format.value,
+        "maxResults": MAX_PAGE_SIZE,
+    }
+    if prefix:
+        params["packagePrefix"] = prefix
+    names: set[str] = set()
+    try:
+        for page in _pages(client, "ListPackages", calls, params):
+            for package in page["packages"]:
+                # namespace is a prefix filter server-side; keep only this exact namespace.
+                if package.get("namespace") == namespace:
+                    names.add(package["package"])
+    except AwsError as error:
+        if error.code != "ResourceNotFoundException":
+            raise
+        raise ReconcilerError(f"{repository}: {error.message}") from None
+    return scope, names, calls
+
+
+def _pages(
+    client: Any, operation: str, calls: Counter[str], params: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    token: str | None = None
+    while True:
+        page = call(client, operation, calls, **params, **({"nextToken": token} if token else {}))
+        yield page
+        token = page.get("nextToken")
+        if not token:
+            return
+
+
+def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Counter[str]]:
+    ref = spec.ref
+    calls: Counter[str] = Counter()
+    params: dict[str, Any] = {
+        **_scope_params(ref.repository),
+        "format": ref.format.value,
+        "package": ref.package,
+        "maxResults": MAX_PAGE_SIZE,
+    }
+    if ref.namespace:
+        params["namespace"] = ref.namespace
+    if spec.time_sorted:
+        params["sortBy"] = "PUBLISHED_TIME"
+    listed: list[dict[str, Any]] = []
+    default: str | None = None
+    try:
+        for page in _pages(client, "ListPackageVersions", calls, params):
+            listed.extend(page["versions"])
+            default = page.get("defaultDisplayVersion", default)
+    except AwsError as error:
+        if error.code == "ResourceNotFoundException" and "ackage" in error.message:
+            return None, calls  # the package does not exist in this repository (yet)
+        raise
+    versions = {
+        item["version"]: VersionState(
+            version=item["version"],
+            revision=item.get("revision", ""),
+            status=Status(item["status"]),
+            origin_type=item.get("origin", {}).get("originType", "UNKNOWN"),
+            time_rank=rank if spec.time_sorted else None,
+        )
+        for rank, item in enumerate(listed)
+    }
+    newest_first = [item["version"] for item in listed]
+    times: dict[str, float] = {}  # thresholds of one package share what bisection already read
+    published_after = {
+        threshold: _bisect(lambda v: _published_time(client, ref, v, times, calls), newest_first, threshold)
+        for threshold in sorted(spec.thresholds)
+    }
+    state = PackageState(ref, versions, default, spec.time_sorted, published_after)
+    return state, calls
+
+
+def _bisect(published_time: Callable[[str], float], newest_first: list[str], threshold: float) -> int:
+    """How many versions (the newest ones) were published at or after `threshold`."""
+    low, high = 0, len(newest_first)
+    while low < high:
+        middle = (low + high) // 2
+        if published_time(newest_first[middle]) < threshold:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _published_time(
+    client: Any, ref: PackageRef, version: str, times: dict[str, float], calls: Counter[str]
+) -> float:
+    if version in times:
+        return times[version]
+    params: dict[str, Any] = {
+        **_scope_params(ref.repository),
+        "format": ref.format.value,
+        "package": ref.package,
+        "packageVersion": version,
+    }
+    if ref.namespace:
+        params["namespace"] = ref.namespace
+    described = call(client, "DescribePackageVersion", calls, **params)["packageVersion"]
+    times[version] = float(described["publishedTime"].timestamp())
+    return times[version]

@@ -1,0 +1,300 @@
+"""`reconciler apply`: execute exactly a reviewed plan, or a fresh one after confirmation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+from deepdiff import DeepDiff
+
+from reconciler.applier import ApplyReport, Outcome, VersionOutcome, apply_plan
+from reconciler.aws.client import Backend, Connection, call, connect
+from reconciler.aws.executor import BotoExecutor
+from reconciler.aws.reader import read_packages
+from reconciler.commands.plan import default_plan_path, echo_plan
+from reconciler.commands.planning import make_fresh_plan
+from reconciler.errors import PlanError, StalePlanError
+from reconciler.journal import Journal
+from reconciler.limits import Limits, check_limits
+from reconciler.options import backend_options
+from reconciler.plan import Plan
+from reconciler.planfile import read_plan, write_plan
+from reconciler.progress import Progress
+from reconciler.ratelimit import RateLimiter
+from reconciler.render import render_apply_report
+from reconciler.staleness import Staleness, check_staleness, packages_to_check, without
+
+
+def _is_plan_file(paths: tuple[Path, ...]) -> bool:
+    return len(paths) == 1 and paths[0].is_file() and paths[0].suffix == ".json"
+
+
+@click.command()
+@click.argument("target", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="With manifests: apply the fresh plan without asking.")
+@click.option(
+    "--allow-moved",
+    is_flag=True,
+    help="Apply what is still valid when versions moved since the plan (they are reported, not changed).",
+)
+@click.option(
+    "--max-dispose",
+    type=click.IntRange(0),
+    default=Limits().max_dispose,
+    show_default=True,
+    help="Refuse a plan that disposes more versions than this.",
+)
+@click.option(
+    "--max-dispose-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=Limits().max_dispose_share,
+    show_default=True,
+    help="Refuse a plan that disposes more than this share of any package's versions.",
+)
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON-lines record of every call (default: next to the plan, .journal.jsonl).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Packages changed in parallel.",
+)
+@click.option(
+    "--rate-scale",
+    type=click.FloatRange(0.01, 10.0),
+    default=1.0,
+    show_default=True,
+    help="Multiply AWS's default request-rate quotas (raise it when your quotas are raised).",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to report the outcome.",
+)
+@backend_options
+def apply(
+    target: tuple[Path, ...],
+    auto_approve: bool,
+    allow_moved: bool,
+    max_dispose: int,
+    max_dispose_share: float,
+    journal: Path | None,
+    concurrency: int,
+    rate_scale: float,
+    format_: Literal["text", "json"],
+    backend: Backend,
+) -> None:
+    """Apply TARGET: a saved plan file (exactly that plan), or manifest PATHS (plan, confirm, apply).
+
+    Exit codes: 0 everything applied; 1 anything refused, moved since the plan, or failed.
+    """
+    limits = Limits(max_dispose=max_dispose, max_dispose_share=max_dispose_share)
+    if _is_plan_file(target):
+        saved = read_plan(target[0])
+        connection = connect(dataclasses.replace(backend, region=backend.region or saved.target.region))
+        plan_path = target[0]
+        try:
+            _check_target(saved, connection)
+        except BaseException:
+            connection.close()
+            raise
+    else:
+        saved, _, connection = make_fresh_plan(target, backend, concurrency)
+        plan_path = default_plan_path()
+        write_plan(saved, plan_path)
+        if format_ == "text":
+            echo_plan(saved, "text", summary=False)
+        if saved.is_empty and saved.applyable:
+            connection.close()
+            _emit(format_, ApplyReport(), None)
+            return
+        if not auto_approve:
+            _confirm(connection)
+    try:
+        report, staleness = _apply(
+            saved,
+            connection,
+            backend,
+            limits,
+            allow_moved,
+            concurrency,
+            rate_scale,
+            journal or plan_path.with_suffix(".journal.jsonl"),
+            format_,
+            fresh=not _is_plan_file(target),
+        )
+    finally:
+        connection.close()
+    _emit(format_, report, staleness)
+    if not report.succeeded:
+        raise click.exceptions.Exit(1)
+
+
+def _confirm(connection: Connection) -> None:
+    if not sys.stdin.isatty():
+        connection.close()
+        raise PlanError(
+            "refusing to apply without confirmation: no terminal to ask on",
+            "Review the plan and run again with --auto-approve, or apply a saved plan file.",
+        )
+    if not click.confirm("Apply this plan?", default=False, err=True):
+        connection.close()
+        raise PlanError("apply cancelled; nothing was changed")
+
+
+def _check_target(plan: Plan, connection: Connection) -> None:
+    problems = []
+    if plan.target.endpoint != connection.endpoint:
+        problems.append(f"endpoint: plan {plan.target.endpoint}, now {connection.endpoint}")
+    if plan.target.region != connection.region:
+        problems.append(f"region: plan {plan.target.region}, now {connection.region}")
+    counter: Counter[str] = Counter()
+    for domain, owner in plan.target.domains.items():
+        found = call(connection.client, "DescribeDomain", counter, domain=domain)["domain"]["owner"]
+        if found != owner:
+            problems.append(f"domain {domain}: plan owner {owner}, now {found}")
+    if problems:
+        raise PlanError("refused: the plan was made for another target", "\n".join(problems))
+
+
+def _apply(
+    plan: Plan,
+    connection: Connection,
+    backend: Backend,
+    limits: Limits,
+    allow_moved: bool,
+    concurrency: int,
+    rate_scale: float,
+    journal_path: Path,
+    format_: str,
+    fresh: bool,
+) -> tuple[ApplyReport, Staleness | None]:
+    if not plan.applyable:
+        raise PlanError(
+            f"refused: {len(plan.errors)} version(s) in the plan cannot converge",
+            "Fix the manifests and plan again (reconciler show PLAN lists them).",
+        )
+    check_limits(plan, limits)
+    staleness: Staleness | None = None
+    pre: list[VersionOutcome] = []
+    skip: set[tuple[str, str]] = set()
+    if not fresh:
+        live, _ = read_packages(connection.client, packages_to_check(plan), concurrency)
+        staleness = check_staleness(plan, live)
+        if staleness.is_stale and not allow_moved:
+            raise StalePlanError(
+                f"refused: {len(staleness.moved)} version(s) moved since the plan was made; nothing was changed",
+                _describe_moved(staleness)
+                + "\nPlan again, or run with --allow-moved to apply what is still valid.",
+            )
+        removed = {(m.package, m.version, m.kind) for m in staleness.moved} | set(staleness.done)
+        pre = _pre_outcomes(plan, staleness)
+        skip = {(m.package, m.version) for m in staleness.moved}
+        plan = without(plan, removed)
+    journal = Journal(journal_path)
+    executor_connection = connect(dataclasses.replace(backend, max_attempts=1, region=connection.region))
+    executor = BotoExecutor(executor_connection.client, RateLimiter(scale=rate_scale), journal)
+    journal.write("apply", actions=len(plan.actions), versions=sum(len(a.versions) for a in plan.actions))
+    total = sum(len(action.versions) for action in plan.actions)
+    try:
+        with Progress(total, enabled=format_ == "text") as progress:
+            report = apply_plan(
+                plan,
+                executor,
+                max_workers=concurrency,
+                skip=skip,
+                on_outcomes=lambda action, outcomes: progress.advance(action, outcomes),
+            )
+    finally:
+        journal.write("done", calls=dict(executor.calls))
+        journal.close()
+        executor_connection.close()
+    report.outcomes[:0] = pre
+    report.calls = sum(executor.calls.values())
+    report.throttled = executor.throttled
+    return report, staleness
+
+
+def _pre_outcomes(plan: Plan, staleness: Staleness) -> list[VersionOutcome]:
+    moved = {(m.package, m.version, m.kind): m for m in staleness.moved}
+    done = set(staleness.done)
+    outcomes = []
+    for action in plan.actions:
+        for change in action.versions:
+            key = (str(action.package), change.version, action.kind)
+            if key in moved:
+                item = moved[key]
+                outcomes.append(
+                    VersionOutcome(
+                        key[0],
+                        change.version,
+                        action.kind,
+                        change.prior_status.value,
+                        change.after.value,
+                        Outcome.MOVED,
+                        "MOVED_SINCE_PLAN",
+                        f"plan saw {item.planned}, now {item.live} in {item.where}",
+                    )
+                )
+            elif key in done:
+                outcomes.append(
+                    VersionOutcome(
+                        key[0],
+                        change.version,
+                        action.kind,
+                        change.prior_status.value,
+                        change.after.value,
+                        Outcome.UNCHANGED,
+                        "",
+                        "already as planned",
+                    )
+                )
+    return outcomes
+
+
+def _describe_moved(staleness: Staleness) -> str:
+    planned = {f"{m.package}@{m.version} ({m.kind.value}, in {m.where})": m.planned for m in staleness.moved}
+    live = {f"{m.package}@{m.version} ({m.kind.value}, in {m.where})": m.live for m in staleness.moved}
+    diff = DeepDiff(planned, live, verbose_level=2)
+    lines = [
+        f"{m.package}@{m.version}: plan saw {_short(m.planned)}, now {_short(m.live)} in {m.where}"
+        for m in staleness.moved
+    ]
+    return "\n".join(lines) + "\n" + "Structured diff (plan -> live):\n" + str(diff.to_json(indent=2))
+
+
+def _short(view: dict[str, Any] | None) -> str:
+    if view is None:
+        return "absent"
+    if view.get("status") is None:
+        return "absent"
+    return f"{view['status']} (revision {view['revision']})"
+
+
+def _emit(format_: str, report: ApplyReport, staleness: Staleness | None) -> None:
+    if format_ == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_apply_report(report), nl=False)
+    if staleness is not None and staleness.moved and format_ == "text":
+        click.echo(_describe_moved(staleness), err=True)
+    if not report.succeeded:
+        failed = [
+            o
+            for o in report.outcomes
+            if o.outcome is not Outcome.APPLIED and o.outcome is not Outcome.UNCHANGED
+        ]
+        if format_ == "text":
+            click.echo(f"Error: {len(failed)} version(s) were not applied; see the report above.", err=True)

@@ -1,0 +1,44 @@
+"""Blast-radius limits: refuse a plan that would dispose too much, before anything runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from reconciler.errors import LimitExceededError
+from reconciler.plan import ActionKind, Plan
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Disposing is irreversible, so a plan may dispose at most `max_dispose` versions in all and
+    at most `max_dispose_share` of any one package's versions."""
+
+    max_dispose: int = 100
+    max_dispose_share: float = 0.5
+
+
+def check_limits(plan: Plan, limits: Limits) -> None:
+    disposes: Counter[str] = Counter()
+    for action in plan.actions:
+        if action.kind is ActionKind.DISPOSE:
+            disposes[str(action.package)] += len(action.versions)
+    total = sum(disposes.values())
+    problems = []
+    if total > limits.max_dispose:
+        problems.append(
+            f"the plan disposes {total} versions, more than the limit of {limits.max_dispose}; "
+            f"allow it with --max-dispose {total}"
+        )
+    for package, count in sorted(disposes.items()):
+        held = plan.package_versions.get(package, 0)
+        share = count / held if held else 1.0
+        if share > limits.max_dispose_share:
+            problems.append(
+                f"{package}: the plan disposes {count} of its {held} versions ({share:.0%}), more than the "
+                f"limit of {limits.max_dispose_share:.0%}; allow it with --max-dispose-share {min(1.0, share):.2f}"
+            )
+    if problems:
+        raise LimitExceededError(
+            "refused: the plan exceeds the blast-radius limits; nothing was changed", "\n".join(problems)
+        )

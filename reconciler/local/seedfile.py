@@ -1,0 +1,335 @@
+"""The seed file format (`kind: LocalSeed`): the models, loading, and the checks that span fields.
+
+A seed file describes domains, repositories, packages and versions of every format, with statuses,
+publish times, origins and assets; `reconciler.local.seed` writes it into a service's store.
+
+The document (`apiVersion: reconciler/v1`, `kind: LocalSeed`) reads like the service's own model::
+
+    domains:
+      - name: acme
+        repositories:
+          - name: npm-proxy
+            external_connections: [{name: "public:npmjs", format: npm}]
+          - name: staging
+            upstreams: [npm-proxy]
+            packages:
+              - {format: npm, namespace: acme, name: web-sdk, first_published: -90d, last_published: -2d,
+                 versions: ["1.0.0", {version: "1.1.0-rc.1", status: Unlisted, published: -30d}, "1.1.0"]}
+
+A version given as a bare string is Published, INTERNAL, with one generated asset. Publish times
+are absolute (`2026-01-31T12:00:00Z`) or relative to the moment of seeding (`-30d`, `-12h`, `-2w`).
+A version without one is placed in the order listed, evenly between its neighbours that have one;
+a package's `first_published` and `last_published` (default: one day apart, the last a day ago)
+bound its list.
+
+A version seeded in several repositories of a domain is one version copied between them, as
+CopyPackageVersions would have: unless given again, the later repositories take the first one's
+revision, publish time, origin, metadata and assets. Only the status is per repository.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+
+from reconciler.local.context import NAMESPACED_FORMATS, NAMESPACELESS_FORMATS
+
+Format = Literal["npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"]
+Status = Literal["Published", "Unfinished", "Unlisted", "Archived", "Disposed"]
+OriginType = Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]
+Location = tuple[str | int, ...]
+_DURATION = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-:]{1,99}")
+_MAX_UPSTREAMS = 10
+
+
+class SeedError(Exception):
+    """A seed file that cannot be loaded; the message names the file, line and field."""
+
+
+def _text(value: Any) -> Any:
+    # YAML reads unquoted 1.10 as the float 1.1: refuse numbers rather than guess the version meant.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"YAML read this as the number {value!r}; quote versions, e.g. '1.10'")
+    return value
+
+
+def _version_entry(value: Any) -> Any:
+    value = _text(value)
+    return {"version": value} if isinstance(value, str) else value
+
+
+def _moment(value: Any) -> Any:
+    # Unquoted YAML dates and timestamps arrive as date/datetime objects; relative times as text.
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if _DURATION.fullmatch(text):
+            return text
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is neither a time like 2026-01-31T12:00:00Z nor a relative one like -30d"
+            ) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=255, pattern=r"^[^#/\s]+$")]
+Moment = Annotated[str | dt.datetime | None, BeforeValidator(_moment)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AssetSeed(_Strict):
+    name: Name
+    content: str | None = None
+    size: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class VersionSeed(_Strict):
+    version: Name
+    status: Status = "Published"
+    published: Moment = None
+    revision: str | None = None
+    origin: OriginType = "INTERNAL"
+    external_connection: str | None = None
+    summary: str | None = None
+    home_page: str | None = None
+    licenses: list[dict[str, str]] = []
+    assets: list[AssetSeed] | None = None
+
+
+class PackageSeed(_Strict):
+    format: Format
+    namespace: Name | None = None
+    name: Name
+    publish: Literal["ALLOW", "BLOCK"] = "ALLOW"
+    upstream: Literal["ALLOW", "BLOCK"] = "BLOCK"
+    first_published: Moment = None
+    last_published: Moment = None
+    versions: list[Annotated[VersionSeed, BeforeValidator(_version_entry)]] = []
+
+
+class ExternalConnectionSeed(_Strict):
+    name: str
+    format: Format
+
+
+class RepositorySeed(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$")]
+    description: str | None = None
+    upstreams: list[str] = []
+    external_connections: list[ExternalConnectionSeed] = []
+    packages: list[PackageSeed] = []
+
+
+class DomainSeed(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$")]
+    repositories: list[RepositorySeed] = []
+
+
+class SeedDocument(_Strict):
+    apiVersion: Literal["reconciler/v1"]
+    kind: Literal["LocalSeed"]
+    domains: list[DomainSeed]
+    _source: str = PrivateAttr(default="<seed>")
+    _yaml: str | None = PrivateAttr(default=None)
+
+    def error(self, problems: Iterable[tuple[Location, str]]) -> SeedError:
+        """The problems, each by file, line (when read from a file) and field path."""
+        return SeedError(_report(self._source, self._yaml, problems))
+
+
+def load_seed(path: Path) -> SeedDocument:
+    """Read and check a seed file; every problem found is reported at once, by file, line and field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SeedError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise SeedError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from exc
+    try:
+        document = SeedDocument.model_validate(raw)
+    except ValidationError as exc:
+        problems = [(tuple(error["loc"]), _message(error)) for error in exc.errors(include_url=False)]
+        raise SeedError(_report(str(path), text, problems)) from exc
+    document._source = str(path)
+    document._yaml = text
+    problems = check_seed(document)
+    if problems:
+        raise document.error(problems)
+    return document
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        model = _model_at(error["loc"][:-1])
+        allowed = f"; expected one of: {', '.join(model.model_fields)}" if model else ""
+        return f"unknown key {error['loc'][-1]!r}{allowed}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _model_at(location: Sequence[str | int]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = SeedDocument
+    for part in location:
+        if isinstance(part, int) or model is None:
+            continue
+        info = model.model_fields.get(part)
+        model = _inner_model(info.annotation) if info else None
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (list, typing.Union, types.UnionType, Annotated):
+        for argument in typing.get_args(annotation):
+            found = _inner_model(argument)
+            if found is not None:
+                return found
+    return None
+
+
+def _report(source: str, text: str | None, problems: Iterable[tuple[Location, str]]) -> str:
+    root = yaml.compose(text, Loader=yaml.SafeLoader) if text else None
+    lines = []
+    for location, message in problems:
+        line = _line_of(root, location)
+        where = f"{source}:{line}" if line else source
+        lines.append(f"{where}: {_dotted(location)}: {message}")
+    return "\n".join(lines)
+
+
+def _line_of(node: yaml.Node | None, location: Location) -> int | None:
+    """The line of the deepest node along `location` (for a key, the key's own line)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in location:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key, value in node.value:
+                if key.value == part:
+                    line, child = key.start_mark.line + 1, value
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _dotted(location: Iterable[str | int]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(document)"
+
+
+def check_seed(document: SeedDocument) -> list[tuple[Location, str]]:
+    """The rules that span fields: names unique, upstreams listed first, namespaces per format."""
+    problems: list[tuple[Location, str]] = []
+    domains: set[str] = set()
+    for d, domain in enumerate(document.domains):
+        at: Location = ("domains", d)
+        if domain.name in domains:
+            problems.append(((*at, "name"), f"domain {domain.name} is listed twice"))
+        domains.add(domain.name)
+        earlier: set[str] = set()
+        for r, repository in enumerate(domain.repositories):
+            problems += _check_repository((*at, "repositories", r), domain, repository, earlier)
+            earlier.add(repository.name)
+    return problems
+
+
+def _check_repository(
+    at: Location, domain: DomainSeed, repository: RepositorySeed, earlier: set[str]
+) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    if repository.name in earlier:
+        problems.append(((*at, "name"), f"repository {repository.name} is listed twice in {domain.name}"))
+    all_names = {r.name for r in domain.repositories}
+    if len(repository.upstreams) > _MAX_UPSTREAMS:
+        problems.append(((*at, "upstreams"), f"at most {_MAX_UPSTREAMS} upstreams per repository"))
+    for u, upstream in enumerate(repository.upstreams):
+        if upstream == repository.name:
+            message = "a repository cannot be its own upstream"
+        elif upstream in repository.upstreams[:u]:
+            message = f"upstream {upstream} is listed twice"
+        elif upstream not in all_names:
+            message = f"upstream {upstream} is not a repository of domain {domain.name}"
+        elif upstream not in earlier:
+            message = f"upstream {upstream} is listed after {repository.name}; list upstreams first"
+        else:
+            continue
+        problems.append(((*at, "upstreams", u), message))
+    for c, connection in enumerate(repository.external_connections):
+        if not _CONNECTION_NAME.fullmatch(connection.name):
+            problems.append(
+                ((*at, "external_connections", c, "name"), "not a valid external connection name")
+            )
+    packages: set[tuple[str, str, str]] = set()
+    for p, package in enumerate(repository.packages):
+        where: Location = (*at, "packages", p)
+        key = (package.format, package.namespace or "", package.name)
+        if key in packages:
+            problems.append((where, f"package {_label(package)} is listed twice in {repository.name}"))
+        packages.add(key)
+        problems += _check_package(where, package)
+    return problems
+
+
+def _check_package(at: Location, package: PackageSeed) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    if package.format in NAMESPACED_FORMATS and not package.namespace:
+        problems.append(((*at, "namespace"), f"format {package.format} needs a namespace"))
+    if package.format in NAMESPACELESS_FORMATS and package.namespace:
+        problems.append(((*at, "namespace"), f"format {package.format} has no namespaces"))
+    if package.format == "npm" and package.namespace and package.namespace.startswith("@"):
+        problems.append(((*at, "namespace"), "give an npm scope without '@' (@types/node: namespace types)"))
+    seen: set[str] = set()
+    for v, version in enumerate(package.versions):
+        where: Location = (*at, "versions", v)
+        if version.version in seen:
+            problems.append(((*where, "version"), f"version {version.version} is listed twice"))
+        seen.add(version.version)
+        if version.external_connection is not None and version.origin != "EXTERNAL":
+            problems.append(((*where, "external_connection"), "only an EXTERNAL version has one"))
+        if version.status == "Disposed" and version.assets:
+            problems.append(((*where, "assets"), "a Disposed version has no assets"))
+        names = [asset.name for asset in version.assets or []]
+        if len(set(names)) != len(names):
+            problems.append(((*where, "assets"), "asset names must be unique"))
+    return problems
+
+
+def _label(package: PackageSeed) -> str:
+    return f"{package.format} {package.namespace + '/' if package.namespace else ''}{package.name}"
+
+
+def seconds_at(value: str | dt.datetime, now: float) -> float:
+    """A checked publish time (absolute, or relative to `now`) in epoch seconds."""
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    relative = _DURATION.fullmatch(value)
+    assert relative is not None, value  # the model accepts no other text
+    return now - float(relative.group(1)) * _SECONDS[relative.group(2)]

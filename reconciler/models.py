@@ -1,0 +1,397 @@
+"""The manifest format (v1) as pydantic models: what a GitOps repository declares.
+
+Keys are snake_case and identical to the field names (no alias layer); unknown keys are errors,
+so a typo can never silently become a no-op. The models are frozen: the planner reads them and
+never changes them. Every field carries the description that `reconciler schema` hands to editors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from reconciler.codeartifact import Format, Status
+
+API_VERSION = "reconciler/v1"
+KIND = "PackageLifecycle"
+
+DOMAIN_PATTERN = r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$"
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$"
+# Names, namespaces and version keys: only the characters CodeArtifact forbids are refused,
+# since a package name may be a glob.
+NAME_PATTERN = r"^[^#/\s]{1,255}$"
+DURATION_PATTERN = r"^(\d+)([smhdw])$"
+
+# What each pattern means, for error messages a person can act on.
+PATTERN_HINTS = {
+    DOMAIN_PATTERN: "a domain name: 2 to 50 lowercase letters, digits and hyphens, starting with a letter",
+    ACCOUNT_ID_PATTERN: 'an AWS account id: 12 digits, quoted ("111122223333")',
+    REPOSITORY_PATTERN: "a repository name: 2 to 100 letters, digits, '.', '_' and '-', starting with a letter or digit",
+    NAME_PATTERN: "1 to 255 characters without '#', '/' or whitespace",
+}
+
+DomainName = Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN)]
+AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
+RepositoryName = Annotated[str, StringConstraints(pattern=REPOSITORY_PATTERN)]
+Namespace = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+PackageName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+VersionString = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+
+# The error type of problems found by a validator about a key below the value it validates;
+# `ctx["at"]` is that key's path relative to the error's `loc` (see `_error_at`).
+ERROR_AT = "manifest_error_at"
+
+_DURATION = re.compile(DURATION_PATTERN)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _error_at(message: str, *at: str | int) -> PydanticCustomError:
+    # A model validator can only fail at the model's own location; this carries the exact key
+    # along, so that manifest errors point at the line of `range:` rather than of the whole entry.
+    return PydanticCustomError(ERROR_AT, "{message}", {"message": message, "at": at})
+
+
+def _parse_duration(value: Any) -> Any:
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, str):
+        found = _DURATION.match(value.strip())
+        if found:
+            return dt.timedelta(seconds=int(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+    raise ValueError("a duration is a whole number and a unit: 90d, 12h, 2w, 30m or 45s")
+
+
+Duration = Annotated[
+    dt.timedelta,
+    BeforeValidator(_parse_duration),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["90d", "12h", "2w"]}),
+]
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Declarable = Literal["Published", "Unlisted", "Archived", "Disposed"]
+Otherwise = Literal["ignore", "Published", "Unlisted", "Archived", "Disposed"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Strict):
+    """Where a manifest's packages live: one repository of one domain.
+
+    `domain_owner` and `region` are optional; without them the AWS configuration decides.
+    """
+
+    domain: DomainName = Field(description="The CodeArtifact domain.")
+    domain_owner: AccountId | None = Field(
+        default=None,
+        description="The 12-digit AWS account id that owns the domain; quote it, or YAML reads a number. "
+        "Default: the caller's account.",
+    )
+    region: str | None = Field(
+        default=None, description="The AWS Region of the domain. Default: the AWS configuration decides."
+    )
+    repository: RepositoryName = Field(description="The repository the packages live in.")
+
+
+class Promotion(_Strict):
+    """The `copy_from` options shared by pins and rules; the two flags only mean something with `copy_from`."""
+
+    copy_from: RepositoryName | None = Field(
+        default=None,
+        description="A repository of the same domain: versions missing from the target are copied from it "
+        "(CopyPackageVersions). On a rule, the selectors see the source repository's versions.",
+    )
+    allow_overwrite: bool = Field(
+        default=False, description="With copy_from: overwrite a version the target already has."
+    )
+    include_from_upstream: bool = Field(
+        default=False,
+        description="With copy_from: also copy versions the source repository got from its upstreams.",
+    )
+
+    @model_validator(mode="after")
+    def _options_need_copy_from(self) -> Promotion:
+        if self.copy_from is None:
+            for option in ("allow_overwrite", "include_from_upstream"):
+                if getattr(self, option):
+                    raise _error_at(f"{option} only applies with copy_from", option)
+        return self
+
+
+class Pin(Promotion):
+    """One exact version's desired state: `"2.4.0": {status: Published, copy_from: staging}`.
+
+    `"2.3.1": Published` is shorthand for `"2.3.1": {status: Published}`. A pin beats every rule.
+    """
+
+    status: Declarable = Field(
+        description="The status this version must have. Disposed is final: nothing brings a disposed version back."
+    )
+
+
+def _pin(value: Any) -> Any:
+    return {"status": value} if isinstance(value, str) else value
+
+
+class Rule(Promotion):
+    """Selectors (all must hold), then an optional ranking, then the status the selected versions take.
+
+    A rule with no selector takes every version that is still open. Unless `current` names them, a rule
+    never takes versions that are Unfinished or Disposed. `per` and `by` only apply with `keep_latest`.
+
+    Example::
+
+        - match: "*-rc.*"
+          older_than: 30d
+          status: Disposed
+        - keep_latest: 3
+          per: major
+          status: Published
+    """
+
+    match: Annotated[
+        list[str] | None, BeforeValidator(_one_or_many, json_schema_input_type=str | list[str] | None)
+    ] = Field(
+        default=None,
+        description="Selects versions whose version string matches this glob, or any glob of a list.",
+    )
+    regex: str | None = Field(
+        default=None,
+        description="Selects versions whose version string fully matches this regular expression.",
+    )
+    range: str | None = Field(
+        default=None,
+        description="Selects versions in this range, in the format's own syntax: npm ^1.2.0, "
+        "PEP 440 >=1.0,<2, Maven [1.0,2.0), ...",
+    )
+    prerelease: bool | None = Field(
+        default=None, description="true: selects only pre-releases and snapshots; false: only releases."
+    )
+    current: Annotated[
+        list[Status] | None,
+        BeforeValidator(_one_or_many, json_schema_input_type=Status | list[Status] | None),
+    ] = Field(
+        default=None,
+        description="Selects versions whose live status is this one, or one of a list. Only a rule that names "
+        "Unfinished or Disposed here ever takes such versions.",
+    )
+    older_than: Duration | None = Field(
+        default=None, description="Selects versions published longer ago than this: 90d, 12h, 2w, 30m, 45s."
+    )
+    newer_than: Duration | None = Field(
+        default=None,
+        description="Selects versions published more recently than this: 90d, 12h, 2w, 30m, 45s.",
+    )
+    keep_latest: Annotated[int, Field(gt=0)] | None = Field(
+        default=None,
+        description="Ranking: of the selected versions, the newest N take this rule's status; "
+        "the others go on to the next rule.",
+    )
+    per: Literal["major", "minor"] | None = Field(
+        default=None,
+        description="With keep_latest: keep the newest N of each major (or minor) version. "
+        "Default: of the whole package.",
+    )
+    by: Literal["version", "published"] | None = Field(
+        default=None,
+        description="With keep_latest: what 'newest' means: the format's own version order (version, the "
+        "default) or publish time (published). generic packages have no version order: always published.",
+    )
+    status: Declarable = Field(description="The status the versions this rule takes must have.")
+
+    @field_validator("match")
+    @classmethod
+    def _match_not_empty(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("give at least one glob")
+        return value
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _ranking_options_need_keep_latest(self) -> Rule:
+        if self.keep_latest is None:
+            for option in ("per", "by"):
+                if getattr(self, option) is not None:
+                    raise _error_at(f"{option} only applies with keep_latest", option)
+        return self
+
+    @property
+    def needs_publish_times(self) -> bool:
+        return self.older_than is not None or self.newer_than is not None or self.by == "published"
+
+
+class PackageEntry(_Strict):
+    """The lifecycle of one package, or of every package a glob `name` matches.
+
+    Pins beat rules; rules apply top to bottom and the first that takes a version decides it; `otherwise`
+    decides what no pin or rule took. `namespace` is present exactly when the format has one: required for
+    maven, swift and generic, optional for npm, refused for the others.
+    """
+
+    format: Format = Field(description="The package format.")
+    namespace: Namespace | None = Field(
+        default=None,
+        description="The npm scope without '@', the Maven groupId, the Swift scope or the generic namespace. "
+        "Required for maven, swift and generic; pypi, nuget, ruby and cargo have none.",
+    )
+    name: PackageName = Field(
+        description="An exact package name, or a glob (web-*) over the repository's packages of this format "
+        "and namespace. An entry with an exact name beats entries whose glob matches the package."
+    )
+    versions: dict[
+        VersionString, Annotated[Pin, BeforeValidator(_pin, json_schema_input_type=Declarable | Pin)]
+    ] = Field(
+        default={},
+        description="Pins: exact version -> status (Published, Unlisted, Archived, Disposed), or -> "
+        "{status, copy_from, ...}. Quote the versions: YAML reads 1.10 as a number. A pin beats every rule.",
+    )
+    rules: list[Rule] = Field(
+        default=[],
+        description="For versions no pin names, top to bottom: the first rule that takes a version decides it.",
+    )
+    otherwise: Otherwise = Field(
+        default="ignore",
+        description="What versions no pin or rule takes become: ignore (leave them alone, the default) or a status.",
+    )
+    protect: Annotated[list[str], BeforeValidator(_one_or_many, json_schema_input_type=str | list[str])] = (
+        Field(
+            default=[],
+            description="Version ranges in the format's own syntax (globs for generic) that no rule may Archive "
+            "or Dispose: a plan that would is refused.",
+        )
+    )
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace_fits_format(cls, value: str | None, info: ValidationInfo) -> str | None:
+        format = info.data.get("format")
+        if value is None or format is None:
+            return value
+        if not format.has_namespace:
+            raise ValueError(f"{format.value} packages have no namespace")
+        if format is Format.NPM and value.startswith("@"):
+            raise ValueError(f"write the npm scope without '@': {value[1:]}")
+        return value
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_fit_format(cls, rules: list[Rule], info: ValidationInfo) -> list[Rule]:
+        format = info.data.get("format")
+        if format is None:
+            return rules
+        for index, rule in enumerate(rules):
+            if rule.range is not None:
+                from reconciler.versioning import parse_range
+
+                try:
+                    parse_range(format, rule.range)
+                except ValueError as exc:
+                    raise _error_at(str(exc), index, "range") from None
+            if format is Format.GENERIC and rule.by == "version":
+                raise _error_at("generic packages have no version order; use by: published", index, "by")
+        return rules
+
+    @field_validator("protect")
+    @classmethod
+    def _protect_fits_format(cls, items: list[str], info: ValidationInfo) -> list[str]:
+        format = info.data.get("format")
+        if format is None or format is Format.GENERIC:
+            return items
+        for index, item in enumerate(items):
+            from reconciler.versioning import parse_range
+
+            try:
+                parse_range(format, item)
+            except ValueError as exc:
+                raise _error_at(str(exc), index) from None
+        return items
+
+    @model_validator(mode="after")
+    def _namespace_present(self) -> PackageEntry:
+        if self.format.requires_namespace and self.namespace is None:
+            raise ValueError(f"namespace is required for {self.format.value} packages")
+        return self
+
+    @property
+    def is_glob(self) -> bool:
+        return any(char in self.name for char in "*?[")
+
+    def matches(self, package: str) -> bool:
+        return fnmatch.fnmatchcase(package, self.name)
+
+
+class Manifest(_Strict):
+    """One YAML document of kind PackageLifecycle: the packages of one target repository."""
+
+    apiVersion: Literal["reconciler/v1"] = Field(  # camelCase: the key users write
+        description="The version of this format: reconciler/v1."
+    )
+    kind: Literal["PackageLifecycle"] = Field(description="The kind of document: PackageLifecycle.")
+    target: Target = Field(description="The repository the packages live in.")
+    packages: list[PackageEntry] = Field(
+        description="Package entries: the lifecycle of one package, or of every package a glob name matches."
+    )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where something was declared, for messages: `manifests/prod.yaml:14`."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class DeclaredEntry:
+    """A package entry with its target and where it was written: what the planner works from."""
+
+    target: Target
+    entry: PackageEntry
+    origin: Origin
+    # Where each pinned version's key was written (for "pinned twice" and plan reasons).
+    pin_origins: dict[str, Origin]
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Every manifest document under the given paths, validated, in load order."""
+
+    entries: tuple[DeclaredEntry, ...]
+    digest: str  # sha256 over the files' paths and bytes, in load order: identifies what a plan was made from
+    files: tuple[str, ...]
+    # Where each manifest document starts, in load order (a document may declare no entries).
+    manifests: tuple[Origin, ...] = ()

@@ -1,0 +1,430 @@
+"""Benchmark of the local CodeArtifact service at a million versions, in process.
+
+    python tests/bench_local.py [--packages 2000 --versions 500 --big 100000 --calls 200]
+
+Seeds one npm repository with PACKAGES x VERSIONS versions (plus, in a second repository, one
+package of BIG versions for the paging checks), then measures through a real boto3 client:
+
+* ListPackageVersions with maxResults=1000, paging through several packages;
+* UpdatePackageVersionsStatus in batches of 100 (Published <-> Unlisted, with expectedStatus and
+  versionRevisions, as the reconciler sends them);
+* the same client calls answered by a pre-recorded response (the client's own cost), so that
+  service share = (service+client - client) / client. The target is at most 50%;
+* that listing stays O(page) at this scale: the service's time for a first page, a page in the
+  middle and the last page of a package, and for packages at the start and end of the table.
+
+Not collected by pytest (only test_*.py files are).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+
+from reconciler.local import LocalCodeArtifact, local_client
+from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
+from reconciler.local.protocol import HttpRequest, HttpResponse
+from reconciler.local.seed import BulkVersion, bulk_load
+
+DOMAIN = "bench"
+REPOSITORY = "npm-store"
+BIG_REPOSITORY = "npm-big"
+BIG_PACKAGE = "big"
+TARGET_SHARE = 0.5
+
+
+class _RawBody(io.BytesIO):
+    def stream(self, amt: int = 65536, decode_content: bool | None = None) -> Iterator[bytes]:
+        while chunk := self.read(amt):
+            yield chunk
+
+
+def _version(index: int) -> str:
+    return f"{index // 100}.{index // 10 % 10}.{index % 10}"
+
+
+def _big_version(index: int) -> str:
+    return f"5.0.{index:07d}"  # zero-padded: text order is numeric order
+
+
+def _package(index: int) -> str:
+    return f"pkg-{index:04d}"
+
+
+def _rows(packages: int, versions: int, now: float) -> Iterator[BulkVersion]:
+    for p in range(packages):
+        name = _package(p)
+        for v in range(versions):
+            yield BulkVersion(name, _version(v), now - (versions - v) * 3600.0)
+
+
+def _request_of(request: AWSPreparedRequest) -> HttpRequest:
+    """What the in-process adapter hands the service for a prepared botocore request."""
+    url = urlsplit(request.url)
+    body = request.body
+    content = body.encode() if isinstance(body, str) else bytes(body or b"")
+    headers = {
+        key.lower(): value.decode() if isinstance(value, bytes) else value
+        for key, value in request.headers.items()
+    }
+    return HttpRequest(request.method, url.path or "/", url.query, headers, content)
+
+
+def _bare_client() -> Any:
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
+    )
+    return session.client("codeartifact", endpoint_url=IN_PROCESS_ENDPOINT)
+
+
+class Recorder:
+    """A client whose requests the service answers, keeping the last request and response."""
+
+    def __init__(self, service: LocalCodeArtifact) -> None:
+        self.service = service
+        self.request: HttpRequest | None = None
+        self.response: HttpResponse | None = None
+        self.client = _bare_client()
+        self.client.meta.events.register("before-send.codeartifact", self._send)
+
+    def _send(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        self.request = _request_of(request)
+        self.response = self.service.handle(self.request)
+        return AWSResponse(
+            request.url, self.response.status, self.response.headers, _RawBody(self.response.body)
+        )
+
+
+def replaying_client(response: HttpResponse) -> Any:
+    """A client that gets `response` for every request, without the service: the client's own cost."""
+    client = _bare_client()
+
+    def replay(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, response.status, response.headers, _RawBody(response.body))
+
+    client.meta.events.register("before-send.codeartifact", replay)
+    return client
+
+
+def _per_call_ms(run: Callable[[int], None], calls: int, repeat: int) -> float:
+    """The best of `repeat` runs, in CPU milliseconds per call.
+
+    CPU time of this process, not wall time: everything runs in process, so this is the cost of
+    the calls themselves, and other processes competing for the machine do not inflate it.
+    """
+    return _interleaved([run], calls, repeat)[0]
+
+
+def _interleaved(runs: list[Callable[[int], None]], calls: int, repeat: int) -> list[float]:
+    """`_per_call_ms` for several runs, taken in turns so that they see the same conditions."""
+    best = [float("inf")] * len(runs)
+    for _ in range(repeat):
+        for index, run in enumerate(runs):
+            start = time.process_time()
+            run(calls)
+            best[index] = min(best[index], (time.process_time() - start) / calls)
+    return [seconds * 1000.0 for seconds in best]
+
+
+class _Lister:
+    """Calls ListPackageVersions with maxResults=1000, paging through one package after another."""
+
+    def __init__(self, client: Any, packages: int) -> None:
+        self.client = client
+        self.packages = packages
+        self.package = 0
+        self.token: str | None = None
+
+    def __call__(self, calls: int) -> None:
+        for _ in range(calls):
+            params: dict[str, Any] = {
+                "domain": DOMAIN,
+                "repository": REPOSITORY,
+                "format": "npm",
+                "package": _package(self.package),
+                "maxResults": 1000,
+            }
+            if self.token:
+                params["nextToken"] = self.token
+            self.token = self.client.list_package_versions(**params).get("nextToken")
+            if not self.token:
+                self.package = (self.package + 1) % self.packages
+
+
+def _update_calls(client: Any, batches: list[dict[str, Any]]) -> Callable[[int], None]:
+    """Each batch is flipped Published -> Unlisted and back, so every call changes 100 versions."""
+    state = {"next": 0}
+
+    def run(calls: int) -> None:
+        for _ in range(calls):
+            index = state["next"]
+            batch = batches[index % len(batches)]
+            unlist = (index // len(batches)) % 2 == 0
+            result = client.update_package_versions_status(
+                **batch,
+                expectedStatus="Published" if unlist else "Unlisted",
+                targetStatus="Unlisted" if unlist else "Published",
+            )
+            if result["failedVersions"]:
+                raise SystemExit(f"update failed: {next(iter(result['failedVersions'].values()))}")
+            state["next"] = index + 1
+
+    return run
+
+
+def _update_batches(client: Any, packages: int, versions: int, count: int) -> list[dict[str, Any]]:
+    batches = []
+    for p in range(min(packages, max(1, count // max(1, versions // 100)))):
+        listed = client.list_package_versions(
+            domain=DOMAIN, repository=REPOSITORY, format="npm", package=_package(p), maxResults=1000
+        )["versions"]
+        for start in range(0, len(listed) - 99, 100):
+            chunk = listed[start : start + 100]
+            batches.append(
+                {
+                    "domain": DOMAIN,
+                    "repository": REPOSITORY,
+                    "format": "npm",
+                    "package": _package(p),
+                    "versions": [v["version"] for v in chunk],
+                    "versionRevisions": {v["version"]: v["revision"] for v in chunk},
+                }
+            )
+    return batches
+
+
+def _service_ms(service: LocalCodeArtifact, request: HttpRequest, calls: int, repeat: int) -> float:
+    def run(n: int) -> None:
+        for _ in range(n):
+            response = service.handle(request)
+            if response.status != 200:
+                raise SystemExit(f"unexpected {response.status}: {response.body[:200]!r}")
+
+    return _per_call_ms(run, calls, repeat)
+
+
+def _page_request(
+    recorder: Recorder, repository: str, package: str, skip_pages: int, **extra: Any
+) -> HttpRequest:
+    """The request for page `skip_pages` (0 = first) of a package, pages of 100."""
+    params: dict[str, Any] = {
+        "domain": DOMAIN,
+        "repository": repository,
+        "format": "npm",
+        "package": package,
+        "maxResults": 100,
+        **extra,
+    }
+    token = None
+    for _ in range(skip_pages + 1):
+        page = recorder.client.list_package_versions(**params, **({"nextToken": token} if token else {}))
+        request = recorder.request
+        token = page.get("nextToken")
+    assert request is not None
+    return request
+
+
+def _jump_request(recorder: Recorder, repository: str, package: str, after: str, **extra: Any) -> HttpRequest:
+    """A page request resuming after version `after`, without paging there (for very large packages)."""
+    from reconciler.local.pagination import encode_token
+
+    filters = {
+        "domain": DOMAIN,
+        "repository": repository,
+        "format": "npm",
+        "namespace": None,
+        "package": package,
+        "status": None,
+        "sortBy": extra.get("sortBy"),
+        "originType": None,
+    }
+    key: list[Any] = [after]
+    if extra.get("sortBy") == "PUBLISHED_TIME":
+        with recorder.service.store.read() as conn:
+            row = conn.execute(
+                """SELECT v.published_time FROM package_version v JOIN package p ON p.id = v.package_id
+                   JOIN repository r ON r.id = p.repository_id WHERE r.name = ? AND p.name = ? AND v.version = ?""",
+                (repository, package, after),
+            ).fetchone()
+        key = [row[0], after]
+    token = encode_token("ListPackageVersions", filters, key)
+    recorder.client.list_package_versions(
+        domain=DOMAIN,
+        repository=repository,
+        format="npm",
+        package=package,
+        maxResults=100,
+        nextToken=token,
+        **extra,
+    )
+    assert recorder.request is not None and recorder.response is not None
+    assert recorder.response.status == 200, recorder.response.body
+    return recorder.request
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--packages", type=int, default=2000)
+    parser.add_argument("--versions", type=int, default=500)
+    parser.add_argument(
+        "--big", type=int, default=100_000, help="versions of the extra large package (0: none)"
+    )
+    parser.add_argument("--calls", type=int, default=200, help="calls per measurement")
+    parser.add_argument("--repeat", type=int, default=5, help="measurements per figure (the best is kept)")
+    parser.add_argument("--db", type=Path, help="database file (default: a temporary one)")
+    args = parser.parse_args(argv)
+
+    tempdir = None
+    if args.db is None:
+        tempdir = tempfile.TemporaryDirectory(prefix="bench-local-")
+        args.db = Path(tempdir.name) / "bench.db"
+    try:
+        with LocalCodeArtifact(args.db) as service:
+            return _bench(service, args)
+    finally:
+        if tempdir is not None:
+            tempdir.cleanup()
+
+
+def _bench(service: LocalCodeArtifact, args: argparse.Namespace) -> int:
+    now = service.clock()
+    total = args.packages * args.versions
+    start = time.perf_counter()
+    written = bulk_load(service, DOMAIN, REPOSITORY, "npm", _rows(args.packages, args.versions, now))
+    seconds = time.perf_counter() - start
+    print(f"seeded {written:,} versions ({args.packages:,} packages x {args.versions}) in {seconds:.1f} s")
+    if args.big:
+        start = time.perf_counter()
+        bulk_load(
+            service,
+            DOMAIN,
+            BIG_REPOSITORY,
+            "npm",
+            (BulkVersion(BIG_PACKAGE, _big_version(v), now - (args.big - v)) for v in range(args.big)),
+        )
+        print(f"seeded {args.big:,} versions of one package in {time.perf_counter() - start:.1f} s")
+    with service.store.write() as conn:
+        conn.execute("ANALYZE")
+    service.store.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = sum(os.path.getsize(p) for p in (args.db, Path(f"{args.db}-wal")) if p.exists())
+    print(f"database: {size / 1e6:.0f} MB, {(size / max(1, total + args.big)):.0f} bytes per version\n")
+
+    client = local_client(service)
+    recorder = Recorder(service)
+    calls, repeat = args.calls, args.repeat
+
+    # (a) ListPackageVersions, pages of up to 1000, paging through packages.
+    recorder.client.list_package_versions(
+        domain=DOMAIN, repository=REPOSITORY, format="npm", package=_package(0), maxResults=1000
+    )
+    assert recorder.response is not None
+    list_response = recorder.response
+    page_size = min(1000, args.versions)
+    _Lister(client, args.packages)(20)  # warm up
+    list_total, list_client = _interleaved(
+        [_Lister(client, args.packages), _Lister(replaying_client(list_response), args.packages)],
+        calls,
+        repeat,
+    )
+
+    # (b) UpdatePackageVersionsStatus, batches of 100 versions.
+    batches = _update_batches(client, args.packages, args.versions, 40)
+    if not batches:
+        raise SystemExit("--versions must be at least 100 for the update batches")
+    _update_calls(client, batches)(2 * len(batches))  # warm up; every batch ends Published
+    recorder.client.update_package_versions_status(
+        **batches[0], expectedStatus="Published", targetStatus="Unlisted"
+    )
+    assert recorder.response is not None
+    update_response = recorder.response
+    recorder.client.update_package_versions_status(
+        **batches[0], expectedStatus="Unlisted", targetStatus="Published"
+    )
+    update_calls = calls - calls % (2 * len(batches)) or 2 * len(
+        batches
+    )  # whole round trips: all Published after
+    update_total, update_client = _interleaved(
+        [_update_calls(client, batches), _update_calls(replaying_client(update_response), batches)],
+        update_calls,
+        repeat,
+    )
+
+    rows = [
+        (f"ListPackageVersions ({page_size}/page)", list_total, list_client),
+        ("UpdatePackageVersionsStatus (100/batch)", update_total, update_client),
+    ]
+    print(f"{'operation':<42}{'service+client':>16}{'client only':>14}{'service share':>15}{'req/s':>9}")
+    print(f"{'':<42}{'CPU ms/call':>16}{'CPU ms/call':>14}{'':>15}{'':>9}")
+    verdicts = []
+    for name, with_service, alone in rows:
+        share = (with_service - alone) / alone
+        verdicts.append(share <= TARGET_SHARE)
+        print(f"{name:<42}{with_service:>16.3f}{alone:>14.3f}{share:>14.0%}{1000 / with_service:>10.0f}")
+    target = "met" if all(verdicts) else "MISSED"
+    print(f"target: service share at most {TARGET_SHARE:.0%} of the client's own cost: {target}\n")
+
+    # Listing stays O(page): the service's own time per request (no client), pages of 100.
+    checks: list[tuple[str, HttpRequest]] = [
+        ("first package, first page", _page_request(recorder, REPOSITORY, _package(0), 0)),
+        (
+            f"package {args.packages // 2:,} of {args.packages:,}, first page",
+            _page_request(recorder, REPOSITORY, _package(args.packages // 2), 0),
+        ),
+        (
+            f"package {args.packages:,} of {args.packages:,}, first page",
+            _page_request(recorder, REPOSITORY, _package(args.packages - 1), 0),
+        ),
+        (
+            f"first package, page {args.versions // 200 + 1} (middle)",
+            _page_request(recorder, REPOSITORY, _package(0), args.versions // 200),
+        ),
+        (
+            "first package, middle page by PUBLISHED_TIME",
+            _page_request(recorder, REPOSITORY, _package(0), args.versions // 200, sortBy="PUBLISHED_TIME"),
+        ),
+    ]
+    if args.big:
+        middle, last = _big_version(args.big // 2), _big_version(args.big - 101)
+        checks += [
+            (
+                f"{args.big:,}-version package, first page",
+                _page_request(recorder, BIG_REPOSITORY, BIG_PACKAGE, 0),
+            ),
+            (
+                f"{args.big:,}-version package, middle page",
+                _jump_request(recorder, BIG_REPOSITORY, BIG_PACKAGE, middle),
+            ),
+            (
+                f"{args.big:,}-version package, last page",
+                _jump_request(recorder, BIG_REPOSITORY, BIG_PACKAGE, last),
+            ),
+            (
+                f"{args.big:,}-version package, middle by PUBLISHED_TIME",
+                _jump_request(recorder, BIG_REPOSITORY, BIG_PACKAGE, middle, sortBy="PUBLISHED_TIME"),
+            ),
+        ]
+    print(f"{'ListPackageVersions, 100/page, service only':<52}{'CPU ms/call':>12}")
+    timings = []
+    for name, request in checks:
+        timing = _service_ms(service, request, calls, repeat)
+        timings.append(timing)
+        print(f"{name:<52}{timing:>12.3f}")
+    spread = max(timings) / statistics.median(timings)
+    print(f"slowest / median: {spread:.2f} (O(page): close to 1 whatever the position)")
+    return 0 if all(verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

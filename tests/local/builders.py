@@ -1,0 +1,114 @@
+"""Small builders for the local service's contract tests: data set up through the API or a seed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from reconciler.local import LocalCodeArtifact
+from reconciler.local.seed import SeedDocument, seed_service
+
+DOMAIN = "acme"
+REPO = "staging"
+NAMESPACE = "tools"
+PACKAGE = "cli"
+HASH_KEYS = {"MD5", "SHA-1", "SHA-256", "SHA-512"}
+
+
+def setup_repository(client: Any, *repositories: str, domain: str = DOMAIN) -> None:
+    """A domain and, in order, repositories in it (each created with no upstreams)."""
+    client.create_domain(domain=domain)
+    for repository in repositories or (REPO,):
+        client.create_repository(domain=domain, repository=repository)
+
+
+def publish(
+    client: Any,
+    version: str,
+    content: bytes = b"payload",
+    *,
+    asset: str = "cli.tar.gz",
+    unfinished: bool | None = None,
+    repository: str = REPO,
+    package: str = PACKAGE,
+    namespace: str = NAMESPACE,
+    sha256: str | None = None,
+) -> dict[str, Any]:
+    """Publish one asset of a generic package version."""
+    params: dict[str, Any] = {
+        "domain": DOMAIN,
+        "repository": repository,
+        "format": "generic",
+        "namespace": namespace,
+        "package": package,
+        "packageVersion": version,
+        "assetContent": content,
+        "assetName": asset,
+        "assetSHA256": sha256 or hashlib.sha256(content).hexdigest(),
+    }
+    if unfinished is not None:
+        params["unfinished"] = unfinished
+    return client.publish_package_version(**params)  # type: ignore[no-any-return]
+
+
+def coordinates(
+    repository: str = REPO, package: str = PACKAGE, namespace: str | None = NAMESPACE, format: str = "generic"
+) -> dict[str, str]:
+    """The keyword arguments naming one package in one repository."""
+    found = {"domain": DOMAIN, "repository": repository, "format": format, "package": package}
+    if namespace is not None:
+        found["namespace"] = namespace
+    return found
+
+
+def list_versions(client: Any, **params: Any) -> list[str]:
+    merged = {**coordinates(), **params}
+    return [v["version"] for v in client.list_package_versions(**merged)["versions"]]
+
+
+def statuses(client: Any, **params: Any) -> dict[str, str]:
+    merged = {**coordinates(), **params}
+    return {v["version"]: v["status"] for v in client.list_package_versions(**merged)["versions"]}
+
+
+def seed(service: LocalCodeArtifact, repositories: list[dict[str, Any]], domain: str = DOMAIN) -> None:
+    """Load repositories (in seed-document form) into a fresh domain of the service."""
+    document = SeedDocument.model_validate(
+        {
+            "apiVersion": "reconciler/v1",
+            "kind": "LocalSeed",
+            "domains": [{"name": domain, "repositories": repositories}],
+        }
+    )
+    seed_service(service, document)
+
+
+def seed_packages(service: LocalCodeArtifact, packages: list[dict[str, Any]], repository: str = REPO) -> None:
+    seed(service, [{"name": repository, "packages": packages}])
+
+
+def generic(versions: list[Any], name: str = PACKAGE, namespace: str = NAMESPACE) -> dict[str, Any]:
+    """A generic package of the seed document."""
+    return {"format": "generic", "namespace": namespace, "name": name, "versions": versions}
+
+
+@contextmanager
+def raises_client_error(code: str) -> Iterator[dict[str, Any]]:
+    """Expect a `ClientError` with this error code; yields its response for further checks."""
+    response: dict[str, Any] = {}
+    with pytest.raises(ClientError) as caught:
+        yield response
+    response.update(caught.value.response)
+    assert response["Error"]["Code"] == code, response["Error"]
+
+
+def error_of(call: Callable[[], object]) -> dict[str, Any]:
+    """The response of a call that must fail with a `ClientError`."""
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response  # type: ignore[no-any-return]
