@@ -7,6 +7,7 @@ not go through is not attempted in a later phase (no status update for a copy th
 Per-version outcomes come from `successfulVersions`/`failedVersions`: MISMATCHED_STATUS and
 MISMATCHED_REVISION mean the version moved since the plan and are never retried; versions SKIPPED
 because another version of their batch failed are retried in a new, still guarded batch without it.
+A copy that arrives with another status than planned (its source moved) is reported as moved too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ MAX_SKIP_ROUNDS = 5
 class Outcome(StrEnum):
     APPLIED = "applied"
     UNCHANGED = "unchanged"  # already as planned (an identical copy was there)
-    MOVED = "moved"  # changed by someone else since the plan: refused by the guards
+    MOVED = "moved"  # changed by someone else since the plan (the guards refused it)
     FAILED = "failed"
     NOT_ATTEMPTED = "not-attempted"  # an earlier action it depends on did not go through
 
@@ -42,7 +43,9 @@ class BatchResult:
 
 
 class Executor(Protocol):
-    """Makes the API call an action describes (aws.py implements it)."""
+    """Makes the API call an action describes (`reconciler.aws.executor.BotoExecutor` implements it).
+
+    It is called from several threads at once (one per package being changed)."""
 
     def execute(self, action: Action) -> BatchResult: ...
 
@@ -106,11 +109,20 @@ def apply_plan(
     max_workers: int = 8,
     on_outcomes: Listener | None = None,
     skip: Iterable[tuple[str, str]] = (),
+    stop: threading.Event | None = None,
 ) -> ApplyReport:
-    """Run the plan's actions; `skip` names (package, version) pairs already known not to be applied."""
+    """Run the plan's actions; `skip` names (package, version) pairs already known not to be applied.
+
+    The report holds every (action kind, package, version) of the plan exactly once, in plan order.
+    If anything raises (Ctrl-C, a bug), `stop` is set and no further action starts: the calls
+    already on the wire finish, and the exception propagates. (An executor given the same event
+    can stop waiting to retry.)
+    """
     report = ApplyReport()
     lock = threading.Lock()
-    blocked: set[tuple[str, str]] = set(skip)
+    moved = set(skip)
+    blocked: set[tuple[str, str]] = set(moved)
+    stop = stop or threading.Event()
 
     def record(action: Action, outcomes: list[VersionOutcome], calls: int) -> None:
         with lock:
@@ -122,39 +134,59 @@ def apply_plan(
         if on_outcomes is not None:
             on_outcomes(action, outcomes)
 
+    def run_package(actions: list[Action]) -> None:
+        for action in actions:
+            if stop.is_set():
+                return
+            package = str(action.package)
+            with lock:
+                held = [c for c in action.versions if (package, c.version) in blocked]
+                ready = [c for c in action.versions if (package, c.version) not in blocked]
+            if held:
+                why = {
+                    c.version: "this version moved since the plan"
+                    if (package, c.version) in moved
+                    else "an earlier action on this version did not go through"
+                    for c in held
+                }
+                record(
+                    action,
+                    [_outcome(action, c, Outcome.NOT_ATTEMPTED, "", why[c.version]) for c in held],
+                    0,
+                )
+            if ready:
+                outcomes, calls = _run_action(action.model_copy(update={"versions": tuple(ready)}), executor)
+                record(action, outcomes, calls)
+
     for kind in ActionKind:
         by_package: dict[str, list[Action]] = {}
         for action in plan.actions:
             if action.kind is kind:
                 by_package.setdefault(str(action.package), []).append(action)
-
-        def run_package(actions: list[Action]) -> None:
-            for action in actions:
-                package = str(action.package)
-                with lock:
-                    held = [c for c in action.versions if (package, c.version) in blocked]
-                ready = [c for c in action.versions if (package, c.version) not in blocked]
-                if held:
-                    record(
-                        action,
-                        [_outcome(action, c, Outcome.NOT_ATTEMPTED, "", _why_held(action.kind)) for c in held],
-                        0,
-                    )
-                if ready:
-                    outcomes, calls = _run_action(
-                        action.model_copy(update={"versions": tuple(ready)}), executor
-                    )
-                    record(action, outcomes, calls)
-
-        with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-            list(pool.map(run_package, by_package.values()))
+        if not by_package:
+            continue
+        pool = ThreadPoolExecutor(max_workers=max(1, max_workers))
+        try:
+            futures = [pool.submit(run_package, actions) for actions in by_package.values()]
+            for future in futures:
+                future.result()
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    report.outcomes = in_plan_order(plan, report.outcomes)
     return report
 
 
-def _why_held(kind: ActionKind) -> str:
-    return (
-        "an earlier action on this version did not go through" if kind is not ActionKind.COPY else "refused"
-    )
+def in_plan_order(plan: Plan, outcomes: Iterable[VersionOutcome]) -> list[VersionOutcome]:
+    """The outcomes in the order of the plan's actions and versions (others last)."""
+    position = {
+        (action.kind, str(action.package), change.version): index
+        for index, (action, change) in enumerate((a, c) for a in plan.actions for c in a.versions)
+    }
+    end = len(position)
+    return sorted(outcomes, key=lambda item: position.get((item.kind, item.package, item.version), end))
 
 
 def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome], int]:
@@ -171,7 +203,20 @@ def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome
         skipped: list[VersionChange] = []
         for change in pending.versions:
             if change.version in result.successful:
-                outcomes.append(_outcome(pending, change, Outcome.APPLIED))
+                arrived = result.successful[change.version]
+                if pending.kind is ActionKind.COPY and arrived and arrived != change.after.value:
+                    # The copy went through, but the source's status moved since the plan.
+                    outcomes.append(
+                        _outcome(
+                            pending,
+                            change,
+                            Outcome.MOVED,
+                            ErrorCode.MISMATCHED_STATUS,
+                            f"copied, but it arrived {arrived}: the source moved since the plan",
+                        )
+                    )
+                else:
+                    outcomes.append(_outcome(pending, change, Outcome.APPLIED))
             elif change.version in result.failed:
                 code, message = result.failed[change.version]
                 if code == ErrorCode.SKIPPED:

@@ -11,6 +11,8 @@ import click
 
 from reconciler import __version__
 from reconciler.commands.apply import apply
+from reconciler.commands.drift import drift
+from reconciler.commands.importer import import_
 from reconciler.commands.plan import plan, show
 from reconciler.errors import ReconcilerError
 from reconciler.local.cli import local
@@ -90,6 +92,8 @@ def schema() -> None:
 cli.add_command(plan)
 cli.add_command(apply)
 cli.add_command(show)
+cli.add_command(drift)
+cli.add_command(import_)
 cli.add_command(local)
 
 

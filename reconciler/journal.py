@@ -1,7 +1,11 @@
 """The apply journal: every call and its per-version result, appended as JSON lines as it happens.
 
-A line is flushed before the next call goes out, so a killed apply leaves an exact record of what
-it did; the guards in the plan make running plan and apply again safe whatever that record says.
+Events: `apply` (what this run is about to do), then per attempt `send` (written and flushed before
+the request goes out), and `call` (its `successful`/`failed` maps) or `error` (its code, and
+`retry_in` when it is retried); last `done` (calls, throttles, outcome counts) or `interrupted`.
+A killed apply thus leaves an exact record: a `send` without an answer is a call that may or may
+not have been carried out. The guards in the plan make running plan and apply again safe whatever
+that record says.
 """
 
 from __future__ import annotations
@@ -12,15 +16,25 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
+from reconciler.errors import ReconcilerError
+
 
 class Journal:
+    """Appends to `path` (a journal of several applies of one plan is one file); None writes nothing."""
+
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
         self._stream: TextIO | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._stream = path.open("a", encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._stream = path.open("a", encoding="utf-8")
+            except OSError as exc:
+                raise ReconcilerError(
+                    f"cannot write the apply journal {path}: {exc.strerror}; nothing was changed",
+                    "Give a writable path with --journal.",
+                ) from None
 
     def write(self, event: str, **fields: Any) -> None:
         if self._stream is None:
@@ -32,10 +46,30 @@ class Journal:
         }
         line = json.dumps(record, sort_keys=True, default=str)
         with self._lock:
+            if self._stream is None:
+                return
             self._stream.write(line + "\n")
             self._stream.flush()
 
     def close(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
+        with self._lock:
+            if self._stream is not None:
+                self._stream.close()
+                self._stream = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """Every record of a journal, oldest first (a last line cut short by a kill is left out)."""
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records

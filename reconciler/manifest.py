@@ -384,20 +384,50 @@ def _declared_entries(
 ) -> list[DeclaredEntry]:
     entries: list[DeclaredEntry] = []
     seen: dict[tuple[Any, ...], Origin] = {}
-    for display, document, (target, packages) in documents:
+    owners = _domain_owners(documents, file_index, report)
+    for display, document, (written, packages) in documents:
+        target = written
+        if target.domain_owner is None and owners.get(target.domain):
+            # One domain name is one domain: an owner written in one manifest applies to all of them,
+            # so `acme/prod` is the same repository whether or not a file spells the owner out.
+            target = target.model_copy(update={"domain_owner": owners[target.domain]})
         for position, entry in packages:
             origin = Origin(display, document.line_of(("packages", position)))
             pin_origins = {
                 version: Origin(display, document.line_of(("packages", position, "versions", version)))
                 for version in entry.versions
             }
-            identity = (target.domain, target.domain_owner, target.repository, *_package_identity(entry))
+            rule_origins = tuple(
+                Origin(display, document.line_of(("packages", position, "rules", index)))
+                for index in range(len(entry.rules))
+            )
+            identity = (target.domain, target.repository, *_package_identity(entry))
             first = seen.setdefault(identity, origin)
             if first is not origin:
                 message = f"{_entry_label(entry, target)} is also declared at {first}"
                 report.add(file_index[display], origin.line, f"{origin}: packages[{position}]: {message}")
-            entries.append(DeclaredEntry(target, entry, origin, pin_origins))
+            entries.append(DeclaredEntry(target, entry, origin, pin_origins, rule_origins))
     return entries
+
+
+def _domain_owners(
+    documents: list[tuple[str, LoadedDocument, _Parts]], file_index: dict[str, int], report: _Report
+) -> dict[str, str]:
+    """The owner each domain is given; a domain given two different owners is a problem."""
+    owners: dict[str, tuple[str, Origin]] = {}
+    for display, document, (target, _) in documents:
+        if target.domain_owner is None:
+            continue
+        origin = Origin(display, document.line_of(("target", "domain_owner")))
+        first = owners.setdefault(target.domain, (target.domain_owner, origin))
+        if first[0] != target.domain_owner:
+            report.add(
+                file_index[display],
+                origin.line,
+                f"{origin}: target.domain_owner: domain {target.domain} is owned by {first[0]} at {first[1]}; "
+                "one domain name must have one owner in a set of manifests",
+            )
+    return {domain: owner for domain, (owner, _) in owners.items()}
 
 
 def _package_identity(entry: PackageEntry) -> tuple[str, str | None, bool, str]:

@@ -384,6 +384,8 @@ class DeclaredEntry:
     origin: Origin
     # Where each pinned version's key was written (for "pinned twice" and plan reasons).
     pin_origins: dict[str, Origin]
+    # Where each rule was written, in order (plan reasons name the line of the rule that decided).
+    rule_origins: tuple[Origin, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ class Plan(_Frozen):
     warnings: tuple[str, ...] = ()
     summary: Summary
     api_calls: dict[str, int]
-    # Versions each target package held at plan time, for per-package blast-radius limits.
+    # Versions each target package held at plan time, not yet Disposed: for per-package blast-radius limits.
     package_versions: dict[str, int] = {}
 
     @property

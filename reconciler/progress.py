@@ -8,7 +8,7 @@ from types import TracebackType
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
 from reconciler.applier import VersionOutcome
@@ -22,7 +22,7 @@ class Progress:
         self.done = 0
         self._lock = threading.Lock()
         self._bar: RichProgress | None = None
-        self._task: object = None
+        self._task: TaskID | None = None
         if self.enabled and sys.stderr.isatty():
             self._bar = RichProgress(
                 TextColumn("Applying"),
@@ -44,8 +44,8 @@ class Progress:
             return
         with self._lock:
             self.done += len(outcomes)
-            if self._bar is not None:
-                self._bar.update(self._task, completed=self.done)  # type: ignore[arg-type]
+            if self._bar is not None and self._task is not None:
+                self._bar.update(self._task, completed=self.done)
             else:
                 applied = sum(1 for item in outcomes if item.outcome.value in ("applied", "unchanged"))
                 click.echo(

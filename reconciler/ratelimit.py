@@ -19,25 +19,14 @@ WRITE_OPERATIONS = frozenset(
 )
 
 
-class _Bucket:
-    def __init__(self, rate: float, now: float) -> None:
-        self.rate = rate
-        self.tokens = 1.0  # start with one request's worth: never a burst above the quota
-        self.updated = now
-
-    def reserve(self, now: float) -> float:
-        """Take a token (possibly one not there yet); returns how long to wait for it."""
-        self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        self.tokens -= 1.0
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
-
-
 class RateLimiter:
-    """Token buckets per operation and for the account-wide read and write quotas.
+    """Request slots per operation and for the account-wide read and write quotas.
 
-    `acquire(operation)` blocks until the call may go out under every quota that applies to it.
-    Rates are requests per second; `scale` < 1 keeps a margin below them.
+    `acquire(operation)` blocks until the call may go out under every quota that applies to it:
+    its operation's own (CopyPackageVersions 5/s, ...) and the account's write (100/s) or read
+    (800/s) quota. Calls under one quota go out at least 1/rate seconds apart, never in a burst,
+    so no window of a second ever holds more than the quota. Rates are requests per second;
+    `scale` multiplies them (below 1 keeps a margin, above 1 follows raised quotas).
     """
 
     def __init__(
@@ -49,35 +38,32 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if scale <= 0:
+            raise ValueError(f"scale must be positive, not {scale}")
         self._rates = {name: rate * scale for name, rate in (quotas or DEFAULT_QUOTAS).items()}
-        self._write = write_quota * scale
-        self._read = read_quota * scale
+        self._rates["account:write"] = write_quota * scale
+        self._rates["account:read"] = read_quota * scale
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._buckets: dict[str, _Bucket] = {}
+        self._next: dict[str, float] = {}  # quota -> the earliest time its next call may go out
 
-    def acquire(self, operation: str) -> float:
-        """Wait for a slot; returns the seconds waited."""
+    def quotas_for(self, operation: str) -> list[str]:
+        """The quotas a call of `operation` counts against."""
         names = ["account:write" if operation in WRITE_OPERATIONS else "account:read"]
         if operation in self._rates:
             names.append(operation)
+        return names
+
+    def acquire(self, operation: str) -> float:
+        """Wait for a slot; returns the seconds waited."""
+        names = self.quotas_for(operation)
         with self._lock:
             now = self._clock()
-            wait = max(self._bucket(name, now).reserve(now) for name in names)
+            at = max([now, *(self._next.get(name, now) for name in names)])
+            for name in names:
+                self._next[name] = at + 1.0 / self._rates[name]
+        wait = at - now
         if wait > 0:
             self._sleep(wait)
         return wait
-
-    def _bucket(self, name: str, now: float) -> _Bucket:
-        bucket = self._buckets.get(name)
-        if bucket is None:
-            rate = (
-                self._write
-                if name == "account:write"
-                else self._read
-                if name == "account:read"
-                else self._rates[name]
-            )
-            bucket = self._buckets[name] = _Bucket(rate, now)
-        return bucket

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.codeartifact import Format, Status
 from reconciler.models import DeclaredEntry, Pin, Rule
 from reconciler.state import PackageState, VersionState
-from reconciler.versioning import ORDERING, parse_range, parse_version
+from reconciler.versioning import ORDERING, parse_range, version_parser
 
 _CLOSED = frozenset({Status.UNFINISHED, Status.DISPOSED, Status.DELETED})
+_OPEN = frozenset(Status) - _CLOSED
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The declared state of one version. `copy_from` names the repository to promote it from."""
+    """The declared state of the versions it is given for. `copy_from` names the repository to promote
+    them from. Every version one rule (or `otherwise`) takes shares one `Decision`."""
 
-    version: str
     status: Status
     reason: str
     origin: str
@@ -35,7 +37,7 @@ class Decision:
 
 @dataclass(frozen=True)
 class Evaluation:
-    decisions: dict[str, Decision]
+    decisions: dict[str, Decision]  # version -> its declared state
     notes: tuple[str, ...]  # things a reviewer should know (unparsable versions a ranking skipped)
 
 
@@ -61,18 +63,15 @@ def evaluate(
     notes: list[str] = []
     for version, pin in entry.versions.items():
         origin = str(declared.pin_origins.get(version, declared.origin))
-        decisions[version] = _from_pin(version, pin, origin)
+        decisions[version] = _from_pin(pin, origin)
 
     for index, rule in enumerate(entry.rules):
-        origin = f"{declared.origin} rules[{index}]"
+        rule_origin = declared.rule_origins[index] if index < len(declared.rule_origins) else declared.origin
+        origin = f"{rule_origin} rules[{index}]"
         state = sources.get(rule.copy_from) if rule.copy_from else target
         if state is None:
             continue
-        candidates = [
-            v
-            for v in state.versions.values()
-            if v.version not in decisions and _selects(rule, entry.format, state, v, now)
-        ]
+        candidates = _candidates(rule, entry.format, state, now, decisions)
         taken, skipped = _rank(rule, entry.format, candidates)
         if skipped:
             notes.append(
@@ -80,33 +79,33 @@ def evaluate(
                 f"parse were left to the next rule: {', '.join(sorted(skipped)[:5])}"
                 + (" ..." if len(skipped) > 5 else "")
             )
-        why = _describe(rule, entry.format)
+        if not taken:
+            continue
+        decision = Decision(
+            status=Status(rule.status),
+            reason=f"rule {index + 1} ({_describe(rule, entry.format)})",
+            origin=origin,
+            copy_from=rule.copy_from,
+            allow_overwrite=rule.allow_overwrite,
+            include_from_upstream=rule.include_from_upstream,
+        )
         for version_state in taken:
-            decisions[version_state.version] = Decision(
-                version=version_state.version,
-                status=Status(rule.status),
-                reason=f"rule {index + 1} ({why})",
-                origin=origin,
-                copy_from=rule.copy_from,
-                allow_overwrite=rule.allow_overwrite,
-                include_from_upstream=rule.include_from_upstream,
-            )
+            decisions[version_state.version] = decision
 
     if entry.otherwise != "ignore" and target is not None:
+        otherwise = Decision(
+            status=Status(entry.otherwise),
+            reason=f"otherwise: {entry.otherwise}",
+            origin=str(declared.origin),
+        )
         for version_state in target.versions.values():
-            if version_state.version not in decisions and version_state.status not in _CLOSED:
-                decisions[version_state.version] = Decision(
-                    version=version_state.version,
-                    status=Status(entry.otherwise),
-                    reason=f"otherwise: {entry.otherwise}",
-                    origin=str(declared.origin),
-                )
+            if version_state.status in _OPEN and version_state.version not in decisions:
+                decisions[version_state.version] = otherwise
     return Evaluation(decisions, tuple(notes))
 
 
-def _from_pin(version: str, pin: Pin, origin: str) -> Decision:
+def _from_pin(pin: Pin, origin: str) -> Decision:
     return Decision(
-        version=version,
         status=Status(pin.status),
         reason="pinned",
         origin=origin,
@@ -116,32 +115,60 @@ def _from_pin(version: str, pin: Pin, origin: str) -> Decision:
     )
 
 
-def _selects(rule: Rule, format: Format, state: PackageState, version: VersionState, now: float) -> bool:
-    if rule.current is not None:
-        if version.status not in rule.current:
-            return False
-    elif version.status in _CLOSED:
-        return False
-    text = version.version
-    if rule.match is not None and not any(fnmatch.fnmatchcase(text, glob) for glob in rule.match):
-        return False
-    if rule.regex is not None and re.fullmatch(rule.regex, text) is None:
-        return False
-    if rule.range is not None and not parse_range(format, rule.range).contains(text):
-        return False
+def _candidates(
+    rule: Rule, format: Format, state: PackageState, now: float, decided: dict[str, Decision]
+) -> list[VersionState]:
+    """The versions of `state` that no pin or earlier rule decided and that every selector of `rule` takes."""
+    # Runs once per rule over every version of a package: the status test is a set lookup, and only
+    # the selectors the rule has are called.
+    statuses = frozenset(rule.current) if rule.current is not None else _OPEN
+    checks = _selectors(rule, format, state, now)
+    if not checks:
+        return [v for v in state.versions.values() if v.status in statuses and v.version not in decided]
+    if len(checks) == 1:
+        check = checks[0]
+        return [
+            v
+            for v in state.versions.values()
+            if v.status in statuses and v.version not in decided and check(v)
+        ]
+    return [
+        v
+        for v in state.versions.values()
+        if v.status in statuses and v.version not in decided and all(check(v) for check in checks)
+    ]
+
+
+def _selectors(
+    rule: Rule, format: Format, state: PackageState, now: float
+) -> list[Callable[[VersionState], bool]]:
+    """One test per selector the rule has (beyond `current`), in the order they are written in `Rule`."""
+    checks: list[Callable[[VersionState], bool]] = []
+    if rule.match is not None:
+        globs = rule.match
+        checks.append(lambda v: any(fnmatch.fnmatchcase(v.version, glob) for glob in globs))
+    if rule.regex is not None:
+        regex = rule.regex
+        checks.append(lambda v: re.fullmatch(regex, v.version) is not None)
+    if rule.range is not None:
+        contains = parse_range(format, rule.range).contains
+        checks.append(lambda v: contains(v.version))
     if rule.prerelease is not None:
-        parsed = parse_version(format, text)
-        if parsed is None or parsed.is_prerelease != rule.prerelease:
-            return False
+        wanted = rule.prerelease
+        parse = version_parser(format)
+
+        def prerelease(v: VersionState) -> bool:
+            parsed = parse(v.version)
+            return parsed is not None and parsed.is_prerelease == wanted
+
+        checks.append(prerelease)
     if rule.older_than is not None:
-        older = state.is_older_than(version, now - rule.older_than.total_seconds())
-        if older is not True:
-            return False
+        before = now - rule.older_than.total_seconds()
+        checks.append(lambda v: state.is_older_than(v, before) is True)
     if rule.newer_than is not None:
-        older = state.is_older_than(version, now - rule.newer_than.total_seconds())
-        if older is not False:
-            return False
-    return True
+        after = now - rule.newer_than.total_seconds()
+        checks.append(lambda v: state.is_older_than(v, after) is False)
+    return checks
 
 
 def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[list[VersionState], list[str]]:
@@ -150,15 +177,23 @@ def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[l
         return candidates, []
     by_time = rule.by == "published" or format is Format.GENERIC
     skipped: list[str] = []
-    groups: dict[str, list[tuple[object, VersionState]]] = {}
+    # Groups are keyed by what `ParsedVersion.group` labels them with: (epoch, major[, minor]).
+    groups: dict[tuple[int, ...], list[tuple[object, VersionState]]] = {}
+    whole: tuple[int, ...] = ()
+    parse = version_parser(format)
     for candidate in candidates:
-        parsed = parse_version(format, candidate.version)
+        parsed = parse(candidate.version)
         if (rule.per is not None or not by_time) and parsed is None:
             skipped.append(candidate.version)
             continue
-        group = parsed.group(rule.per) if rule.per is not None and parsed is not None else ""
+        if rule.per is None or parsed is None:
+            group = whole
+        elif rule.per == "major":
+            group = (parsed.epoch, parsed.major)
+        else:
+            group = (parsed.epoch, parsed.major, parsed.minor)
         # Newest first: lowest time rank, or highest version.
-        key: object = candidate.time_rank if by_time else parsed
+        key: object = candidate.time_rank if by_time else parsed.sort_key  # type: ignore[union-attr]
         groups.setdefault(group, []).append((key, candidate))
     taken: list[VersionState] = []
     for members in groups.values():

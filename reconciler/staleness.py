@@ -53,6 +53,7 @@ def packages_to_check(plan: Plan) -> list[PackageRef]:
 
 
 def check_staleness(plan: Plan, live: dict[PackageRef, PackageState]) -> Staleness:
+    """Classify every (package, version, kind) of the plan as ready, done or moved."""
     result = Staleness()
     copied = {
         (str(action.package), change.version)
@@ -60,9 +61,15 @@ def check_staleness(plan: Plan, live: dict[PackageRef, PackageState]) -> Stalene
         if action.kind is ActionKind.COPY
         for change in action.versions
     }
+    settled_later = {
+        (str(action.package), change.version)
+        for action in plan.actions
+        if action.kind is not ActionKind.COPY
+        for change in action.versions
+    }
     for action in plan.actions:
         for change in action.versions:
-            _check(action, change, live, copied, result)
+            _check(action, change, live, copied, settled_later, result)
     return result
 
 
@@ -80,6 +87,7 @@ def _check(
     change: VersionChange,
     live: dict[PackageRef, PackageState],
     copied: set[tuple[str, str]],
+    settled_later: set[tuple[str, str]],
     result: Staleness,
 ) -> None:
     package = str(action.package)
@@ -87,9 +95,14 @@ def _check(
     destination = _state(live, to_ref(action.package), change.version)
     if action.kind is ActionKind.COPY:
         if destination is not None:
-            if destination.revision == change.prior_revision:
+            # The plan copies only what the destination did not have.
+            same = destination.revision == change.prior_revision
+            # A copy that arrived as planned is done; a status the plan's own later action checks
+            # is that action's business.
+            if same and (destination.status == change.after or (package, change.version) in settled_later):
                 result.done.append((package, change.version, action.kind))
-            elif not action.allow_overwrite:
+                return
+            if same or not action.allow_overwrite:
                 result.moved.append(
                     Moved(
                         package,
@@ -100,7 +113,8 @@ def _check(
                         action.package.repository,
                     )
                 )
-            return
+                return
+            # Someone else's version is there, and the manifest allows overwriting it: the source decides.
         source = _state(live, to_ref(action.package, action.source_repository), change.version)
         if _view(source) != planned:
             result.moved.append(

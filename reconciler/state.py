@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format, Status
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VersionState:
     """One version as listed. `time_rank` is its position in publish-time order (0 = most recent),
     known only when its package was listed with sortBy=PUBLISHED_TIME."""
@@ -19,6 +21,27 @@ class VersionState:
     status: Status
     origin_type: str = "INTERNAL"
     time_rank: int | None = None
+
+
+# The slots' own setters: what a frozen dataclass's __init__ reaches through object.__setattr__.
+_SETTERS: tuple[Callable[[VersionState, Any], None], ...] = tuple(
+    vars(VersionState)[name].__set__ for name in ("version", "revision", "status", "origin_type", "time_rank")
+)
+_set_version, _set_revision, _set_status, _set_origin_type, _set_time_rank = _SETTERS
+
+
+def version_state(
+    version: str, revision: str, status: Status, origin_type: str, time_rank: int | None
+) -> VersionState:
+    """`VersionState(version, revision, status, origin_type, time_rank)` at half the cost, for reads
+    that build one per version listed (a million for a large repository)."""
+    state: VersionState = object.__new__(VersionState)
+    _set_version(state, version)
+    _set_revision(state, revision)
+    _set_status(state, status)
+    _set_origin_type(state, origin_type)
+    _set_time_rank(state, time_rank)
+    return state
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ __all__ = [
     "is_prerelease",
     "parse_range",
     "parse_version",
+    "version_parser",
 ]
 
 ORDERING: dict[Format, str] = {
@@ -172,6 +173,15 @@ class ParsedVersion:
     """PEP 440 epoch (``1!2.0`` -> 1); 0 for every other format."""
     is_prerelease: bool
     _value: Any = field(repr=False)
+    # SemVer formats: the version's place in the order as a plain tuple (see `_semver_key`), so that
+    # sorting compares tuples natively instead of calling univers for every comparison.
+    _key: tuple[Any, ...] | None = field(default=None, repr=False)
+
+    @property
+    def sort_key(self) -> object:
+        """A key whose natural order is this version's order among versions of its format: a plain
+        tuple where the format has one (the SemVer formats), else the version itself."""
+        return self if self._key is None else self._key
 
     def group(self, per: Per) -> str:
         """The ``per: major|minor`` group this version belongs to, as a readable canonical label:
@@ -182,6 +192,8 @@ class ParsedVersion:
     def _compare(self, other: ParsedVersion) -> int:
         if self.format is not other.format:
             raise TypeError(f"cannot compare a {self.format} version with a {other.format} version")
+        if self._key is not None and other._key is not None:
+            return (self._key > other._key) - (self._key < other._key)
         c = _cmp(self._value, other._value)
         if c:
             return c
@@ -190,6 +202,8 @@ class ParsedVersion:
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, ParsedVersion):
             return NotImplemented
+        if self._key is not None and other._key is not None and self.format is other.format:
+            return self._key < other._key
         return self._compare(other) < 0
 
     def __le__(self, other: object) -> bool:
@@ -231,6 +245,22 @@ def _parse_semver(text: str) -> _Parsed:
     # The strict constructor (no coercion); see "Decisions" in the module docstring.
     value = _versions.EnhancedSemanticVersion(text)
     return value, value.major, value.minor, 0, bool(value.prerelease)
+
+
+def _semver_key(value: Any, text: str) -> tuple[Any, ...]:
+    """SemVer 2.0 precedence as a plain tuple, then the text: the same order as comparing the univers
+    values (``semantic_version``'s precedence key: numeric identifiers numerically and below
+    alphanumeric ones, a release above its pre-releases, a longer pre-release above its prefix; build
+    metadata ignored) and then the strings, as ``ParsedVersion`` does."""
+    prerelease: tuple[str, ...] = value.prerelease
+    if prerelease:
+        pre: tuple[Any, ...] = (
+            0,
+            *((0, int(part)) if part.isdigit() else (1, part) for part in prerelease),
+        )
+    else:
+        pre = (1,)
+    return (value.major, value.minor, value.patch, pre, text)
 
 
 def _parse_pypi(text: str) -> _Parsed:
@@ -316,12 +346,20 @@ def _parse_cached(fmt: Format, text: str) -> ParsedVersion | None:
     # univers' InvalidNuGetVersion which derives from Exception only, AttributeError...).
     except Exception:
         return None
-    return ParsedVersion(fmt, text, major, minor, epoch, prerelease, value)
+    key = _semver_key(value, text) if parser is _parse_semver else None
+    return ParsedVersion(fmt, text, major, minor, epoch, prerelease, value, key)
 
 
 def parse_version(fmt: Format, text: str) -> ParsedVersion | None:
     """Parse ``text`` as a version of ``fmt``; None if it is not one (always None for ``generic``)."""
-    return _parse_cached(Format(fmt), text)
+    # Called for every version a plan ranks or sorts: skip the enum lookup when given a member.
+    return _parse_cached(fmt if type(fmt) is Format else Format(fmt), text)
+
+
+def version_parser(fmt: Format) -> Callable[[str], ParsedVersion | None]:
+    """``parse_version`` for one format, as a function of the text alone: the same results, for loops
+    that parse every version of a package (no per-call format check, no Python frame)."""
+    return functools.partial(_parse_cached, Format(fmt))
 
 
 def is_prerelease(fmt: Format, text: str) -> bool | None:

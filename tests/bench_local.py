@@ -35,6 +35,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from reconciler.local import LocalCodeArtifact, local_client
 from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
+from reconciler.local.pagination import encode_token
 from reconciler.local.protocol import HttpRequest, HttpResponse
 from reconciler.local.seed import BulkVersion, bulk_load
 
@@ -122,7 +123,7 @@ def _per_call_ms(run: Callable[[int], None], calls: int, repeat: int) -> float:
     """The best of `repeat` runs, in CPU milliseconds per call.
 
     CPU time of this process, not wall time: everything runs in process, so this is the cost of
-    the calls themselves, and other processes competing for the machine do not inflate it.
+    the calls themselves, and other processes competing for the machine inflate it much less.
     """
     return _interleaved([run], calls, repeat)[0]
 
@@ -238,8 +239,6 @@ def _page_request(
 
 def _jump_request(recorder: Recorder, repository: str, package: str, after: str, **extra: Any) -> HttpRequest:
     """A page request resuming after version `after`, without paging there (for very large packages)."""
-    from reconciler.local.pagination import encode_token
-
     filters = {
         "domain": DOMAIN,
         "repository": repository,
@@ -315,8 +314,6 @@ def _bench(service: LocalCodeArtifact, args: argparse.Namespace) -> int:
             (BulkVersion(BIG_PACKAGE, _big_version(v), now - (args.big - v)) for v in range(args.big)),
         )
         print(f"seeded {args.big:,} versions of one package in {time.perf_counter() - start:.1f} s")
-    with service.store.write() as conn:
-        conn.execute("ANALYZE")
     service.store.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = sum(os.path.getsize(p) for p in (args.db, Path(f"{args.db}-wal")) if p.exists())
     print(f"database: {size / 1e6:.0f} MB, {(size / max(1, total + args.big)):.0f} bytes per version\n")
@@ -352,9 +349,8 @@ def _bench(service: LocalCodeArtifact, args: argparse.Namespace) -> int:
     recorder.client.update_package_versions_status(
         **batches[0], expectedStatus="Unlisted", targetStatus="Published"
     )
-    update_calls = calls - calls % (2 * len(batches)) or 2 * len(
-        batches
-    )  # whole round trips: all Published after
+    # Whole round trips, so that every batch is Published again after each measurement.
+    update_calls = calls - calls % (2 * len(batches)) or 2 * len(batches)
     update_total, update_client = _interleaved(
         [_update_calls(client, batches), _update_calls(replaying_client(update_response), batches)],
         update_calls,

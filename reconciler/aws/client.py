@@ -24,7 +24,7 @@ class Backend:
     endpoint_url: str | None = None
     region: str | None = None
     profile: str | None = None
-    max_attempts: int = 10
+    max_attempts: int = 10  # attempts per request, the first included (1: botocore never retries)
 
 
 @dataclass
@@ -37,8 +37,9 @@ class Connection:
 
 def connect(backend: Backend) -> Connection:
     """A CodeArtifact client for `backend`; call `close()` when done."""
+    # botocore's `max_attempts` counts retries; `total_max_attempts` counts every attempt, as ours does.
     retry = Config(
-        retries={"mode": "standard", "max_attempts": backend.max_attempts}, max_pool_connections=32
+        retries={"mode": "standard", "total_max_attempts": backend.max_attempts}, max_pool_connections=32
     )
     try:
         if backend.local_db is not None:

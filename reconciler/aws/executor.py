@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import random
 import re
-import time
+import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import botocore.exceptions
+import botocore.parsers
 
 from reconciler.applier import BatchResult
 from reconciler.aws.client import snake
 from reconciler.codeartifact import ErrorCode
 from reconciler.journal import Journal
-from reconciler.plan import Action
+from reconciler.plan import Action, ActionKind
 from reconciler.ratelimit import RateLimiter
 
 RETRYABLE_CODES = frozenset(
@@ -36,9 +37,15 @@ _CURRENT_STATUS = re.compile(r"current status: (\w+)")
 class BotoExecutor:
     """Implements `applier.Executor` on a boto3 client whose own retries are off (we retry here).
 
+    Every attempt is rate-limited, counted in `calls` and journaled: a `send` line before it goes
+    out, then a `call` line with the per-version result or an `error` line. Throttling, 5xx answers
+    and failures in transit are retried with backoff, never sooner than a Retry-After asks; any
+    other error is returned as the result of the whole call.
+
     A call that failed in transit (a dropped connection, a 5xx) may still have been carried out.
     Its retry is guarded like the first try, so it cannot change anything twice; a version it then
-    reports as MISMATCHED_STATUS with the planned status already in place was applied by the first try.
+    reports as MISMATCHED_STATUS with the planned status already in place, or a copy it reports in
+    neither map, was applied by the first try (journaled as `recovered`).
     """
 
     def __init__(
@@ -47,77 +54,108 @@ class BotoExecutor:
         limiter: RateLimiter | None = None,
         journal: Journal | None = None,
         max_retries: int = 8,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.client = client
         self.limiter = limiter
         self.journal = journal or Journal(None)
         self.max_retries = max_retries
-        self.sleep = sleep
+        # Once `stop` is set (the apply is being interrupted), waits to retry end and no retry goes out.
+        self.stop = stop or threading.Event()
+        self.sleep = sleep or self._wait
         self.calls: Counter[str] = Counter()
         self.throttled = 0
         self._random = random.Random()
+        self._lock = threading.Lock()  # execute() runs on several threads at once
 
     def execute(self, action: Action) -> BatchResult:
         operation = action.kind.operation
         params = action.request()
         method = getattr(self.client, snake(operation))
+        package = str(action.package)
+        versions = [change.version for change in action.versions]
         ambiguous = False
+        code, message = "", ""
         for attempt in range(self.max_retries + 1):
+            if attempt and self.stop.is_set():
+                return BatchResult(
+                    error=("Interrupted", f"{message} (not retried: the apply was interrupted)")
+                )
             if self.limiter is not None:
                 self.limiter.acquire(operation)
-            self.calls[operation] += 1
+            with self._lock:
+                self.calls[operation] += 1
+            self.journal.write(
+                "send", operation=operation, package=package, versions=versions, attempt=attempt
+            )
+            retry_after: float | None = None
             try:
                 response = method(**params)
             except botocore.exceptions.ClientError as exc:
                 error = exc.response.get("Error", {})
                 code, message = str(error.get("Code", "Unknown")), str(error.get("Message", ""))
+                retryable = code in RETRYABLE_CODES or code.startswith("5")
+                throttled = code == "ThrottlingException"
+                retry_after = _retry_after(exc.response)
+            except _IN_TRANSIT as exc:
+                # The request may have reached the service and been carried out.
+                code, message, retryable, throttled = type(exc).__name__, str(exc), True, False
+            except botocore.exceptions.BotoCoreError as exc:
+                # Not sent (bad parameters, no credentials): retrying cannot help.
+                code, message, retryable, throttled = type(exc).__name__, str(exc), False, False
+            else:
+                result, recovered = _result(response, action, ambiguous)
                 self.journal.write(
-                    "error",
+                    "call",
                     operation=operation,
-                    package=str(action.package),
-                    code=code,
-                    message=message,
+                    package=package,
+                    versions=versions,
+                    successful=result.successful,
+                    failed={version: list(failure) for version, failure in result.failed.items()},
                     attempt=attempt,
+                    **({"recovered": recovered} if recovered else {}),
                 )
-                if code not in RETRYABLE_CODES and not code.startswith("5"):
-                    return BatchResult(error=(code, message))
-                if code == "ThrottlingException":
-                    self.throttled += 1
-                ambiguous = ambiguous or code != "ThrottlingException"
-                self.sleep(self._backoff(attempt, _retry_after(exc.response)))
-                continue
-            except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
-                self.journal.write(
-                    "error",
-                    operation=operation,
-                    package=str(action.package),
-                    code=type(exc).__name__,
-                    message=str(exc),
-                    attempt=attempt,
-                )
-                ambiguous = True
-                self.sleep(self._backoff(attempt, None))
-                continue
-            result = _result(response, action, ambiguous)
+                return result
+            delay = self._backoff(attempt, retry_after) if retryable and attempt < self.max_retries else 0.0
             self.journal.write(
-                "call",
+                "error",
                 operation=operation,
-                package=str(action.package),
-                versions=[change.version for change in action.versions],
-                successful=result.successful,
-                failed={version: list(failure) for version, failure in result.failed.items()},
+                package=package,
+                code=code,
+                message=message,
                 attempt=attempt,
+                retry_in=round(delay, 3) if retryable and attempt < self.max_retries else None,
             )
-            return result
+            if not retryable:
+                return BatchResult(error=(code, message))
+            if throttled:
+                with self._lock:
+                    self.throttled += 1
+            else:
+                ambiguous = True
+            if attempt < self.max_retries:
+                self.sleep(delay)
         return BatchResult(
-            error=("RetriesExhausted", f"{operation} kept failing after {self.max_retries} retries")
+            error=(code, f"{message} (still failing after {self.max_retries} retries)".lstrip())
         )
+
+    def _wait(self, seconds: float) -> None:
+        self.stop.wait(seconds)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         # Full jitter on an exponential base, never sooner than the service asked.
-        delay = self._random.uniform(0, min(20.0, 0.05 * 2**attempt))
+        with self._lock:
+            delay = self._random.uniform(0, min(20.0, 0.05 * 2**attempt))
         return max(delay, retry_after or 0.0)
+
+
+# Failures in transit: the request may or may not have been carried out.
+_IN_TRANSIT = (
+    botocore.exceptions.ConnectionError,
+    botocore.exceptions.HTTPClientError,
+    botocore.parsers.ResponseParserError,
+)
 
 
 def _retry_after(response: dict[str, Any]) -> float | None:
@@ -130,11 +168,13 @@ def _retry_after(response: dict[str, Any]) -> float | None:
         return None
 
 
-def _result(response: dict[str, Any], action: Action, ambiguous: bool) -> BatchResult:
+def _result(response: dict[str, Any], action: Action, ambiguous: bool) -> tuple[BatchResult, list[str]]:
+    """The per-version result, and the versions an earlier, unanswered try of this call applied."""
     successful = {
         version: info.get("status", "") for version, info in response.get("successfulVersions", {}).items()
     }
     failed: dict[str, tuple[str, str]] = {}
+    recovered: list[str] = []
     planned = {change.version: change.after.value for change in action.versions}
     for version, info in response.get("failedVersions", {}).items():
         code, message = info.get("errorCode", ""), info.get("errorMessage", "")
@@ -146,6 +186,14 @@ def _result(response: dict[str, Any], action: Action, ambiguous: bool) -> BatchR
             and current.group(1) == planned.get(version)
         ):
             successful[version] = current.group(1)  # our earlier, unanswered try did it
+            recovered.append(version)
             continue
         failed[version] = (code, message)
-    return BatchResult(successful=successful, failed=failed)
+    if ambiguous and action.kind is ActionKind.COPY and not failed:
+        # In neither map: already in the destination, identical. The plan copies only versions
+        # the destination did not have, so the earlier, unanswered try copied it.
+        for version, status in planned.items():
+            if version not in successful:
+                successful[version] = status
+                recovered.append(version)
+    return BatchResult(successful=successful, failed=failed), recovered

@@ -18,9 +18,12 @@ from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.aws.client import call
 from reconciler.codeartifact import MAX_PAGE_SIZE, Status
 from reconciler.errors import AwsError, ReconcilerError
+from reconciler.gcpause import gc_paused
 from reconciler.models import DesiredState
 from reconciler.planner import ReadSpec, glob_scopes, read_specs, resolve_entries
-from reconciler.state import LiveState, PackageScope, PackageState, VersionState
+from reconciler.state import LiveState, PackageScope, PackageState, VersionState, version_state
+
+_STATUSES = {status.value: status for status in Status}
 
 
 def read_live_state(
@@ -31,6 +34,13 @@ def read_live_state(
     With `grace_seconds`, every package is listed by publish time and the versions published in
     the last `grace_seconds` are located (drift's --grace).
     """
+    with gc_paused():  # a state per version listed: see reconciler.gcpause
+        return _read_live_state(client, desired, now, max_workers, grace_seconds)
+
+
+def _read_live_state(
+    client: Any, desired: DesiredState, now: float, max_workers: int, grace_seconds: float | None
+) -> LiveState:
     live = LiveState(now=now)
     lock = threading.Lock()
 
@@ -152,16 +162,18 @@ def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Cou
         if error.code == "ResourceNotFoundException" and "ackage" in error.message:
             return None, calls  # the package does not exist in this repository (yet)
         raise
-    versions = {
-        item["version"]: VersionState(
-            version=item["version"],
-            revision=item.get("revision", ""),
-            status=Status(item["status"]),
-            origin_type=item.get("origin", {}).get("originType", "UNKNOWN"),
-            time_rank=rank if spec.time_sorted else None,
+    time_sorted = spec.time_sorted
+    origin_types: dict[str, str] = {}  # one string per origin type, not one per version
+    versions: dict[str, VersionState] = {}
+    for rank, item in enumerate(listed):
+        origin_type = item.get("origin", {}).get("originType", "UNKNOWN")
+        versions[item["version"]] = version_state(
+            item["version"],
+            item.get("revision", ""),
+            _STATUSES.get(item["status"]) or Status(item["status"]),
+            origin_types.setdefault(origin_type, origin_type),
+            rank if time_sorted else None,
         )
-        for rank, item in enumerate(listed)
-    }
     newest_first = [item["version"] for item in listed]
     times: dict[str, float] = {}  # thresholds of one package share what bisection already read
     published_after = {

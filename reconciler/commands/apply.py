@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import signal
 import sys
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import click
 from deepdiff import DeepDiff
 
-from reconciler.applier import ApplyReport, Outcome, VersionOutcome, apply_plan
+from reconciler.applier import ApplyReport, Outcome, VersionOutcome, apply_plan, in_plan_order
 from reconciler.aws.client import Backend, Connection, call, connect
 from reconciler.aws.executor import BotoExecutor
 from reconciler.aws.reader import read_packages
 from reconciler.commands.plan import default_plan_path, echo_plan
 from reconciler.commands.planning import make_fresh_plan
-from reconciler.errors import PlanError, StalePlanError
+from reconciler.errors import AwsError, PlanError, StalePlanError
 from reconciler.journal import Journal
 from reconciler.limits import Limits, check_limits
+from reconciler.manifest import SUFFIXES
 from reconciler.options import backend_options
 from reconciler.plan import Plan
 from reconciler.planfile import read_plan, write_plan
@@ -31,7 +36,19 @@ from reconciler.staleness import Staleness, check_staleness, packages_to_check, 
 
 
 def _is_plan_file(paths: tuple[Path, ...]) -> bool:
-    return len(paths) == 1 and paths[0].is_file() and paths[0].suffix == ".json"
+    """One file that is JSON (by its name, or by its first character when it is not named .yaml/.yml)."""
+    if len(paths) != 1 or not paths[0].is_file():
+        return False
+    path = paths[0]
+    if path.suffix.lower() == ".json":
+        return True
+    if path.suffix.lower() in SUFFIXES:
+        return False
+    try:
+        with path.open("rb") as stream:
+            return stream.read(64).lstrip().startswith(b"{")
+    except OSError:
+        return False
 
 
 @click.command()
@@ -101,10 +118,12 @@ def apply(
     Exit codes: 0 everything applied; 1 anything refused, moved since the plan, or failed.
     """
     limits = Limits(max_dispose=max_dispose, max_dispose_share=max_dispose_share)
-    if _is_plan_file(target):
-        saved = read_plan(target[0])
-        connection = connect(dataclasses.replace(backend, region=backend.region or saved.target.region))
+    fresh = not _is_plan_file(target)
+    if not fresh:
         plan_path = target[0]
+        saved = read_plan(plan_path)
+        _check_applyable(saved, limits)
+        connection = connect(dataclasses.replace(backend, region=backend.region or saved.target.region))
         try:
             _check_target(saved, connection)
         except BaseException:
@@ -112,28 +131,32 @@ def apply(
             raise
     else:
         saved, _, connection = make_fresh_plan(target, backend, concurrency)
-        plan_path = default_plan_path()
-        write_plan(saved, plan_path)
-        if format_ == "text":
-            echo_plan(saved, "text", summary=False)
-        if saved.is_empty and saved.applyable:
+        try:
+            plan_path = default_plan_path()
+            write_plan(saved, plan_path)
+            if format_ == "text":
+                echo_plan(saved, "text", summary=False)
+            _check_applyable(saved, limits)
+            if saved.is_empty:
+                connection.close()
+                _emit(format_, ApplyReport(), None)
+                return
+            if not auto_approve:
+                _confirm()
+        except BaseException:
             connection.close()
-            _emit(format_, ApplyReport(), None)
-            return
-        if not auto_approve:
-            _confirm(connection)
+            raise
     try:
         report, staleness = _apply(
             saved,
             connection,
             backend,
-            limits,
             allow_moved,
             concurrency,
             rate_scale,
             journal or plan_path.with_suffix(".journal.jsonl"),
             format_,
-            fresh=not _is_plan_file(target),
+            fresh=fresh,
         )
     finally:
         connection.close()
@@ -142,38 +165,68 @@ def apply(
         raise click.exceptions.Exit(1)
 
 
-def _confirm(connection: Connection) -> None:
+def _confirm() -> None:
     if not sys.stdin.isatty():
-        connection.close()
         raise PlanError(
-            "refusing to apply without confirmation: no terminal to ask on",
+            "refusing to apply without confirmation: no terminal to ask on; nothing was changed",
             "Review the plan and run again with --auto-approve, or apply a saved plan file.",
         )
     if not click.confirm("Apply this plan?", default=False, err=True):
-        connection.close()
         raise PlanError("apply cancelled; nothing was changed")
 
 
+def _check_applyable(plan: Plan, limits: Limits) -> None:
+    """What can be refused from the plan alone, before any call."""
+    if not plan.applyable:
+        raise PlanError(
+            f"refused: {len(plan.errors)} version(s) in the plan cannot converge; nothing was changed",
+            "Fix the manifests and plan again (reconciler show PLAN lists them).",
+        )
+    check_limits(plan, limits)
+
+
 def _check_target(plan: Plan, connection: Connection) -> None:
+    """Refuse a plan made for another endpoint, Region or account: the first two before any call,
+    the domains' owners with one DescribeDomain each."""
     problems = []
     if plan.target.endpoint != connection.endpoint:
         problems.append(f"endpoint: plan {plan.target.endpoint}, now {connection.endpoint}")
     if plan.target.region != connection.region:
         problems.append(f"region: plan {plan.target.region}, now {connection.region}")
+    owners: dict[str, str | None] = {}
+    for action in plan.actions:
+        owners.setdefault(action.package.domain, action.package.domain_owner)
+        if action.package.domain not in plan.target.domains:
+            problems.append(f"domain {action.package.domain}: in the plan's actions but not in its target")
+    if problems:
+        raise PlanError(
+            "refused: the plan was made for another target; nothing was changed", "\n".join(problems)
+        )
     counter: Counter[str] = Counter()
     for domain, owner in plan.target.domains.items():
-        found = call(connection.client, "DescribeDomain", counter, domain=domain)["domain"]["owner"]
+        params = {"domain": domain}
+        asked = owners.get(domain)
+        if asked:
+            params["domainOwner"] = asked
+        try:
+            found = call(connection.client, "DescribeDomain", counter, **params)["domain"]["owner"]
+        except AwsError as error:
+            if error.code not in ("ResourceNotFoundException", "AccessDeniedException"):
+                raise
+            problems.append(f"domain {domain}: plan owner {owner}, now {error.code}: {error.message}")
+            continue
         if found != owner:
             problems.append(f"domain {domain}: plan owner {owner}, now {found}")
     if problems:
-        raise PlanError("refused: the plan was made for another target", "\n".join(problems))
+        raise PlanError(
+            "refused: the plan was made for another target; nothing was changed", "\n".join(problems)
+        )
 
 
 def _apply(
     plan: Plan,
     connection: Connection,
     backend: Backend,
-    limits: Limits,
     allow_moved: bool,
     concurrency: int,
     rate_scale: float,
@@ -181,12 +234,7 @@ def _apply(
     format_: str,
     fresh: bool,
 ) -> tuple[ApplyReport, Staleness | None]:
-    if not plan.applyable:
-        raise PlanError(
-            f"refused: {len(plan.errors)} version(s) in the plan cannot converge",
-            "Fix the manifests and plan again (reconciler show PLAN lists them).",
-        )
-    check_limits(plan, limits)
+    original = plan
     staleness: Staleness | None = None
     pre: list[VersionOutcome] = []
     skip: set[tuple[str, str]] = set()
@@ -203,28 +251,72 @@ def _apply(
         pre = _pre_outcomes(plan, staleness)
         skip = {(m.package, m.version) for m in staleness.moved}
         plan = without(plan, removed)
-    journal = Journal(journal_path)
     executor_connection = connect(dataclasses.replace(backend, max_attempts=1, region=connection.region))
-    executor = BotoExecutor(executor_connection.client, RateLimiter(scale=rate_scale), journal)
-    journal.write("apply", actions=len(plan.actions), versions=sum(len(a.versions) for a in plan.actions))
-    total = sum(len(action.versions) for action in plan.actions)
     try:
-        with Progress(total, enabled=format_ == "text") as progress:
-            report = apply_plan(
-                plan,
-                executor,
-                max_workers=concurrency,
-                skip=skip,
-                on_outcomes=lambda action, outcomes: progress.advance(action, outcomes),
+        with Journal(journal_path) as journal:
+            stop = threading.Event()
+            executor = BotoExecutor(
+                executor_connection.client, RateLimiter(scale=rate_scale), journal, stop=stop
+            )
+            total = sum(len(action.versions) for action in plan.actions)
+            journal.write(
+                "apply",
+                plan_created_at=original.created_at,
+                manifest_digest=original.manifest_digest,
+                actions=len(plan.actions),
+                versions=total,
+                already_done=len(staleness.done) if staleness is not None else 0,
+                moved=len(staleness.moved) if staleness is not None else 0,
+            )
+            try:
+                with _terminate_gracefully(), Progress(total, enabled=format_ == "text") as progress:
+                    report = apply_plan(
+                        plan,
+                        executor,
+                        max_workers=concurrency,
+                        skip=skip,
+                        on_outcomes=progress.advance,
+                        stop=stop,
+                    )
+            except BaseException as exc:
+                journal.write(
+                    "interrupted",
+                    error=type(exc).__name__,
+                    calls=dict(executor.calls),
+                    throttled=executor.throttled,
+                )
+                raise
+            journal.write(
+                "done",
+                calls=dict(executor.calls),
+                throttled=executor.throttled,
+                counts={outcome.value: report.count(outcome) for outcome in Outcome},
             )
     finally:
-        journal.write("done", calls=dict(executor.calls))
-        journal.close()
         executor_connection.close()
-    report.outcomes[:0] = pre
+    report.outcomes = in_plan_order(original, [*pre, *report.outcomes])
     report.calls = sum(executor.calls.values())
     report.throttled = executor.throttled
     return report, staleness
+
+
+@contextlib.contextmanager
+def _terminate_gracefully() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) stops an apply as Ctrl-C does: no further call goes out,
+    the calls in flight finish and are journaled, and the exit code is 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        click.echo("Terminated: waiting for the calls in flight, then stopping.", err=True)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _pre_outcomes(plan: Plan, staleness: Staleness) -> list[VersionOutcome]:
@@ -245,7 +337,7 @@ def _pre_outcomes(plan: Plan, staleness: Staleness) -> list[VersionOutcome]:
                         change.after.value,
                         Outcome.MOVED,
                         "MOVED_SINCE_PLAN",
-                        f"plan saw {item.planned}, now {item.live} in {item.where}",
+                        f"plan saw {_short(item.planned)}, now {_short(item.live)} in {item.where}",
                     )
                 )
             elif key in done:

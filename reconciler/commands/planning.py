@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.aws.client import Backend, Connection, connect
@@ -14,6 +15,7 @@ from reconciler.manifest import load_manifests
 from reconciler.models import DesiredState
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
+from reconciler.state import LiveState
 
 
 def backend_for(desired: DesiredState, backend: Backend) -> Backend:
@@ -29,13 +31,23 @@ def backend_for(desired: DesiredState, backend: Backend) -> Backend:
     return backend
 
 
-def make_fresh_plan(
+@dataclass
+class FreshPlan:
+    """A plan with what it was made from; the caller closes `connection`."""
+
+    plan: Plan
+    desired: DesiredState
+    live: LiveState
+    connection: Connection
+
+
+def read_and_plan(
     paths: Sequence[Path],
     backend: Backend,
     concurrency: int,
     grace_seconds: float | None = None,
-) -> tuple[Plan, DesiredState, Connection]:
-    """Load, read and plan; the caller closes the returned connection."""
+) -> FreshPlan:
+    """Load, read and plan, keeping the live state the plan was made from."""
     desired = load_manifests(paths)
     connection = connect(backend_for(desired, backend))
     try:
@@ -44,4 +56,15 @@ def make_fresh_plan(
     except BaseException:
         connection.close()
         raise
-    return plan, desired, connection
+    return FreshPlan(plan, desired, live, connection)
+
+
+def make_fresh_plan(
+    paths: Sequence[Path],
+    backend: Backend,
+    concurrency: int,
+    grace_seconds: float | None = None,
+) -> tuple[Plan, DesiredState, Connection]:
+    """Load, read and plan; the caller closes the returned connection."""
+    fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
+    return fresh.plan, fresh.desired, fresh.connection

@@ -8,13 +8,25 @@ own gets its own error code, and if any failed, all the others are `SKIPPED` and
 
 from __future__ import annotations
 
+import operator
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
-from reconciler.local.context import Context, create_package, find_package, get_package, get_repository
+from reconciler.local.context import (
+    Context,
+    JsonText,
+    create_package,
+    find_package,
+    get_package,
+    get_repository,
+)
 from reconciler.local.errors import ValidationException
 
+_VERSION = operator.itemgetter("version")
+# Positions in rows of _GUARD_COLUMNS.
+_VERSION_AT, _REVISION, _STATUS = operator.itemgetter(1), operator.itemgetter(2), operator.itemgetter(3)
 UPDATABLE_TARGETS = frozenset({"Published", "Unlisted", "Archived"})
 # Versions whose assets can be copied: Archived ones cannot be downloaded, Disposed ones have no
 # assets left, Unfinished ones are still being uploaded.
@@ -34,7 +46,9 @@ def _unique(versions: list[str]) -> list[str]:
 def _check_request(versions: list[str], version_revisions: dict[str, str] | None) -> None:
     if not versions:
         raise ValidationException("versions must name at least one package version")
-    extra = sorted(set(version_revisions or {}) - set(versions))
+    if not version_revisions or version_revisions.keys() <= set(versions):
+        return
+    extra = sorted(set(version_revisions) - set(versions))
     if extra:
         raise ValidationException(
             "versionRevisions must name only versions that are also in versions; not in versions: "
@@ -48,10 +62,11 @@ def _rows(ctx: Context, package_id: int, versions: list[str], columns: str = "*"
         f"SELECT {columns} FROM package_version WHERE package_id = ? AND version IN ({marks})",
         [package_id, *versions],
     ).fetchall()
-    return {row["version"]: row for row in rows}
+    return dict(zip(map(_VERSION, rows), rows, strict=True))
 
 
-# What a status change reads of each version: half the cost of every column on a batch of 100.
+# What a status change reads of each version, in this order (`_all_updatable` and `_update` index
+# rows by position): half the cost of every column on a batch of 100.
 _GUARD_COLUMNS = "id, version, revision, status"
 
 
@@ -92,7 +107,21 @@ def _settle(
 
 
 def _response(successful: dict[str, dict[str, str]], failed: dict[str, Failure]) -> dict[str, Any]:
-    return {"successfulVersions": successful, "failedVersions": failed}
+    outcomes = ((version, o["revision"], o["status"]) for version, o in successful.items())
+    return {"successfulVersions": _successes_json(outcomes), "failedVersions": failed}
+
+
+def _successes_json(outcomes: Iterable[tuple[str, str, str]]) -> JsonText:
+    """`successfulVersions` from (version, revision, status), written directly: for a hundred
+    versions, a third of what building the maps and `json.dumps` would cost."""
+    return JsonText(
+        "{"
+        + ",".join(
+            f'{_quote(version)}:{{"revision":{_quote(revision)},"status":{_quote(status)}}}'
+            for version, revision, status in outcomes
+        )
+        + "}"
+    )
 
 
 def update_package_versions_status(
@@ -117,7 +146,10 @@ def update_package_versions_status(
         )
     repo = get_repository(ctx, domain, domain_owner, repository)
     package_id = get_package(ctx, repo, format, namespace, package)
-    rows = _rows(ctx, package_id, versions, _GUARD_COLUMNS)
+    guard_rows = _guard_rows(ctx, package_id, versions)
+    if _all_updatable(guard_rows, versions, target_status, expected_status, version_revisions):
+        return _update(ctx, guard_rows, versions, target_status)
+    rows = _rows(ctx, package_id, versions, _GUARD_COLUMNS)  # the same, by name, to word failures
     failures: dict[str, Failure] = {}
     for version in versions:
         row = rows.get(version)
@@ -134,12 +166,50 @@ def update_package_versions_status(
     failed = _settle(versions, failures, lambda version: f"version {version} is skipped")
     if failed:
         return _response({}, failed)
+    return _update(ctx, rows, versions, target_status)
+
+
+def _guard_rows(ctx: Context, package_id: int, versions: list[str]) -> dict[str, tuple[Any, ...]]:
+    """`_rows` of `_GUARD_COLUMNS` as plain tuples: no `sqlite3.Row` per version."""
+    cursor = ctx.conn.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(
+        f"""SELECT {_GUARD_COLUMNS} FROM package_version
+            WHERE package_id = ? AND version IN ({",".join("?" * len(versions))})""",
+        [package_id, *versions],
+    ).fetchall()
+    return dict(zip(map(_VERSION_AT, rows), rows, strict=True))
+
+
+def _all_updatable(
+    rows: dict[str, Any],
+    versions: list[str],
+    target_status: str,
+    expected_status: str | None,
+    version_revisions: dict[str, str] | None,
+) -> bool:
+    """No version of the batch can fail: the common case, decided without a message per version
+    (the checks of the loop in `update_package_versions_status`, which words any failure)."""
+    if len(rows) != len(versions) or target_status not in UPDATABLE_TARGETS:
+        return False
+    statuses = set(map(_STATUS, rows.values()))
+    if "Disposed" in statuses or (expected_status is not None and statuses != {expected_status}):
+        return False
+    if not version_revisions:
+        return True
+    current = map(_REVISION, map(rows.__getitem__, version_revisions))
+    return all(map(operator.eq, current, version_revisions.values()))
+
+
+def _update(ctx: Context, rows: dict[str, Any], versions: list[str], target_status: str) -> dict[str, Any]:
     ctx.conn.execute(
         f"UPDATE package_version SET status = ? WHERE id IN ({','.join('?' * len(versions))})",
-        [target_status, *(rows[v]["id"] for v in versions)],
+        [target_status, *(rows[v][0] for v in versions)],
     )
     # A status change alone keeps the revision (every documented example shows the same one).
-    return _response({v: {"revision": rows[v]["revision"], "status": target_status} for v in versions}, {})
+    tail = f',"status":{_quote(target_status)}}}'
+    successes = ",".join([_quote(v) + ':{"revision":' + _quote(rows[v][2]) + tail for v in versions])
+    return {"successfulVersions": JsonText("{" + successes + "}"), "failedVersions": {}}
 
 
 def dispose_package_versions(

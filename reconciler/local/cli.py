@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import sqlite3
 import sys
@@ -34,7 +35,7 @@ def _latency(_: click.Context, param: click.Parameter, value: str | None) -> tup
     except ValueError:
         raise click.BadParameter("give milliseconds, fixed (30) or a range (10-50)", param=param) from None
     low, high = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
-    if low < 0 or high < low:
+    if not (math.isfinite(low) and math.isfinite(high)) or low < 0 or high < low:
         raise click.BadParameter("give milliseconds, fixed (30) or a range (10-50)", param=param)
     return (low, high)
 
@@ -126,7 +127,8 @@ def serve(
         service.close()
 
 
-def _open_service(db: str, account_id: str, faults: Faults) -> LocalCodeArtifact:
+def _open_service(db: str, account_id: str, faults: Faults | None = None) -> LocalCodeArtifact:
+    """The service on `db`, or a click error (not a traceback) for a bad account id or database."""
     try:
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
@@ -167,13 +169,15 @@ def _stop_on_signals() -> Iterator[None]:
 )
 def seed(seed_file: Path, db: str, account_id: str) -> None:
     """Create the domains, repositories, packages and versions of SEED_FILE in the database at --db."""
-    Path(db).parent.mkdir(parents=True, exist_ok=True)
     try:
         document = load_seed(seed_file)
-        with LocalCodeArtifact(db, account_id=account_id) as service:
-            counts = seed_service(service, document)
     except SeedError as exc:
         raise click.ClickException(str(exc)) from None
+    with _open_service(db, account_id) as service:
+        try:
+            counts = seed_service(service, document)
+        except SeedError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(
         f"Seeded {db}: {counts['domains']} domains, {counts['repositories']} repositories, "
         f"{counts['packages']} packages, {counts['versions']} versions."

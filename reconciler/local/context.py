@@ -125,6 +125,14 @@ def get_package(
     return package_id
 
 
+@dataclass(frozen=True)
+class JsonText:
+    """A top-level result member already in its JSON wire form, which the protocol writes into the
+    response as is: large listings built by SQLite's JSON functions, batch outcomes written directly."""
+
+    text: str
+
+
 def origin(row: sqlite3.Row) -> dict[str, object]:
     """The `PackageVersionOrigin` structure of a package_version row."""
     entry: dict[str, str] = {}
@@ -133,3 +141,15 @@ def origin(row: sqlite3.Row) -> dict[str, object]:
     if row["entry_external_connection"]:
         entry["externalConnectionName"] = row["entry_external_connection"]
     return {"domainEntryPoint": entry, "originType": row["origin_type"]}
+
+
+# `origin` in SQL, for queries that build their JSON in SQLite: the same members in the same order.
+ORIGIN_JSON = """json_object(
+    'domainEntryPoint', CASE
+        WHEN coalesce(entry_repository, '') = '' AND coalesce(entry_external_connection, '') = ''
+            THEN json_object()
+        WHEN coalesce(entry_external_connection, '') = '' THEN json_object('repositoryName', entry_repository)
+        WHEN coalesce(entry_repository, '') = '' THEN json_object('externalConnectionName', entry_external_connection)
+        ELSE json_object('repositoryName', entry_repository, 'externalConnectionName', entry_external_connection)
+    END,
+    'originType', origin_type)"""

@@ -47,7 +47,7 @@ class Faults:
 
     def __post_init__(self) -> None:
         low, high = self.latency
-        if low < 0 or high < low:
+        if not (math.isfinite(low) and math.isfinite(high)) or low < 0 or high < low:
             raise ValueError(f"latency must be a range (low, high) with 0 <= low <= high, not {self.latency}")
         rates = {
             "throttle_rate": self.throttle_rate,

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,6 +21,7 @@ import regex
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
 
+from reconciler.local.context import JsonText
 from reconciler.local.errors import ServiceError, ValidationException
 
 SERVICE_NAME = "codeartifact"
@@ -215,7 +217,7 @@ def _validator(shape: Shape, depth: int = 0) -> Validator:
         )
     if kind == "map":
         keys, entries = _all_valid(shape.key, depth + 1), _all_valid(shape.value, depth + 1)
-        return lambda value: isinstance(value, dict) and keys(list(value)) and entries(list(value.values()))
+        return lambda value: isinstance(value, dict) and keys(value.keys()) and entries(value.values())
     if kind == "structure":
         required = tuple(shape.required_members)
         members = tuple((name, _validator(member, depth + 1)) for name, member in shape.members.items())
@@ -235,7 +237,7 @@ def _validator(shape: Shape, depth: int = 0) -> Validator:
 _SINGLE_CLASS = re.compile(r"(\\[dDsSwW]|\\[pP]\{[A-Za-z_]+\}|\[(?:\\.|[^\]\\])+\])\+")
 
 
-def _all_valid(shape: Shape, depth: int) -> Callable[[list[Any]], bool]:
+def _all_valid(shape: Shape, depth: int) -> Callable[[Collection[Any]], bool]:
     """`_validator` for every item of a list at once; lists of plain strings are checked in bulk."""
     meta = shape.metadata
     if shape.type_name != "string" or getattr(shape, "enum", None):
@@ -248,21 +250,36 @@ def _all_valid(shape: Shape, depth: int) -> Callable[[list[Any]], bool]:
     # exactly when every item is non-empty and their concatenation is made of that class: one
     # regex call for the whole list instead of one per item.
     single = _SINGLE_CLASS.fullmatch(pattern) if pattern is not None else None
-    joined = _compiled(f"(?:{single.group(1)})*").fullmatch if single else None
+    joined = _compiled(f"{single.group(1)}*").fullmatch if single else None
+    # ASCII text (the usual case) is checked against the class's ASCII members, worked out once
+    # with the pattern's own regex: deleting them leaves nothing exactly when every character is in.
+    in_class = _compiled(single.group(1)).fullmatch if single else None
+    delete_members = (
+        str.maketrans("", "", "".join(chr(c) for c in range(128) if in_class(chr(c))))
+        if in_class is not None
+        else {}
+    )
     if single:
         low = max(low or 0, 1)
 
-    def strings(values: list[Any]) -> bool:
+    def strings(values: Collection[Any]) -> bool:
         if not values:
             return True
-        if set(map(type, values)) != {str}:
+        try:
+            text = "".join(values)  # also the type check: join takes strings only
+        except TypeError:
             return False
-        if (low is not None and min(map(len, values)) < low) or (
-            high is not None and max(map(len, values)) > high
-        ):
+        if low == 1:
+            if "" in values:
+                return False
+        elif low is not None and min(map(len, values)) < low:
+            return False
+        if high is not None and max(map(len, values)) > high:
             return False
         if joined is not None:
-            return joined("".join(values)) is not None
+            if text.isascii():
+                return not text.translate(delete_members)
+            return joined(text) is not None
         return fullmatch is None or all(map(fullmatch, values))
 
     return strings
@@ -404,12 +421,25 @@ def serialize_result(operation: OperationModel, result: Mapping[str, Any]) -> Ht
         headers["Content-Type"] = "application/octet-stream"
         return HttpResponse(200, headers, bytes(payload))
     headers["Content-Type"] = "application/json"
-    body = json.dumps(
-        {key: value for key, value in body_values.items() if value is not None},
-        separators=(",", ":"),
-        default=_json_default,
-    )
+    members = {key: value for key, value in body_values.items() if value is not None}
+    if any(isinstance(value, JsonText) for value in members.values()):
+        # Members the backend already wrote as JSON go in as they are, the others through json.
+        body = (
+            "{"
+            + ",".join(
+                f"{_quote(key)}:{value.text if isinstance(value, JsonText) else _dumps(value)}"
+                for key, value in members.items()
+            )
+            + "}"
+        )
+    else:
+        body = _dumps(members)
     return HttpResponse(200, headers, body.encode())
+
+
+def _dumps(value: Any) -> str:
+    # Results are trees, so the circular-reference check (a tenth of the cost) is left out.
+    return json.dumps(value, separators=(",", ":"), default=_json_default, check_circular=False)
 
 
 def serialize_error(error: ServiceError) -> HttpResponse:

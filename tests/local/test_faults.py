@@ -86,7 +86,7 @@ def _seed(service: LocalCodeArtifact) -> None:
     seed_service(service, SeedDocument.model_validate(document))
 
 
-Make = Callable[..., tuple[LocalCodeArtifact, Any]]
+Make = Callable[..., Any]
 
 
 @pytest.fixture
@@ -94,9 +94,7 @@ def make(tmp_path: Path) -> Iterator[Make]:
     """Build a seeded service with the given faults and a boto3 client (no retries) wired to it."""
     services: list[LocalCodeArtifact] = []
 
-    def build(
-        faults: Faults, fake: FakeTime | None = None, db: str = "codeartifact.db"
-    ) -> tuple[LocalCodeArtifact, Any]:
+    def build(faults: Faults, fake: FakeTime | None = None, db: str = "codeartifact.db") -> Any:
         path = tmp_path / db
         fresh = not path.exists()
         injector = FaultInjector(faults, clock=fake.clock, sleep=fake.sleep) if fake else faults
@@ -104,7 +102,7 @@ def make(tmp_path: Path) -> Iterator[Make]:
         services.append(service)
         if fresh:
             _seed(service)
-        return service, local_client(service, config=NO_RETRIES)
+        return local_client(service, config=NO_RETRIES)
 
     yield build
     for service in services:
@@ -166,7 +164,7 @@ def publish(client: Any, version: str = "9.0.0") -> Any:
         **PACKAGE,
         packageVersion=version,
         assetContent=CONTENT,
-        assetName="cli.bin",
+        assetName=ASSET,
         assetSHA256=hashlib.sha256(CONTENT).hexdigest(),
     )
 
@@ -181,13 +179,13 @@ def update(client: Any, version: str = "1.0.0") -> Any:
 
 
 def test_throttle_rate_answers_429_throttling_exception_with_a_retry_after_header(make: Make) -> None:
-    _, client = make(Faults(throttle_rate=1.0))
+    client = make(Faults(throttle_rate=1.0))
 
     throttled(client.list_domains)
 
 
 def test_error_rate_answers_500_internal_server_exception(make: Make) -> None:
-    _, client = make(Faults(error_rate=1.0))
+    client = make(Faults(error_rate=1.0))
 
     with pytest.raises(ClientError) as caught:
         client.list_domains()
@@ -197,14 +195,14 @@ def test_error_rate_answers_500_internal_server_exception(make: Make) -> None:
 
 
 def test_drop_rate_closes_the_connection_in_process(make: Make) -> None:
-    _, client = make(Faults(drop_rate=1.0))
+    client = make(Faults(drop_rate=1.0))
 
     with pytest.raises(ConnectionClosedError):
         client.list_domains()
 
 
 def test_no_faults_by_default_answers_every_request(make: Make) -> None:
-    _, client = make(Faults())
+    client = make(Faults())
 
     assert [outcome(client.list_domains) for _ in range(20)] == ["ok"] * 20
 
@@ -216,7 +214,7 @@ def test_no_faults_by_default_answers_every_request(make: Make) -> None:
 )
 def test_a_faulted_request_never_changes_data(make: Make, tmp_path: Path, faults: Faults) -> None:
     fake = FakeTime()
-    _, client = make(faults, fake)
+    client = make(faults, fake)
     if faults.quotas:  # spend the account's write tokens for this second, without changing anything
         for _ in range(int(ACCOUNT_WRITE_QUOTA)):
             client.update_package_versions_status(
@@ -241,7 +239,7 @@ def test_a_faulted_request_never_changes_data(make: Make, tmp_path: Path, faults
 
 def test_fixed_latency_sleeps_that_long_before_every_request(make: Make) -> None:
     fake = FakeTime()
-    _, client = make(Faults(latency=(0.25, 0.25)), fake)
+    client = make(Faults(latency=(0.25, 0.25)), fake)
 
     for _ in range(3):
         client.list_domains()
@@ -251,8 +249,8 @@ def test_fixed_latency_sleeps_that_long_before_every_request(make: Make) -> None
 
 def test_latency_range_draws_delays_within_it_the_same_way_for_the_same_seed(make: Make) -> None:
     first, second = FakeTime(), FakeTime()
-    _, one = make(Faults(latency=(0.01, 0.05), seed=3), first, db="one.db")
-    _, other = make(Faults(latency=(0.01, 0.05), seed=3), second, db="two.db")
+    one = make(Faults(latency=(0.01, 0.05), seed=3), first, db="one.db")
+    other = make(Faults(latency=(0.01, 0.05), seed=3), second, db="two.db")
 
     for _ in range(10):
         one.list_domains()
@@ -265,8 +263,8 @@ def test_latency_range_draws_delays_within_it_the_same_way_for_the_same_seed(mak
 
 def test_the_same_seed_injects_the_same_faults_into_the_same_requests(make: Make) -> None:
     faults = Faults(throttle_rate=0.25, error_rate=0.25, drop_rate=0.25, seed=42)
-    _, one = make(faults, db="one.db")
-    _, other = make(faults, db="two.db")
+    one = make(faults, db="one.db")
+    other = make(faults, db="two.db")
 
     first = [outcome(one.list_domains) for _ in range(40)]
     second = [outcome(other.list_domains) for _ in range(40)]
@@ -302,6 +300,7 @@ def test_each_rate_is_the_share_of_requests_that_meets_its_fault() -> None:
         {"throttle_rate": 0.5, "error_rate": 0.3, "drop_rate": 0.3},
         {"latency": (0.05, 0.01)},
         {"latency": (-0.01, 0.01)},
+        {"latency": (0.0, float("inf"))},
     ],
 )
 def test_faults_reject_impossible_settings(settings: dict[str, Any]) -> None:
@@ -316,7 +315,7 @@ def test_the_sixth_copy_within_a_second_is_throttled_and_one_after_a_fifth_of_a_
     make: Make,
 ) -> None:
     fake = FakeTime()
-    _, client = make(Faults(quotas=True), fake)
+    client = make(Faults(quotas=True), fake)
 
     for _ in range(5):
         copy(client)
@@ -331,7 +330,7 @@ def test_the_sixth_copy_within_a_second_is_throttled_and_one_after_a_fifth_of_a_
 
 def test_a_throttled_operation_leaves_other_operations_their_own_quota(make: Make) -> None:
     fake = FakeTime()
-    _, client = make(Faults(quotas=True), fake)
+    client = make(Faults(quotas=True), fake)
     for _ in range(5):
         copy(client)
     throttled(lambda: copy(client))
@@ -359,7 +358,7 @@ def test_an_operation_with_its_own_quota_is_throttled_after_that_many_requests_i
     make: Make, operation: str
 ) -> None:
     fake = FakeTime()
-    _, client = make(Faults(quotas=True), fake)
+    client = make(Faults(quotas=True), fake)
     call = QUOTA_CALLS[operation]
     quota = int(OPERATION_QUOTAS[operation])
 
@@ -374,7 +373,7 @@ def test_an_operation_with_its_own_quota_is_throttled_after_that_many_requests_i
 
 def test_the_account_write_quota_applies_across_write_operations(make: Make) -> None:
     fake = FakeTime()
-    _, client = make(Faults(quotas=True), fake)
+    client = make(Faults(quotas=True), fake)
     writes: list[Callable[[], object]] = (
         [lambda: copy(client)] * 5
         + [lambda: publish(client)] * 10
@@ -398,7 +397,7 @@ def test_the_account_write_quota_applies_across_write_operations(make: Make) -> 
 
 def test_the_account_read_quota_applies_across_read_operations(make: Make) -> None:
     fake = FakeTime()
-    _, client = make(Faults(quotas=True), fake)
+    client = make(Faults(quotas=True), fake)
     reads: list[Callable[[], object]] = [lambda: QUOTA_CALLS["ListPackageVersions"](client)] * 200
     reads += [lambda: QUOTA_CALLS["ListPackages"](client)] * 200
     reads += [lambda: QUOTA_CALLS["ListPackageVersionAssets"](client)] * 200
@@ -490,7 +489,7 @@ def _of(answers: list[Answer], outcome: str) -> list[Answer]:
 def test_serve_fault_seed_flag_injects_the_faults_the_same_seed_does_in_process(
     mixed: list[Answer], make: Make
 ) -> None:
-    _, client = make(MIXED)
+    client = make(MIXED)
 
     expected = [outcome(client.list_domains) for _ in range(REQUESTS)]
 
@@ -549,12 +548,10 @@ def test_serve_quotas_flag_throttles_a_burst_of_copies_after_five(servers: dict[
             versions=["1.0.0"],
         )
 
-    results = [outcome(copy_missing) for _ in range(5)]
-    for _ in range(30):  # each call would have to take 0.2 s for the bucket to keep up
-        if outcome(copy_missing) == "ThrottlingException":
-            break
-    else:
-        pytest.fail("a burst of 35 CopyPackageVersions was never throttled")
+    first_five = [outcome(copy_missing) for _ in range(5)]
+    burst = [answer(copy_missing) for _ in range(30)]  # each would have to take 0.2 s for no throttling
 
-    assert results == ["ResourceNotFoundException"] * 5
-    throttled(copy_missing)
+    assert first_five == ["ResourceNotFoundException"] * 5
+    assert {a.outcome for a in burst} <= {"ResourceNotFoundException", "ThrottlingException"}
+    throttled_answers = _of(burst, "ThrottlingException")
+    assert {(a.status, a.retry_after, a.retry_after_seconds) for a in throttled_answers} == {(429, "1", 1)}

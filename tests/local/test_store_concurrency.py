@@ -145,7 +145,7 @@ def _statuses(db: Path) -> dict[str, str]:
     return {v["version"]: v["status"] for v in listed["versions"]}
 
 
-@pytest.mark.parametrize("transport", ["in-process", "http"])
+@pytest.mark.parametrize("transport", ["in-process", pytest.param("http", marks=pytest.mark.http)])
 def test_threads_racing_the_same_guarded_update_have_exactly_one_winner_per_version(
     tmp_path: Path, transport: str
 ) -> None:
@@ -317,6 +317,7 @@ def test_a_database_file_is_in_wal_mode(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
+@pytest.mark.http
 def test_the_http_server_closes_a_client_connections_database_connection_when_it_ends(tmp_path: Path) -> None:
     with LocalCodeArtifact(tmp_path / "served.db") as service, BackgroundServer(service) as server:
         for _ in range(5):

@@ -294,12 +294,35 @@ def test_the_same_glob_twice_for_one_repository_is_a_problem(tmp_path: Path) -> 
     ]
 
 
-def test_one_package_in_different_repositories_or_accounts_is_no_duplicate(tmp_path: Path) -> None:
+def test_one_package_in_different_repositories_is_no_duplicate(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", manifest("shared"))
     write(tmp_path, "b.yaml", manifest("shared", repository="staging"))
+    assert len(load_manifests([tmp_path]).entries) == 2
+
+
+def test_an_owner_written_in_one_manifest_applies_to_its_domain_everywhere(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", manifest("first"))
+    owned = manifest("second").replace("  domain: acme\n", '  domain: acme\n  domain_owner: "111122223333"\n')
+    write(tmp_path, "b.yaml", owned)
+    assert {entry.target.domain_owner for entry in load_manifests([tmp_path]).entries} == {"111122223333"}
+
+
+def test_a_package_declared_with_and_without_its_domain_owner_is_a_duplicate(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", manifest("shared"))
     owned = manifest("shared").replace("  domain: acme\n", '  domain: acme\n  domain_owner: "111122223333"\n')
     write(tmp_path, "c.yaml", owned)
-    assert len(load_manifests([tmp_path]).entries) == 3
+    with pytest.raises(ManifestError) as error:
+        load_manifests([tmp_path])
+    assert any("is also declared at" in problem for problem in error.value.problems)
+
+
+def test_a_domain_given_two_owners_is_a_problem(tmp_path: Path) -> None:
+    for name, owner in (("a.yaml", "111122223333"), ("b.yaml", "444455556666")):
+        text = manifest(name[0]).replace("  domain: acme\n", f'  domain: acme\n  domain_owner: "{owner}"\n')
+        write(tmp_path, name, text)
+    with pytest.raises(ManifestError) as error:
+        load_manifests([tmp_path])
+    assert any("domain acme is owned by 111122223333" in problem for problem in error.value.problems)
 
 
 def test_an_exact_name_and_a_glob_that_matches_it_may_both_be_declared(tmp_path: Path) -> None:

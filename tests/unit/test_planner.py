@@ -144,7 +144,9 @@ def test_a_plan_that_would_dispose_a_protected_version_is_refused() -> None:
 
 
 def test_keep_latest_per_major_keeps_the_newest_of_each_major_by_semver() -> None:
-    versions = {v: "Published" for v in ["1.0.0", "1.2.0", "1.10.0", "2.0.0", "2.1.0", "2.1.1", "3.0.0-rc.1"]}
+    versions = dict.fromkeys(
+        ["1.0.0", "1.2.0", "1.10.0", "2.0.0", "2.1.0", "2.1.1", "3.0.0-rc.1"], "Published"
+    )
     plan = plan_for(
         desired(
             {

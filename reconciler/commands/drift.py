@@ -1,0 +1,77 @@
+"""`reconciler drift`: report where live state has moved away from the manifests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import TypeAdapter, ValidationError
+
+from reconciler.aws.client import Backend
+from reconciler.commands.planning import read_and_plan
+from reconciler.drift import detect_drift
+from reconciler.models import Duration
+from reconciler.options import backend_options
+from reconciler.render import RenderFormat, render_drift
+
+EXIT_DRIFT = 2
+FORMATS = click.Choice(["text", "json", "markdown"])
+_DURATION: TypeAdapter[dt.timedelta] = TypeAdapter(Duration)
+
+
+class DurationParam(click.ParamType[dt.timedelta]):
+    """A duration in the manifests' syntax (90d, 12h, 2w, 30m, 45s), as a `timedelta`."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.timedelta:
+        if isinstance(value, dt.timedelta):
+            return value
+        try:
+            return _DURATION.validate_python(value)
+        except ValidationError:
+            self.fail(f"{value!r} is not a duration: write a whole number and a unit, e.g. 90d, 12h, 2w, 30m")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "format_", type=FORMATS, default="text", show_default=True, help="How to show the report."
+)
+@click.option(
+    "--grace",
+    type=DurationParam(),
+    metavar="DURATION",
+    help="Leave out versions published more recently than this (2h, 1d): CodeArtifact can lag behind a publish.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Packages read in parallel.",
+)
+@backend_options
+def drift(
+    paths: tuple[Path, ...],
+    format_: RenderFormat,
+    grace: dt.timedelta | None,
+    concurrency: int,
+    backend: Backend,
+) -> None:
+    """Report where live state differs from the manifests under PATHS, changing nothing.
+
+    Drift is a version whose status differs from the declared one, a promoted version missing from
+    its target repository, or a version that can no longer converge. Versions no manifest decides
+    are counted as unmanaged.
+
+    Exit codes: 0 in sync, 1 error, 2 drift.
+    """
+    grace_seconds = grace.total_seconds() if grace is not None else None
+    fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
+    fresh.connection.close()
+    report = detect_drift(fresh.plan, fresh.live, grace_seconds)
+    click.echo(render_drift(report, format_), nl=False)
+    raise click.exceptions.Exit(EXIT_DRIFT if report.has_drift else 0)

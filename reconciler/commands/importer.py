@@ -1,0 +1,142 @@
+"""`reconciler import`: write a repository's live state as a manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from reconciler.aws.client import Backend, connect
+from reconciler.codeartifact import Format
+from reconciler.errors import ReconcilerError
+from reconciler.importer import ImportedRepository, ImportSelection, import_repository, render_manifest
+from reconciler.models import Target
+from reconciler.options import backend_options
+
+
+def _target(domain: str, repository: str, domain_owner: str | None, region: str | None) -> Target:
+    """The target the manifest will declare, checked now: what import writes must validate."""
+    try:
+        return Target(domain=domain, repository=repository, domain_owner=domain_owner, region=region)
+    except ValidationError as exc:
+        options = {"domain": "--domain", "repository": "--repository", "domain_owner": "--domain-owner"}
+        problems = [
+            f"{options.get(str(error['loc'][0]), str(error['loc'][0]))}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise ReconcilerError("invalid target", "\n".join(problems)) from None
+
+
+def _write(text: str, path: Path, force: bool) -> None:
+    """Atomically: a temporary file renamed into place, or linked so that an existing file is kept."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        if force:
+            os.replace(temporary, path)
+            return
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise _exists(path) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _exists(path: Path) -> ReconcilerError:
+    return ReconcilerError(f"{path} already exists", "Give --force to overwrite it, or another -o file.")
+
+
+def _report(imported: ImportedRepository, path: Path) -> None:
+    packages = len(imported.packages)
+    versions = imported.version_count
+    click.echo(
+        f"Imported {packages} package{'s' if packages != 1 else ''}, {versions} version"
+        f"{'s' if versions != 1 else ''} from {imported.selection.repository_ref} into {path}.",
+        err=True,
+    )
+    if not imported.packages:
+        click.echo("Warning: no package matched; the manifest declares none.", err=True)
+    left_out = imported.unfinished
+    if left_out:
+        click.echo(
+            f"Left out {len(left_out)} Unfinished version{'s' if len(left_out) != 1 else ''} "
+            f"(an upload in progress cannot be declared): {', '.join(left_out)}",
+            err=True,
+        )
+
+
+@click.command("import")
+@click.option("--domain", required=True, help="The CodeArtifact domain.")
+@click.option("--repository", required=True, help="The repository to import.")
+@click.option("--domain-owner", help="The 12-digit account id that owns the domain.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice([format.value for format in Format]),
+    help="Only packages of this format.",
+)
+@click.option(
+    "--namespace", help="Only packages of this namespace (npm scope without '@', Maven groupId, ...)."
+)
+@click.option("--package", "package_glob", metavar="GLOB", help="Only packages whose name matches this glob.")
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The manifest file to write.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Packages read in parallel.",
+)
+@backend_options
+def import_(
+    domain: str,
+    repository: str,
+    domain_owner: str | None,
+    format_: str | None,
+    namespace: str | None,
+    package_glob: str | None,
+    out: Path,
+    force: bool,
+    concurrency: int,
+    backend: Backend,
+) -> None:
+    """Write the live state of a repository as a manifest: one entry per package, with every version
+    pinned at its current status.
+
+    Planning the written manifest right away finds no changes. Unfinished versions (uploads in
+    progress) cannot be declared: they are left out, named in a comment and on stderr.
+    """
+    target = _target(domain, repository, domain_owner, backend.region)
+    if out.exists() and not force:
+        raise _exists(out)
+    selection = ImportSelection(
+        domain=target.domain,
+        repository=target.repository,
+        domain_owner=target.domain_owner,
+        region=target.region,
+        format=Format(format_) if format_ else None,
+        namespace=namespace,
+        package=package_glob,
+    )
+    connection = connect(backend)
+    try:
+        imported = import_repository(connection.client, selection, concurrency)
+    finally:
+        connection.close()
+    _write(render_manifest(imported), out, force)
+    _report(imported, out)

@@ -1,0 +1,306 @@
+"""`BotoExecutor` on a real boto3 client answered in process by the local service with injected
+faults: retries, Retry-After, counting, the journal, and retries of calls that may have gone through."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ConnectionClosedError
+
+from reconciler.aws.client import Backend, connect
+from reconciler.aws.executor import BotoExecutor
+from reconciler.codeartifact import Status
+from reconciler.journal import Journal, read_journal
+from reconciler.local import Faults, LocalCodeArtifact, local_client
+from reconciler.local.errors import InternalServerException, ServiceError, ThrottlingException
+from reconciler.local.faults import FaultInjector
+from reconciler.local.seed import SeedDocument, seed_service
+from reconciler.ratelimit import RateLimiter
+from tests.unit.applying import copy, update
+
+SEED = {
+    "apiVersion": "reconciler/v1",
+    "kind": "LocalSeed",
+    "domains": [
+        {
+            "name": "acme",
+            "repositories": [
+                {"name": "staging", "packages": [{"format": "npm", "name": "app", "versions": ["2.0.0"]}]},
+                {
+                    "name": "prod",
+                    "packages": [{"format": "npm", "name": "app", "versions": ["1.0.0", "1.1.0"]}],
+                },
+            ],
+        }
+    ],
+}
+
+
+class ScriptedFaults(FaultInjector):
+    """Answers the next write requests with the given errors, in order; everything else goes through."""
+
+    def __init__(self) -> None:
+        super().__init__(Faults())
+        self.errors: list[ServiceError] = []
+
+    def before(self, operation: str, writes: bool) -> None:
+        if writes and self.errors:
+            raise self.errors.pop(0)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+@pytest.fixture
+def faults() -> ScriptedFaults:
+    return ScriptedFaults()
+
+
+@pytest.fixture
+def service(tmp_path: Path, faults: ScriptedFaults) -> Iterator[LocalCodeArtifact]:
+    with LocalCodeArtifact(tmp_path / "ca.db", faults=faults) as svc:
+        seed_service(svc, SeedDocument.model_validate(SEED))
+        yield svc
+
+
+@pytest.fixture
+def client(service: LocalCodeArtifact) -> Any:
+    """As apply makes it: botocore's own retries off, so that every attempt is the executor's."""
+    return local_client(service, config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "apply.journal.jsonl"
+
+
+def executor_for(client: Any, recorder: Recorder, journal_path: Path, **kwargs: Any) -> BotoExecutor:
+    return BotoExecutor(client, journal=Journal(journal_path), sleep=recorder.sleep, **kwargs)
+
+
+def with_revisions(client: Any, action: Any) -> Any:
+    """The action with the live revisions of its versions (the seed makes random ones)."""
+    source = action.source_repository or action.package.repository
+    listed = client.list_package_versions(domain="acme", repository=source, format="npm", package="app")
+    revisions = {item["version"]: item["revision"] for item in listed["versions"]}
+    changes = tuple(c.model_copy(update={"prior_revision": revisions[c.version]}) for c in action.versions)
+    return action.model_copy(update={"versions": changes})
+
+
+def status_of(client: Any, version: str, repository: str = "prod") -> str:
+    listed = client.list_package_versions(domain="acme", repository=repository, format="npm", package="app")
+    return next(item["status"] for item in listed["versions"] if item["version"] == version)  # type: ignore[no-any-return]
+
+
+def test_a_throttled_call_is_retried_no_sooner_than_retry_after_asks(
+    client: Any, faults: ScriptedFaults, recorder: Recorder, journal_path: Path
+) -> None:
+    faults.errors = [ThrottlingException("Rate exceeded", retry_after_seconds=3)] * 2
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(with_revisions(client, update("1.0.0")))
+
+    assert result.successful == {"1.0.0": "Archived"}
+    assert len(recorder.slept) == 2
+    assert all(delay >= 3.0 for delay in recorder.slept)
+    assert executor.throttled == 2
+    assert executor.calls == {"UpdatePackageVersionsStatus": 3}
+    assert status_of(client, "1.0.0") == "Archived"
+
+
+def test_internal_errors_are_retried_with_a_short_backoff_and_counted(
+    client: Any, faults: ScriptedFaults, recorder: Recorder, journal_path: Path
+) -> None:
+    faults.errors = [InternalServerException("boom"), InternalServerException("boom")]
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(with_revisions(client, update("1.0.0", "1.1.0")))
+
+    assert result.successful == {"1.0.0": "Archived", "1.1.0": "Archived"}
+    assert executor.calls == {"UpdatePackageVersionsStatus": 3}
+    assert executor.throttled == 0
+    assert len(recorder.slept) == 2
+    assert all(delay < 0.5 for delay in recorder.slept)
+
+
+def test_an_error_that_retrying_cannot_fix_is_returned_at_once(
+    client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(update("1.0.0", package="no-such-package"))
+
+    assert result.error is not None
+    assert result.error[0] == "ResourceNotFoundException"
+    assert executor.calls == {"UpdatePackageVersionsStatus": 1}
+    assert recorder.slept == []
+
+
+def test_retries_stop_after_max_retries_with_the_last_error(
+    client: Any, faults: ScriptedFaults, recorder: Recorder, journal_path: Path
+) -> None:
+    faults.errors = [InternalServerException("still broken")] * 10
+    executor = executor_for(client, recorder, journal_path, max_retries=3)
+    result = executor.execute(with_revisions(client, update("1.0.0")))
+
+    assert result.error == ("InternalServerException", "still broken (still failing after 3 retries)")
+    assert executor.calls == {"UpdatePackageVersionsStatus": 4}
+    assert len(recorder.slept) == 3  # no pointless wait after the last try
+    assert status_of(client, "1.0.0") == "Published"
+
+
+def test_per_version_failures_are_returned_as_the_service_gave_them(
+    client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(update("1.0.0", "1.1.0"))  # revisions the service never had
+
+    assert result.error is None
+    assert result.successful == {}
+    assert {version: code for version, (code, _) in result.failed.items()} == {
+        "1.0.0": "MISMATCHED_REVISION",
+        "1.1.0": "MISMATCHED_REVISION",
+    }
+
+
+def test_every_attempt_is_journaled_before_it_goes_out_and_with_its_answer(
+    client: Any, faults: ScriptedFaults, recorder: Recorder, journal_path: Path
+) -> None:
+    faults.errors = [ThrottlingException("Rate exceeded", retry_after_seconds=2)]
+    executor = executor_for(client, recorder, journal_path)
+    executor.execute(with_revisions(client, update("1.0.0")))
+    executor.journal.close()
+
+    records = read_journal(journal_path)
+    assert [(r["event"], r["attempt"]) for r in records] == [
+        ("send", 0),
+        ("error", 0),
+        ("send", 1),
+        ("call", 1),
+    ]
+    assert records[1]["code"] == "ThrottlingException"
+    assert records[1]["retry_in"] >= 2
+    assert records[3]["successful"] == {"1.0.0": "Archived"}
+    assert records[3]["operation"] == "UpdatePackageVersionsStatus"
+    assert records[3]["package"] == "acme/prod/npm/app"
+    assert all(json.loads(line) for line in journal_path.read_text().splitlines())
+
+
+def test_the_rate_limiter_is_asked_before_every_attempt(
+    client: Any, faults: ScriptedFaults, recorder: Recorder, journal_path: Path
+) -> None:
+    asked: list[str] = []
+
+    class Limiter(RateLimiter):
+        def acquire(self, operation: str) -> float:
+            asked.append(operation)
+            return 0.0
+
+    faults.errors = [InternalServerException("boom")]
+    executor = executor_for(client, recorder, journal_path, limiter=Limiter())
+    executor.execute(with_revisions(client, copy("2.0.0")))
+    assert asked == ["CopyPackageVersions", "CopyPackageVersions"]
+
+
+class DropsFirstAnswer:
+    """A client whose first batch call is carried out but whose answer never arrives."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.dropped = False
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(**params: Any) -> Any:
+            response = method(**params)
+            if not self.dropped:
+                self.dropped = True
+                raise ConnectionClosedError(endpoint_url="https://codeartifact.local.invalid")
+            return response
+
+        return call
+
+
+def test_a_status_change_whose_answer_was_lost_is_recognised_as_applied_on_retry(
+    client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    executor = executor_for(DropsFirstAnswer(client), recorder, journal_path)
+    result = executor.execute(with_revisions(client, update("1.0.0", "1.1.0")))
+    executor.journal.close()
+
+    assert result.successful == {"1.0.0": "Archived", "1.1.0": "Archived"}
+    assert result.failed == {}
+    records = read_journal(journal_path)
+    assert [r["event"] for r in records] == ["send", "error", "send", "call"]
+    assert records[1]["code"] == "ConnectionClosedError"
+    assert sorted(records[3]["recovered"]) == ["1.0.0", "1.1.0"]
+
+
+def test_a_copy_whose_answer_was_lost_is_recognised_as_applied_on_retry(
+    client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    executor = executor_for(DropsFirstAnswer(client), recorder, journal_path)
+    result = executor.execute(with_revisions(client, copy("2.0.0")))
+
+    assert result.successful == {"2.0.0": "Published"}
+    assert status_of(client, "2.0.0") == "Published"
+
+
+def test_a_version_moved_to_another_status_is_not_mistaken_for_an_earlier_try(
+    client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    action = with_revisions(client, update("1.0.0", after=Status.ARCHIVED))
+    client.update_package_versions_status(
+        domain="acme",
+        repository="prod",
+        format="npm",
+        package="app",
+        versions=["1.0.0"],
+        targetStatus="Unlisted",
+    )
+    executor = executor_for(DropsFirstAnswer(client), recorder, journal_path)
+    result = executor.execute(action)
+
+    assert result.successful == {}
+    assert result.failed["1.0.0"][0] == "MISMATCHED_STATUS"
+
+
+def test_the_client_apply_makes_for_the_executor_never_retries_on_its_own(tmp_path: Path) -> None:
+    with LocalCodeArtifact(tmp_path / "empty.db"):
+        pass
+    connection = connect(Backend(local_db=str(tmp_path / "empty.db"), max_attempts=1))
+    try:
+        assert connection.client.meta.config.retries["total_max_attempts"] == 1
+    finally:
+        connection.close()
+
+
+def test_an_interrupted_apply_stops_waiting_to_retry_and_sends_no_retry(
+    client: Any, faults: ScriptedFaults, journal_path: Path
+) -> None:
+    faults.errors = [ThrottlingException("Rate exceeded", retry_after_seconds=30)]
+    stop = threading.Event()
+    executor = BotoExecutor(client, journal=Journal(journal_path), stop=stop)
+    threading.Timer(0.1, stop.set).start()
+    started = time.monotonic()
+    result = executor.execute(with_revisions(client, update("1.0.0")))
+
+    assert time.monotonic() - started < 5
+    assert result.error == ("Interrupted", "Rate exceeded (not retried: the apply was interrupted)")
+    assert executor.calls == {"UpdatePackageVersionsStatus": 1}
+    assert status_of(client, "1.0.0") == "Published"
