@@ -189,10 +189,13 @@ def load_manifests(paths: Sequence[Path]) -> DesiredState:
         raw = _read(source, index, report)
         if raw is None:
             continue
+        found = list(_validate_file(source.display, raw, index, report))
+        if not found:
+            continue  # no manifest in it (example data for the local service, say): not part of the digest
         digest.update(b"%s\0%d\0" % (source.relative.encode(), len(raw)))
         digest.update(raw)
         files.append(source.display)
-        for document, parts in _validate_file(source.display, raw, index, report):
+        for document, parts in found:
             starts.append(Origin(source.display, document.line))
             if parts is not None:
                 documents.append((source.display, document, parts))

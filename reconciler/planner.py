@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -34,7 +35,7 @@ from reconciler.plan import (
 )
 from reconciler.rules import Decision, evaluate, needs_time_order, time_thresholds
 from reconciler.state import LiveState, PackageScope, PackageState, VersionState
-from reconciler.versioning import parse_range, parse_version, version_parser
+from reconciler.versioning import parse_range, parse_version
 
 COPYABLE = frozenset({Status.PUBLISHED, Status.UNLISTED})
 _REMOVING = frozenset({Status.ARCHIVED, Status.DISPOSED})
@@ -149,20 +150,15 @@ def read_specs(
     return [specs[ref] for ref in sorted(specs, key=PackageRef.sort_key)]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def version_sort_key(format: Format, version: str) -> tuple[int, object]:
+    """Versions of a format in the format's order, then those that do not parse, in text order.
+
+    Cached like parsing: every plan sorts every version it decides (a million for a large run),
+    and a cached key makes that sort call no Python code at all.
+    """
     parsed = parse_version(format, version)
     return (0, parsed.sort_key) if parsed is not None else (1, version)
-
-
-def _version_order(format: Format) -> Callable[[str], tuple[int, object]]:
-    """`version_sort_key` of one format, as a key function for sorting a package's versions."""
-    parse = version_parser(format)
-
-    def key(version: str) -> tuple[int, object]:
-        parsed = parse(version)
-        return (0, parsed.sort_key) if parsed is not None else (1, version)
-
-    return key
 
 
 def address(ref: PackageRef) -> PackageAddress:
@@ -255,7 +251,7 @@ def _make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: st
         # Per (decision, current status) of the common change: its reason, shape and batch.
         updates: dict[tuple[int, Status], tuple[str, _Shape, list[VersionChange]]] = {}
         in_order: list[_Change] | None = [] if item.declared.entry.protect else None
-        for version in sorted(decisions, key=_version_order(item.ref.format)):
+        for version in sorted(decisions, key=functools.partial(version_sort_key, item.ref.format)):
             decision = decisions[version]
             current = current_versions.get(version)
             if current is not None:

@@ -138,7 +138,8 @@ def _calls(api_calls: Mapping[str, int]) -> str:
 
 
 def _label(address: PackageAddress) -> str:
-    return f"{address} (domain owner {address.domain_owner})" if address.domain_owner else str(address)
+    # A domain has one owner in a plan (manifest validation enforces it); the header names it.
+    return str(address)
 
 
 def _transition(action: Action, change: VersionChange, arrow: str) -> str:
@@ -246,8 +247,7 @@ def _text_changes(packages: list[_PackageChanges]) -> list[_Line]:
         key = (address.domain, address.domain_owner, address.repository)
         if key != repository:
             repository = key
-            owner = f" (domain owner {address.domain_owner})" if address.domain_owner else ""
-            lines += [[(f"Repository {address.domain}/{address.repository}{owner}:", "bold")], []]
+            lines += [[(f"Repository {address.domain}/{address.repository}:", "bold")], []]
         lines.append([(f"  {address.format} {address.name}", "bold"), (f"  ({_counts(group.counts())})", "")])
         version_width = min(40, max(len(change.version) for _, change in group.changes))
         transitions = [_transition(action, change, "->") for action, change in group.changes]
@@ -539,8 +539,7 @@ def render_drift_text(report: DriftReport) -> str:
         key = (address.domain, address.domain_owner, address.repository)
         if key != repository:
             repository = key
-            owner = f" (domain owner {address.domain_owner})" if address.domain_owner else ""
-            lines += [f"Repository {address.domain}/{address.repository}{owner}:", ""]
+            lines += [f"Repository {address.domain}/{address.repository}:", ""]
         counts = Counter(item.kind for item in items)
         summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
         lines.append(f"  {address.format} {address.name}  ({summary})")

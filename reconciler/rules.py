@@ -89,8 +89,7 @@ def evaluate(
             allow_overwrite=rule.allow_overwrite,
             include_from_upstream=rule.include_from_upstream,
         )
-        for version_state in taken:
-            decisions[version_state.version] = decision
+        decisions.update(dict.fromkeys([version_state.version for version_state in taken], decision))
 
     if entry.otherwise != "ignore" and target is not None:
         otherwise = Decision(
@@ -98,9 +97,13 @@ def evaluate(
             reason=f"otherwise: {entry.otherwise}",
             origin=str(declared.origin),
         )
-        for version_state in target.versions.values():
-            if version_state.status in _OPEN and version_state.version not in decisions:
-                decisions[version_state.version] = otherwise
+        decisions.update(
+            {
+                version_state.version: otherwise
+                for version_state in target.versions.values()
+                if version_state.status in _OPEN and version_state.version not in decisions
+            }
+        )
     return Evaluation(decisions, tuple(notes))
 
 
@@ -119,56 +122,43 @@ def _candidates(
     rule: Rule, format: Format, state: PackageState, now: float, decided: dict[str, Decision]
 ) -> list[VersionState]:
     """The versions of `state` that no pin or earlier rule decided and that every selector of `rule` takes."""
-    # Runs once per rule over every version of a package: the status test is a set lookup, and only
-    # the selectors the rule has are called.
+    # Runs once per rule over every version of a package: the status test is a set lookup, and each
+    # selector the rule has narrows the list in one comprehension.
     statuses = frozenset(rule.current) if rule.current is not None else _OPEN
-    checks = _selectors(rule, format, state, now)
-    if not checks:
-        return [v for v in state.versions.values() if v.status in statuses and v.version not in decided]
-    if len(checks) == 1:
-        check = checks[0]
-        return [
-            v
-            for v in state.versions.values()
-            if v.status in statuses and v.version not in decided and check(v)
-        ]
-    return [
-        v
-        for v in state.versions.values()
-        if v.status in statuses and v.version not in decided and all(check(v) for check in checks)
-    ]
+    versions = [v for v in state.versions.values() if v.status in statuses and v.version not in decided]
+    for narrow in _selectors(rule, format, state, now):
+        versions = narrow(versions)
+    return versions
 
 
-def _selectors(
-    rule: Rule, format: Format, state: PackageState, now: float
-) -> list[Callable[[VersionState], bool]]:
-    """One test per selector the rule has (beyond `current`), in the order they are written in `Rule`."""
-    checks: list[Callable[[VersionState], bool]] = []
+_Narrow = Callable[[list[VersionState]], list[VersionState]]
+
+
+def _selectors(rule: Rule, format: Format, state: PackageState, now: float) -> list[_Narrow]:
+    """One filter per selector the rule has (beyond `current`), in the order they are written in `Rule`."""
+    narrows: list[_Narrow] = []
     if rule.match is not None:
         globs = rule.match
-        checks.append(lambda v: any(fnmatch.fnmatchcase(v.version, glob) for glob in globs))
+        narrows.append(lambda vs: [v for v in vs if any(fnmatch.fnmatchcase(v.version, g) for g in globs)])
     if rule.regex is not None:
-        regex = rule.regex
-        checks.append(lambda v: re.fullmatch(regex, v.version) is not None)
+        regex = re.compile(rule.regex)
+        narrows.append(lambda vs: [v for v in vs if regex.fullmatch(v.version) is not None])
     if rule.range is not None:
         contains = parse_range(format, rule.range).contains
-        checks.append(lambda v: contains(v.version))
+        narrows.append(lambda vs: [v for v in vs if contains(v.version)])
     if rule.prerelease is not None:
         wanted = rule.prerelease
         parse = version_parser(format)
-
-        def prerelease(v: VersionState) -> bool:
-            parsed = parse(v.version)
-            return parsed is not None and parsed.is_prerelease == wanted
-
-        checks.append(prerelease)
+        narrows.append(
+            lambda vs: [v for v in vs if (p := parse(v.version)) is not None and p.is_prerelease == wanted]
+        )
     if rule.older_than is not None:
         before = now - rule.older_than.total_seconds()
-        checks.append(lambda v: state.is_older_than(v, before) is True)
+        narrows.append(lambda vs: [v for v in vs if state.is_older_than(v, before) is True])
     if rule.newer_than is not None:
         after = now - rule.newer_than.total_seconds()
-        checks.append(lambda v: state.is_older_than(v, after) is False)
-    return checks
+        narrows.append(lambda vs: [v for v in vs if state.is_older_than(v, after) is False])
+    return narrows
 
 
 def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[list[VersionState], list[str]]:
@@ -180,21 +170,29 @@ def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[l
     # Groups are keyed by what `ParsedVersion.group` labels them with: (epoch, major[, minor]).
     groups: dict[tuple[int, ...], list[tuple[object, VersionState]]] = {}
     whole: tuple[int, ...] = ()
+    per = rule.per
     parse = version_parser(format)
+    key: object
     for candidate in candidates:
-        parsed = parse(candidate.version)
-        if (rule.per is not None or not by_time) and parsed is None:
-            skipped.append(candidate.version)
-            continue
-        if rule.per is None or parsed is None:
-            group = whole
-        elif rule.per == "major":
-            group = (parsed.epoch, parsed.major)
-        else:
-            group = (parsed.epoch, parsed.major, parsed.minor)
         # Newest first: lowest time rank, or highest version.
-        key: object = candidate.time_rank if by_time else parsed.sort_key  # type: ignore[union-attr]
-        groups.setdefault(group, []).append((key, candidate))
+        if per is None and by_time:
+            group, key = whole, candidate.time_rank  # no need to parse
+        else:
+            parsed = parse(candidate.version)
+            if parsed is None:
+                skipped.append(candidate.version)
+                continue
+            if per is None:
+                group = whole
+            elif per == "major":
+                group = (parsed.epoch, parsed.major)
+            else:
+                group = (parsed.epoch, parsed.major, parsed.minor)
+            key = candidate.time_rank if by_time else parsed.sort_key
+        members = groups.get(group)
+        if members is None:
+            members = groups[group] = []
+        members.append((key, candidate))
     taken: list[VersionState] = []
     for members in groups.values():
         if by_time:

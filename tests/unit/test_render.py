@@ -308,7 +308,7 @@ def test_summary_only_gives_one_line_per_package() -> None:
     text = render_plan_text(realistic_plan(), summary_only=True)
     assert "acme/prod/pypi/acme-tools: 1 to dispose, 2 to update\n" in text
     assert "acme/staging/generic/tools/cli: 2 to dispose\n" in text
-    assert "platform/releases/maven/com.acme/core (domain owner 444455556666): 1 to copy\n" in text
+    assert "platform/releases/maven/com.acme/core: 1 to copy\n" in text
     assert "2.1.0" not in text
 
 
