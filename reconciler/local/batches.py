@@ -26,7 +26,7 @@ from reconciler.local.errors import ValidationException
 
 _VERSION = operator.itemgetter("version")
 # Positions in rows of _GUARD_COLUMNS.
-_VERSION_AT, _REVISION, _STATUS = operator.itemgetter(1), operator.itemgetter(2), operator.itemgetter(3)
+_ID, _VERSION_AT, _REVISION, _STATUS = map(operator.itemgetter, range(4))
 UPDATABLE_TARGETS = frozenset({"Published", "Unlisted", "Archived"})
 # Versions whose assets can be copied: Archived ones cannot be downloaded, Disposed ones have no
 # assets left, Unfinished ones are still being uploaded.
@@ -46,10 +46,8 @@ def _unique(versions: list[str]) -> list[str]:
 def _check_request(versions: list[str], version_revisions: dict[str, str] | None) -> None:
     if not versions:
         raise ValidationException("versions must name at least one package version")
-    if not version_revisions or version_revisions.keys() <= set(versions):
-        return
-    extra = sorted(set(version_revisions) - set(versions))
-    if extra:
+    if version_revisions and not version_revisions.keys() <= set(versions):
+        extra = sorted(set(version_revisions) - set(versions))
         raise ValidationException(
             "versionRevisions must name only versions that are also in versions; not in versions: "
             + ", ".join(extra)
@@ -204,7 +202,7 @@ def _all_updatable(
 def _update(ctx: Context, rows: dict[str, Any], versions: list[str], target_status: str) -> dict[str, Any]:
     ctx.conn.execute(
         f"UPDATE package_version SET status = ? WHERE id IN ({','.join('?' * len(versions))})",
-        [target_status, *(rows[v][0] for v in versions)],
+        [target_status, *map(_ID, map(rows.__getitem__, versions))],
     )
     # A status change alone keeps the revision (every documented example shows the same one).
     tail = f',"status":{_quote(target_status)}}}'

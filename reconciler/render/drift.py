@@ -1,0 +1,205 @@
+"""Views of a drift report: text, Markdown for an issue or PR comment, and JSON."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter
+from typing import assert_never
+
+from reconciler.drift import DriftItem, DriftKind, DriftReport, format_duration
+from reconciler.plan import PackageAddress
+from reconciler.render.common import (
+    MARKDOWN_BUDGET,
+    MARKDOWN_CLOSING_ROOM,
+    MARKDOWN_LIST_ROOM,
+    MARKDOWN_ROWS_PER_PACKAGE,
+    RenderFormat,
+    calls_phrase,
+    code_span,
+    escape_markdown,
+    label,
+    plural,
+)
+
+NO_DRIFT = "No drift. Live state matches the manifests."
+
+
+def render_drift(report: DriftReport, format: RenderFormat) -> str:
+    """A drift report in one of the three views."""
+    match format:
+        case "text":
+            return render_drift_text(report)
+        case "json":
+            return render_drift_json(report)
+        case "markdown":
+            return render_drift_markdown(report)
+        case _:
+            assert_never(format)
+
+
+def render_drift_json(report: DriftReport) -> str:
+    """The report's fields plus `has_drift` and `counts`, sorted keys, two-space indent."""
+    data = report.model_dump(mode="json")
+    data["has_drift"] = report.has_drift
+    data["counts"] = {kind.value: count for kind, count in report.counts().items()}
+    return json.dumps(data, sort_keys=True, indent=2) + "\n"
+
+
+def _drift_headline(report: DriftReport) -> str:
+    if not report.has_drift:
+        return NO_DRIFT
+    kinds = ", ".join(f"{count} {kind.label}" for kind, count in report.counts().items() if count)
+    return f"Drift: {_differ(len(report.items))} from the manifests ({kinds})."
+
+
+def _differ(count: int) -> str:
+    return "1 version differs" if count == 1 else f"{count} versions differ"
+
+
+def _drift_tally(report: DriftReport) -> str:
+    tally = f"{report.unchanged} as declared, {report.unmanaged} unmanaged"
+    if report.grace_seconds is not None:
+        tally += f", {report.within_grace} within grace ({format_duration(report.grace_seconds)})"
+    return tally
+
+
+def _drift_state(item: DriftItem) -> str:
+    """What was found against what is declared: `live Published, declared Unlisted`."""
+    here = f"live {item.live}" if item.live is not None else f"not in {item.package.repository}"
+    match item.kind:
+        case DriftKind.STATUS:
+            return f"{here}, declared {item.declared}"
+        case DriftKind.MISSING:
+            return f"missing ({item.source_repository} has it {item.source_status}), declared {item.declared}"
+        case DriftKind.CANNOT_CONVERGE:
+            return here
+        case _:
+            assert_never(item.kind)
+
+
+def render_drift_text(report: DriftReport) -> str:
+    """The headline and counts, then one line per drifted version, grouped by repository and package."""
+    target = report.target
+    domains = ", ".join(f"{domain} (owner {owner})" for domain, owner in sorted(target.domains.items()))
+    checked = f"Checked {report.checked_at}"
+    if report.manifest_files:
+        checked += f" against {', '.join(report.manifest_files)}"
+    lines = [
+        f"Target: {target.endpoint} (region {target.region})",
+        f"Domains: {domains or 'none'}",
+        f"Read with {calls_phrase(report.api_calls)}",
+        checked,
+        "",
+        _drift_headline(report),
+        f"Versions: {_drift_tally(report)}.",
+    ]
+    if report.within_grace:
+        lines.append(
+            f"Left out: {plural(report.within_grace, 'drifted version')} published in the last "
+            f"{format_duration(report.grace_seconds or 0)} (too recent to judge: CodeArtifact can lag "
+            "behind a publish)."
+        )
+    lines.append("")
+    repository: tuple[str, str | None, str] | None = None
+    for address, items in report.packages():
+        key = (address.domain, address.domain_owner, address.repository)
+        if key != repository:
+            repository = key
+            lines += [f"Repository {address.domain}/{address.repository}:", ""]
+        counts = Counter(item.kind for item in items)
+        summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
+        lines.append(f"  {address.format} {address.name}  ({summary})")
+        version_width = min(40, max(len(item.version) for item in items))
+        states = [_drift_state(item) for item in items]
+        state_width = min(60, max(map(len, states)))
+        for item, state in zip(items, states, strict=True):
+            lines.append(
+                f"    {item.kind.symbol} {item.version:<{version_width}}  {state:<{state_width}}  # {item.reason}"
+            )
+        lines.append("")
+    while lines and not lines[-1]:
+        lines.pop()
+    return "".join(line + "\n" for line in lines)
+
+
+def render_drift_markdown(report: DriftReport) -> str:
+    """An issue or pull-request comment: the headline, a table of counts, and one collapsible section
+    per drifted package; it stays under GitHub's comment limit at any size, like the plan's."""
+    target = report.target
+    domains = ", ".join(
+        f"{code_span(domain)} (owner {code_span(owner)})" for domain, owner in sorted(target.domains.items())
+    )
+    checked = f"Checked {escape_markdown(report.checked_at)}"
+    if report.manifest_files:
+        checked += " against " + ", ".join(code_span(name) for name in report.manifest_files)
+    title = (
+        f"## Reconciler drift: {_differ(len(report.items))} from the manifests"
+        if report.has_drift
+        else "## Reconciler drift: in sync"
+    )
+    columns = {kind.label: count for kind, count in report.counts().items()}
+    columns.update({"as declared": report.unchanged, "unmanaged": report.unmanaged})
+    if report.grace_seconds is not None:
+        columns[f"within grace ({format_duration(report.grace_seconds)})"] = report.within_grace
+    alarming = {DriftKind.CANNOT_CONVERGE.label}
+    cells = [f"**{value}**" if value and name in alarming else str(value) for name, value in columns.items()]
+    blocks = [
+        title,
+        f"Target {code_span(target.endpoint)} (region {code_span(target.region)}), "
+        f"domains {domains or 'none'}.\n{checked}.",
+        f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |",
+    ]
+    if not report.has_drift:
+        blocks.append(NO_DRIFT)
+    used = sum(len(block) + 2 for block in blocks)
+    packages = report.packages()
+    shown = 0
+    for address, items in packages:
+        section = _md_drift_section(address, items)
+        if used + len(section) + 2 > MARKDOWN_BUDGET - MARKDOWN_LIST_ROOM:
+            break
+        blocks.append(section)
+        used += len(section) + 2
+        shown += 1
+    rest = packages[shown:]
+    if rest:
+        listed = []
+        for address, items in rest:
+            entry = f"- {code_span(label(address))}: {plural(len(items), 'drifted version')}"
+            if used + len(entry) + 1 > MARKDOWN_BUDGET - MARKDOWN_CLOSING_ROOM:
+                break
+            listed.append(entry)
+            used += len(entry) + 1
+        if listed:
+            blocks.append("Not expanded, for lack of room in this comment:\n\n" + "\n".join(listed))
+        hidden = len(rest) - len(listed)
+        if hidden:
+            blocks.append(f"… {plural(hidden, 'more package')} not shown; run `reconciler drift` for all.")
+    return "\n\n".join(blocks) + "\n"
+
+
+def _md_drift_section(address: PackageAddress, items: list[DriftItem]) -> str:
+    summary = f"<code>{html.escape(label(address))}</code>: {plural(len(items), 'drifted version')}"
+    lines = [
+        f"<details><summary>{summary}</summary>",
+        "",
+        "| drift | version | live | declared | reason |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for item in items[:MARKDOWN_ROWS_PER_PACKAGE]:
+        kind = f"**{item.kind.label}**" if item.kind is DriftKind.CANNOT_CONVERGE else item.kind.label
+        if item.live is not None:
+            live = escape_markdown(str(item.live))
+        elif item.kind is DriftKind.MISSING:
+            live = f"missing ({escape_markdown(f'{item.source_repository} has it {item.source_status}')})"
+        else:
+            live = "missing"
+        declared = escape_markdown(str(item.declared)) if item.declared is not None else ""
+        lines.append(
+            f"| {kind} | {code_span(item.version)} | {live} | {declared} | {escape_markdown(item.reason)} |"
+        )
+    hidden = len(items) - MARKDOWN_ROWS_PER_PACKAGE
+    if hidden > 0:
+        lines += ["", f"… and {plural(hidden, 'more drifted version')} in this package."]
+    return "\n".join([*lines, "", "</details>"])
