@@ -128,9 +128,14 @@ def apply_plan(
         with lock:
             report.outcomes.extend(outcomes)
             report.calls += calls
+            source = _source_package(action)
             for item in outcomes:
                 if item.outcome not in (Outcome.APPLIED, Outcome.UNCHANGED):
                     blocked.add((item.package, item.version))
+                    if source is not None:
+                        # A promotion that did not arrive must not lose its source either: the
+                        # source version's own later changes (archive, dispose) wait for a new plan.
+                        blocked.add((source, item.version))
         if on_outcomes is not None:
             on_outcomes(action, outcomes)
 
@@ -187,6 +192,12 @@ def in_plan_order(plan: Plan, outcomes: Iterable[VersionOutcome]) -> list[Versio
     }
     end = len(position)
     return sorted(outcomes, key=lambda item: position.get((item.kind, item.package, item.version), end))
+
+
+def _source_package(action: Action) -> str | None:
+    if action.kind is not ActionKind.COPY or not action.source_repository:
+        return None
+    return str(action.package.model_copy(update={"repository": action.source_repository}))
 
 
 def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome], int]:

@@ -51,9 +51,11 @@ class ApplyError(ReconcilerError):
 class AwsError(ReconcilerError):
     """An AWS call failed: `code` is the AWS error code."""
 
-    def __init__(self, code: str, message: str, operation: str = "") -> None:
+    def __init__(self, code: str, message: str, operation: str = "", resource_type: str | None = None) -> None:
         where = f" in {operation}" if operation else ""
         super().__init__(f"AWS error{where}: {code}: {message}")
         self.code = code
         self.message = message
         self.operation = operation
+        # The modeled `resourceType` of a ResourceNotFoundException/ConflictException (package, repository, ...).
+        self.resource_type = resource_type

@@ -21,12 +21,21 @@ class Limits:
 def check_limits(plan: Plan, limits: Limits) -> None:
     """Raise `LimitExceededError`, naming the flag and value that would allow it, if the plan
     disposes more than `limits` allow."""
+    problems = limit_problems(plan, limits)
+    if problems:
+        raise LimitExceededError(
+            "refused: the plan exceeds the blast-radius limits; nothing was changed", "\n".join(problems)
+        )
+
+
+def limit_problems(plan: Plan, limits: Limits) -> list[str]:
+    """Each way the plan exceeds `limits`, with the flag and value that would allow it."""
     disposes: Counter[str] = Counter()
     for action in plan.actions:
         if action.kind is ActionKind.DISPOSE:
             disposes[str(action.package)] += len(action.versions)
     total = sum(disposes.values())
-    problems = []
+    problems: list[str] = []
     if total > limits.max_dispose:
         problems.append(
             f"the plan disposes {total} versions, more than the limit of {limits.max_dispose}; "
@@ -42,10 +51,7 @@ def check_limits(plan: Plan, limits: Limits) -> None:
                 f"limit of {limits.max_dispose_share:.0%}; allow it with --max-dispose-share "
                 f"{_share_allowing(count, held)}"
             )
-    if problems:
-        raise LimitExceededError(
-            "refused: the plan exceeds the blast-radius limits; nothing was changed", "\n".join(problems)
-        )
+    return problems
 
 
 def _share_allowing(count: int, held: int) -> str:

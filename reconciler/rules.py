@@ -72,6 +72,10 @@ def evaluate(
         if state is None:
             continue
         candidates = _candidates(rule, entry.format, state, now, decisions)
+        if rule.copy_from and target is not None:
+            # Selectors read the source; a version already gone for good in the target stays out of
+            # reach of a promotion, as it is out of reach of every other rule.
+            candidates = [c for c in candidates if not _is_final_in(target, c.version)]
         taken, skipped = _rank(rule, entry.format, candidates)
         if skipped:
             notes.append(
@@ -105,6 +109,11 @@ def evaluate(
             }
         )
     return Evaluation(decisions, tuple(notes))
+
+
+def _is_final_in(state: PackageState, version: str) -> bool:
+    found = state.versions.get(version)
+    return found is not None and found.status in (Status.DISPOSED, Status.DELETED)
 
 
 def _from_pin(pin: Pin, origin: str) -> Decision:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,17 +44,7 @@ def connect(backend: Backend) -> Connection:
     )
     try:
         if backend.local_db is not None:
-            from reconciler.local import LocalCodeArtifact, local_client
-
-            if backend.local_db != ":memory:" and not os.path.exists(backend.local_db):
-                raise ReconcilerError(
-                    f"no local CodeArtifact database at {backend.local_db}",
-                    f"Create one with: reconciler local seed SEED_FILE --db {backend.local_db}",
-                )
-            service = LocalCodeArtifact(backend.local_db)
-            region = backend.region or "us-east-1"
-            client = local_client(service, region=region, config=retry)
-            return Connection(client, f"local:{os.path.abspath(backend.local_db)}", region, service.close)
+            return _connect_local(backend, retry)
         session = boto3.session.Session(profile_name=backend.profile, region_name=backend.region)
         client = session.client("codeartifact", endpoint_url=backend.endpoint_url, config=retry)
     except botocore.exceptions.ProfileNotFound as exc:
@@ -63,7 +54,40 @@ def connect(backend: Backend) -> Connection:
             "no AWS Region configured",
             "Give --region, set AWS_REGION, or set a region in the manifest target.",
         ) from None
+    except botocore.exceptions.InvalidRegionError as exc:
+        raise ReconcilerError(
+            f"invalid AWS Region: {exc.kwargs.get('region_name', backend.region)!r}",
+            "Give a Region code such as us-east-1 or eu-west-2 (--region, AWS_REGION, or the manifest target).",
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise ReconcilerError(f"cannot create the CodeArtifact client: {exc}") from None
     return Connection(client, client.meta.endpoint_url, client.meta.region_name, lambda: None)
+
+
+def _connect_local(backend: Backend, retry: Config) -> Connection:
+    from reconciler.local import LocalCodeArtifact, local_client
+
+    assert backend.local_db is not None
+    path = backend.local_db
+    if path != ":memory:" and not os.path.exists(path):
+        raise ReconcilerError(
+            f"no local CodeArtifact database at {path}",
+            f"Create one with: reconciler local seed SEED_FILE --db {path}",
+        )
+    try:
+        service = LocalCodeArtifact(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ReconcilerError(
+            f"{path} is not a local CodeArtifact database: {exc}",
+            f"Give the SQLite file made by: reconciler local seed SEED_FILE --db {path}",
+        ) from None
+    try:
+        region = backend.region or "us-east-1"
+        client = local_client(service, region=region, config=retry)
+    except BaseException:
+        service.close()
+        raise
+    return Connection(client, f"local:{os.path.abspath(path)}", region, service.close)
 
 
 def call(client: Any, operation: str, calls: Counter[str], **params: Any) -> dict[str, Any]:
@@ -75,7 +99,12 @@ def call(client: Any, operation: str, calls: Counter[str], **params: Any) -> dic
     except botocore.exceptions.ClientError as exc:
         calls[operation] += exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
         error = exc.response.get("Error", {})
-        raise AwsError(error.get("Code", "Unknown"), error.get("Message", str(exc)), operation) from None
+        raise AwsError(
+            error.get("Code", "Unknown"),
+            error.get("Message", str(exc)),
+            operation,
+            exc.response.get("resourceType"),
+        ) from None
     except botocore.exceptions.NoCredentialsError:
         raise ReconcilerError(
             "no AWS credentials found",

@@ -159,7 +159,7 @@ def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Cou
             listed.extend(page["versions"])
             default = page.get("defaultDisplayVersion", default)
     except AwsError as error:
-        if error.code == "ResourceNotFoundException" and "ackage" in error.message:
+        if error.code == "ResourceNotFoundException" and error.resource_type == "package":
             return None, calls  # the package does not exist in this repository (yet)
         raise
     time_sorted = spec.time_sorted

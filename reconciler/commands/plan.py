@@ -10,6 +10,7 @@ import click
 
 from reconciler.aws.client import Backend
 from reconciler.commands.planning import make_fresh_plan
+from reconciler.limits import Limits, limit_problems
 from reconciler.options import backend_options
 from reconciler.plan import Plan
 from reconciler.planfile import read_plan, write_plan
@@ -75,10 +76,24 @@ def plan(
     """
     made, _, connection = make_fresh_plan(paths, backend, concurrency)
     connection.close()
+    # A reviewer should learn in the pull request, not after the merge, that apply's default
+    # blast-radius limits will refuse this plan.
+    beyond = [
+        f"apply will refuse this plan unless allowed: {problem}" for problem in limit_problems(made, Limits())
+    ]
+    if beyond:
+        made = made.model_copy(update={"warnings": (*beyond, *made.warnings)})
     path = out or default_plan_path()
     write_plan(made, path)
     echo_plan(made, format_, summary)
-    click.echo(f"Saved the plan to {path}. Apply exactly this plan with: reconciler apply {path}", err=True)
+    if made.applyable:
+        click.echo(
+            f"Saved the plan to {path}. Apply exactly this plan with: reconciler apply {path}", err=True
+        )
+    else:
+        click.echo(
+            f"Saved the plan to {path}. It cannot be applied: fix the versions listed as errors.", err=True
+        )
     raise click.exceptions.Exit(plan_exit_code(made, detailed_exitcode))
 
 

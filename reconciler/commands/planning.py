@@ -19,12 +19,18 @@ from reconciler.state import LiveState
 
 
 def backend_for(desired: DesiredState, backend: Backend) -> Backend:
-    """The manifests' `target.region` applies unless the command line gives one; one Region per run."""
+    """The manifests' `target.region`, or --region when they name none; one Region per run, and
+    --region may not contradict the manifests."""
     regions = sorted({entry.target.region for entry in desired.entries if entry.target.region})
     if len(regions) > 1:
         raise ReconcilerError(
             f"the manifests target several Regions: {', '.join(regions)}",
             "Plan each Region on its own: give the manifests of one Region, or --region.",
+        )
+    if regions and backend.region is not None and backend.region != regions[0]:
+        raise ReconcilerError(
+            f"--region {backend.region} contradicts the manifests' target region {regions[0]}",
+            "Drop --region, or plan manifests of that Region.",
         )
     if backend.region is None and regions:
         return dataclasses.replace(backend, region=regions[0])

@@ -572,6 +572,16 @@ def test_a_plan_disposing_beyond_the_limits_is_refused_before_any_call(
     assert versions(db) == before
 
 
+def test_plan_warns_in_review_that_apply_will_refuse_it(db: Path, tmp_path: Path) -> None:
+    (tmp_path / "dispose.yaml").write_text(DISPOSING)
+
+    result = run("plan", tmp_path / "dispose.yaml", "-o", tmp_path / "p.json", "--local", str(db))
+
+    assert result.exit_code == 0, result.stderr
+    assert "apply will refuse this plan unless allowed" in result.stdout
+    assert "allow it with --max-dispose-share 0.67" in result.stdout
+
+
 def test_the_share_the_refusal_names_lets_the_plan_through(db: Path, tmp_path: Path) -> None:
     (tmp_path / "dispose.yaml").write_text(DISPOSING)
     backend = ["--local", str(db)]

@@ -256,3 +256,48 @@ def test_a_plan_without_actions_makes_no_call_and_succeeds() -> None:
     service = FakeCodeArtifact()
     report = apply_plan(make_plan(), service)
     assert (report.outcomes, report.calls, report.succeeded) == ([], 0, True)
+
+
+def test_a_failed_promotion_keeps_its_source_version_from_being_disposed() -> None:
+    from reconciler.codeartifact import Format
+    from reconciler.plan import PackageAddress, VersionChange
+
+    def address(repository: str) -> PackageAddress:
+        return PackageAddress(domain="acme", repository=repository, format=Format.NPM, package="cli")
+
+    change = VersionChange(
+        version="1.0.0",
+        prior_status=Status.PUBLISHED,
+        prior_revision="r",
+        after=Status.PUBLISHED,
+        reason="pinned",
+    )
+    disposed = change.model_copy(update={"after": Status.DISPOSED})
+    promote = Action(
+        kind=ActionKind.COPY,
+        package=address("prod"),
+        expected_status=Status.PUBLISHED,
+        target_status=Status.PUBLISHED,
+        versions=(change,),
+        source_repository="staging",
+    )
+    retire = Action(
+        kind=ActionKind.DISPOSE,
+        package=address("staging"),
+        expected_status=Status.PUBLISHED,
+        target_status=Status.DISPOSED,
+        versions=(disposed,),
+    )
+    calls: list[str] = []
+
+    class Refusing:
+        def execute(self, action: Action) -> BatchResult:
+            calls.append(action.kind.value)
+            return BatchResult(error=("AccessDeniedException", "no"))
+
+    report = apply_plan(make_plan(promote, retire), Refusing())
+    assert calls == ["copy"]
+    assert [(o.kind.value, o.outcome) for o in report.outcomes] == [
+        ("copy", Outcome.FAILED),
+        ("dispose", Outcome.NOT_ATTEMPTED),
+    ]

@@ -363,3 +363,15 @@ def test_read_specs_list_each_package_once_and_sort_only_where_ages_matter() -> 
         ("acme/prod/npm/cli", True, 1),
         ("acme/staging/npm/cli", False, 0),
     ]
+
+
+def test_a_promotion_rule_leaves_versions_disposed_in_the_target_alone() -> None:
+    plan = plan_for(
+        desired({"format": "npm", "name": "cli", "rules": [{"copy_from": "staging", "status": "Published"}]}),
+        live(
+            package(ref("cli"), {"1.0.0": "Disposed"}),
+            package(ref("cli", repository="staging"), {"1.0.0": "Published", "1.1.0": "Published"}),
+        ),
+    )
+    assert plan.applyable
+    assert changes(plan) == [("copy", "acme/prod/npm/cli", "1.1.0", "Published", "Published")]
