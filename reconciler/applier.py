@@ -163,10 +163,10 @@ def apply_plan(
                 outcomes, calls = _run_action(action.model_copy(update={"versions": tuple(ready)}), executor)
                 record(action, outcomes, calls)
 
-    for kind in ActionKind:
+    for phase in sorted({_phase(action) for action in plan.actions}):
         by_package: dict[str, list[Action]] = {}
         for action in plan.actions:
-            if action.kind is kind:
+            if _phase(action) == phase:
                 by_package.setdefault(str(action.package), []).append(action)
         if not by_package:
             continue
@@ -192,6 +192,13 @@ def in_plan_order(plan: Plan, outcomes: Iterable[VersionOutcome]) -> list[Versio
     }
     end = len(position)
     return sorted(outcomes, key=lambda item: position.get((item.kind, item.package, item.version), end))
+
+
+def _phase(action: Action) -> int:
+    """The update that settles a copy's status runs in the copy's phase, after it (plan order)."""
+    if action.kind is ActionKind.UPDATE_STATUS and action.source_repository:
+        return ActionKind.COPY.phase
+    return action.kind.phase
 
 
 def _source_package(action: Action) -> str | None:

@@ -109,7 +109,12 @@ class VersionChange(_Frozen):
 
 
 class Action(_Frozen):
-    """One API call: at most 100 versions of one package, one expected and one target status."""
+    """One API call: at most 100 versions of one package, one expected and one target status.
+
+    `source_repository` is where a copy copies from. On an update-status it marks the update that
+    settles the status of versions this plan copies from that repository: apply runs it right
+    after the copy, so a version declared Unlisted is not left Published between phases.
+    """
 
     kind: ActionKind
     package: PackageAddress

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from reconciler import __version__
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import MAX_VERSIONS_PER_CALL, Format, Status
-from reconciler.errors import ManifestError, PlanError
+from reconciler.errors import ManifestError
 from reconciler.gcpause import gc_paused
 from reconciler.models import DeclaredEntry, DesiredState
 from reconciler.plan import (
@@ -180,6 +180,7 @@ _Change = tuple[_Shape, VersionChange]
 _Group = tuple[tuple[object, ...], PackageAddress, _Shape, list[VersionChange]]
 
 _CHANGE_FIELDS = set(VersionChange.model_fields)
+_ACTION_FIELDS = set(Action.model_fields)
 # The slots every pydantic model instance has besides its fields (what `model_construct` sets).
 _new_model = object.__new__
 _set_dict = object.__setattr__
@@ -215,19 +216,84 @@ def _version_change(
     return change
 
 
+def _action(
+    kind: ActionKind,
+    package: PackageAddress,
+    expected: Status,
+    target: Status,
+    versions: tuple[VersionChange, ...],
+    source_repository: str | None,
+    allow_overwrite: bool,
+    include_from_upstream: bool,
+) -> Action:
+    """`Action(...)` for values valid by construction, as `_version_change` (validating one would
+    check its hundred versions again)."""
+    action: Action = _new_model(Action)
+    _set_dict(
+        action,
+        "__dict__",
+        {
+            "kind": kind,
+            "package": package,
+            "expected_status": expected,
+            "target_status": target,
+            "versions": versions,
+            "source_repository": source_repository,
+            "allow_overwrite": allow_overwrite,
+            "include_from_upstream": include_from_upstream,
+        },
+    )
+    _set_fields_set(action, _ACTION_FIELDS)
+    _set_extra(action, None)
+    _set_private(action, None)
+    return action
+
+
 def make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str) -> Plan:
     """Diff the declared state against live state into an ordered, batched plan."""
     with gc_paused():  # a change per version planned: see reconciler.gcpause
         return _make_plan(desired, live, endpoint, region)
 
 
+def _arriving(resolved: list[ResolvedEntry], live: LiveState) -> frozenset[tuple[PackageRef, str]]:
+    """(package, version) pairs that pins of this plan copy into a repository where they are missing."""
+    found: set[tuple[PackageRef, str]] = set()
+    for item in resolved:
+        target = live.packages.get(item.ref)
+        for version, pin in item.declared.entry.versions.items():
+            if pin.copy_from and (target is None or version not in target.versions):
+                found.add((item.ref, version))
+    return frozenset(found)
+
+
+def _unmatched(desired: DesiredState, resolved: list[ResolvedEntry], live: LiveState) -> list[str]:
+    """Entries that speak about nothing: a typo in a name must not pass for "no changes"."""
+    used = {id(item.declared) for item in resolved}
+    warnings = []
+    for declared in desired.entries:
+        entry = declared.entry
+        if entry.is_glob and id(declared) not in used:
+            warnings.append(
+                f"{declared.origin}: glob {entry.name!r} matches no {entry.format.value} package "
+                f"in {declared.target.domain}/{declared.target.repository}"
+            )
+    for item in resolved:
+        entry = item.declared.entry
+        copies = any(pin.copy_from for pin in entry.versions.values()) or any(
+            r.copy_from for r in entry.rules
+        )
+        if not entry.is_glob and item.ref not in live.packages and not copies:
+            warnings.append(f"{item.declared.origin}: no package {item.ref}; the entry changes nothing")
+    return warnings
+
+
 def _make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str) -> Plan:
     resolved = resolve_entries(desired, live.package_names)
+    arriving = _arriving(resolved, live)
     groups: list[_Group] = []
     kinds: Counter[ActionKind] = Counter()
     errors: list[VersionProblem] = []
-    protected: list[str] = []
-    warnings: list[str] = []
+    warnings: list[str] = _unmatched(desired, resolved, live)
     unchanged = unmanaged = 0
     sizes: dict[str, int] = {}
     no_versions: dict[str, VersionState] = {}
@@ -272,7 +338,17 @@ def _make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: st
                     if in_order is not None:
                         in_order.append((shape, change))
                     continue
-            outcome = _diff(item, version, decision, _reason(reasons, decision), current, sources)
+            outcome = _diff(item, version, decision, _reason(reasons, decision), current, sources, arriving)
+            if (
+                outcome == []
+                and current is None
+                and decision.copy_from
+                and decision.status is not Status.DISPOSED
+            ):
+                warnings.append(
+                    f"{item.ref}@{version}: waits for this plan to copy it into {decision.copy_from}; "
+                    "plan again after apply to promote it further"
+                )
             if isinstance(outcome, VersionProblem):
                 errors.append(outcome)
             elif not outcome:
@@ -283,7 +359,7 @@ def _make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: st
                 if in_order is not None:
                     in_order.extend(outcome)
         if in_order:
-            protected.extend(_protected(item, in_order))
+            errors.extend(_protected(item, in_order))
         warnings.extend(_warnings(item.ref, target, by_shape))
         ref_key = item.ref.sort_key()
         for shape, members in by_shape.items():
@@ -301,12 +377,6 @@ def _make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: st
             groups.append((order, package, shape, members))
         if target is not None:
             unmanaged += len(target.versions.keys() - decisions.keys())
-    if protected:
-        raise PlanError(
-            f"refused: the plan would Archive or Dispose {len(protected)} protected version(s)",
-            "\n".join(protected)
-            + "\nChange the manifests so that protected versions stay Published or Unlisted.",
-        )
     actions = _batch(groups)
     summary = Summary(
         to_copy=kinds[ActionKind.COPY],
@@ -362,6 +432,7 @@ def _diff(
     why: str,
     current: VersionState | None,
     sources: dict[str, PackageState | None],
+    arriving: frozenset[tuple[PackageRef, str]] = frozenset(),
 ) -> list[_Change] | VersionProblem:
     ref = item.ref
     if current is not None:
@@ -392,6 +463,8 @@ def _diff(
         )
     source_state = sources.get(decision.copy_from)
     source = source_state.versions.get(version) if source_state is not None else None
+    if source is None and (item.source(decision.copy_from), version) in arriving:
+        return []  # this plan copies it into the source first; the next plan promotes it further
     if source is None:
         return _problem(
             ref,
@@ -421,13 +494,19 @@ def _diff(
         settle = _version_change(
             version, source.status, source.revision, decision.status, f"{why} (after the copy)"
         )
+        # It names the copy's source repository: apply runs it right after that copy (Action doc).
         result.append(
-            ((ActionKind.UPDATE_STATUS, source.status, decision.status, None, False, False), settle)
+            (
+                (ActionKind.UPDATE_STATUS, source.status, decision.status, decision.copy_from, False, False),
+                settle,
+            )
         )
     return result
 
 
-def _protected(item: ResolvedEntry, changes: list[_Change]) -> list[str]:
+def _protected(item: ResolvedEntry, changes: list[_Change]) -> list[VersionProblem]:
+    """A plan that would Archive or Dispose a protected version is refused: each such version is an
+    error, so the plan cannot be applied until the manifests change."""
     entry = item.declared.entry
     if not entry.protect:
         return []
@@ -438,8 +517,13 @@ def _protected(item: ResolvedEntry, changes: list[_Change]) -> list[str]:
         version = change.version
         if _is_protected(entry.format, entry.protect, version):
             refused.append(
-                f"{item.ref}@{version}: {target.value} refused, protected by {entry.protect} "
-                f"at {item.declared.origin} ({change.reason})"
+                VersionProblem(
+                    package=address(item.ref),
+                    version=version,
+                    message=f"refused: {target.value} of a version protected by {', '.join(entry.protect)} "
+                    f"({change.reason})",
+                    origin=str(item.declared.origin),
+                )
             )
     return refused
 
@@ -447,6 +531,8 @@ def _protected(item: ResolvedEntry, changes: list[_Change]) -> list[str]:
 def _is_protected(format: Format, protect: list[str], version: str) -> bool:
     if format is Format.GENERIC:
         return any(fnmatch.fnmatchcase(version, glob) for glob in protect)
+    if parse_version(format, version) is None:
+        return True  # a range cannot tell whether it covers a version that does not parse: keep it safe
     return any(parse_range(format, text).contains(version) for text in protect)
 
 
@@ -455,18 +541,26 @@ def _warnings(
 ) -> list[str]:
     if target is None:
         return []
-    after = {version: state.status for version, state in target.versions.items()}
-    # A version's copy comes before the status update that follows it: take the phases in order.
+    # The status each changed version ends with (others keep theirs). A version's copy comes before
+    # the status update that follows it: take the phases in order.
+    changed: dict[str, Status] = {}
     for shape in sorted(changes, key=lambda shape: shape[0].phase):
-        for change in changes[shape]:
-            after[change.version] = shape[2]
+        changed.update(dict.fromkeys([change.version for change in changes[shape]], shape[2]))
     warnings = []
     had_published = any(state.status is Status.PUBLISHED for state in target.versions.values())
-    if had_published and Status.PUBLISHED not in after.values():
+    left_published = Status.PUBLISHED in changed.values() or any(
+        state.status == Status.PUBLISHED
+        for version, state in target.versions.items()
+        if version not in changed
+    )
+    if had_published and not left_published:
         warnings.append(f"{ref}: no version will be left Published")
     default = target.default_display_version
-    if default is not None and after.get(default) not in (Status.PUBLISHED, None):
-        warnings.append(f"{ref}: the version users get by default ({default}) becomes {after[default].value}")
+    if default is not None:
+        current = target.versions.get(default)
+        after = changed.get(default, current.status if current is not None else None)
+        if after not in (Status.PUBLISHED, None):
+            warnings.append(f"{ref}: the version users get by default ({default}) becomes {after.value}")
     return warnings
 
 
@@ -475,16 +569,6 @@ def _batch(groups: list[_Group]) -> list[Action]:
     for _, package, shape, members in sorted(groups, key=lambda group: group[0]):
         kind, expected, target, source, overwrite, upstream = shape
         for start in range(0, len(members), MAX_VERSIONS_PER_CALL):
-            actions.append(
-                Action(
-                    kind=kind,
-                    package=package,
-                    expected_status=expected,
-                    target_status=target,
-                    versions=tuple(members[start : start + MAX_VERSIONS_PER_CALL]),
-                    source_repository=source,
-                    allow_overwrite=overwrite,
-                    include_from_upstream=upstream,
-                )
-            )
+            chunk = tuple(members[start : start + MAX_VERSIONS_PER_CALL])
+            actions.append(_action(kind, package, expected, target, chunk, source, overwrite, upstream))
     return actions

@@ -301,3 +301,20 @@ def test_a_failed_promotion_keeps_its_source_version_from_being_disposed() -> No
         ("copy", Outcome.FAILED),
         ("dispose", Outcome.NOT_ATTEMPTED),
     ]
+
+
+def test_the_update_that_settles_a_copy_runs_right_after_it_before_other_updates() -> None:
+    promote = copy("2.0.0", package="app")
+    settle = update("2.0.0", package="app").model_copy(update={"source_repository": "staging"})
+    other = update("1.0.0", package="other")
+    order: list[tuple[str, str]] = []
+
+    class Recording:
+        def execute(self, action: Action) -> BatchResult:
+            order.append((action.kind.value, str(action.package)))
+            return BatchResult(successful={c.version: c.after.value for c in action.versions})
+
+    report = apply_plan(make_plan(promote, other, settle), Recording(), max_workers=1)
+    assert report.succeeded
+    assert order[:2] == [("copy", str(promote.package)), ("update-status", str(settle.package))]
+    assert order[2] == ("update-status", str(other.package))

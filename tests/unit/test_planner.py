@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.codeartifact import Status
-from reconciler.errors import ManifestError, PlanError
+from reconciler.errors import ManifestError
 from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import plan_json
 from reconciler.planner import make_plan, read_specs, resolve_entries
@@ -128,19 +128,84 @@ def test_a_disposed_version_declared_published_cannot_converge() -> None:
 
 
 def test_a_plan_that_would_dispose_a_protected_version_is_refused() -> None:
-    with pytest.raises(PlanError, match="protected") as refused:
-        plan_for(
-            desired(
-                {
-                    "format": "npm",
-                    "name": "cli",
-                    "rules": [{"match": "*", "status": "Disposed"}],
-                    "protect": [">=2.0.0"],
-                }
-            ),
-            live(package(ref("cli"), {"1.0.0": "Published", "2.1.0": "Published"})),
-        )
-    assert "2.1.0" in refused.value.detail and "1.0.0" not in refused.value.detail
+    plan = plan_for(
+        desired(
+            {
+                "format": "npm",
+                "name": "cli",
+                "rules": [{"match": "*", "status": "Disposed"}],
+                "protect": [">=2.0.0"],
+            }
+        ),
+        live(package(ref("cli"), {"1.0.0": "Published", "2.1.0": "Published"})),
+    )
+    assert not plan.applyable
+    assert [(e.version, e.message.split(" (")[0]) for e in plan.errors] == [
+        ("2.1.0", "refused: Disposed of a version protected by >=2.0.0")
+    ]
+
+
+def test_a_version_that_does_not_parse_counts_as_protected() -> None:
+    plan = plan_for(
+        desired({"format": "npm", "name": "cli", "otherwise": "Disposed", "protect": [">=2.0.0"]}),
+        live(package(ref("cli"), {"1.0.0": "Published", "v2.2.0": "Published"})),
+    )
+    assert [e.version for e in plan.errors] == ["v2.2.0"]
+
+
+def test_a_promotion_chain_waits_for_the_first_hop_instead_of_failing() -> None:
+    state = desired(
+        {"format": "npm", "name": "cli", "versions": {"1.1.0": {"status": "Published", "copy_from": "dev"}}},
+        repository="staging",
+    )
+    prod = desired(
+        {
+            "format": "npm",
+            "name": "cli",
+            "versions": {"1.1.0": {"status": "Published", "copy_from": "staging"}},
+        }
+    )
+    both = type(state)(entries=state.entries + prod.entries, digest="d", files=state.files)
+    plan = plan_for(
+        both,
+        live(
+            package(ref("cli", repository="dev"), {"1.1.0": "Published"}),
+            package(ref("cli", repository="staging"), {}),
+            package(ref("cli"), {}),
+        ),
+    )
+    assert plan.applyable
+    assert changes(plan) == [("copy", "acme/staging/npm/cli", "1.1.0", "Published", "Published")]
+    assert any("waits for this plan to copy it into staging" in w for w in plan.warnings)
+
+
+def test_an_entry_for_a_missing_package_or_an_unmatched_glob_warns() -> None:
+    plan = plan_for(
+        desired(
+            {"format": "npm", "name": "clj", "rules": [{"match": "*", "status": "Archived"}]},
+            {"format": "npm", "name": "web-*", "otherwise": "Published"},
+        ),
+        live(names={"npm": ["cli"]}),
+    )
+    assert plan.is_empty
+    assert any("no package acme/prod/npm/clj" in w for w in plan.warnings)
+    assert any("glob 'web-*' matches no npm package" in w for w in plan.warnings)
+
+
+def test_the_update_that_settles_a_copy_names_the_copy_source() -> None:
+    plan = plan_for(
+        desired(
+            {
+                "format": "npm",
+                "name": "cli",
+                "versions": {"2.0.0": {"status": "Unlisted", "copy_from": "staging"}},
+            }
+        ),
+        live(package(ref("cli"), {}), package(ref("cli", repository="staging"), {"2.0.0": "Published"})),
+    )
+    settle = plan.actions[1]
+    assert settle.kind is ActionKind.UPDATE_STATUS and settle.source_repository == "staging"
+    assert "sourceRepository" not in settle.request()
 
 
 def test_keep_latest_per_major_keeps_the_newest_of_each_major_by_semver() -> None:
