@@ -16,6 +16,7 @@ from typing import Any, Literal
 import click
 from deepdiff import DeepDiff
 
+from reconciler import __version__
 from reconciler.applier import ApplyReport, Outcome, VersionOutcome, apply_plan, in_plan_order
 from reconciler.aws.client import Backend, Connection, call, connect
 from reconciler.aws.executor import BotoExecutor
@@ -25,7 +26,7 @@ from reconciler.commands.planning import make_fresh_plan
 from reconciler.errors import AwsError, PlanError, StalePlanError
 from reconciler.journal import Journal
 from reconciler.limits import Limits, check_limits
-from reconciler.manifest import SUFFIXES
+from reconciler.manifest import SUFFIXES, load_manifests
 from reconciler.options import backend_options
 from reconciler.plan import Plan
 from reconciler.planfile import read_plan, write_plan
@@ -100,9 +101,18 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
     show_default=True,
     help="How to report the outcome.",
 )
+@click.option(
+    "--manifests",
+    "manifest_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="With a plan file: refuse it unless it was made from these manifests as they are now "
+    "(give the paths given to plan; repeatable).",
+)
 @backend_options
 def apply(
     target: tuple[Path, ...],
+    manifest_paths: tuple[Path, ...],
     auto_approve: bool,
     allow_moved: bool,
     max_dispose: int,
@@ -122,6 +132,7 @@ def apply(
     if not fresh:
         plan_path = target[0]
         saved = read_plan(plan_path)
+        _check_provenance(saved, manifest_paths)
         _check_applyable(saved, limits)
         connection = connect(dataclasses.replace(backend, region=backend.region or saved.target.region))
         try:
@@ -183,6 +194,22 @@ def _check_applyable(plan: Plan, limits: Limits) -> None:
             "Fix the manifests and plan again (reconciler show PLAN lists them).",
         )
     check_limits(plan, limits)
+
+
+def _check_provenance(plan: Plan, manifest_paths: tuple[Path, ...]) -> None:
+    """A plan is applied by the version that made it, and (if asked) only with its manifests unchanged."""
+    if plan.tool_version != __version__:
+        raise PlanError(
+            f"refused: the plan was made by reconciler {plan.tool_version}; this is {__version__}",
+            "Plan again with this version (rules and orderings may differ between versions).",
+        )
+    if manifest_paths:
+        digest = load_manifests(manifest_paths).digest
+        if digest != plan.manifest_digest:
+            raise PlanError(
+                "refused: the manifests changed since the plan was made",
+                f"plan digest {plan.manifest_digest}, manifests now {digest}. Plan again from the merged manifests.",
+            )
 
 
 def _check_target(plan: Plan, connection: Connection) -> None:

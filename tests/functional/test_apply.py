@@ -602,6 +602,49 @@ def edit_plan(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
     path.write_text(json.dumps(document))
 
 
+def test_a_plan_made_by_another_version_of_the_tool_is_refused(
+    db: Path, manifests: Path, tmp_path: Path
+) -> None:
+    backend = ["--local", str(db)]
+    plan_file = tmp_path / "prod.plan.json"
+    plan_to(plan_file, manifests, backend)
+    edit_plan(plan_file, lambda d: d.update(tool_version="0.0.1"))
+    before = versions(db)
+
+    result = run("apply", plan_file, *backend)
+
+    assert result.exit_code == 1
+    assert "the plan was made by reconciler 0.0.1" in result.stderr
+    assert versions(db) == before
+
+
+def test_a_plan_is_refused_when_its_manifests_changed_since(
+    db: Path, manifests: Path, tmp_path: Path
+) -> None:
+    backend = ["--local", str(db)]
+    plan_file = tmp_path / "prod.plan.json"
+    plan_to(plan_file, manifests, backend)
+    before = versions(db)
+    target = next(manifests.rglob("*.yaml")) if manifests.is_dir() else manifests
+    target.write_text(target.read_text() + "\n# edited after the plan\n")
+
+    result = run("apply", plan_file, "--manifests", manifests, *backend)
+
+    assert result.exit_code == 1
+    assert "the manifests changed since the plan was made" in result.stderr
+    assert versions(db) == before
+
+
+def test_a_plan_applies_when_its_manifests_are_as_planned(db: Path, manifests: Path, tmp_path: Path) -> None:
+    backend = ["--local", str(db)]
+    plan_file = tmp_path / "prod.plan.json"
+    plan_to(plan_file, manifests, backend)
+
+    result = run("apply", plan_file, "--manifests", manifests, *backend)
+
+    assert result.exit_code == 0, result.stderr
+
+
 @pytest.mark.parametrize(
     ("edit", "problem"),
     [
