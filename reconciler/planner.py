@@ -12,7 +12,7 @@ import datetime as dt
 import fnmatch
 import functools
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -59,6 +59,15 @@ class ResolvedEntry:
             self.ref.namespace,
             self.ref.package,
         )
+
+    @property
+    def upstream_sources(self) -> set[str]:
+        """Copy sources whose upstream repositories a copy may take versions from."""
+        entry = self.declared.entry
+        sources = {
+            pin.copy_from for pin in entry.versions.values() if pin.copy_from and pin.include_from_upstream
+        }
+        return sources | {r.copy_from for r in entry.rules if r.copy_from and r.include_from_upstream}
 
     @property
     def copy_sources(self) -> set[str]:
@@ -129,7 +138,10 @@ def resolve_entries(
 
 
 def read_specs(
-    resolved: Iterable[ResolvedEntry], now: float, grace_seconds: float | None = None
+    resolved: Iterable[ResolvedEntry],
+    now: float,
+    grace_seconds: float | None = None,
+    upstream_chains: Mapping[RepositoryRef, tuple[str, ...]] | None = None,
 ) -> list[ReadSpec]:
     """Every package to list (targets and copy sources), each exactly once."""
     specs: dict[PackageRef, ReadSpec] = {}
@@ -144,6 +156,9 @@ def read_specs(
         need(item.ref, bool(grace), grace)
         for repository in item.copy_sources:
             need(item.source(repository), bool(grace), grace)
+        for repository in item.upstream_sources:
+            for upstream in (upstream_chains or {}).get(item.source(repository).repository, ()):
+                need(item.source(upstream), False, set())
         for rule in item.declared.entry.rules:
             ref = item.source(rule.copy_from) if rule.copy_from else item.ref
             need(ref, needs_time_order(rule, format), time_thresholds(rule, now))
@@ -306,7 +321,12 @@ def _make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: st
             if target is not None
             else 0
         )
-        sources = {repo: live.packages.get(item.source(repo)) for repo in item.copy_sources}
+        searched = {
+            repo: live.upstream_chains.get(item.source(repo).repository, ()) for repo in item.upstream_sources
+        }
+        sources = {
+            repo: live.packages.get(item.source(repo)) for repo in item.copy_sources.union(*searched.values())
+        }
         evaluation = evaluate(item.declared, target, sources, live.now)
         warnings.extend(evaluation.notes)
         decisions = evaluation.decisions
@@ -338,7 +358,9 @@ def _make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: st
                     if in_order is not None:
                         in_order.append((shape, change))
                     continue
-            outcome = _diff(item, version, decision, _reason(reasons, decision), current, sources, arriving)
+            outcome = _diff(
+                item, version, decision, _reason(reasons, decision), current, sources, arriving, searched
+            )
             if (
                 outcome == []
                 and current is None
@@ -433,6 +455,7 @@ def _diff(
     current: VersionState | None,
     sources: dict[str, PackageState | None],
     arriving: frozenset[tuple[PackageRef, str]] = frozenset(),
+    searched: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[_Change] | VersionProblem:
     ref = item.ref
     if current is not None:
@@ -463,6 +486,13 @@ def _diff(
         )
     source_state = sources.get(decision.copy_from)
     source = source_state.versions.get(version) if source_state is not None else None
+    if source is None and decision.include_from_upstream:
+        # CopyPackageVersions looks through the source's upstreams, in order, for what it lacks.
+        for upstream in (searched or {}).get(decision.copy_from, ()):
+            upstream_state = sources.get(upstream)
+            source = upstream_state.versions.get(version) if upstream_state is not None else None
+            if source is not None:
+                break
     if source is None and (item.source(decision.copy_from), version) in arriving:
         return []  # this plan copies it into the source first; the next plan promotes it further
     if source is None:

@@ -116,6 +116,8 @@ def _check(
                 return
             # Someone else's version is there, and the manifest allows overwriting it: the source decides.
         source = _state(live, to_ref(action.package, action.source_repository), change.version)
+        if source is None and action.include_from_upstream:
+            return  # it comes from an upstream of the source; the call's versionRevisions guard it there
         if _view(source) != planned:
             result.moved.append(
                 Moved(

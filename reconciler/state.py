@@ -83,3 +83,6 @@ class LiveState:
     package_names: dict[PackageScope, set[str]] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     domain_owners: dict[str, str] = field(default_factory=dict)
+    # For copy sources read with include_from_upstream: the repositories CopyPackageVersions would
+    # search after the source, in its order (the source's upstreams, depth first).
+    upstream_chains: dict[RepositoryRef, tuple[str, ...]] = field(default_factory=dict)

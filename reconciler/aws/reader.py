@@ -63,7 +63,14 @@ def _read_live_state(
             live.package_names.setdefault(scope, set()).update(names)
             merge(calls)
         resolved = resolve_entries(desired, live.package_names)
-        specs = read_specs(resolved, now, grace_seconds)
+        for item in resolved:
+            for repository in item.upstream_sources:
+                source = item.source(repository).repository
+                if source not in live.upstream_chains:
+                    chain_calls: Counter[str] = Counter()
+                    live.upstream_chains[source] = _upstream_chain(client, source, chain_calls)
+                    merge(chain_calls)
+        specs = read_specs(resolved, now, grace_seconds, live.upstream_chains)
         for state, calls in pool.map(lambda spec: _read_package(client, spec), specs):
             if state is not None:
                 live.packages[state.ref] = state
@@ -83,6 +90,28 @@ def read_packages(
                 states[state.ref] = state
             total.update(calls)
     return states, total
+
+
+def _upstream_chain(client: Any, source: RepositoryRef, calls: Counter[str]) -> tuple[str, ...]:
+    """The repositories a copy with includeFromUpstream searches after `source`: its upstreams,
+    depth first in their listed order, each once, at most 25 repositories in all (CodeArtifact's limit)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order or len(order) >= 25:
+            return
+        order.append(name)
+        described = call(
+            client,
+            "DescribeRepository",
+            calls,
+            **_scope_params(RepositoryRef(source.domain, name, source.domain_owner)),
+        )["repository"]
+        for upstream in described.get("upstreams", []):
+            visit(upstream["repositoryName"])
+
+    visit(source.repository)
+    return tuple(order[1:])
 
 
 def _minimal(prefixes: set[str]) -> list[str]:

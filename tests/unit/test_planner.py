@@ -440,3 +440,34 @@ def test_a_promotion_rule_leaves_versions_disposed_in_the_target_alone() -> None
     )
     assert plan.applyable
     assert changes(plan) == [("copy", "acme/prod/npm/cli", "1.1.0", "Published", "Published")]
+
+
+def test_include_from_upstream_finds_a_version_in_the_sources_upstreams() -> None:
+    from reconciler.addresses import RepositoryRef
+
+    state = live(
+        package(ref("react"), {}),
+        package(ref("react", repository="staging"), {}),
+        package(ref("react", repository="npm-proxy"), {"18.3.1": "Published"}),
+    )
+    state.upstream_chains[RepositoryRef("acme", "staging")] = ("npm-proxy",)
+    pin = {"status": "Published", "copy_from": "staging", "include_from_upstream": True}
+    plan = plan_for(desired({"format": "npm", "name": "react", "versions": {"18.3.1": pin}}), state)
+    [action] = plan.actions
+    assert action.request()["sourceRepository"] == "staging"
+    assert action.request()["includeFromUpstream"] is True
+    assert action.request()["versionRevisions"] == {"18.3.1": "rev-18.3.1"}
+
+
+def test_without_include_from_upstream_a_version_only_upstream_cannot_be_copied() -> None:
+    from reconciler.addresses import RepositoryRef
+
+    state = live(
+        package(ref("react"), {}),
+        package(ref("react", repository="staging"), {}),
+        package(ref("react", repository="npm-proxy"), {"18.3.1": "Published"}),
+    )
+    state.upstream_chains[RepositoryRef("acme", "staging")] = ("npm-proxy",)
+    pin = {"status": "Published", "copy_from": "staging"}
+    plan = plan_for(desired({"format": "npm", "name": "react", "versions": {"18.3.1": pin}}), state)
+    assert [e.message for e in plan.errors] == ["cannot converge: copy source staging has no version 18.3.1"]
