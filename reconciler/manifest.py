@@ -8,8 +8,9 @@ skipped, and so are documents of kind `LocalSeed` (example data for the local Co
 see `reconciler.local.seed`), so that one folder can hold both.
 
 All problems of all files are collected and raised together as one `ManifestError`: YAML syntax,
-unreadable files, duplicate keys, unquoted version keys, schema violations and the same package
-declared twice. Bad input never ends in a traceback.
+unreadable files, duplicate keys, unquoted version keys, aliases that expand a document beyond
+`MAX_ALIAS_VALUES` values, schema violations, a `copy_from` naming the target repository itself
+and the same package declared twice. Bad input never ends in a traceback.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ KeyPath = tuple[str | int, ...]
 # A document's target and its entries (with their positions in `packages`) that are valid.
 _Parts = tuple[Target, list[tuple[int, PackageEntry]]]
 
+# How many values aliases may add to one document when expanded. An alias repeats what its anchor
+# holds, and nested aliases multiply: ten lines can stand for billions of values. Values written
+# out once do not count, so a large manifest (an import of a big repository) is never refused.
+MAX_ALIAS_VALUES = 200_000
+TOO_LARGE = "document too large or too many aliases"
+
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
@@ -70,6 +77,8 @@ class LoadedDocument:
     problems: list[tuple[int, str]] = field(default_factory=list)
     # Where a problem above left no value: the schema's complaints about those places are noise.
     broken: set[KeyPath] = field(default_factory=set)
+    # Aliases expand to more than MAX_ALIAS_VALUES values: `data` is None and nothing else counts.
+    too_large: bool = False
 
     def report(self, node: yaml.Node, path: KeyPath, message: str) -> None:
         self.problems.append((_line(node), f"{render_path(path)}: {message}"))
@@ -88,6 +97,10 @@ class LineLoader(yaml.SafeLoader):
     and sequence item, refuse duplicate keys (PyYAML keeps the last one silently) and keep version keys
     that YAML would read as numbers from being converted."""
 
+    # The nodes of the current document built so far, and how many were built again through aliases.
+    _built: set[int]
+    _repeats: int
+
     def documents(self) -> Iterator[LoadedDocument]:
         """Every document of the stream, empty ones included (their `data` is None)."""
         while self.check_node():
@@ -95,13 +108,27 @@ class LineLoader(yaml.SafeLoader):
             if node is None:
                 continue
             document = LoadedDocument(data=None, line=_line(node))
-            document.data = self._build(node, (), document, set())
+            self._built = set()
+            self._repeats = 0
+            try:
+                document.data = self._build(node, (), document, set())
+            except _TooLarge:
+                document = LoadedDocument(data=None, line=document.line, too_large=True)
+            finally:
+                self._built = set()
             yield document
 
     def _build(self, node: yaml.Node, path: KeyPath, document: LoadedDocument, active: set[int]) -> Any:
         if id(node) in active:
             document.report(node, path, "an alias refers to itself")
             return None
+        if id(node) in self._built:
+            # Built before: this is an alias (or lies below one) and adds a copy.
+            self._repeats += 1
+            if self._repeats > MAX_ALIAS_VALUES:
+                raise _TooLarge
+        else:
+            self._built.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             try:
                 return self.construct_object(node, deep=True)
@@ -174,6 +201,10 @@ class LineLoader(yaml.SafeLoader):
             document.problems.append((_line(node), f"{render_path((*path, node.value))}: {message}"))
         # Other mappings keep the key as written, so that the schema names it as the user wrote it.
         return node.value
+
+
+class _TooLarge(Exception):
+    """Aliases expand a document beyond MAX_ALIAS_VALUES values."""
 
 
 def load_manifests(paths: Sequence[Path]) -> DesiredState:
@@ -313,6 +344,9 @@ def _validate_file(
     loader = LineLoader(text)
     try:
         for document in loader.documents():
+            if document.too_large:
+                report.add(index, document.line, f"{display}:{document.line}: {TOO_LARGE}")
+                continue
             data = document.data
             if data is None or (isinstance(data, dict) and data.get("kind") in SKIPPED_KINDS):
                 continue
@@ -404,6 +438,13 @@ def _declared_entries(
                 Origin(display, document.line_of(("packages", position, "rules", index)))
                 for index in range(len(entry.rules))
             )
+            for where in _copies_from_itself(entry, target, position):
+                line = document.line_of(where)
+                report.add(
+                    file_index[display],
+                    line,
+                    f"{display}:{line}: {render_path(where)}: cannot copy from the target repository itself",
+                )
             identity = (target.domain, target.repository, *_package_identity(entry))
             first = seen.setdefault(identity, origin)
             if first is not origin:
@@ -411,6 +452,16 @@ def _declared_entries(
                 report.add(file_index[display], origin.line, f"{origin}: packages[{position}]: {message}")
             entries.append(DeclaredEntry(target, entry, origin, pin_origins, rule_origins))
     return entries
+
+
+def _copies_from_itself(entry: PackageEntry, target: Target, position: int) -> Iterator[KeyPath]:
+    """The `copy_from` keys of `entry` that name its own target repository: nothing to copy."""
+    for version, pin in entry.versions.items():
+        if pin.copy_from == target.repository:
+            yield ("packages", position, "versions", version, "copy_from")
+    for index, rule in enumerate(entry.rules):
+        if rule.copy_from == target.repository:
+            yield ("packages", position, "rules", index, "copy_from")
 
 
 def _domain_owners(

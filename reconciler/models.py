@@ -38,6 +38,10 @@ REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$"
 # since a package name may be a glob.
 NAME_PATTERN = r"^[^#/\s]{1,255}$"
 DURATION_PATTERN = r"^(\d+)([smhdw])$"
+# An AWS Region code: lowercase words joined by '-', the first of two letters or more, ending
+# in a number (us-east-1, eu-central-2, us-gov-west-1, cn-northwest-1, eusc-de-east-1). Checked
+# here so that a typo is a manifest problem rather than a failure to build the AWS client.
+REGION_PATTERN = r"^[a-z]{2,}(-[a-z]+)+-\d+$"
 
 # What each pattern means, for error messages a person can act on.
 PATTERN_HINTS = {
@@ -45,6 +49,7 @@ PATTERN_HINTS = {
     ACCOUNT_ID_PATTERN: 'an AWS account id: 12 digits, quoted ("111122223333")',
     REPOSITORY_PATTERN: "a repository name: 2 to 100 letters, digits, '.', '_' and '-', starting with a letter or digit",
     NAME_PATTERN: "1 to 255 characters without '#', '/' or whitespace",
+    REGION_PATTERN: "an AWS Region code such as us-east-1 or eu-west-2",
 }
 
 DomainName = Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN)]
@@ -53,6 +58,7 @@ RepositoryName = Annotated[str, StringConstraints(pattern=REPOSITORY_PATTERN)]
 Namespace = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 PackageName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 VersionString = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+RegionName = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 
 # The error type of problems found by a validator about a key below the value it validates;
 # `ctx["at"]` is that key's path relative to the error's `loc` (see `_error_at`).
@@ -60,6 +66,10 @@ ERROR_AT = "manifest_error_at"
 
 _DURATION = re.compile(DURATION_PATTERN)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# The longest duration a `timedelta` holds: 999999999 days.
+MAX_DURATION_DAYS = dt.timedelta.max.days
+_MAX_DURATION_SECONDS = MAX_DURATION_DAYS * _UNIT_SECONDS["d"]
+DURATION_TOO_LARGE = f"duration too large: the longest is {MAX_DURATION_DAYS}d"
 
 
 def _error_at(message: str, *at: str | int) -> PydanticCustomError:
@@ -74,7 +84,15 @@ def _parse_duration(value: Any) -> Any:
     if isinstance(value, str):
         found = _DURATION.match(value.strip())
         if found:
-            return dt.timedelta(seconds=int(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+            digits = found.group(1).lstrip("0") or "0"
+            # A count with more digits than the limit in seconds is too large whatever its unit
+            # (and Python refuses to convert very long digit strings at all).
+            if len(digits) > len(str(_MAX_DURATION_SECONDS)):
+                raise ValueError(DURATION_TOO_LARGE)
+            seconds = int(digits) * _UNIT_SECONDS[found.group(2)]
+            if seconds > _MAX_DURATION_SECONDS:
+                raise ValueError(DURATION_TOO_LARGE)
+            return dt.timedelta(seconds=seconds)
     raise ValueError("a duration is a whole number and a unit: 90d, 12h, 2w, 30m or 45s")
 
 
@@ -109,8 +127,10 @@ class Target(_Strict):
         description="The 12-digit AWS account id that owns the domain; quote it, or YAML reads a number. "
         "Default: the caller's account.",
     )
-    region: str | None = Field(
-        default=None, description="The AWS Region of the domain. Default: the AWS configuration decides."
+    region: RegionName | None = Field(
+        default=None,
+        description="The AWS Region code of the domain (us-east-1, eu-west-2, ...). "
+        "Default: the AWS configuration decides.",
     )
     repository: RepositoryName = Field(description="The repository the packages live in.")
 

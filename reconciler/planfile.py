@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler.errors import PlanFormatError
+from reconciler.errors import PlanFormatError, ReconcilerError
 from reconciler.plan import FORMAT_VERSION, Plan
 
 
@@ -22,15 +22,25 @@ def plan_json(plan: Plan) -> str:
 
 
 def write_plan(plan: Plan, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write `plan` to `path`; a file that cannot be written is a `ReconcilerError` naming it."""
+    text = plan_json(plan)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(plan_json(plan))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
+        reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
+        raise ReconcilerError(
+            f"cannot write the plan file {path}: {reason or exc}",
+            "Its folder must exist or be creatable, and be writable.",
+        ) from None
 
 
 def read_plan(path: Path) -> Plan:

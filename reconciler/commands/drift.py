@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from reconciler.aws.client import Backend
 from reconciler.commands.planning import read_and_plan
 from reconciler.drift import detect_drift
-from reconciler.models import Duration
+from reconciler.models import DURATION_TOO_LARGE, Duration
 from reconciler.options import backend_options
 from reconciler.render import RenderFormat, render_drift
 
@@ -31,7 +31,9 @@ class DurationParam(click.ParamType[dt.timedelta]):
             return value
         try:
             return _DURATION.validate_python(value)
-        except ValidationError:
+        except ValidationError as exc:
+            if any(error["msg"].endswith(DURATION_TOO_LARGE) for error in exc.errors()):
+                self.fail(f"{value!r}: {DURATION_TOO_LARGE}")
             self.fail(f"{value!r} is not a duration: write a whole number and a unit, e.g. 90d, 12h, 2w, 30m")
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import click
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from reconciler.aws.client import Backend, connect
 from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
 from reconciler.importer import ImportedRepository, ImportSelection, import_repository, render_manifest
-from reconciler.models import Target
+from reconciler.models import PATTERN_HINTS, Target
 from reconciler.options import backend_options
 
 
@@ -23,16 +24,57 @@ def _target(domain: str, repository: str, domain_owner: str | None, region: str 
     try:
         return Target(domain=domain, repository=repository, domain_owner=domain_owner, region=region)
     except ValidationError as exc:
-        options = {"domain": "--domain", "repository": "--repository", "domain_owner": "--domain-owner"}
+        options = {
+            "domain": "--domain",
+            "repository": "--repository",
+            "domain_owner": "--domain-owner",
+            "region": "--region",
+        }
         problems = [
-            f"{options.get(str(error['loc'][0]), str(error['loc'][0]))}: {error['msg']}"
+            f"{options.get(str(error['loc'][0]), str(error['loc'][0]))}: {_problem(error)}"
             for error in exc.errors()
         ]
         raise ReconcilerError("invalid target", "\n".join(problems)) from None
 
 
+def _problem(error: ErrorDetails) -> str:
+    """A validation error of an option as `validate` words it for the same key in a manifest."""
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and pattern in PATTERN_HINTS:
+        return f"expected {PATTERN_HINTS[pattern]}, got {error['input']!r}"
+    return str(error["msg"])
+
+
+_ELSEWHERE = "Give another -o file."
+
+
+def _check_out(path: Path, force: bool) -> None:
+    """Refuse, before any AWS call, an output file that is there without --force or could not be
+    written: its folder must exist (or be creatable below the nearest folder that does) and be
+    writable."""
+    try:
+        if path.exists() and not force:
+            raise _exists(path)
+        existing = path.parent.absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise ReconcilerError(f"cannot write {path}: {existing} is not a directory", _ELSEWHERE)
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ReconcilerError(f"cannot write {path}: {existing} is not writable", _ELSEWHERE)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot write {path}: {exc.strerror or exc}", _ELSEWHERE) from None
+
+
 def _write(text: str, path: Path, force: bool) -> None:
-    """Atomically: a temporary file renamed into place, or linked so that an existing file is kept."""
+    try:
+        _write_atomically(text, path, force)
+    except OSError as exc:
+        raise ReconcilerError(f"cannot write {path}: {exc.strerror or exc}", _ELSEWHERE) from None
+
+
+def _write_atomically(text: str, path: Path, force: bool) -> None:
+    """A temporary file renamed into place, or linked so that an existing file is kept."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -122,8 +164,7 @@ def import_(
     progress) cannot be declared: they are left out, named in a comment and on stderr.
     """
     target = _target(domain, repository, domain_owner, backend.region)
-    if out.exists() and not force:
-        raise _exists(out)
+    _check_out(out, force)
     selection = ImportSelection(
         domain=target.domain,
         repository=target.repository,

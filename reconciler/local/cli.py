@@ -1,4 +1,4 @@
-"""`reconciler local ...`: run, seed and inspect the local CodeArtifact service."""
+"""`reconciler local ...`: serve and seed the local CodeArtifact service."""
 
 from __future__ import annotations
 

@@ -210,6 +210,52 @@ def test_drift_rejects_a_grace_that_is_not_a_duration(tmp_path: Path, db: Path) 
     assert "'2 hours' is not a duration" in result.stderr
 
 
+def test_drift_rejects_a_grace_too_large_as_a_usage_error(tmp_path: Path, db: Path) -> None:
+    result = drift(manifest(tmp_path, "prod", IN_SYNC), "--local", db, "--grace", "99999999999d")
+
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--grace': '99999999999d': duration too large" in result.stderr
+
+
+def test_drift_exits_1_for_a_duration_too_large_in_a_manifest(tmp_path: Path, db: Path) -> None:
+    rule = "    rules:\n      - older_than: 99999999999d\n        status: Archived\n"
+    path = manifest(tmp_path, "prod", web_sdk("").replace("    versions:\n", rule))
+
+    result = drift(path, "--local", db)
+
+    assert result.exit_code == 1, result.output
+    assert f"{path}:9: packages[0].rules[0].older_than: duration too large" in result.stderr
+
+
+def test_drift_exits_1_for_a_region_that_is_not_a_region_code(tmp_path: Path, db: Path) -> None:
+    path = manifest(tmp_path, "prod", IN_SYNC)
+
+    bad_option = drift(path, "--local", db, "--region", "bad region!")
+    path.write_text(
+        path.read_text().replace("repository: prod}", 'repository: prod, region: "not a region!!"}')
+    )
+    bad_target = drift(path, "--local", db)
+
+    assert bad_option.exit_code == 1, bad_option.output
+    assert bad_option.stderr.startswith("Error: invalid AWS Region: 'bad region!'\n")
+    assert bad_target.exit_code == 1, bad_target.output
+    assert f"{path}:3: target.region: expected an AWS Region code" in bad_target.stderr
+
+
+@pytest.mark.parametrize("kind", ["file", "directory"])
+def test_drift_exits_1_for_a_local_path_that_is_not_a_database(tmp_path: Path, kind: str) -> None:
+    local = tmp_path / "local"
+    if kind == "file":
+        local.write_text("not a database\n" * 100)
+    else:
+        local.mkdir()
+
+    result = drift(manifest(tmp_path, "prod", IN_SYNC), "--local", local)
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"Error: {local} is not a local CodeArtifact database: ")
+
+
 def test_drift_exits_1_with_the_problem_for_an_invalid_manifest(tmp_path: Path, db: Path) -> None:
     path = manifest(tmp_path, "prod", web_sdk('      "2.3.12": Publishd\n'))
 

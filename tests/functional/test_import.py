@@ -282,3 +282,54 @@ def test_import_exits_1_for_a_domain_owner_that_is_not_an_account_id(tmp_path: P
 
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: invalid target\n--domain-owner: ")
+
+
+def test_import_exits_1_for_a_region_that_is_not_a_region_code(tmp_path: Path, db: Path) -> None:
+    result = import_(tmp_path / "out.yaml", "--local", db, "--region", "bad region!")
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(
+        "Error: invalid target\n--region: expected an AWS Region code such as us-east-1 or eu-west-2, "
+        "got 'bad region!'\n"
+    )
+
+
+@pytest.mark.parametrize("below", ["out.yaml", "sub/out.yaml"])
+def test_import_refuses_an_output_it_cannot_write_before_any_aws_call(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch, below: str
+) -> None:
+    def connect(*args: object, **kwargs: object) -> None:
+        raise AssertionError("connected to CodeArtifact before checking the output")
+
+    monkeypatch.setattr("reconciler.commands.importer.connect", connect)
+    (tmp_path / "file").write_text("not a folder\n")
+    out = tmp_path / "file" / below
+
+    result = import_(out, "--local", db)
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"Error: cannot write {out}: {tmp_path / 'file'} is not a directory\nGive another -o file.\n"
+    )
+
+
+def test_import_creates_the_folders_of_its_output(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "new" / "folders" / "staging.yaml"
+
+    result = import_(out, "--local", db)
+
+    assert result.exit_code == 0, result.output
+    assert load_manifests([out]).entries
+
+
+def test_import_that_fails_to_write_exits_1_naming_the_file_and_leaves_nothing(
+    tmp_path: Path, db: Path
+) -> None:
+    # Short enough to pass the checks, too long for the temporary file written next to it.
+    out = tmp_path / ("m" * 245 + ".yaml")
+
+    result = import_(out, "--local", db)
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"Error: cannot write {out}: File name too long\nGive another -o file.\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["codeartifact.db"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,22 @@ def test_validate_reports_a_missing_path_without_a_traceback(tmp_path: Path) -> 
     assert (
         result.stderr
         == f"Error: 1 problem in the manifests\n{tmp_path / 'missing'}: no such file or directory\n"
+    )
+
+
+def test_validate_refuses_an_alias_bomb_quickly_without_exhausting_memory(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    lines = ["apiVersion: reconciler/v1", "kind: PackageLifecycle", "l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 10)]
+    path.write_text("\n".join(lines) + "\n")
+
+    started = time.monotonic()
+    result = run("validate", str(path))
+
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: 1 problem in the manifests\n{path}:1: document too large or too many aliases\n"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -236,11 +237,90 @@ def test_an_alias_that_contains_itself_is_a_problem_not_a_hang(tmp_path: Path) -
     assert problems_of(path)[0] == f"{path}:7: packages[0][0]: an alias refers to itself"
 
 
+def test_aliases_that_expand_to_millions_of_values_are_a_problem_found_fast(tmp_path: Path) -> None:
+    # Ten lines that stand for 10**9 values: each level repeats the one above ten times.
+    levels = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]\n']
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)]
+    bomb = "apiVersion: reconciler/v1\nkind: PackageLifecycle\n" + "".join(levels)
+    path = write(tmp_path, "bomb.yaml", bomb + "---\n" + manifest("after").replace("packages:", "pkgs:"))
+
+    started = time.monotonic()
+    found = problems_of(path)
+
+    assert time.monotonic() - started < 10
+    assert found[0] == f"{path}:1: document too large or too many aliases"
+    # The next document of the file is still read and checked.
+    assert found[1:] == [
+        f"{path}:13: packages: missing required key",
+        f"{path}:18: pkgs: unknown key (did you mean packages?)",
+    ]
+
+
+def test_aliases_within_the_limit_expand_as_usual(tmp_path: Path) -> None:
+    first = (
+        "  - &first {format: pypi, name: p0, rules: [{match: '0.*', older_than: 30d, status: Archived}]}\n"
+    )
+    others = "".join(f"  - {{<<: *first, name: p{i}}}\n" for i in range(1, 500))
+    desired = load_manifests([write(tmp_path, "many.yaml", HEADER + first + others)])
+    assert len(desired.entries) == 500
+    assert {declared.entry.rules[0].match[0] for declared in desired.entries} == {"0.*"}  # type: ignore[index]
+
+
 def test_an_unknown_yaml_tag_is_a_problem(tmp_path: Path) -> None:
     path = write(tmp_path, "tag.yaml", manifest("a").replace("domain: acme", "domain: !Ref Domain"))
     assert problems_of(path) == [
         f"{path}:4: target.domain: could not determine a constructor for the tag '!Ref' (column 11)"
     ]
+
+
+def test_a_duration_too_large_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    text = (
+        HEADER
+        + "  - format: pypi\n    name: a\n    rules:\n      - older_than: 99999999999d\n        status: Archived\n"
+    )
+    path = write(tmp_path, "prod.yaml", text)
+    assert problems_of(path) == [
+        f"{path}:10: packages[0].rules[0].older_than: duration too large: the longest is 999999999d"
+    ]
+
+
+def test_a_region_that_is_not_a_region_code_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    text = manifest("a").replace("  domain: acme\n", '  domain: acme\n  region: "not a region!!"\n')
+    path = write(tmp_path, "prod.yaml", text)
+    assert problems_of(path) == [
+        f"{path}:5: target.region: expected an AWS Region code such as us-east-1 or eu-west-2, "
+        "got 'not a region!!'"
+    ]
+
+
+def test_copy_from_the_target_repository_itself_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    text = HEADER + (
+        "  - format: npm\n"
+        "    name: web-sdk\n"
+        "    versions:\n"
+        '      "2.4.0": {status: Published, copy_from: staging}\n'
+        '      "2.4.1": {status: Published, copy_from: prod}\n'
+        "    rules:\n"
+        "      - match: '2.*'\n"
+        "        copy_from: staging\n"
+        "        status: Published\n"
+        "      - match: '1.*'\n"
+        "        copy_from: prod\n"
+        "        status: Published\n"
+    )
+    path = write(tmp_path, "prod.yaml", text)
+    assert problems_of(path) == [
+        f'{path}:11: packages[0].versions["2.4.1"].copy_from: cannot copy from the target repository itself',
+        f"{path}:17: packages[0].rules[1].copy_from: cannot copy from the target repository itself",
+    ]
+
+
+def test_copy_from_the_same_name_in_another_manifests_repository_is_fine(tmp_path: Path) -> None:
+    text = manifest().replace("repository: prod", "repository: staging") + (
+        "  - format: npm\n    name: web-sdk\n    versions:\n"
+        '      "2.4.1": {status: Published, copy_from: prod}\n'
+    )
+    assert len(load_manifests([write(tmp_path, "staging.yaml", text)]).entries) == 1
 
 
 # --- duplicates

@@ -68,6 +68,21 @@ def test_repository_names_follow_codeartifact_rules(repository: str) -> None:
     assert error(Target, {"domain": "acme", "repository": repository})["loc"] == ("repository",)
 
 
+@pytest.mark.parametrize(
+    "region", ["us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "cn-north-1", "eusc-de-east-1"]
+)
+def test_region_codes_are_accepted(region: str) -> None:
+    assert Target(domain="acme", repository="prod", region=region).region == region
+
+
+@pytest.mark.parametrize(
+    "region", ["not a region!!", "bad region!", "US-EAST-1", "us-east", "useast1", "us-east-1 "]
+)
+def test_a_region_that_is_not_a_region_code_is_refused(region: str) -> None:
+    found = error(Target, {"domain": "acme", "repository": "prod", "region": region})
+    assert (found["loc"], found["type"]) == (("region",), "string_pattern_mismatch")
+
+
 def test_unknown_keys_are_errors_at_every_level() -> None:
     assert error(Target, {"domain": "acme", "repository": "prod", "repo": "x"})["type"] == "extra_forbidden"
     assert error(PackageEntry, {"format": "npm", "name": "a", "rule": []})["type"] == "extra_forbidden"
@@ -202,6 +217,19 @@ def test_durations_are_a_whole_number_and_a_unit(text: str, delta: dt.timedelta)
 def test_other_durations_are_refused(text: Any) -> None:
     found = error(Rule, {"status": "Archived", "older_than": text})
     assert found["msg"] == "Value error, a duration is a whole number and a unit: 90d, 12h, 2w, 30m or 45s"
+
+
+@pytest.mark.parametrize(
+    "text", ["99999999999d", "1000000000d", "142857143w", "86400000000000s", "9" * 5000 + "h"]
+)
+def test_a_duration_longer_than_a_timedelta_holds_is_too_large(text: str) -> None:
+    found = error(Rule, {"status": "Archived", "older_than": text})
+    assert found["msg"] == "Value error, duration too large: the longest is 999999999d"
+
+
+def test_the_longest_duration_is_accepted() -> None:
+    assert rule(newer_than="999999999d").newer_than == dt.timedelta(days=999999999)
+    assert rule(older_than="0000000000000000000001d").older_than == dt.timedelta(days=1)
 
 
 def test_match_takes_one_glob_or_a_list_but_not_an_empty_list() -> None:
