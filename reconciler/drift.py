@@ -18,7 +18,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Status
 from reconciler.plan import ActionKind, PackageAddress, Plan, TargetIdentity, VersionProblem
 from reconciler.planner import version_sort_key
@@ -171,7 +170,7 @@ def _item_order(item: DriftItem) -> tuple[object, ...]:
 
 
 def _problem_item(problem: VersionProblem, live: LiveState | None) -> DriftItem:
-    state = live.packages.get(_ref(problem.package)) if live is not None else None
+    state = live.packages.get(problem.package.ref()) if live is not None else None
     version = state.versions.get(problem.version) if state is not None else None
     return DriftItem(
         kind=DriftKind.CANNOT_CONVERGE,
@@ -183,15 +182,6 @@ def _problem_item(problem: VersionProblem, live: LiveState | None) -> DriftItem:
     )
 
 
-def _ref(address: PackageAddress, repository: str | None = None) -> PackageRef:
-    return PackageRef(
-        RepositoryRef(address.domain, repository or address.repository, address.domain_owner),
-        address.format,
-        address.namespace,
-        address.package,
-    )
-
-
 def _published_after(item: DriftItem, live: LiveState, threshold: float) -> bool:
     """Whether the version was published at or after `threshold`, as far as what was read tells.
 
@@ -200,9 +190,9 @@ def _published_after(item: DriftItem, live: LiveState, threshold: float) -> bool
     same package (a copy source).
     """
     if item.kind is DriftKind.MISSING:
-        candidates = [live.packages.get(_ref(item.package, item.source_repository))]
+        candidates = [live.packages.get(item.package.ref(item.source_repository))]
     else:
-        candidates = [live.packages.get(_ref(item.package))]
+        candidates = [live.packages.get(item.package.ref())]
         if item.kind is DriftKind.CANNOT_CONVERGE and item.live is None:
             candidates = _other_repositories(item.package, live)
     for state in candidates:
@@ -215,7 +205,7 @@ def _published_after(item: DriftItem, live: LiveState, threshold: float) -> bool
 
 
 def _other_repositories(address: PackageAddress, live: LiveState) -> list[PackageState | None]:
-    same = _ref(address)
+    same = address.ref()
     return [
         state
         for ref, state in sorted(live.packages.items(), key=lambda pair: pair[0].sort_key())

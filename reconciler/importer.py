@@ -14,14 +14,13 @@ import fnmatch
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.aws.client import call
+from reconciler.aws.client import pages
 from reconciler.aws.reader import read_packages
 from reconciler.codeartifact import DECLARABLE_STATUSES, MAX_PAGE_SIZE, Format, Status
 from reconciler.errors import AwsError, ReconcilerError
@@ -153,7 +152,7 @@ def _list_packages(
         params["packagePrefix"] = prefix
     found: set[tuple[Format, str | None, str]] = set()
     try:
-        for page in _pages(client, "ListPackages", calls, params):
+        for page in pages(client, "ListPackages", calls, params):
             for package in page["packages"]:
                 format = Format(package["format"])
                 namespace = package.get("namespace") or None
@@ -167,18 +166,6 @@ def _list_packages(
             "Check --domain, --repository and --domain-owner (and the Region).",
         ) from None
     return sorted(found, key=lambda item: (item[0].value, item[1] or "", item[2]))
-
-
-def _pages(
-    client: Any, operation: str, calls: Counter[str], params: dict[str, Any]
-) -> Iterator[dict[str, Any]]:
-    token: str | None = None
-    while True:
-        page = call(client, operation, calls, **params, **({"nextToken": token} if token else {}))
-        yield page
-        token = page.get("nextToken")
-        if not token:
-            return
 
 
 def render_manifest(imported: ImportedRepository) -> str:

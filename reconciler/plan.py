@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format, Status
 
 FORMAT_VERSION = 1
@@ -83,6 +84,15 @@ class PackageAddress(_Frozen):
             self.namespace or "",
             self.package,
             self.domain_owner or "",
+        )
+
+    def ref(self, repository: str | None = None) -> PackageRef:
+        """This package (or the package of the same name in `repository`) as an identity value."""
+        return PackageRef(
+            RepositoryRef(self.domain, repository or self.repository, self.domain_owner),
+            self.format,
+            self.namespace,
+            self.package,
         )
 
     def api_params(self) -> dict[str, str]:

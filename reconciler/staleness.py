@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.plan import Action, ActionKind, PackageAddress, Plan, VersionChange
+from reconciler.addresses import PackageRef
+from reconciler.plan import Action, ActionKind, Plan, VersionChange
 from reconciler.state import PackageState, VersionState
 
 
@@ -34,21 +34,12 @@ class Staleness:
         return bool(self.moved)
 
 
-def to_ref(address: PackageAddress, repository: str | None = None) -> PackageRef:
-    return PackageRef(
-        RepositoryRef(address.domain, repository or address.repository, address.domain_owner),
-        address.format,
-        address.namespace,
-        address.package,
-    )
-
-
 def packages_to_check(plan: Plan) -> list[PackageRef]:
     refs: dict[PackageRef, None] = {}
     for action in plan.actions:
-        refs[to_ref(action.package)] = None
+        refs[action.package.ref()] = None
         if action.kind is ActionKind.COPY and action.source_repository:
-            refs[to_ref(action.package, action.source_repository)] = None
+            refs[action.package.ref(action.source_repository)] = None
     return sorted(refs, key=PackageRef.sort_key)
 
 
@@ -92,7 +83,7 @@ def _check(
 ) -> None:
     package = str(action.package)
     planned = {"status": change.prior_status.value, "revision": change.prior_revision}
-    destination = _state(live, to_ref(action.package), change.version)
+    destination = _state(live, action.package.ref(), change.version)
     if action.kind is ActionKind.COPY:
         if destination is not None:
             # The plan copies only what the destination did not have.
@@ -115,7 +106,7 @@ def _check(
                 )
                 return
             # Someone else's version is there, and the manifest allows overwriting it: the source decides.
-        source = _state(live, to_ref(action.package, action.source_repository), change.version)
+        source = _state(live, action.package.ref(action.source_repository), change.version)
         if source is None and action.include_from_upstream:
             return  # it comes from an upstream of the source; the call's versionRevisions guard it there
         if _view(source) != planned:

@@ -6,7 +6,7 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,3 +120,16 @@ def call(client: Any, operation: str, calls: Counter[str], **params: Any) -> dic
 def snake(operation: str) -> str:
     """`ListPackageVersions` -> `list_package_versions`, the boto3 method name."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def pages(
+    client: Any, operation: str, calls: Counter[str], params: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """Every page of a paginated List operation, each call counted."""
+    token: str | None = None
+    while True:
+        page = call(client, operation, calls, **params, **({"nextToken": token} if token else {}))
+        yield page
+        token = page.get("nextToken")
+        if not token:
+            return

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.aws.client import call
+from reconciler.aws.client import call, pages
 from reconciler.codeartifact import MAX_PAGE_SIZE, Status
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.gcpause import gc_paused
@@ -144,7 +144,7 @@ def _list_packages(
         params["packagePrefix"] = prefix
     names: set[str] = set()
     try:
-        for page in _pages(client, "ListPackages", calls, params):
+        for page in pages(client, "ListPackages", calls, params):
             for package in page["packages"]:
                 # namespace is a prefix filter server-side; keep only this exact namespace.
                 if package.get("namespace") == namespace:
@@ -154,18 +154,6 @@ def _list_packages(
             raise
         raise ReconcilerError(f"{repository}: {error.message}") from None
     return scope, names, calls
-
-
-def _pages(
-    client: Any, operation: str, calls: Counter[str], params: dict[str, Any]
-) -> Iterator[dict[str, Any]]:
-    token: str | None = None
-    while True:
-        page = call(client, operation, calls, **params, **({"nextToken": token} if token else {}))
-        yield page
-        token = page.get("nextToken")
-        if not token:
-            return
 
 
 def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Counter[str]]:
@@ -184,7 +172,7 @@ def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Cou
     listed: list[dict[str, Any]] = []
     default: str | None = None
     try:
-        for page in _pages(client, "ListPackageVersions", calls, params):
+        for page in pages(client, "ListPackageVersions", calls, params):
             listed.extend(page["versions"])
             default = page.get("defaultDisplayVersion", default)
     except AwsError as error:
