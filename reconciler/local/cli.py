@@ -62,6 +62,12 @@ def local() -> None:
 @click.option("--throttle-rate", default=0.0, callback=_rate, help="Share of requests throttled (429).")
 @click.option("--error-rate", default=0.0, callback=_rate, help="Share of requests failing with a 500.")
 @click.option("--drop-rate", default=0.0, callback=_rate, help="Share of connections closed unanswered.")
+@click.option(
+    "--lost-reply-rate",
+    default=0.0,
+    callback=_rate,
+    help="Share of writes carried out whose answer is then lost (connection closed after the commit).",
+)
 @click.option("--quotas/--no-quotas", default=False, help="Throttle at AWS's default request-rate quotas.")
 @click.option(
     "--fault-seed",
@@ -83,6 +89,7 @@ def serve(
     throttle_rate: float,
     error_rate: float,
     drop_rate: float,
+    lost_reply_rate: float,
     quotas: bool,
     fault_seed: int | None,
     seed_file: Path | None,
@@ -99,6 +106,7 @@ def serve(
             throttle_rate=throttle_rate,
             error_rate=error_rate,
             drop_rate=drop_rate,
+            lost_reply_rate=lost_reply_rate,
             quotas=quotas,
             seed=fault_seed,
         )

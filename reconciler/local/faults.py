@@ -42,6 +42,9 @@ class Faults:
     throttle_rate: float = 0.0
     error_rate: float = 0.0
     drop_rate: float = 0.0
+    # Share of write requests that are carried out and then lose their answer (the connection is
+    # dropped after the commit): what a client cannot tell from a request that never arrived.
+    lost_reply_rate: float = 0.0
     quotas: bool = False
     seed: int | None = None
 
@@ -54,6 +57,8 @@ class Faults:
             "error_rate": self.error_rate,
             "drop_rate": self.drop_rate,
         }
+        if not 0.0 <= self.lost_reply_rate <= 1.0:
+            raise ValueError(f"lost_reply_rate must be between 0 and 1, not {self.lost_reply_rate}")
         for name, rate in rates.items():
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {rate}")
@@ -65,7 +70,7 @@ class Faults:
         return (
             self.latency != (0.0, 0.0)
             or self.quotas
-            or any((self.throttle_rate, self.error_rate, self.drop_rate))
+            or any((self.throttle_rate, self.error_rate, self.drop_rate, self.lost_reply_rate))
         )
 
 
@@ -132,6 +137,15 @@ class FaultInjector:
         roll -= faults.throttle_rate
         if roll < faults.error_rate:
             raise InternalServerException("An internal error occurred (injected by the local service)")
+
+    def after(self, writes: bool) -> None:
+        """Once a write is committed: drop its answer, if this request is one that loses it."""
+        if not writes or self.faults.lost_reply_rate <= 0:
+            return
+        with self._lock:
+            roll = self._random.random()
+        if roll < self.faults.lost_reply_rate:
+            raise DropConnection()
 
     def _enforce_quotas(self, operation: str, writes: bool) -> None:
         # A request must get a token from its operation's own bucket (if it has a quota) and from the

@@ -81,6 +81,8 @@ class LocalCodeArtifact:
             transaction = self.store.write() if implemented.writes else self.store.read()
             with transaction as conn:
                 result = implemented.function(self.context(conn, region), **params)
+            if self.faults is not None:
+                self.faults.after(implemented.writes)
             return serialize_result(operation, result)
         except DropConnection:
             return HttpResponse(0, drop=True)

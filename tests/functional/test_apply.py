@@ -436,6 +436,29 @@ def test_apply_converges_through_throttling_and_internal_errors_and_reports_trut
     assert prod(versions(db)) == CONVERGED
 
 
+def test_apply_recovers_writes_whose_answers_were_lost_and_changes_nothing_twice(
+    db: Path, manifests: Path, tmp_path: Path, aws_env: None
+) -> None:
+    plan_file = tmp_path / "prod.plan.json"
+    with served(db) as (backend, service):
+        plan_to(plan_file, manifests, backend)
+        # Half of the writes are carried out and then lose their answer: the retry meets its own
+        # earlier change through the plan's guards, and must report it applied, not moved.
+        service.faults = FaultInjector(Faults(lost_reply_rate=0.5, seed=3))
+        result = run("apply", plan_file, "--format", "json", "--concurrency", "1", *backend)
+        service.faults = None
+        assert result.exit_code == 0, result.stderr
+        assert_converged(manifests, backend, tmp_path)
+
+    document = report(result)
+    assert set(outcome_of(document)) == PLANNED
+    assert set(outcome_of(document).values()) == {"applied"}
+    records = read_journal(tmp_path / "prod.plan.journal.jsonl")
+    lost = [r for r in records if r["event"] == "error" and r["code"] == "ConnectionClosedError"]
+    assert lost, "no answer was lost: the test did not exercise the retries"
+    assert prod(versions(db)) == CONVERGED
+
+
 # --- (4) an apply killed halfway
 
 
