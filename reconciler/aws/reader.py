@@ -187,7 +187,7 @@ def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Cou
         versions[item["version"]] = version_state(
             item["version"],
             item.get("revision", ""),
-            _STATUSES.get(item["status"]) or Status(item["status"]),
+            _STATUSES.get(item["status"]) or _status(ref, item),
             origin_types.setdefault(origin_type, origin_type),
             rank if time_sorted else None,
         )
@@ -227,5 +227,19 @@ def _published_time(
     if ref.namespace:
         params["namespace"] = ref.namespace
     described = call(client, "DescribePackageVersion", calls, **params)["packageVersion"]
-    times[version] = float(described["publishedTime"].timestamp())
+    published = described.get("publishedTime")
+    # A version with no publish time (an upload still in progress) counts as the newest: an age rule
+    # must never take it for old.
+    times[version] = float(published.timestamp()) if published is not None else float("inf")
     return times[version]
+
+
+def _status(ref: PackageRef, item: dict[str, Any]) -> Status:
+    try:
+        return Status(item["status"])
+    except ValueError:
+        raise ReconcilerError(
+            f"{ref}@{item['version']}: CodeArtifact reports status {item['status']!r}, which this version "
+            "of the reconciler does not know",
+            "Upgrade the reconciler, or leave the package out of the manifests for now.",
+        ) from None
