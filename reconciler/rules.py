@@ -9,6 +9,7 @@ are Unfinished (an upload in progress) or Disposed (gone).
 from __future__ import annotations
 
 import fnmatch
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -207,7 +208,7 @@ def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[l
         if by_time:
             members.sort(key=lambda pair: (pair[0] is None, pair[0] if pair[0] is not None else 0))
         else:
-            members.sort(key=lambda pair: pair[0], reverse=True)  # type: ignore[arg-type,return-value]
+            members.sort(key=operator.itemgetter(0), reverse=True)
         taken.extend(candidate for _, candidate in members[: rule.keep_latest])
     return taken, skipped
 

@@ -1,6 +1,6 @@
 """Benchmark of `plan` at a million versions: API calls, wall time, memory, bisection cost.
 
-    python tests/bench_plan.py [--packages 2000 --versions 500 --workers 8 --repeat 3 --db PATH]
+    python tests/bench_plan.py [--packages 2000 --versions 500 --workers 8 --repeat 5 --db PATH]
 
 Seeds the local service (a SQLite file in a temporary directory) with PACKAGES x VERSIONS npm
 versions (SemVer M.m.p, one in 20 a pre-release, mostly Published, published over two years;
@@ -18,7 +18,9 @@ fresh child process so that its peak resident memory is its own. Figures and tar
   PACKAGES x ceil(VERSIONS / 1000) ListPackageVersions pages (target: ratio 1.00);
 * plan wall time next to the same boto3 client only paging ListPackageVersions over every package
   with the same concurrency (target: at most 1.3x);
-* peak memory: growth of the process's peak RSS during the plan, per version (target: under 1 KB);
+* peak memory: growth of the process's peak RSS during the plan, per version (target: under 1 KB).
+  It includes the in-process service's SQLite page caches (up to 2 MB per reader thread), a fixed
+  cost that only shows at small scales (under about 100,000 versions);
 * aged: DescribePackageVersion calls per package (target: at most log2(VERSIONS) + 2).
 
 Not collected by pytest (only test_*.py files are).
@@ -143,6 +145,9 @@ def run_plan(db: str, manifest: str, workers: int) -> PlanRun:
     desired = load_manifests([Path(manifest)])
     connection = connect(Backend(local_db=db))
     try:
+        # botocore loads the service's model on the first call (tens of MB, once per process): not
+        # the plan's. The listing's baseline warms up the same way, with its ListPackages calls.
+        connection.client.describe_domain(domain=DOMAIN)
         before = _max_rss()
         cpu = _cpu()
         start = time.perf_counter()
@@ -241,7 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--packages", type=int, default=2000)
     parser.add_argument("--versions", type=int, default=500)
     parser.add_argument("--workers", type=int, default=8, help="read concurrency (plan's --concurrency)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each kind (the best is kept)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="timed runs of the ranked plan and its listing (the best is kept)",
+    )
     parser.add_argument(
         "--db", type=Path, help="database file, seeded if it does not exist (default: a temporary one)"
     )
@@ -254,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         seeded = "reused" if db.exists() else f"seeded in {seed(db, packages, versions, time.time()):.1f} s"
         print(
             f"scale: {packages:,} packages x {versions:,} versions = {total:,} versions "
-            f"({seeded}), {args.workers} workers, best of {args.repeat}"
+            f"({seeded}), {args.workers} workers; ranked: best of {args.repeat} runs, aged: one run"
         )
         manifests = {}
         for name, text in (("ranked", RANKED), ("aged", AGED)):
@@ -264,9 +274,10 @@ def main(argv: list[str] | None = None) -> int:
 
         plans: dict[str, list[PlanRun]] = {"ranked": [], "aged": []}
         listings: dict[str, list[tuple[float, float]]] = {"ranked": [], "aged": []}
-        for _ in range(args.repeat):
-            # Taken in turns, so that the plan and its baseline see the same conditions.
-            for name in ("ranked", "aged"):
+        for turn in range(args.repeat):
+            # Taken in turns, so that the plan and its baseline see the same conditions. The aged
+            # manifest's figures are counts (its time is for information): one run is enough.
+            for name in ("ranked", "aged") if turn == 0 else ("ranked",):
                 list_seconds, list_cpu, listed = _in_child(run_listing, str(db), args.workers, name == "aged")
                 if listed != total:
                     raise SystemExit(f"the listing saw {listed:,} versions, not {total:,}")
@@ -324,10 +335,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"<= {TARGET_TIME_RATIO:.1f}x",
                 ratio <= TARGET_TIME_RATIO,
             )
-            per_version = min(r.rss_growth for r in runs) / total
+            growth = max(r.rss_growth for r in runs)  # the worst run
+            per_version = growth / total
             target(
                 f"{name}: peak RSS growth per version",
-                f"{per_version:,.0f} B ({min(r.rss_growth for r in runs) / 2**20:,.0f} MiB)",
+                f"{per_version:,.0f} B ({growth / 2**20:,.0f} MiB)",
                 f"< {TARGET_BYTES_PER_VERSION} B",
                 per_version < TARGET_BYTES_PER_VERSION,
             )

@@ -24,6 +24,7 @@ from reconciler.planner import ReadSpec, glob_scopes, read_specs, resolve_entrie
 from reconciler.state import LiveState, PackageScope, PackageState, VersionState, version_state
 
 _STATUSES = {status.value: status for status in Status}
+_NO_ORIGIN: dict[str, Any] = {}
 
 
 def read_live_state(
@@ -183,7 +184,7 @@ def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Cou
     origin_types: dict[str, str] = {}  # one string per origin type, not one per version
     versions: dict[str, VersionState] = {}
     for rank, item in enumerate(listed):
-        origin_type = item.get("origin", {}).get("originType", "UNKNOWN")
+        origin_type = item.get("origin", _NO_ORIGIN).get("originType", "UNKNOWN")
         versions[item["version"]] = version_state(
             item["version"],
             item.get("revision", ""),
@@ -191,7 +192,7 @@ def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Cou
             origin_types.setdefault(origin_type, origin_type),
             rank if time_sorted else None,
         )
-    newest_first = [item["version"] for item in listed]
+    newest_first = [item["version"] for item in listed] if spec.thresholds else []
     times: dict[str, float] = {}  # thresholds of one package share what bisection already read
     published_after = {
         threshold: _bisect(lambda v: _published_time(client, ref, v, times, calls), newest_first, threshold)
