@@ -198,7 +198,7 @@ _CHANGE_FIELDS = set(VersionChange.model_fields)
 _ACTION_FIELDS = set(Action.model_fields)
 # The slots every pydantic model instance has besides its fields (what `model_construct` sets).
 _new_model = object.__new__
-_set_dict = object.__setattr__
+_set_dict = vars(BaseModel)["__dict__"].__set__
 _set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
 _set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
 _set_private = vars(BaseModel)["__pydantic_private__"].__set__
@@ -216,7 +216,6 @@ def _version_change(
     change: VersionChange = _new_model(VersionChange)
     _set_dict(
         change,
-        "__dict__",
         {
             "version": version,
             "prior_status": prior_status,
@@ -246,7 +245,6 @@ def _action(
     action: Action = _new_model(Action)
     _set_dict(
         action,
-        "__dict__",
         {
             "kind": kind,
             "package": package,

@@ -177,9 +177,11 @@ def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[l
         return candidates, []
     by_time = rule.by == "published" or format is Format.GENERIC
     skipped: list[str] = []
-    # Groups are keyed by what `ParsedVersion.group` labels them with: (epoch, major[, minor]).
-    groups: dict[tuple[int, ...], list[tuple[object, VersionState]]] = {}
-    whole: tuple[int, ...] = ()
+    # Groups are keyed by what `ParsedVersion.group` labels them with: (epoch, major[, minor]), or
+    # the major alone when there is no epoch (every format but pypi).
+    groups: dict[object, list[tuple[object, VersionState]]] = {}
+    whole = ()
+    group: object
     per = rule.per
     parse = version_parser(format)
     key: object
@@ -195,7 +197,7 @@ def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[l
             if per is None:
                 group = whole
             elif per == "major":
-                group = (parsed.epoch, parsed.major)
+                group = (parsed.epoch, parsed.major) if parsed.epoch else parsed.major
             else:
                 group = (parsed.epoch, parsed.major, parsed.minor)
             key = candidate.time_rank if by_time else parsed.sort_key
