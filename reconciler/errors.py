@@ -51,7 +51,9 @@ class ApplyError(ReconcilerError):
 class AwsError(ReconcilerError):
     """An AWS call failed: `code` is the AWS error code."""
 
-    def __init__(self, code: str, message: str, operation: str = "", resource_type: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, operation: str = "", resource_type: str | None = None
+    ) -> None:
         where = f" in {operation}" if operation else ""
         super().__init__(f"AWS error{where}: {code}: {message}")
         self.code = code
