@@ -1,20 +1,20 @@
 """Views: pure functions from plans, apply reports and drift reports to text, Markdown and JSON."""
 
 from reconciler.render.apply import render_apply_report
-from reconciler.render.common import (
-    GITHUB_COMMENT_LIMIT,
-    MARKDOWN_BUDGET,
-    MARKDOWN_ROWS_PER_PACKAGE,
-    RenderFormat,
-    code_span,
-    escape_markdown,
-)
 from reconciler.render.drift import (
     NO_DRIFT,
     render_drift,
     render_drift_json,
     render_drift_markdown,
     render_drift_text,
+)
+from reconciler.render.markup import (
+    GITHUB_COMMENT_LIMIT,
+    MARKDOWN_BUDGET,
+    MARKDOWN_ROWS_PER_PACKAGE,
+    RenderFormat,
+    code_span,
+    escape_markdown,
 )
 from reconciler.render.plan import (
     NO_CHANGES,

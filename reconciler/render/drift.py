@@ -9,15 +9,13 @@ from typing import assert_never
 
 from reconciler.drift import DriftItem, DriftKind, DriftReport, format_duration
 from reconciler.plan import PackageAddress
-from reconciler.render.common import (
-    MARKDOWN_BUDGET,
-    MARKDOWN_CLOSING_ROOM,
-    MARKDOWN_LIST_ROOM,
+from reconciler.render.markup import (
     MARKDOWN_ROWS_PER_PACKAGE,
     RenderFormat,
     calls_phrase,
     code_span,
     escape_markdown,
+    fit_markdown,
     label,
     plural,
 )
@@ -152,31 +150,14 @@ def render_drift_markdown(report: DriftReport) -> str:
     ]
     if not report.has_drift:
         blocks.append(NO_DRIFT)
-    used = sum(len(block) + 2 for block in blocks)
-    packages = report.packages()
-    shown = 0
-    for address, items in packages:
-        section = _md_drift_section(address, items)
-        if used + len(section) + 2 > MARKDOWN_BUDGET - MARKDOWN_LIST_ROOM:
-            break
-        blocks.append(section)
-        used += len(section) + 2
-        shown += 1
-    rest = packages[shown:]
-    if rest:
-        listed = []
-        for address, items in rest:
-            entry = f"- {code_span(label(address))}: {plural(len(items), 'drifted version')}"
-            if used + len(entry) + 1 > MARKDOWN_BUDGET - MARKDOWN_CLOSING_ROOM:
-                break
-            listed.append(entry)
-            used += len(entry) + 1
-        if listed:
-            blocks.append("Not expanded, for lack of room in this comment:\n\n" + "\n".join(listed))
-        hidden = len(rest) - len(listed)
-        if hidden:
-            blocks.append(f"… {plural(hidden, 'more package')} not shown; run `reconciler drift` for all.")
-    return "\n\n".join(blocks) + "\n"
+    sections = [
+        (
+            _md_drift_section(address, items),
+            f"- {code_span(label(address))}: {plural(len(items), 'drifted version')}",
+        )
+        for address, items in report.packages()
+    ]
+    return fit_markdown(blocks, sections, "run `reconciler drift` for all")
 
 
 def _md_drift_section(address: PackageAddress, items: list[DriftItem]) -> str:

@@ -15,10 +15,7 @@ from dataclasses import dataclass, field
 from typing import assert_never
 
 from reconciler.plan import Action, ActionKind, PackageAddress, Plan, VersionChange, VersionProblem
-from reconciler.render.common import (
-    MARKDOWN_BUDGET,
-    MARKDOWN_CLOSING_ROOM,
-    MARKDOWN_LIST_ROOM,
+from reconciler.render.markup import (
     MARKDOWN_NOTES_LISTED,
     MARKDOWN_ROWS_PER_PACKAGE,
     Line,
@@ -26,6 +23,7 @@ from reconciler.render.common import (
     calls_phrase,
     code_span,
     escape_markdown,
+    fit_markdown,
     join_spans,
     label,
     plural,
@@ -235,31 +233,11 @@ def render_plan_markdown(plan: Plan) -> str:
         blocks += _md_notes("CAUTION", heading, map(_md_problem, plan.errors))
     if plan.is_empty and not plan.errors:
         blocks.append(NO_CHANGES)
-    packages = _by_package(plan)
-    used = sum(len(block) + 2 for block in blocks)
-    shown = 0
-    for group in packages:
-        section = _md_section(group)
-        if used + len(section) + 2 > MARKDOWN_BUDGET - MARKDOWN_LIST_ROOM:
-            break
-        blocks.append(section)
-        used += len(section) + 2
-        shown += 1
-    rest = packages[shown:]
-    if rest:
-        listed = []
-        for group in rest:
-            item = f"- {code_span(label(group.address))}: {_counts(group.counts())}"
-            if used + len(item) + 1 > MARKDOWN_BUDGET - MARKDOWN_CLOSING_ROOM:
-                break
-            listed.append(item)
-            used += len(item) + 1
-        if listed:
-            blocks.append("Not expanded, for lack of room in this comment:\n\n" + "\n".join(listed))
-        hidden = len(rest) - len(listed)
-        if hidden:
-            blocks.append(f"… {plural(hidden, 'more package')} not shown; the full plan is in the plan file.")
-    return "\n\n".join(blocks) + "\n"
+    sections = [
+        (_md_section(group), f"- {code_span(label(group.address))}: {_counts(group.counts())}")
+        for group in _by_package(plan)
+    ]
+    return fit_markdown(blocks, sections, "the full plan is in the plan file")
 
 
 def _md_title(plan: Plan) -> str:

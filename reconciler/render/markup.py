@@ -1,4 +1,4 @@
-"""What every view shares: Markdown escaping and size limits, counting words, styled text lines."""
+"""What every view shares: Markdown escaping and the comment size budget, counting words, styled lines."""
 
 from __future__ import annotations
 
@@ -81,3 +81,35 @@ def code_span(text: str) -> str:
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
     return f"{fence}{padded}{fence}".replace("|", "\\|")
+
+
+def fit_markdown(blocks: list[str], sections: list[tuple[str, str]], more: str) -> str:
+    """Join a comment's `blocks` and as many package `sections` as fit GitHub's comment limit.
+
+    `sections` are (collapsible section, one-line list entry) per package: sections are expanded
+    while they fit, then packages are listed one line each, then the rest counted, with `more`
+    saying where to see them all.
+    """
+    blocks = list(blocks)
+    used = sum(len(block) + 2 for block in blocks)
+    shown = 0
+    for section, _ in sections:
+        if used + len(section) + 2 > MARKDOWN_BUDGET - MARKDOWN_LIST_ROOM:
+            break
+        blocks.append(section)
+        used += len(section) + 2
+        shown += 1
+    rest = sections[shown:]
+    if rest:
+        listed = []
+        for _, entry in rest:
+            if used + len(entry) + 1 > MARKDOWN_BUDGET - MARKDOWN_CLOSING_ROOM:
+                break
+            listed.append(entry)
+            used += len(entry) + 1
+        if listed:
+            blocks.append("Not expanded, for lack of room in this comment:\n\n" + "\n".join(listed))
+        hidden = len(rest) - len(listed)
+        if hidden:
+            blocks.append(f"… {plural(hidden, 'more package')} not shown; {more}.")
+    return "\n\n".join(blocks) + "\n"
