@@ -16,10 +16,8 @@ from __future__ import annotations
 from collections import Counter
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.codeartifact import Status
-from reconciler.plan import ActionKind, PackageAddress, Plan, TargetIdentity, VersionProblem
+from reconciler.plan import ActionKind, FrozenModel, PackageAddress, Plan, TargetIdentity, VersionProblem
 from reconciler.planner import version_sort_key
 from reconciler.state import LiveState, PackageState
 
@@ -47,11 +45,7 @@ class DriftKind(StrEnum):
         }[self.value]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DriftItem(_Frozen):
+class DriftItem(FrozenModel):
     """One version that is not as declared.
 
     `live` is its status in the target repository (None: not there). `declared` is the status the
@@ -69,7 +63,7 @@ class DriftItem(_Frozen):
     source_status: Status | None = None
 
 
-class DriftReport(_Frozen):
+class DriftReport(FrozenModel):
     """Every drifted version, in package then version order, and what was counted but not listed."""
 
     checked_at: str  # ISO 8601, UTC: when live state was read

@@ -46,3 +46,8 @@ def backend_options(command: F) -> F:
         return command(*args, backend=backend, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def concurrency_option(help: str = "Packages read in parallel.") -> Callable[[F], F]:
+    """`--concurrency N`: how many packages a command works on at once (1..64, default 8)."""
+    return click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help=help)

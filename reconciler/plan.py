@@ -55,11 +55,13 @@ _OPERATIONS = {
 }
 
 
-class _Frozen(BaseModel):
+class FrozenModel(BaseModel):
+    """The base of the plan's and reports' data: immutable, and no field it does not declare."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PackageAddress(_Frozen):
+class PackageAddress(FrozenModel):
     """A package in one repository, as the API names it."""
 
     domain: str
@@ -104,7 +106,7 @@ class PackageAddress(_Frozen):
         return params
 
 
-class VersionChange(_Frozen):
+class VersionChange(FrozenModel):
     """One version in an action: how it was seen at plan time, what it becomes, and why.
 
     For a copy, `prior_status`/`prior_revision` are the source version's (the guard the copy
@@ -118,7 +120,7 @@ class VersionChange(_Frozen):
     reason: str
 
 
-class Action(_Frozen):
+class Action(FrozenModel):
     """One API call: at most 100 versions of one package, one expected and one target status.
 
     `source_repository` is where a copy copies from. On an update-status it marks the update that
@@ -159,7 +161,7 @@ class Action(_Frozen):
         return params
 
 
-class VersionProblem(_Frozen):
+class VersionProblem(FrozenModel):
     """A version the plan cannot converge, or must refuse to touch."""
 
     package: PackageAddress
@@ -168,7 +170,7 @@ class VersionProblem(_Frozen):
     origin: str
 
 
-class TargetIdentity(_Frozen):
+class TargetIdentity(FrozenModel):
     """What a plan was made against; apply refuses a plan made for anything else."""
 
     endpoint: str
@@ -176,7 +178,7 @@ class TargetIdentity(_Frozen):
     domains: dict[str, str]  # domain -> owner account id
 
 
-class Summary(_Frozen):
+class Summary(FrozenModel):
     """Version counts: changes per action kind, versions already as declared, versions no entry decides."""
 
     to_copy: int = 0
@@ -191,7 +193,7 @@ class Summary(_Frozen):
         return self.to_copy + self.to_update + self.to_dispose
 
 
-class Plan(_Frozen):
+class Plan(FrozenModel):
     """Everything apply needs and nothing it must recompute."""
 
     format_version: int = FORMAT_VERSION

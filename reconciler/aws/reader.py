@@ -157,17 +157,17 @@ def _list_packages(
     return scope, names, calls
 
 
+def _package_params(ref: PackageRef) -> dict[str, str]:
+    params = {**_scope_params(ref.repository), "format": ref.format.value, "package": ref.package}
+    if ref.namespace:
+        params["namespace"] = ref.namespace
+    return params
+
+
 def _read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Counter[str]]:
     ref = spec.ref
     calls: Counter[str] = Counter()
-    params: dict[str, Any] = {
-        **_scope_params(ref.repository),
-        "format": ref.format.value,
-        "package": ref.package,
-        "maxResults": MAX_PAGE_SIZE,
-    }
-    if ref.namespace:
-        params["namespace"] = ref.namespace
+    params: dict[str, Any] = {**_package_params(ref), "maxResults": MAX_PAGE_SIZE}
     if spec.time_sorted:
         params["sortBy"] = "PUBLISHED_TIME"
     listed: list[dict[str, Any]] = []
@@ -219,14 +219,7 @@ def _published_time(
 ) -> float:
     if version in times:
         return times[version]
-    params: dict[str, Any] = {
-        **_scope_params(ref.repository),
-        "format": ref.format.value,
-        "package": ref.package,
-        "packageVersion": version,
-    }
-    if ref.namespace:
-        params["namespace"] = ref.namespace
+    params: dict[str, Any] = {**_package_params(ref), "packageVersion": version}
     described = call(client, "DescribePackageVersion", calls, **params)["packageVersion"]
     published = described.get("publishedTime")
     # A version with no publish time (an upload still in progress) counts as the newest: an age rule

@@ -27,7 +27,7 @@ from reconciler.errors import AwsError, PlanError, StalePlanError
 from reconciler.journal import Journal
 from reconciler.limits import Limits, check_limits
 from reconciler.manifest import SUFFIXES, load_manifests
-from reconciler.options import backend_options
+from reconciler.options import backend_options, concurrency_option
 from reconciler.plan import Plan
 from reconciler.planfile import read_plan, write_plan
 from reconciler.progress import Progress
@@ -79,13 +79,7 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON-lines record of every call (default: next to the plan, .journal.jsonl).",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Packages changed in parallel.",
-)
+@concurrency_option("Packages changed in parallel.")
 @click.option(
     "--rate-scale",
     type=click.FloatRange(0.01, 10.0),

@@ -13,7 +13,7 @@ from reconciler.aws.client import Backend
 from reconciler.commands.planning import read_and_plan
 from reconciler.drift import detect_drift
 from reconciler.models import DURATION_TOO_LARGE, Duration
-from reconciler.options import backend_options
+from reconciler.options import backend_options, concurrency_option
 from reconciler.render import RenderFormat, render_drift
 
 EXIT_DRIFT = 2
@@ -48,13 +48,7 @@ class DurationParam(click.ParamType[dt.timedelta]):
     metavar="DURATION",
     help="Leave out versions published more recently than this (2h, 1d): CodeArtifact can lag behind a publish.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Packages read in parallel.",
-)
+@concurrency_option()
 @backend_options
 def drift(
     paths: tuple[Path, ...],

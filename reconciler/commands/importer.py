@@ -16,7 +16,7 @@ from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
 from reconciler.importer import ImportedRepository, ImportSelection, import_repository, render_manifest
 from reconciler.models import PATTERN_HINTS, Target
-from reconciler.options import backend_options
+from reconciler.options import backend_options, concurrency_option
 
 
 def _target(domain: str, repository: str, domain_owner: str | None, region: str | None) -> Target:
@@ -137,13 +137,7 @@ def _report(imported: ImportedRepository, path: Path) -> None:
     help="The manifest file to write.",
 )
 @click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Packages read in parallel.",
-)
+@concurrency_option()
 @backend_options
 def import_(
     domain: str,

@@ -11,7 +11,7 @@ import click
 from reconciler.aws.client import Backend
 from reconciler.commands.planning import make_fresh_plan
 from reconciler.limits import Limits, limit_problems
-from reconciler.options import backend_options
+from reconciler.options import backend_options, concurrency_option
 from reconciler.plan import Plan
 from reconciler.planfile import read_plan, write_plan
 from reconciler.render import RenderFormat, render_plan
@@ -52,13 +52,7 @@ def echo_plan(plan: Plan, format: RenderFormat, summary: bool) -> None:
     "--format", "format_", type=FORMATS, default="text", show_default=True, help="How to show the plan."
 )
 @click.option("--summary", is_flag=True, help="One line per package instead of one per version.")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Packages read in parallel.",
-)
+@concurrency_option()
 @backend_options
 def plan(
     paths: tuple[Path, ...],
