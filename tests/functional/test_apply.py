@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import time
 from collections import Counter
@@ -117,13 +116,6 @@ def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "seeded.db"
     with LocalCodeArtifact(path) as service:
         seed_service(service, SeedDocument.model_validate(SEED))
-    return path
-
-
-@pytest.fixture
-def db(seeded_once: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "codeartifact.db"
-    shutil.copy(seeded_once, path)
     return path
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,28 +14,10 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
-from reconciler.local.seed import load_seed, seed_service
 
-EXAMPLE_DATA = Path(__file__).parents[2] / "manifests" / "local" / "example-data.yaml"
 WEB_SDK = {"domain": "acme", "format": "npm", "namespace": "acme", "package": "web-sdk"}
 DEPLOY_CLI = {"domain": "acme", "format": "generic", "namespace": "tools", "package": "deploy-cli"}
 PROD_WEB_SDK_VERSIONS = 39  # in the example data
-
-
-@pytest.fixture(scope="module")
-def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seed") / "example.db"
-    with LocalCodeArtifact(path) as service:
-        seed_service(service, load_seed(EXAMPLE_DATA))
-    return path
-
-
-@pytest.fixture
-def db(seeded_once: Path, tmp_path: Path) -> Path:
-    """A private copy of the example data, seeded once per module."""
-    path = tmp_path / "codeartifact.db"
-    shutil.copy(seeded_once, path)
-    return path
 
 
 @pytest.fixture

@@ -18,8 +18,6 @@ from reconciler.aws.reader import read_live_state
 from reconciler.cli import cli
 from reconciler.codeartifact import Status
 from reconciler.limits import Limits, check_limits
-from reconciler.local import LocalCodeArtifact
-from reconciler.local.seed import load_seed, seed_service
 from reconciler.manifest import load_manifests
 from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import read_plan
@@ -27,27 +25,10 @@ from reconciler.planner import make_plan
 
 REPO = Path(__file__).parents[2]
 MANIFESTS = REPO / "manifests"
-EXAMPLE_DATA = MANIFESTS / "local" / "example-data.yaml"
 EXAMPLE_FILES = sorted(
     path for path in MANIFESTS.rglob("*.y*ml") if (MANIFESTS / "local") not in path.parents
 )
 DAY = 86400.0
-
-
-@pytest.fixture(scope="module")
-def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seed") / "example.db"
-    with LocalCodeArtifact(path) as service:
-        seed_service(service, load_seed(EXAMPLE_DATA))
-    return path
-
-
-@pytest.fixture
-def db(seeded_once: Path, tmp_path: Path) -> Path:
-    """A private copy of the freshly seeded example data."""
-    path = tmp_path / "local.db"
-    shutil.copy(seeded_once, path)
-    return path
 
 
 def invoke(*args: str | Path) -> Result:

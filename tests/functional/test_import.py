@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,27 +13,9 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
-from reconciler.local.seed import load_seed, seed_service
 from reconciler.manifest import load_manifests
 
-EXAMPLE_DATA = Path(__file__).parents[2] / "manifests" / "local" / "example-data.yaml"
 STATUS_NAMES = "Published|Unlisted|Archived|Disposed"
-
-
-@pytest.fixture(scope="module")
-def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seed") / "example.db"
-    with LocalCodeArtifact(path) as service:
-        seed_service(service, load_seed(EXAMPLE_DATA))
-    return path
-
-
-@pytest.fixture
-def db(seeded_once: Path, tmp_path: Path) -> Path:
-    """A private copy of the example data, seeded once per module."""
-    path = tmp_path / "codeartifact.db"
-    shutil.copy(seeded_once, path)
-    return path
 
 
 @pytest.fixture
