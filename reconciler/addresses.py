@@ -1,4 +1,8 @@
-"""Identity values: which package, which version, in which repository, with one canonical text form."""
+"""Identity values: which repository, which package, with one canonical text form and order.
+
+`RepositoryRef` and `PackageRef` are the one identity of a repository and of a package everywhere:
+in live state, in the plan and its file, in apply's bookkeeping and in every view.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import dataclass
 from reconciler.codeartifact import Format
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class RepositoryRef:
     domain: str
     repository: str
@@ -17,7 +21,7 @@ class RepositoryRef:
         return f"{self.domain}/{self.repository}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PackageRef:
     """A package in one repository. `namespace` is None for formats without one."""
 
@@ -44,14 +48,12 @@ class PackageRef:
             self.repository.domain_owner or "",
         )
 
-
-@dataclass(frozen=True)
-class VersionRef:
-    package: PackageRef
-    version: str
-
-    def sort_key(self) -> tuple[tuple[str, ...], str]:
-        return (self.package.sort_key(), self.version)
-
-    def __str__(self) -> str:
-        return f"{self.package}@{self.version}"
+    def in_repository(self, repository: str) -> PackageRef:
+        """The package of the same name in another repository of the same domain."""
+        here = self.repository
+        return PackageRef(
+            RepositoryRef(here.domain, repository, here.domain_owner),
+            self.format,
+            self.namespace,
+            self.package,
+        )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from reconciler.addresses import PackageRef
 from reconciler.codeartifact import ErrorCode
 from reconciler.plan import Action, ActionKind, Plan, VersionChange
 
@@ -52,7 +53,7 @@ class Executor(Protocol):
 
 @dataclass(frozen=True)
 class VersionOutcome:
-    package: str
+    package: PackageRef
     version: str
     kind: ActionKind
     prior: str
@@ -77,27 +78,6 @@ class ApplyReport:
     def succeeded(self) -> bool:
         return all(item.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for item in self.outcomes)
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "succeeded": self.succeeded,
-            "counts": {outcome.value: self.count(outcome) for outcome in Outcome},
-            "calls": self.calls,
-            "throttled": self.throttled,
-            "versions": [
-                {
-                    "package": item.package,
-                    "version": item.version,
-                    "action": item.kind.value,
-                    "from": item.prior,
-                    "to": item.after,
-                    "outcome": item.outcome.value,
-                    "code": item.code,
-                    "message": item.message,
-                }
-                for item in self.outcomes
-            ],
-        }
-
 
 Listener = Callable[[Action, list[VersionOutcome]], None]
 
@@ -108,7 +88,7 @@ def apply_plan(
     *,
     max_workers: int = 8,
     on_outcomes: Listener | None = None,
-    skip: Iterable[tuple[str, str]] = (),
+    skip: Iterable[tuple[PackageRef, str]] = (),
     stop: threading.Event | None = None,
 ) -> ApplyReport:
     """Run the plan's actions; `skip` names (package, version) pairs already known not to be applied.
@@ -121,14 +101,14 @@ def apply_plan(
     report = ApplyReport()
     lock = threading.Lock()
     moved = set(skip)
-    blocked: set[tuple[str, str]] = set(moved)
+    blocked: set[tuple[PackageRef, str]] = set(moved)
     stop = stop or threading.Event()
 
     def record(action: Action, outcomes: list[VersionOutcome], calls: int) -> None:
         with lock:
             report.outcomes.extend(outcomes)
             report.calls += calls
-            source = _source_package(action)
+            source = action.source
             for item in outcomes:
                 if item.outcome not in (Outcome.APPLIED, Outcome.UNCHANGED):
                     blocked.add((item.package, item.version))
@@ -143,7 +123,7 @@ def apply_plan(
         for action in actions:
             if stop.is_set():
                 return
-            package = str(action.package)
+            package = action.package
             with lock:
                 held = [c for c in action.versions if (package, c.version) in blocked]
                 ready = [c for c in action.versions if (package, c.version) not in blocked]
@@ -160,14 +140,14 @@ def apply_plan(
                     0,
                 )
             if ready:
-                outcomes, calls = _run_action(action.model_copy(update={"versions": tuple(ready)}), executor)
+                outcomes, calls = _run_action(action.with_versions(tuple(ready)), executor)
                 record(action, outcomes, calls)
 
     for phase in sorted({_phase(action) for action in plan.actions}):
-        by_package: dict[str, list[Action]] = {}
+        by_package: dict[PackageRef, list[Action]] = {}
         for action in plan.actions:
             if _phase(action) == phase:
-                by_package.setdefault(str(action.package), []).append(action)
+                by_package.setdefault(action.package, []).append(action)
         if not by_package:
             continue
         pool = ThreadPoolExecutor(max_workers=max(1, max_workers))
@@ -187,7 +167,7 @@ def apply_plan(
 def in_plan_order(plan: Plan, outcomes: Iterable[VersionOutcome]) -> list[VersionOutcome]:
     """The outcomes in the order of the plan's actions and versions (others last)."""
     position = {
-        (action.kind, str(action.package), change.version): index
+        (action.kind, action.package, change.version): index
         for index, (action, change) in enumerate((a, c) for a in plan.actions for c in a.versions)
     }
     end = len(position)
@@ -196,15 +176,9 @@ def in_plan_order(plan: Plan, outcomes: Iterable[VersionOutcome]) -> list[Versio
 
 def _phase(action: Action) -> int:
     """The update that settles a copy's status runs in the copy's phase, after it (plan order)."""
-    if action.kind is ActionKind.UPDATE_STATUS and action.source_repository:
+    if action.settles_copy:
         return ActionKind.COPY.phase
     return action.kind.phase
-
-
-def _source_package(action: Action) -> str | None:
-    if action.kind is not ActionKind.COPY or not action.source_repository:
-        return None
-    return str(action.package.model_copy(update={"repository": action.source_repository}))
 
 
 def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome], int]:
@@ -265,7 +239,7 @@ def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome
                 for c in skipped
             )
             return outcomes, calls
-        pending = pending.model_copy(update={"versions": tuple(skipped)})
+        pending = pending.with_versions(tuple(skipped))
     outcomes.extend(
         _outcome(pending, c, Outcome.FAILED, "SKIPPED", "still skipped after retries")
         for c in pending.versions
@@ -277,7 +251,7 @@ def _outcome(
     action: Action, change: VersionChange, outcome: Outcome, code: str = "", message: str = ""
 ) -> VersionOutcome:
     return VersionOutcome(
-        package=str(action.package),
+        package=action.package,
         version=change.version,
         kind=action.kind,
         prior=change.prior_status.value,

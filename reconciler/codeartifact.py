@@ -36,14 +36,19 @@ class Status(StrEnum):
     DISPOSED = "Disposed"
     DELETED = "Deleted"
 
-    @property
-    def is_final(self) -> bool:
-        """Disposed versions can only be deleted; nothing brings their assets back."""
-        return self in (Status.DISPOSED, Status.DELETED)
-
 
 # The states a manifest may declare (Unfinished and Deleted cannot be asked for).
 DECLARABLE_STATUSES = (Status.PUBLISHED, Status.UNLISTED, Status.ARCHIVED, Status.DISPOSED)
+# Gone for good: a Disposed version can only be deleted, and nothing brings its assets back.
+FINAL_STATUSES = frozenset({Status.DISPOSED, Status.DELETED})
+# Statuses UpdatePackageVersionsStatus moves a version from to any other declared status.
+UPDATABLE_STATUSES = frozenset({Status.PUBLISHED, Status.UNLISTED, Status.ARCHIVED})
+# Statuses CopyPackageVersions copies (an Archived or Disposed version cannot be copied).
+COPYABLE_STATUSES = frozenset({Status.PUBLISHED, Status.UNLISTED})
+# Statuses that take a version out of use: what `protect` guards against.
+REMOVING_STATUSES = frozenset({Status.ARCHIVED, Status.DISPOSED})
+# A version no rule (nor `otherwise`) takes unless it names it: an upload in progress, or gone.
+CLOSED_STATUSES = frozenset({Status.UNFINISHED, Status.DISPOSED, Status.DELETED})
 
 
 class ErrorCode(StrEnum):

@@ -14,14 +14,15 @@ the threshold `now - grace` was located in it (see `PackageState.published_after
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from reconciler.addresses import PackageRef
 from reconciler.codeartifact import Status
-from reconciler.plan import ActionKind, FrozenModel, PackageAddress, Plan, TargetIdentity, VersionProblem
-from reconciler.planner import version_sort_key
+from reconciler.plan import ActionKind, Plan, TargetIdentity, VersionProblem
 from reconciler.state import LiveState, PackageState
-
-__all__ = ["DriftItem", "DriftKind", "DriftReport", "detect_drift", "format_duration"]
+from reconciler.versioning import version_sort_key
 
 
 class DriftKind(StrEnum):
@@ -45,7 +46,8 @@ class DriftKind(StrEnum):
         }[self.value]
 
 
-class DriftItem(FrozenModel):
+@dataclass(frozen=True, slots=True)
+class DriftItem:
     """One version that is not as declared.
 
     `live` is its status in the target repository (None: not there). `declared` is the status the
@@ -54,7 +56,7 @@ class DriftItem(FrozenModel):
     """
 
     kind: DriftKind
-    package: PackageAddress
+    package: PackageRef
     version: str
     live: Status | None
     declared: Status | None
@@ -63,7 +65,8 @@ class DriftItem(FrozenModel):
     source_status: Status | None = None
 
 
-class DriftReport(FrozenModel):
+@dataclass(frozen=True, slots=True)
+class DriftReport:
     """Every drifted version, in package then version order, and what was counted but not listed."""
 
     checked_at: str  # ISO 8601, UTC: when live state was read
@@ -74,7 +77,7 @@ class DriftReport(FrozenModel):
     unmanaged: int  # versions no manifest decides
     within_grace: int = 0  # drifted versions left out: published within the grace period
     grace_seconds: float | None = None
-    api_calls: dict[str, int] = {}
+    api_calls: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def has_drift(self) -> bool:
@@ -85,12 +88,15 @@ class DriftReport(FrozenModel):
         found = Counter(item.kind for item in self.items)
         return {kind: found[kind] for kind in DriftKind}
 
-    def packages(self) -> list[tuple[PackageAddress, list[DriftItem]]]:
+    def packages(self) -> list[tuple[PackageRef, list[DriftItem]]]:
         """Items grouped by package, packages in address order (items keep their order)."""
-        grouped: dict[PackageAddress, list[DriftItem]] = {}
+        grouped: dict[PackageRef, list[DriftItem]] = {}
         for item in self.items:
             grouped.setdefault(item.package, []).append(item)
-        return [(address, grouped[address]) for address in sorted(grouped, key=PackageAddress.sort_key)]
+        return [(package, grouped[package]) for package in sorted(grouped, key=PackageRef.sort_key)]
+
+    def with_items(self, items: tuple[DriftItem, ...]) -> DriftReport:
+        return replace(self, items=items)
 
 
 def detect_drift(
@@ -98,7 +104,7 @@ def detect_drift(
 ) -> DriftReport:
     """The drift a plan shows. With `live` (read with the same `grace_seconds`), drifted versions
     published within the grace period are counted in `within_grace` instead of listed."""
-    found: dict[tuple[PackageAddress, str], DriftItem] = {}
+    found: dict[tuple[PackageRef, str], DriftItem] = {}
     for action in sorted(plan.actions, key=lambda action: action.kind.phase):
         for change in action.versions:
             key = (action.package, change.version)
@@ -115,7 +121,7 @@ def detect_drift(
                 )
             elif key in found and found[key].kind is DriftKind.MISSING:
                 # The status update that follows a copy: the promotion must arrive at this status.
-                found[key] = found[key].model_copy(update={"declared": change.after})
+                found[key] = replace(found[key], declared=change.after)
             else:
                 found[key] = DriftItem(
                     kind=DriftKind.STATUS,
@@ -150,21 +156,12 @@ def detect_drift(
     )
 
 
-def format_duration(seconds: float) -> str:
-    """`7200` -> `2h`: the largest unit of the manifest's duration syntax that divides it exactly."""
-    whole = round(seconds)
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if whole and whole % size == 0:
-            return f"{whole // size}{unit}"
-    return f"{whole}s"
-
-
 def _item_order(item: DriftItem) -> tuple[object, ...]:
     return (item.package.sort_key(), version_sort_key(item.package.format, item.version))
 
 
 def _problem_item(problem: VersionProblem, live: LiveState | None) -> DriftItem:
-    state = live.packages.get(problem.package.ref()) if live is not None else None
+    state = live.packages.get(problem.package) if live is not None else None
     version = state.versions.get(problem.version) if state is not None else None
     return DriftItem(
         kind=DriftKind.CANNOT_CONVERGE,
@@ -184,9 +181,10 @@ def _published_after(item: DriftItem, live: LiveState, threshold: float) -> bool
     same package (a copy source).
     """
     if item.kind is DriftKind.MISSING:
-        candidates = [live.packages.get(item.package.ref(item.source_repository))]
+        source = item.package.in_repository(item.source_repository or item.package.repository.repository)
+        candidates = [live.packages.get(source)]
     else:
-        candidates = [live.packages.get(item.package.ref())]
+        candidates = [live.packages.get(item.package)]
         if item.kind is DriftKind.CANNOT_CONVERGE and item.live is None:
             candidates = _other_repositories(item.package, live)
     for state in candidates:
@@ -198,8 +196,7 @@ def _published_after(item: DriftItem, live: LiveState, threshold: float) -> bool
     return False
 
 
-def _other_repositories(address: PackageAddress, live: LiveState) -> list[PackageState | None]:
-    same = address.ref()
+def _other_repositories(same: PackageRef, live: LiveState) -> list[PackageState | None]:
     return [
         state
         for ref, state in sorted(live.packages.items(), key=lambda pair: pair[0].sort_key())

@@ -14,29 +14,18 @@ import fnmatch
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 
 from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.aws.client import pages
-from reconciler.aws.reader import read_packages
-from reconciler.codeartifact import DECLARABLE_STATUSES, MAX_PAGE_SIZE, Format, Status
-from reconciler.errors import AwsError, ReconcilerError
+from reconciler.codeartifact import DECLARABLE_STATUSES, Format, Status
 from reconciler.models import API_VERSION, KIND
-from reconciler.planner import version_sort_key
+from reconciler.state import PackageState
+from reconciler.text import plural
+from reconciler.versioning import version_sort_key
 
-__all__ = [
-    "ImportSelection",
-    "ImportedPackage",
-    "ImportedRepository",
-    "import_repository",
-    "literal_prefix",
-    "render_manifest",
-]
-
-_GLOB_CHARS = "*?["
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._\-]*$")
 
 
@@ -98,23 +87,13 @@ class ImportedRepository:
         return [f"{package.label}@{version}" for package in self.packages for version in package.unfinished]
 
 
-def literal_prefix(glob: str) -> str:
-    """The part of a glob before its first wildcard: what ListPackages can filter on."""
-    for index, char in enumerate(glob):
-        if char in _GLOB_CHARS:
-            return glob[:index]
-    return glob
-
-
-def import_repository(client: Any, selection: ImportSelection, max_workers: int = 8) -> ImportedRepository:
-    """List the selected packages, then every version of each (in parallel), as they are now."""
-    calls: Counter[str] = Counter()
-    names = _list_packages(client, selection, calls)
-    refs = [
-        PackageRef(selection.repository_ref, format, namespace, name) for format, namespace, name in names
-    ]
-    states, listing = read_packages(client, refs, max_workers)
-    calls.update(listing)
+def imported_repository(
+    selection: ImportSelection,
+    refs: Iterable[PackageRef],
+    states: Mapping[PackageRef, PackageState],
+    calls: Counter[str],
+) -> ImportedRepository:
+    """What was read, as the manifest will declare it: versions in their format's order."""
     packages = []
     for ref in refs:
         state = states.get(ref)
@@ -131,41 +110,6 @@ def import_repository(client: Any, selection: ImportSelection, max_workers: int 
             )
         )
     return ImportedRepository(selection, tuple(packages), calls)
-
-
-def _list_packages(
-    client: Any, selection: ImportSelection, calls: Counter[str]
-) -> list[tuple[Format, str | None, str]]:
-    params: dict[str, Any] = {
-        "domain": selection.domain,
-        "repository": selection.repository,
-        "maxResults": MAX_PAGE_SIZE,
-    }
-    if selection.domain_owner:
-        params["domainOwner"] = selection.domain_owner
-    if selection.format is not None:
-        params["format"] = selection.format.value
-    if selection.namespace:
-        params["namespace"] = selection.namespace  # a prefix filter: matched exactly below
-    prefix = literal_prefix(selection.package) if selection.package else ""
-    if prefix:
-        params["packagePrefix"] = prefix
-    found: set[tuple[Format, str | None, str]] = set()
-    try:
-        for page in pages(client, "ListPackages", calls, params):
-            for package in page["packages"]:
-                format = Format(package["format"])
-                namespace = package.get("namespace") or None
-                if selection.selects(format, namespace, package["package"]):
-                    found.add((format, namespace, package["package"]))
-    except AwsError as error:
-        if error.code != "ResourceNotFoundException":
-            raise
-        raise ReconcilerError(
-            f"{selection.repository_ref}: {error.message}",
-            "Check --domain, --repository and --domain-owner (and the Region).",
-        ) from None
-    return sorted(found, key=lambda item: (item[0].value, item[1] or "", item[2]))
 
 
 def render_manifest(imported: ImportedRepository) -> str:
@@ -189,7 +133,7 @@ def render_manifest(imported: ImportedRepository) -> str:
     left_out = imported.unfinished
     if left_out:
         lines.append(
-            f"# Left out: {_count(len(left_out), 'Unfinished version')} (an upload in progress cannot be "
+            f"# Left out: {plural(len(left_out), 'Unfinished version')} (an upload in progress cannot be "
             "declared); see the comments below."
         )
     lines += [
@@ -231,7 +175,3 @@ def _scalar(text: str) -> str:
     if _PLAIN.match(text) and yaml.safe_load(text) == text:
         return text
     return json.dumps(text, ensure_ascii=False)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from reconciler.addresses import PackageRef
 from reconciler.errors import LimitExceededError
 from reconciler.plan import ActionKind, Plan
 
@@ -30,10 +31,10 @@ def check_limits(plan: Plan, limits: Limits) -> None:
 
 def limit_problems(plan: Plan, limits: Limits) -> list[str]:
     """Each way the plan exceeds `limits`, with the flag and value that would allow it."""
-    disposes: Counter[str] = Counter()
+    disposes: Counter[PackageRef] = Counter()
     for action in plan.actions:
         if action.kind is ActionKind.DISPOSE:
-            disposes[str(action.package)] += len(action.versions)
+            disposes[action.package] += len(action.versions)
     total = sum(disposes.values())
     problems: list[str] = []
     if total > limits.max_dispose:
@@ -41,9 +42,9 @@ def limit_problems(plan: Plan, limits: Limits) -> list[str]:
             f"the plan disposes {total} versions, more than the limit of {limits.max_dispose}; "
             f"allow it with --max-dispose {total}"
         )
-    for package, count in sorted(disposes.items()):
+    for package, count in sorted(disposes.items(), key=lambda item: str(item[0])):
         # A package the plan did not count (an older plan file) is taken as all disposed.
-        held = max(plan.package_versions.get(package, 0), count)
+        held = max(plan.package_versions.get(str(package), 0), count)
         share = count / held
         if share > limits.max_dispose_share:
             problems.append(

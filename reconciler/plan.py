@@ -1,20 +1,23 @@
 """A plan: the ordered, batched actions that take live state to the declared state.
 
-The plan is data, and `apply` executes exactly its `actions`: every action carries the API call it
-makes, the status each version must still have (`expectedStatus`) and the revision each version
-had when the plan was made (`versionRevisions`). Reasons and warnings are for people; nothing
-downstream decides on them.
+The plan is data, and `apply` executes exactly its `actions`: every action is one API call, with
+the status each version must still have (`expected_status`) and the revision each version had
+when the plan was made (`prior_revision`). Reasons and warnings are for people; nothing downstream
+decides on them.
+
+These are plain immutable values built by their ordinary constructors. The plan file's JSON
+mapping lives in `reconciler.planfile`, and the API requests an action makes in `reconciler.aws`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
-
-from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.codeartifact import Format, Status
+from reconciler.addresses import PackageRef
+from reconciler.codeartifact import Status
 
 FORMAT_VERSION = 1
 
@@ -36,7 +39,7 @@ class ActionKind(StrEnum):
 
     @property
     def symbol(self) -> str:
-        return {"copy": "+", "update-status": "~", "dispose": "-"}[self.value]
+        return _SYMBOLS[self]
 
     @property
     def is_destructive(self) -> bool:
@@ -45,7 +48,7 @@ class ActionKind(StrEnum):
     @property
     def phase(self) -> int:
         """Copies first (promotions), then status updates, then the irreversible disposes."""
-        return list(ActionKind).index(self)
+        return _PHASES[self]
 
 
 _OPERATIONS = {
@@ -53,64 +56,28 @@ _OPERATIONS = {
     ActionKind.UPDATE_STATUS: "UpdatePackageVersionsStatus",
     ActionKind.DISPOSE: "DisposePackageVersions",
 }
+_SYMBOLS = {ActionKind.COPY: "+", ActionKind.UPDATE_STATUS: "~", ActionKind.DISPOSE: "-"}
+_PHASES = {kind: index for index, kind in enumerate(ActionKind)}
 
 
-class FrozenModel(BaseModel):
-    """The base of the plan's and reports' data: immutable, and no field it does not declare."""
+class BatchKey(NamedTuple):
+    """What one API call does, less the package and versions: a package's changes that share it are
+    batched together (at most 100 a call)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PackageAddress(FrozenModel):
-    """A package in one repository, as the API names it."""
-
-    domain: str
-    domain_owner: str | None = None
-    repository: str
-    format: Format
-    namespace: str | None = None
-    package: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.namespace}/{self.package}" if self.namespace else self.package
-
-    def __str__(self) -> str:
-        return f"{self.domain}/{self.repository}/{self.format.value}/{self.name}"
-
-    def sort_key(self) -> tuple[str, ...]:
-        return (
-            self.domain,
-            self.repository,
-            self.format.value,
-            self.namespace or "",
-            self.package,
-            self.domain_owner or "",
-        )
-
-    def ref(self, repository: str | None = None) -> PackageRef:
-        """This package (or the package of the same name in `repository`) as an identity value."""
-        return PackageRef(
-            RepositoryRef(self.domain, repository or self.repository, self.domain_owner),
-            self.format,
-            self.namespace,
-            self.package,
-        )
-
-    def api_params(self) -> dict[str, str]:
-        params = {"domain": self.domain, "format": self.format.value, "package": self.package}
-        if self.domain_owner:
-            params["domainOwner"] = self.domain_owner
-        if self.namespace:
-            params["namespace"] = self.namespace
-        return params
+    kind: ActionKind
+    expected_status: Status
+    target_status: Status
+    source_repository: str | None = None
+    allow_overwrite: bool = False
+    include_from_upstream: bool = False
 
 
-class VersionChange(FrozenModel):
+class VersionChange(NamedTuple):
     """One version in an action: how it was seen at plan time, what it becomes, and why.
 
     For a copy, `prior_status`/`prior_revision` are the source version's (the guard the copy
-    sends), and `after` is the status the copy arrives with.
+    sends), and `after` is the status the copy arrives with. A NamedTuple: a plan holds one per
+    version it changes, a million for a large first rollout.
     """
 
     version: str
@@ -120,7 +87,8 @@ class VersionChange(FrozenModel):
     reason: str
 
 
-class Action(FrozenModel):
+@dataclass(frozen=True, slots=True)
+class Action:
     """One API call: at most 100 versions of one package, one expected and one target status.
 
     `source_repository` is where a copy copies from. On an update-status it marks the update that
@@ -129,7 +97,7 @@ class Action(FrozenModel):
     """
 
     kind: ActionKind
-    package: PackageAddress
+    package: PackageRef
     expected_status: Status
     target_status: Status
     versions: tuple[VersionChange, ...]
@@ -137,48 +105,67 @@ class Action(FrozenModel):
     allow_overwrite: bool = False
     include_from_upstream: bool = False
 
-    def request(self) -> dict[str, Any]:
-        """The exact keyword arguments of the boto3 call this action makes."""
-        revisions = {change.version: change.prior_revision for change in self.versions}
-        params: dict[str, Any] = self.package.api_params()
-        if self.kind is ActionKind.COPY:
-            params.update(
-                sourceRepository=self.source_repository,
-                destinationRepository=self.package.repository,
-                versionRevisions=revisions,
-                allowOverwrite=self.allow_overwrite,
-                includeFromUpstream=self.include_from_upstream,
-            )
-            return params
-        params.update(
-            repository=self.package.repository,
-            versions=[change.version for change in self.versions],
-            versionRevisions=revisions,
-            expectedStatus=self.expected_status.value,
+    @classmethod
+    def batch(cls, package: PackageRef, key: BatchKey, versions: tuple[VersionChange, ...]) -> Action:
+        return cls(
+            key.kind,
+            package,
+            key.expected_status,
+            key.target_status,
+            versions,
+            key.source_repository,
+            key.allow_overwrite,
+            key.include_from_upstream,
         )
-        if self.kind is ActionKind.UPDATE_STATUS:
-            params["targetStatus"] = self.target_status.value
-        return params
+
+    @property
+    def key(self) -> BatchKey:
+        return BatchKey(
+            self.kind,
+            self.expected_status,
+            self.target_status,
+            self.source_repository,
+            self.allow_overwrite,
+            self.include_from_upstream,
+        )
+
+    @property
+    def source(self) -> PackageRef | None:
+        """The package a copy copies from (None for other actions)."""
+        if self.kind is not ActionKind.COPY or not self.source_repository:
+            return None
+        return self.package.in_repository(self.source_repository)
+
+    @property
+    def settles_copy(self) -> bool:
+        """An update-status that settles the status of versions this plan copies (see the class doc)."""
+        return self.kind is ActionKind.UPDATE_STATUS and bool(self.source_repository)
+
+    def with_versions(self, versions: tuple[VersionChange, ...]) -> Action:
+        return replace(self, versions=versions)
 
 
-class VersionProblem(FrozenModel):
+@dataclass(frozen=True, slots=True)
+class VersionProblem:
     """A version the plan cannot converge, or must refuse to touch."""
 
-    package: PackageAddress
+    package: PackageRef
     version: str
     message: str
     origin: str
 
 
-class TargetIdentity(FrozenModel):
+@dataclass(frozen=True, slots=True)
+class TargetIdentity:
     """What a plan was made against; apply refuses a plan made for anything else."""
 
     endpoint: str
     region: str
-    domains: dict[str, str]  # domain -> owner account id
+    domains: Mapping[str, str]  # domain -> owner account id
 
 
-class Summary(FrozenModel):
+@dataclass(frozen=True, slots=True)
+class Summary:
     """Version counts: changes per action kind, versions already as declared, versions no entry decides."""
 
     to_copy: int = 0
@@ -193,10 +180,10 @@ class Summary(FrozenModel):
         return self.to_copy + self.to_update + self.to_dispose
 
 
-class Plan(FrozenModel):
+@dataclass(frozen=True, slots=True)
+class Plan:
     """Everything apply needs and nothing it must recompute."""
 
-    format_version: int = FORMAT_VERSION
     tool_version: str
     created_at: str  # ISO 8601, UTC
     evaluated_at: float  # epoch seconds: "now" for every age-based rule
@@ -204,12 +191,14 @@ class Plan(FrozenModel):
     manifest_files: tuple[str, ...]
     target: TargetIdentity
     actions: tuple[Action, ...]
+    summary: Summary
+    api_calls: Mapping[str, int]
     errors: tuple[VersionProblem, ...] = ()
     warnings: tuple[str, ...] = ()
-    summary: Summary
-    api_calls: dict[str, int]
-    # Versions each target package held at plan time, not yet Disposed: for per-package blast-radius limits.
-    package_versions: dict[str, int] = {}
+    # Versions each target package held at plan time, not yet Disposed: for per-package blast-radius
+    # limits. Keyed by the package's text form (`str(PackageRef)`), as in the plan file.
+    package_versions: Mapping[str, int] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
 
     @property
     def is_empty(self) -> bool:
@@ -218,3 +207,6 @@ class Plan(FrozenModel):
     @property
     def applyable(self) -> bool:
         return not self.errors
+
+    def with_actions(self, actions: tuple[Action, ...]) -> Plan:
+        return replace(self, actions=actions)

@@ -14,13 +14,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.codeartifact import Format, Status
+from reconciler.codeartifact import CLOSED_STATUSES, FINAL_STATUSES, Format, Status
 from reconciler.models import DeclaredEntry, Pin, Rule
 from reconciler.state import PackageState, VersionState
+from reconciler.text import format_duration
 from reconciler.versioning import ORDERING, parse_range, version_parser
 
-_CLOSED = frozenset({Status.UNFINISHED, Status.DISPOSED, Status.DELETED})
-_OPEN = frozenset(Status) - _CLOSED
+_OPEN = frozenset(Status) - CLOSED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,6 @@ class Decision:
 class Evaluation:
     decisions: dict[str, Decision]  # version -> its declared state
     notes: tuple[str, ...]  # things a reviewer should know (unparsable versions a ranking skipped)
-
-
-def time_thresholds(rule: Rule, now: float) -> set[float]:
-    """The publish-time thresholds (epoch seconds) a rule's age selectors compare against."""
-    return {now - age.total_seconds() for age in (rule.older_than, rule.newer_than) if age is not None}
-
-
-def needs_time_order(rule: Rule, format: Format) -> bool:
-    ranks_by_time = rule.keep_latest is not None and (rule.by == "published" or format is Format.GENERIC)
-    return ranks_by_time or rule.older_than is not None or rule.newer_than is not None
 
 
 def evaluate(
@@ -114,7 +104,7 @@ def evaluate(
 
 def _is_final_in(state: PackageState, version: str) -> bool:
     found = state.versions.get(version)
-    return found is not None and found.status in (Status.DISPOSED, Status.DELETED)
+    return found is not None and found.status in FINAL_STATUSES
 
 
 def _from_pin(pin: Pin, origin: str) -> Decision:
@@ -177,8 +167,8 @@ def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[l
         return candidates, []
     by_time = rule.by == "published" or format is Format.GENERIC
     skipped: list[str] = []
-    # Groups are keyed by what `ParsedVersion.group` labels them with: (epoch, major[, minor]), or
-    # the major alone when there is no epoch (every format but pypi).
+    # Groups are keyed by (epoch, major[, minor]), or the major alone when there is no epoch (every
+    # format but pypi).
     groups: dict[object, list[tuple[object, VersionState]]] = {}
     whole = ()
     group: object
@@ -228,9 +218,9 @@ def _describe(rule: Rule, format: Format) -> str:
     if rule.current is not None:
         parts.append("current " + "|".join(status.value for status in rule.current))
     if rule.older_than is not None:
-        parts.append(f"older than {_age(rule.older_than.total_seconds())}")
+        parts.append(f"older than {format_duration(rule.older_than.total_seconds())}")
     if rule.newer_than is not None:
-        parts.append(f"newer than {_age(rule.newer_than.total_seconds())}")
+        parts.append(f"newer than {format_duration(rule.newer_than.total_seconds())}")
     if rule.copy_from is not None:
         parts.append(f"from {rule.copy_from}")
     if rule.keep_latest is not None:
@@ -239,10 +229,3 @@ def _describe(rule: Rule, format: Format) -> str:
         per = f" per {rule.per}" if rule.per else ""
         parts.append(f"newest {rule.keep_latest}{per} by {ordering}")
     return ", ".join(parts) if parts else "every open version"
-
-
-def _age(seconds: float) -> str:
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"

@@ -7,27 +7,40 @@ leave it (an earlier, interrupted apply of the same plan), and *moved* otherwise
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.addresses import PackageRef
+from reconciler.applier import Outcome, VersionOutcome
 from reconciler.plan import Action, ActionKind, Plan, VersionChange
 from reconciler.state import PackageState, VersionState
 
 
+class ChangeKey(NamedTuple):
+    """One version's change in a plan: a version may be copied, then updated, in one plan."""
+
+    package: PackageRef
+    version: str
+    kind: ActionKind
+
+
 @dataclass(frozen=True)
 class Moved:
-    package: str
+    package: PackageRef
     version: str
     kind: ActionKind
     planned: dict[str, Any]  # what the plan saw
     live: dict[str, Any] | None  # what is there now (None: gone)
     where: str  # the repository that was compared
 
+    @property
+    def key(self) -> ChangeKey:
+        return ChangeKey(self.package, self.version, self.kind)
+
 
 @dataclass
 class Staleness:
     moved: list[Moved] = field(default_factory=list)
-    done: list[tuple[str, str, ActionKind]] = field(default_factory=list)  # (package, version, kind)
+    done: list[ChangeKey] = field(default_factory=list)
 
     @property
     def is_stale(self) -> bool:
@@ -37,9 +50,9 @@ class Staleness:
 def packages_to_check(plan: Plan) -> list[PackageRef]:
     refs: dict[PackageRef, None] = {}
     for action in plan.actions:
-        refs[action.package.ref()] = None
-        if action.kind is ActionKind.COPY and action.source_repository:
-            refs[action.package.ref(action.source_repository)] = None
+        refs[action.package] = None
+        if action.source is not None:
+            refs[action.source] = None
     return sorted(refs, key=PackageRef.sort_key)
 
 
@@ -47,13 +60,13 @@ def check_staleness(plan: Plan, live: dict[PackageRef, PackageState]) -> Stalene
     """Classify every (package, version, kind) of the plan as ready, done or moved."""
     result = Staleness()
     copied = {
-        (str(action.package), change.version)
+        (action.package, change.version)
         for action in plan.actions
         if action.kind is ActionKind.COPY
         for change in action.versions
     }
     settled_later = {
-        (str(action.package), change.version)
+        (action.package, change.version)
         for action in plan.actions
         if action.kind is not ActionKind.COPY
         for change in action.versions
@@ -77,13 +90,13 @@ def _check(
     action: Action,
     change: VersionChange,
     live: dict[PackageRef, PackageState],
-    copied: set[tuple[str, str]],
-    settled_later: set[tuple[str, str]],
+    copied: set[tuple[PackageRef, str]],
+    settled_later: set[tuple[PackageRef, str]],
     result: Staleness,
 ) -> None:
-    package = str(action.package)
+    package = action.package
     planned = {"status": change.prior_status.value, "revision": change.prior_revision}
-    destination = _state(live, action.package.ref(), change.version)
+    destination = _state(live, package, change.version)
     if action.kind is ActionKind.COPY:
         if destination is not None:
             # The plan copies only what the destination did not have.
@@ -91,7 +104,7 @@ def _check(
             # A copy that arrived as planned is done; a status the plan's own later action checks
             # is that action's business.
             if same and (destination.status == change.after or (package, change.version) in settled_later):
-                result.done.append((package, change.version, action.kind))
+                result.done.append(ChangeKey(package, change.version, action.kind))
                 return
             if same or not action.allow_overwrite:
                 result.moved.append(
@@ -101,12 +114,12 @@ def _check(
                         action.kind,
                         {"status": None, "revision": None},
                         _view(destination),
-                        action.package.repository,
+                        package.repository.repository,
                     )
                 )
                 return
             # Someone else's version is there, and the manifest allows overwriting it: the source decides.
-        source = _state(live, action.package.ref(action.source_repository), change.version)
+        source = _state(live, action.source, change.version) if action.source is not None else None
         if source is None and action.include_from_upstream:
             return  # it comes from an upstream of the source; the call's versionRevisions guard it there
         if _view(source) != planned:
@@ -125,26 +138,64 @@ def _check(
         if (package, change.version) in copied:
             return  # it arrives with this plan's copy
         result.moved.append(
-            Moved(package, change.version, action.kind, planned, None, action.package.repository)
+            Moved(package, change.version, action.kind, planned, None, package.repository.repository)
         )
         return
     if _view(destination) == planned:
         return
     if destination.status == change.after and destination.revision == change.prior_revision:
-        result.done.append((package, change.version, action.kind))
+        result.done.append(ChangeKey(package, change.version, action.kind))
         return
     result.moved.append(
-        Moved(package, change.version, action.kind, planned, _view(destination), action.package.repository)
+        Moved(
+            package, change.version, action.kind, planned, _view(destination), package.repository.repository
+        )
     )
 
 
-def without(plan: Plan, versions: set[tuple[str, str, ActionKind]]) -> Plan:
-    """The plan less the given (package, version, kind) changes; actions left empty are dropped."""
+def without(plan: Plan, changes: set[ChangeKey]) -> Plan:
+    """The plan less the given changes; actions left empty are dropped."""
     actions = []
     for action in plan.actions:
-        kept = tuple(
-            c for c in action.versions if (str(action.package), c.version, action.kind) not in versions
-        )
+        kept = tuple(c for c in action.versions if (action.package, c.version, action.kind) not in changes)
         if kept:
-            actions.append(action.model_copy(update={"versions": kept}))
-    return plan.model_copy(update={"actions": tuple(actions)})
+            actions.append(action.with_versions(kept))
+    return plan.with_actions(tuple(actions))
+
+
+def outcomes_before_apply(plan: Plan, staleness: Staleness) -> list[VersionOutcome]:
+    """The outcome of every change staleness already decided: moved (not attempted), or done."""
+    moved = {m.key: m for m in staleness.moved}
+    done = set(staleness.done)
+    outcomes = []
+    for action in plan.actions:
+        for change in action.versions:
+            key = ChangeKey(action.package, change.version, action.kind)
+            if key in moved:
+                item = moved[key]
+                outcome, code = Outcome.MOVED, "MOVED_SINCE_PLAN"
+                message = f"plan saw {short_view(item.planned)}, now {short_view(item.live)} in {item.where}"
+            elif key in done:
+                outcome, code, message = Outcome.UNCHANGED, "", "already as planned"
+            else:
+                continue
+            outcomes.append(
+                VersionOutcome(
+                    action.package,
+                    change.version,
+                    action.kind,
+                    change.prior_status.value,
+                    change.after.value,
+                    outcome,
+                    code,
+                    message,
+                )
+            )
+    return outcomes
+
+
+def short_view(view: dict[str, Any] | None) -> str:
+    """`Published (revision R)`, or `absent`."""
+    if view is None or view.get("status") is None:
+        return "absent"
+    return f"{view['status']} (revision {view['revision']})"

@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NamedTuple
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format, Status
 
 
-@dataclass(frozen=True, slots=True)
-class VersionState:
+class VersionState(NamedTuple):
     """One version as listed. `time_rank` is its position in publish-time order (0 = most recent),
-    known only when its package was listed with sortBy=PUBLISHED_TIME."""
+    known only when its package was listed with sortBy=PUBLISHED_TIME. A NamedTuple: reads build
+    one per version listed, a million for a large repository."""
 
     version: str
     revision: str
     status: Status
     origin_type: str = "INTERNAL"
     time_rank: int | None = None
-
-
-# The slots' own setters: what a frozen dataclass's __init__ reaches through object.__setattr__.
-_SETTERS: tuple[Callable[[VersionState, Any], None], ...] = tuple(
-    vars(VersionState)[name].__set__ for name in ("version", "revision", "status", "origin_type", "time_rank")
-)
-_set_version, _set_revision, _set_status, _set_origin_type, _set_time_rank = _SETTERS
-
-
-def version_state(
-    version: str, revision: str, status: Status, origin_type: str, time_rank: int | None
-) -> VersionState:
-    """`VersionState(version, revision, status, origin_type, time_rank)` at half the cost, for reads
-    that build one per version listed (a million for a large repository)."""
-    state: VersionState = object.__new__(VersionState)
-    _set_version(state, version)
-    _set_revision(state, revision)
-    _set_status(state, status)
-    _set_origin_type(state, origin_type)
-    _set_time_rank(state, time_rank)
-    return state
 
 
 @dataclass(frozen=True)
@@ -66,7 +44,12 @@ class PackageState:
         return version.time_rank >= boundary
 
 
-PackageScope = tuple[RepositoryRef, Format, str | None]
+class PackageScope(NamedTuple):
+    """Where a glob's packages are listed: one format and namespace of one repository."""
+
+    repository: RepositoryRef
+    format: Format
+    namespace: str | None
 
 
 @dataclass
@@ -74,8 +57,8 @@ class LiveState:
     """What was read, at `now` (epoch seconds), and how many calls of each operation it cost.
 
     A package missing from `packages` was looked for and does not exist in that repository.
-    `package_names` holds, per (repository, format, namespace), the names ListPackages returned
-    for the prefixes that glob entries needed.
+    `package_names` holds, per scope, the names ListPackages returned for the prefixes that glob
+    entries needed.
     """
 
     now: float

@@ -644,3 +644,14 @@ def parse_range(fmt: Format, text: str) -> VersionRange:
     Raises ValueError with a readable message for invalid syntax, and always for ``generic``.
     """
     return _parse_range_cached(Format(fmt), text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def version_sort_key(format: Format, version: str) -> tuple[int, object]:
+    """Versions of a format in the format's order, then those that do not parse, in text order.
+
+    Cached like parsing: every plan sorts every version it decides (a million for a large run),
+    and a cached key makes that sort call no Python code at all.
+    """
+    parsed = parse_version(format, version)
+    return (0, parsed.sort_key) if parsed is not None else (1, version)

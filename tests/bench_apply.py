@@ -36,7 +36,6 @@ from pathlib import Path
 from reconciler.applier import Outcome, apply_plan
 from reconciler.aws.client import Backend, connect
 from reconciler.aws.executor import BotoExecutor
-from reconciler.aws.reader import read_live_state
 from reconciler.codeartifact import ACCOUNT_WRITE_QUOTA, MAX_VERSIONS_PER_CALL, Status
 from reconciler.journal import Journal
 from reconciler.local import LocalCodeArtifact
@@ -46,6 +45,7 @@ from reconciler.local.server import BackgroundServer
 from reconciler.manifest import load_manifests
 from reconciler.planner import make_plan
 from reconciler.ratelimit import RateLimiter
+from reconciler.workflows.reading import read_live_state
 
 DOMAIN = "bench"
 REPOSITORY = "npm-store"

@@ -138,9 +138,9 @@ class PlanRun:
 def run_plan(db: str, manifest: str, workers: int) -> PlanRun:
     """Child process: one plan, timed, with the growth of peak RSS it caused."""
     from reconciler.aws.client import Backend, connect
-    from reconciler.aws.reader import read_live_state
     from reconciler.manifest import load_manifests
     from reconciler.planner import make_plan
+    from reconciler.workflows.reading import read_live_state
 
     desired = load_manifests([Path(manifest)])
     connection = connect(Backend(local_db=db))

@@ -14,6 +14,7 @@ import botocore.parsers
 
 from reconciler.applier import BatchResult
 from reconciler.aws.client import snake
+from reconciler.aws.requests import action_request
 from reconciler.codeartifact import ErrorCode
 from reconciler.journal import Journal
 from reconciler.plan import Action, ActionKind
@@ -71,7 +72,7 @@ class BotoExecutor:
 
     def execute(self, action: Action) -> BatchResult:
         operation = action.kind.operation
-        params = action.request()
+        params = action_request(action)
         method = getattr(self.client, snake(operation))
         package = str(action.package)
         versions = [change.version for change in action.versions]

@@ -10,11 +10,10 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from reconciler.aws.client import Backend
-from reconciler.commands.planning import read_and_plan
-from reconciler.drift import detect_drift
 from reconciler.models import DURATION_TOO_LARGE, Duration
 from reconciler.options import backend_options, concurrency_option
 from reconciler.render import RenderFormat, render_drift
+from reconciler.workflows.drifting import detect
 
 EXIT_DRIFT = 2
 FORMATS = click.Choice(["text", "json", "markdown"])
@@ -66,8 +65,6 @@ def drift(
     Exit codes: 0 in sync, 1 error, 2 drift.
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
-    fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
-    fresh.connection.close()
-    report = detect_drift(fresh.plan, fresh.live, grace_seconds)
+    report = detect(paths, backend, concurrency, grace_seconds)
     click.echo(render_drift(report, format_), nl=False)
     raise click.exceptions.Exit(EXIT_DRIFT if report.has_drift else 0)

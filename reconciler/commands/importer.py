@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from reconciler.aws.client import Backend, connect
+from reconciler.aws.client import Backend
 from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
-from reconciler.importer import ImportedRepository, ImportSelection, import_repository, render_manifest
+from reconciler.files import write_atomically
+from reconciler.importer import ImportedRepository, ImportSelection, render_manifest
 from reconciler.models import PATTERN_HINTS, Target
 from reconciler.options import backend_options, concurrency_option
+from reconciler.text import plural
+from reconciler.workflows.importing import import_repository
 
 
 def _target(domain: str, repository: str, domain_owner: str | None, region: str | None) -> Target:
@@ -68,28 +69,11 @@ def _check_out(path: Path, force: bool) -> None:
 
 def _write(text: str, path: Path, force: bool) -> None:
     try:
-        _write_atomically(text, path, force)
+        write_atomically(path, text, replace=force)
+    except FileExistsError:
+        raise _exists(path) from None
     except OSError as exc:
         raise ReconcilerError(f"cannot write {path}: {exc.strerror or exc}", _ELSEWHERE) from None
-
-
-def _write_atomically(text: str, path: Path, force: bool) -> None:
-    """A temporary file renamed into place, or linked so that an existing file is kept."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        if force:
-            os.replace(temporary, path)
-            return
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            raise _exists(path) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
 
 
 def _exists(path: Path) -> ReconcilerError:
@@ -100,8 +84,8 @@ def _report(imported: ImportedRepository, path: Path) -> None:
     packages = len(imported.packages)
     versions = imported.version_count
     click.echo(
-        f"Imported {packages} package{'s' if packages != 1 else ''}, {versions} version"
-        f"{'s' if versions != 1 else ''} from {imported.selection.repository_ref} into {path}.",
+        f"Imported {plural(packages, 'package')}, {plural(versions, 'version')} "
+        f"from {imported.selection.repository_ref} into {path}.",
         err=True,
     )
     if not imported.packages:
@@ -109,7 +93,7 @@ def _report(imported: ImportedRepository, path: Path) -> None:
     left_out = imported.unfinished
     if left_out:
         click.echo(
-            f"Left out {len(left_out)} Unfinished version{'s' if len(left_out) != 1 else ''} "
+            f"Left out {plural(len(left_out), 'Unfinished version')} "
             f"(an upload in progress cannot be declared): {', '.join(left_out)}",
             err=True,
         )
@@ -168,10 +152,6 @@ def import_(
         namespace=namespace,
         package=package_glob,
     )
-    connection = connect(backend)
-    try:
-        imported = import_repository(connection.client, selection, concurrency)
-    finally:
-        connection.close()
+    imported = import_repository(backend, selection, concurrency)
     _write(render_manifest(imported), out, force)
     _report(imported, out)

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
 from reconciler.aws.client import Backend
-from reconciler.commands.planning import make_fresh_plan
-from reconciler.limits import Limits, limit_problems
 from reconciler.options import backend_options, concurrency_option
 from reconciler.plan import Plan
 from reconciler.planfile import read_plan, write_plan
 from reconciler.render import RenderFormat, render_plan
+from reconciler.workflows.applying import default_plan_path
+from reconciler.workflows.planning import plan_for_review
 
 EXIT_CHANGES = 2
 FORMATS = click.Choice(["text", "json", "markdown"])
-
-
-def default_plan_path() -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("plans") / f"{stamp}.plan.json"
 
 
 def plan_exit_code(plan: Plan, detailed: bool) -> int:
@@ -68,15 +62,7 @@ def plan(
     Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error (including versions
     that cannot converge), 2 changes present with --detailed-exitcode.
     """
-    made, _, connection = make_fresh_plan(paths, backend, concurrency)
-    connection.close()
-    # A reviewer should learn in the pull request, not after the merge, that apply's default
-    # blast-radius limits will refuse this plan.
-    beyond = [
-        f"apply will refuse this plan unless allowed: {problem}" for problem in limit_problems(made, Limits())
-    ]
-    if beyond:
-        made = made.model_copy(update={"warnings": (*beyond, *made.warnings)})
+    made = plan_for_review(paths, backend, concurrency)
     path = out or default_plan_path()
     write_plan(made, path)
     echo_plan(made, format_, summary)

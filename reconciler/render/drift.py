@@ -7,8 +7,9 @@ import json
 from collections import Counter
 from typing import assert_never
 
-from reconciler.drift import DriftItem, DriftKind, DriftReport, format_duration
-from reconciler.plan import PackageAddress
+from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.drift import DriftItem, DriftKind, DriftReport
+from reconciler.planfile import package_json, target_json
 from reconciler.render.markup import (
     MARKDOWN_ROWS_PER_PACKAGE,
     RenderFormat,
@@ -17,8 +18,8 @@ from reconciler.render.markup import (
     escape_markdown,
     fit_markdown,
     label,
-    plural,
 )
+from reconciler.text import format_duration, plural
 
 NO_DRIFT = "No drift. Live state matches the manifests."
 
@@ -38,10 +39,33 @@ def render_drift(report: DriftReport, format: RenderFormat) -> str:
 
 def render_drift_json(report: DriftReport) -> str:
     """The report's fields plus `has_drift` and `counts`, sorted keys, two-space indent."""
-    data = report.model_dump(mode="json")
+    data = {
+        "checked_at": report.checked_at,
+        "target": target_json(report.target),
+        "manifest_files": list(report.manifest_files),
+        "items": [_item_json(item) for item in report.items],
+        "unchanged": report.unchanged,
+        "unmanaged": report.unmanaged,
+        "within_grace": report.within_grace,
+        "grace_seconds": report.grace_seconds,
+        "api_calls": dict(report.api_calls),
+    }
     data["has_drift"] = report.has_drift
     data["counts"] = {kind.value: count for kind, count in report.counts().items()}
     return json.dumps(data, sort_keys=True, indent=2) + "\n"
+
+
+def _item_json(item: DriftItem) -> dict[str, object]:
+    return {
+        "kind": item.kind.value,
+        "package": package_json(item.package),
+        "version": item.version,
+        "live": item.live.value if item.live is not None else None,
+        "declared": item.declared.value if item.declared is not None else None,
+        "reason": item.reason,
+        "source_repository": item.source_repository,
+        "source_status": item.source_status.value if item.source_status is not None else None,
+    }
 
 
 def _drift_headline(report: DriftReport) -> str:
@@ -64,7 +88,7 @@ def _drift_tally(report: DriftReport) -> str:
 
 def _drift_state(item: DriftItem) -> str:
     """What was found against what is declared: `live Published, declared Unlisted`."""
-    here = f"live {item.live}" if item.live is not None else f"not in {item.package.repository}"
+    here = f"live {item.live}" if item.live is not None else f"not in {item.package.repository.repository}"
     match item.kind:
         case DriftKind.STATUS:
             return f"{here}, declared {item.declared}"
@@ -99,12 +123,12 @@ def render_drift_text(report: DriftReport) -> str:
             "behind a publish)."
         )
     lines.append("")
-    repository: tuple[str, str | None, str] | None = None
+    repository: RepositoryRef | None = None
     for address, items in report.packages():
-        key = (address.domain, address.domain_owner, address.repository)
+        key = address.repository
         if key != repository:
             repository = key
-            lines += [f"Repository {address.domain}/{address.repository}:", ""]
+            lines += [f"Repository {address.repository}:", ""]
         counts = Counter(item.kind for item in items)
         summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
         lines.append(f"  {address.format} {address.name}  ({summary})")
@@ -160,7 +184,7 @@ def render_drift_markdown(report: DriftReport) -> str:
     return fit_markdown(blocks, sections, "run `reconciler drift` for all")
 
 
-def _md_drift_section(address: PackageAddress, items: list[DriftItem]) -> str:
+def _md_drift_section(address: PackageRef, items: list[DriftItem]) -> str:
     summary = f"<code>{html.escape(label(address))}</code>: {plural(len(items), 'drifted version')}"
     lines = [
         f"<details><summary>{summary}</summary>",

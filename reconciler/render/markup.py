@@ -9,7 +9,8 @@ from typing import Literal
 from rich.color import ColorSystem
 from rich.style import Style
 
-from reconciler.plan import PackageAddress
+from reconciler.addresses import PackageRef
+from reconciler.text import plural
 
 RenderFormat = Literal["text", "json", "markdown"]
 
@@ -25,10 +26,6 @@ MARKDOWN_LIST_ROOM = 2_000
 MARKDOWN_CLOSING_ROOM = 500
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def calls_phrase(api_calls: Mapping[str, int]) -> str:
     """`12 ListPackageVersions, 3 DescribePackageVersion calls`, the most used operation first."""
     spent = sorted(((count, name) for name, count in api_calls.items() if count), key=lambda c: (-c[0], c[1]))
@@ -38,7 +35,7 @@ def calls_phrase(api_calls: Mapping[str, int]) -> str:
     return ", ".join(f"{count} {name}" for count, name in spent) + (" call" if total == 1 else " calls")
 
 
-def label(address: PackageAddress) -> str:
+def label(address: PackageRef) -> str:
     # A domain has one owner in a plan (manifest validation enforces it); the header names it.
     return str(address)
 

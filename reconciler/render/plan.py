@@ -8,13 +8,14 @@ anything else.
 from __future__ import annotations
 
 import html
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from reconciler.plan import Action, ActionKind, PackageAddress, Plan, VersionChange, VersionProblem
+from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.plan import Action, ActionKind, Plan, VersionChange, VersionProblem
+from reconciler.planfile import plan_json
 from reconciler.render.markup import (
     MARKDOWN_NOTES_LISTED,
     MARKDOWN_ROWS_PER_PACKAGE,
@@ -26,8 +27,8 @@ from reconciler.render.markup import (
     fit_markdown,
     join_spans,
     label,
-    plural,
 )
+from reconciler.text import plural
 
 # Most destructive first: what cannot be undone is what a reviewer must see first.
 KINDS_BY_HARM = tuple(sorted(ActionKind, key=lambda kind: (not kind.is_destructive, -kind.phase)))
@@ -56,7 +57,7 @@ def render_plan(plan: Plan, format: RenderFormat, summary_only: bool = False, co
 
 def render_plan_json(plan: Plan) -> str:
     """The machine view: the plan file's own fields, sorted keys, two-space indent; it round-trips."""
-    return json.dumps(plan.model_dump(mode="json", by_alias=True), sort_keys=True, indent=2) + "\n"
+    return plan_json(plan)
 
 
 # -- shared ------------------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def render_plan_json(plan: Plan) -> str:
 class _PackageChanges:
     """One package's changes in plan order, each with the action that makes it."""
 
-    address: PackageAddress
+    address: PackageRef
     changes: list[tuple[Action, VersionChange]] = field(default_factory=list)
 
     def counts(self) -> Counter[ActionKind]:
@@ -75,11 +76,11 @@ class _PackageChanges:
 
 def _by_package(plan: Plan) -> list[_PackageChanges]:
     """Changes grouped per package, packages in address order, changes in the order apply makes them."""
-    packages: dict[PackageAddress, _PackageChanges] = {}
+    packages: dict[PackageRef, _PackageChanges] = {}
     for action in plan.actions:
         group = packages.setdefault(action.package, _PackageChanges(action.package))
         group.changes.extend((action, change) for change in action.versions)
-    return [packages[address] for address in sorted(packages, key=PackageAddress.sort_key)]
+    return [packages[address] for address in sorted(packages, key=PackageRef.sort_key)]
 
 
 def _counts(counts: Mapping[ActionKind, int], zeros: bool = False) -> str:
@@ -196,13 +197,13 @@ def _text_changes(packages: list[_PackageChanges]) -> list[Line]:
         if kind in present
     ]
     lines.append([])
-    repository: tuple[str, str | None, str] | None = None
+    repository: RepositoryRef | None = None
     for group in packages:
         address = group.address
-        key = (address.domain, address.domain_owner, address.repository)
+        key = address.repository
         if key != repository:
             repository = key
-            lines += [[(f"Repository {address.domain}/{address.repository}:", "bold")], []]
+            lines += [[(f"Repository {address.repository}:", "bold")], []]
         lines.append([(f"  {address.format} {address.name}", "bold"), (f"  ({_counts(group.counts())})", "")])
         version_width = min(40, max(len(change.version) for _, change in group.changes))
         transitions = [_transition(action, change, "->") for action, change in group.changes]

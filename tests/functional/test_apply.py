@@ -21,13 +21,13 @@ from click.testing import CliRunner, Result
 from reconciler.applier import BatchResult
 from reconciler.aws.executor import BotoExecutor
 from reconciler.cli import cli
-from reconciler.journal import read_journal
 from reconciler.local import BackgroundServer, Faults, LocalCodeArtifact, attach
 from reconciler.local.faults import FaultInjector
 from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
 from reconciler.local.seed import SeedDocument, seed_service
 from reconciler.plan import Action
 from reconciler.ratelimit import RateLimiter
+from tests.refs import read_journal
 
 SEED = {
     "apiVersion": "reconciler/v1",
@@ -555,7 +555,7 @@ def refuse_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     def connect(*args: object, **kwargs: object) -> None:
         raise AssertionError("apply connected to CodeArtifact")
 
-    monkeypatch.setattr("reconciler.commands.apply.connect", connect)
+    monkeypatch.setattr("reconciler.workflows.applying.connect", connect)
 
 
 @pytest.mark.parametrize(
@@ -878,7 +878,7 @@ def test_a_big_apply_paced_by_the_rate_limiter_is_not_throttled_by_the_services_
         f"packages:\n{entries}"
     )
     if not limited:
-        monkeypatch.setattr("reconciler.commands.apply.RateLimiter", NoLimits)
+        monkeypatch.setattr("reconciler.workflows.applying.RateLimiter", NoLimits)
     with served(db, Faults(quotas=True)) as (backend, _):
         plan_to(tmp_path / "big.plan.json", tmp_path / "big.yaml", backend)
         result = run("apply", tmp_path / "big.plan.json", "--format", "json", *backend)

@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.aws.client import Backend, connect
-from reconciler.aws.reader import read_live_state
 from reconciler.cli import cli
 from reconciler.codeartifact import Status
 from reconciler.limits import Limits, check_limits
@@ -22,6 +21,7 @@ from reconciler.manifest import load_manifests
 from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import read_plan
 from reconciler.planner import make_plan
+from reconciler.workflows.reading import read_live_state
 
 REPO = Path(__file__).parents[2]
 MANIFESTS = REPO / "manifests"
@@ -84,7 +84,7 @@ def test_the_example_plan_touches_every_repository_of_the_example_data(
 ) -> None:
     _, made = example_plan
 
-    assert {action.package.repository for action in made.actions} == {"npm-proxy", "staging", "prod"}
+    assert {action.package.repository.repository for action in made.actions} == {"npm-proxy", "staging", "prod"}
 
 
 def test_in_the_example_plan_an_exact_entry_beats_the_glob_that_matches_the_same_package(
@@ -94,7 +94,7 @@ def test_in_the_example_plan_an_exact_entry_beats_the_glob_that_matches_the_same
     proxy = {
         (action.package.package, version.version): (action.target_status, version.reason)
         for action in made.actions
-        if action.package.repository == "npm-proxy"
+        if action.package.repository.repository == "npm-proxy"
         for version in action.versions
     }
 

@@ -282,7 +282,7 @@ def test_import_refuses_an_output_it_cannot_write_before_any_aws_call(
     def connect(*args: object, **kwargs: object) -> None:
         raise AssertionError("connected to CodeArtifact before checking the output")
 
-    monkeypatch.setattr("reconciler.commands.importer.connect", connect)
+    monkeypatch.setattr("reconciler.workflows.importing.connect", connect)
     (tmp_path / "file").write_text("not a folder\n")
     out = tmp_path / "file" / below
 

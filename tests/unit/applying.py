@@ -9,24 +9,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.addresses import PackageRef
 from reconciler.applier import BatchResult
+from reconciler.aws.requests import action_request
 from reconciler.codeartifact import Format, Status
 from reconciler.plan import (
     Action,
     ActionKind,
-    PackageAddress,
     Plan,
     Summary,
     TargetIdentity,
     VersionChange,
 )
+from tests.refs import package_ref
 
 DOMAIN = "acme"
 OWNER = "111122223333"
 
 
-def address(package: str = "app", repository: str = "prod", format: Format = Format.NPM) -> PackageAddress:
-    return PackageAddress(domain=DOMAIN, repository=repository, format=format, package=package)
+def address(package: str = "app", repository: str = "prod", format: Format = Format.NPM) -> PackageRef:
+    return package_ref(domain=DOMAIN, repository=repository, format=format, package=package)
 
 
 def change(
@@ -121,7 +123,7 @@ class FakeCodeArtifact:
 
     def execute(self, action: Action) -> BatchResult:
         with self._lock:
-            self.requests.append((action.kind, action.request()))
+            self.requests.append((action.kind, action_request(action)))
             self.active += 1
             self.most_active = max(self.most_active, self.active)
         try:
@@ -147,7 +149,7 @@ class FakeCodeArtifact:
             identical: set[str] = set()
             for change in action.versions:
                 found = self.versions.get((source, package, change.version))
-                there = self.versions.get((action.package.repository, package, change.version))
+                there = self.versions.get((action.package.repository.repository, package, change.version))
                 if found is None:
                     failed[change.version] = ("NOT_FOUND", f"Could not find version {change.version}")
                 elif found[1] != change.prior_revision:
@@ -162,11 +164,11 @@ class FakeCodeArtifact:
             for change in action.versions:
                 if change.version not in identical:
                     found = self.versions[(source, package, change.version)]
-                    self.versions[(action.package.repository, package, change.version)] = found
+                    self.versions[(action.package.repository.repository, package, change.version)] = found
                     successful[change.version] = found[0]
             return BatchResult(successful=successful)
         for change in action.versions:
-            current = self.versions.get((action.package.repository, package, change.version))
+            current = self.versions.get((action.package.repository.repository, package, change.version))
             if current is None:
                 failed[change.version] = ("NOT_FOUND", f"Could not find version {change.version}")
             elif current[0] != action.expected_status.value:
@@ -179,7 +181,7 @@ class FakeCodeArtifact:
         if failed:
             return self._skip_others(action, failed)
         for change in action.versions:
-            key = (action.package.repository, package, change.version)
+            key = (action.package.repository.repository, package, change.version)
             self.versions[key] = (action.target_status.value, self.versions[key][1])
         return BatchResult(successful={c.version: action.target_status.value for c in action.versions})
 

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 
 import pytest
 
+from reconciler.addresses import PackageRef
 from reconciler.applier import ApplyReport, BatchResult, Outcome, apply_plan
 from reconciler.codeartifact import Status
 from reconciler.plan import Action, ActionKind, Plan
-from tests.unit.applying import FakeCodeArtifact, copy, dispose, make_plan, update
+from reconciler.render.apply import apply_report_json
+from tests.refs import package_ref
+from tests.unit.applying import FakeCodeArtifact, address, copy, dispose, make_plan, update
 
 
 def outcomes(report: ApplyReport) -> dict[tuple[str, str], tuple[Outcome, str]]:
     return {(item.kind.value, item.version): (item.outcome, item.code) for item in report.outcomes}
 
 
-def planned_keys(plan: Plan) -> Counter[tuple[ActionKind, str, str]]:
-    return Counter((a.kind, str(a.package), c.version) for a in plan.actions for c in a.versions)
+def planned_keys(plan: Plan) -> Counter[tuple[ActionKind, PackageRef, str]]:
+    return Counter((a.kind, a.package, c.version) for a in plan.actions for c in a.versions)
 
 
-def reported_keys(report: ApplyReport) -> Counter[tuple[ActionKind, str, str]]:
+def reported_keys(report: ApplyReport) -> Counter[tuple[ActionKind, PackageRef, str]]:
     return Counter((item.kind, item.package, item.version) for item in report.outcomes)
 
 
@@ -164,7 +168,7 @@ def test_a_version_whose_copy_failed_is_not_attempted_in_the_update_phase() -> N
 def test_versions_given_as_skip_are_not_attempted_and_cost_no_call() -> None:
     service = FakeCodeArtifact()
     service.seed("prod", "app", "1.0.0", "1.1.0")
-    report = apply_plan(make_plan(update("1.0.0", "1.1.0")), service, skip={("acme/prod/npm/app", "1.1.0")})
+    report = apply_plan(make_plan(update("1.0.0", "1.1.0")), service, skip={(address("app"), "1.1.0")})
 
     assert outcomes(report)[("update-status", "1.1.0")] == (Outcome.NOT_ATTEMPTED, "")
     assert [call["versions"] for call in service.calls_of(ActionKind.UPDATE_STATUS)] == [["1.0.0"]]
@@ -218,15 +222,15 @@ def test_every_version_of_the_plan_appears_exactly_once_in_the_report_in_plan_or
         update("1.0.0", "2.0.0", package="lib"),
         dispose("0.1.0", "0.2.0"),
     )
-    report = apply_plan(plan, service, max_workers=4, skip={("acme/prod/npm/app", "0.2.0")})
+    report = apply_plan(plan, service, max_workers=4, skip={(address("app"), "0.2.0")})
 
     assert reported_keys(report) == planned_keys(plan)
-    order = [(a.kind, str(a.package), c.version) for a in plan.actions for c in a.versions]
+    order = [(a.kind, a.package, c.version) for a in plan.actions for c in a.versions]
     assert [(item.kind, item.package, item.version) for item in report.outcomes] == order
     assert report.count(Outcome.MOVED) == 1
     assert report.count(Outcome.FAILED) == 1
     assert report.count(Outcome.NOT_ATTEMPTED) == 2
-    versions = report.to_json()["versions"]
+    versions = apply_report_json(report)["versions"]
     assert isinstance(versions, list)
     assert len(versions) == sum(planned_keys(plan).values())
 
@@ -260,10 +264,10 @@ def test_a_plan_without_actions_makes_no_call_and_succeeds() -> None:
 
 def test_a_failed_promotion_keeps_its_source_version_from_being_disposed() -> None:
     from reconciler.codeartifact import Format
-    from reconciler.plan import PackageAddress, VersionChange
+    from reconciler.plan import VersionChange
 
-    def address(repository: str) -> PackageAddress:
-        return PackageAddress(domain="acme", repository=repository, format=Format.NPM, package="cli")
+    def address(repository: str) -> PackageRef:
+        return package_ref(domain="acme", repository=repository, format=Format.NPM, package="cli")
 
     change = VersionChange(
         version="1.0.0",
@@ -272,7 +276,7 @@ def test_a_failed_promotion_keeps_its_source_version_from_being_disposed() -> No
         after=Status.PUBLISHED,
         reason="pinned",
     )
-    disposed = change.model_copy(update={"after": Status.DISPOSED})
+    disposed = change._replace(after=Status.DISPOSED)
     promote = Action(
         kind=ActionKind.COPY,
         package=address("prod"),
@@ -305,7 +309,7 @@ def test_a_failed_promotion_keeps_its_source_version_from_being_disposed() -> No
 
 def test_the_update_that_settles_a_copy_runs_right_after_it_before_other_updates() -> None:
     promote = copy("2.0.0", package="app")
-    settle = update("2.0.0", package="app").model_copy(update={"source_repository": "staging"})
+    settle = dataclasses.replace(update("2.0.0", package="app"), source_repository="staging")
     other = update("1.0.0", package="other")
     order: list[tuple[str, str]] = []
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 import pytest
 
+from reconciler.addresses import PackageRef
 from reconciler.codeartifact import Format, Status
-from reconciler.drift import DriftItem, DriftKind, DriftReport, detect_drift, format_duration
+from reconciler.drift import DriftItem, DriftKind, DriftReport, detect_drift
 from reconciler.plan import (
     Action,
     ActionKind,
-    PackageAddress,
     Plan,
     Summary,
     TargetIdentity,
@@ -20,11 +22,13 @@ from reconciler.plan import (
 )
 from reconciler.render import MARKDOWN_BUDGET, render_drift
 from reconciler.state import LiveState, PackageState, VersionState
+from reconciler.text import format_duration
+from tests.refs import package_ref
 from tests.unit.planning import NOW, ref
 
 HOUR = 3600.0
-WEB_SDK = PackageAddress(domain="acme", repository="prod", format=Format.NPM, package="web-sdk")
-CLI = PackageAddress(domain="acme", repository="prod", format=Format.NPM, package="acme-cli")
+WEB_SDK = package_ref(domain="acme", repository="prod", format=Format.NPM, package="web-sdk")
+CLI = package_ref(domain="acme", repository="prod", format=Format.NPM, package="acme-cli")
 
 
 def change(version: str, prior: Status, after: Status, reason: str = "pinned at m.yaml:9") -> VersionChange:
@@ -34,7 +38,7 @@ def change(version: str, prior: Status, after: Status, reason: str = "pinned at 
 
 
 def action(
-    kind: ActionKind, *changes: VersionChange, package: PackageAddress = WEB_SDK, source: str | None = None
+    kind: ActionKind, *changes: VersionChange, package: PackageRef = WEB_SDK, source: str | None = None
 ) -> Action:
     first = changes[0]
     return Action(
@@ -311,15 +315,45 @@ def test_the_json_view_holds_every_field_with_sorted_keys() -> None:
     assert text == json.dumps(data, sort_keys=True, indent=2) + "\n"
     assert data["has_drift"] is True
     assert data["counts"] == {"cannot-converge": 1, "missing": 1, "status": 1}
-    assert DriftReport.model_validate(
-        {k: v for k, v in data.items() if k not in ("has_drift", "counts")}
-    ) == (_sample())
+    assert _report_from_json({k: v for k, v in data.items() if k not in ("has_drift", "counts")}) == (
+        _sample()
+    )
+
+
+def _report_from_json(data: dict[str, Any]) -> DriftReport:
+    """The report the JSON view describes, field by field."""
+
+    def status(value: str | None) -> Status | None:
+        return Status(value) if value is not None else None
+
+    items = tuple(
+        DriftItem(
+            kind=DriftKind(item["kind"]),
+            package=package_ref(**{**item["package"], "format": Format(item["package"]["format"])}),
+            version=item["version"],
+            live=status(item["live"]),
+            declared=status(item["declared"]),
+            reason=item["reason"],
+            source_repository=item["source_repository"],
+            source_status=status(item["source_status"]),
+        )
+        for item in data["items"]
+    )
+    return DriftReport(
+        checked_at=data["checked_at"],
+        target=TargetIdentity(**data["target"]),
+        manifest_files=tuple(data["manifest_files"]),
+        items=items,
+        unchanged=data["unchanged"],
+        unmanaged=data["unmanaged"],
+        within_grace=data["within_grace"],
+        grace_seconds=data["grace_seconds"],
+        api_calls=data["api_calls"],
+    )
 
 
 def test_the_markdown_view_escapes_what_github_would_render() -> None:
-    scoped = PackageAddress(
-        domain="acme", repository="prod", format=Format.NPM, namespace="acme", package="sdk"
-    )
+    scoped = package_ref(domain="acme", repository="prod", format=Format.NPM, namespace="acme", package="sdk")
     report = detect_drift(
         plan(
             action(
@@ -340,7 +374,7 @@ def test_the_markdown_view_of_a_huge_report_stays_within_a_github_comment() -> N
     items = tuple(
         DriftItem(
             kind=DriftKind.STATUS,
-            package=WEB_SDK.model_copy(update={"package": f"package-{index:05d}"}),
+            package=dataclasses.replace(WEB_SDK, package=f"package-{index:05d}"),
             version=f"1.0.{patch}",
             live=Status.PUBLISHED,
             declared=Status.ARCHIVED,
@@ -349,7 +383,7 @@ def test_the_markdown_view_of_a_huge_report_stays_within_a_github_comment() -> N
         for index in range(1000)
         for patch in range(5)
     )
-    report = detect_drift(plan()).model_copy(update={"items": items})
+    report = detect_drift(plan()).with_items(items)
 
     text = render_drift(report, "markdown")
 

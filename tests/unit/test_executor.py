@@ -17,12 +17,13 @@ from botocore.exceptions import ConnectionClosedError
 from reconciler.aws.client import Backend, connect
 from reconciler.aws.executor import BotoExecutor
 from reconciler.codeartifact import Status
-from reconciler.journal import Journal, read_journal
+from reconciler.journal import Journal
 from reconciler.local import Faults, LocalCodeArtifact, local_client
 from reconciler.local.errors import InternalServerException, ServiceError, ThrottlingException
 from reconciler.local.faults import FaultInjector
 from reconciler.local.seed import SeedDocument, seed_service
 from reconciler.ratelimit import RateLimiter
+from tests.refs import read_journal
 from tests.unit.applying import copy, update
 
 SEED = {
@@ -97,11 +98,11 @@ def executor_for(client: Any, recorder: Recorder, journal_path: Path, **kwargs: 
 
 def with_revisions(client: Any, action: Any) -> Any:
     """The action with the live revisions of its versions (the seed makes random ones)."""
-    source = action.source_repository or action.package.repository
+    source = action.source_repository or action.package.repository.repository
     listed = client.list_package_versions(domain="acme", repository=source, format="npm", package="app")
     revisions = {item["version"]: item["revision"] for item in listed["versions"]}
-    changes = tuple(c.model_copy(update={"prior_revision": revisions[c.version]}) for c in action.versions)
-    return action.model_copy(update={"versions": changes})
+    changes = tuple(c._replace(prior_revision=revisions[c.version]) for c in action.versions)
+    return action.with_versions(changes)
 
 
 def status_of(client: Any, version: str, repository: str = "prod") -> str:

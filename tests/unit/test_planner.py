@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.aws.requests import action_request
 from reconciler.codeartifact import Status
 from reconciler.errors import ManifestError
 from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import plan_json
-from reconciler.planner import make_plan, read_specs, resolve_entries
+from reconciler.planner import make_plan
+from reconciler.scope import read_specs, resolve_entries
 from tests.unit.planning import NOW, desired, live, package, ref
 
 
@@ -38,7 +40,7 @@ def test_a_pin_that_differs_from_live_becomes_a_guarded_status_update() -> None:
     )
     [action] = plan.actions
     assert action.kind is ActionKind.UPDATE_STATUS
-    assert action.request() == {
+    assert action_request(action) == {
         "domain": "acme",
         "repository": "prod",
         "format": "npm",
@@ -81,7 +83,7 @@ def test_phases_run_copies_then_updates_then_disposes() -> None:
         ),
     )
     assert [a.kind for a in plan.actions] == [ActionKind.COPY, ActionKind.UPDATE_STATUS, ActionKind.DISPOSE]
-    copy = plan.actions[0].request()
+    copy = action_request(plan.actions[0])
     assert copy["sourceRepository"] == "staging" and copy["destinationRepository"] == "prod"
     assert copy["versionRevisions"] == {"2.0.0": "rev-2.0.0"} and "versions" not in copy
 
@@ -205,7 +207,7 @@ def test_the_update_that_settles_a_copy_names_the_copy_source() -> None:
     )
     settle = plan.actions[1]
     assert settle.kind is ActionKind.UPDATE_STATUS and settle.source_repository == "staging"
-    assert "sourceRepository" not in settle.request()
+    assert "sourceRepository" not in action_request(settle)
 
 
 def test_keep_latest_per_major_keeps_the_newest_of_each_major_by_semver() -> None:
@@ -454,9 +456,9 @@ def test_include_from_upstream_finds_a_version_in_the_sources_upstreams() -> Non
     pin = {"status": "Published", "copy_from": "staging", "include_from_upstream": True}
     plan = plan_for(desired({"format": "npm", "name": "react", "versions": {"18.3.1": pin}}), state)
     [action] = plan.actions
-    assert action.request()["sourceRepository"] == "staging"
-    assert action.request()["includeFromUpstream"] is True
-    assert action.request()["versionRevisions"] == {"18.3.1": "rev-18.3.1"}
+    assert action_request(action)["sourceRepository"] == "staging"
+    assert action_request(action)["includeFromUpstream"] is True
+    assert action_request(action)["versionRevisions"] == {"18.3.1": "rev-18.3.1"}
 
 
 def test_without_include_from_upstream_a_version_only_upstream_cannot_be_copied() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.aws.client import Backend
-from reconciler.commands.planning import backend_for
 from reconciler.errors import ReconcilerError
+from reconciler.workflows.planning import backend_for
 from tests.unit.planning import desired
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.aws.reader import _published_time, _read_package
+from reconciler.aws.reads import _published_time, read_package
 from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
-from reconciler.planner import ReadSpec
+from reconciler.scope import ReadSpec
 
 REF = PackageRef(RepositoryRef("acme", "prod"), Format.NPM, None, "cli")
 
@@ -36,4 +36,4 @@ def test_a_version_without_a_publish_time_counts_as_the_newest() -> None:
 def test_a_status_the_reconciler_does_not_know_is_a_clear_error() -> None:
     client = _Client([{"version": "1.0.0", "revision": "r", "status": "Quarantined"}], {})
     with pytest.raises(ReconcilerError, match="reports status 'Quarantined'"):
-        _read_package(client, ReadSpec(REF))
+        read_package(client, ReadSpec(REF))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from reconciler.addresses import PackageRef
 from reconciler.codeartifact import Status
 from reconciler.plan import ActionKind
 from reconciler.staleness import Moved, check_staleness, packages_to_check, without
 from reconciler.state import PackageState, VersionState
-from tests.unit.applying import copy, dispose, make_plan, update
+from tests.unit.applying import address, copy, dispose, make_plan, update
 from tests.unit.planning import package, ref
 
-APP = "acme/prod/npm/app"
+APP = address("app")
 PROD = ref("app")
 STAGING = ref("app", repository="staging")
 
@@ -121,7 +123,7 @@ def test_another_version_in_the_destination_has_moved_unless_overwriting_is_allo
     state = live(package(STAGING, {"2.0.0": "Published"}), destination)
     assert len(check_staleness(make_plan(copy("2.0.0")), state).moved) == 1
 
-    overwrite = copy("2.0.0").model_copy(update={"allow_overwrite": True})
+    overwrite = dataclasses.replace(copy("2.0.0"), allow_overwrite=True)
     assert check_staleness(make_plan(overwrite), state).moved == []
     moved_source = live(package(STAGING, {"2.0.0": "Archived"}), destination)
     assert [m.where for m in check_staleness(make_plan(overwrite), moved_source).moved] == ["staging"]

@@ -1,21 +1,23 @@
-"""What `plan`, `apply PATHS` and `drift` share: manifests + live state -> a plan."""
+"""Read and plan: manifests + live state -> a plan (what `plan`, `apply PATHS` and `drift` share)."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.aws.client import Backend, Connection, connect
-from reconciler.aws.reader import read_live_state
 from reconciler.errors import ReconcilerError
+from reconciler.limits import Limits, limit_problems
 from reconciler.manifest import load_manifests
 from reconciler.models import DesiredState
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.state import LiveState
+from reconciler.workflows.gcpause import gc_paused
+from reconciler.workflows.reading import read_live_state
 
 
 def backend_for(desired: DesiredState, backend: Backend) -> Backend:
@@ -52,25 +54,30 @@ def read_and_plan(
     backend: Backend,
     concurrency: int,
     grace_seconds: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FreshPlan:
     """Load, read and plan, keeping the live state the plan was made from."""
     desired = load_manifests(paths)
     connection = connect(backend_for(desired, backend))
     try:
-        live = read_live_state(connection.client, desired, time.time(), concurrency, grace_seconds)
-        plan = make_plan(desired, live, connection.endpoint, connection.region)
+        # A state per version read and a change per version planned, kept to the end of the run:
+        # see gcpause for why the collector waits meanwhile.
+        with gc_paused():
+            live = read_live_state(connection.client, desired, clock(), concurrency, grace_seconds)
+            plan = make_plan(desired, live, connection.endpoint, connection.region)
     except BaseException:
         connection.close()
         raise
     return FreshPlan(plan, desired, live, connection)
 
 
-def make_fresh_plan(
-    paths: Sequence[Path],
-    backend: Backend,
-    concurrency: int,
-    grace_seconds: float | None = None,
-) -> tuple[Plan, DesiredState, Connection]:
-    """Load, read and plan; the caller closes the returned connection."""
-    fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
-    return fresh.plan, fresh.desired, fresh.connection
+def plan_for_review(paths: Sequence[Path], backend: Backend, concurrency: int) -> Plan:
+    """A fresh plan, warning a reviewer of every way apply's default blast-radius limits will refuse
+    it: the pull request, not the merge, is where to learn it."""
+    fresh = read_and_plan(paths, backend, concurrency)
+    fresh.connection.close()
+    made = fresh.plan
+    beyond = tuple(
+        f"apply will refuse this plan unless allowed: {problem}" for problem in limit_problems(made, Limits())
+    )
+    return dataclasses.replace(made, warnings=(*beyond, *made.warnings)) if beyond else made

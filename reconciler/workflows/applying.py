@@ -1,0 +1,266 @@
+"""Apply: a saved plan exactly as reviewed, or a fresh plan after it was shown and confirmed.
+
+Every refusal that can be decided from the plan alone (provenance, errors, blast-radius limits)
+comes before any call; the target's identity is checked next, then the versions the plan touches
+are read again (staleness). Only then does the executor make the plan's calls, journaled as they
+happen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.applier import ApplyReport, Outcome, VersionOutcome, apply_plan, in_plan_order
+from reconciler.aws import reads
+from reconciler.aws.client import Backend, Connection, connect
+from reconciler.aws.executor import BotoExecutor
+from reconciler.errors import AwsError, PlanError, StalePlanError
+from reconciler.journal import Journal
+from reconciler.limits import Limits, check_limits
+from reconciler.manifest import load_manifests
+from reconciler.plan import Plan
+from reconciler.planfile import read_plan, write_plan
+from reconciler.progress import Progress
+from reconciler.ratelimit import RateLimiter
+from reconciler.render.apply import describe_moved
+from reconciler.staleness import Staleness, check_staleness, outcomes_before_apply, packages_to_check, without
+from reconciler.workflows.planning import read_and_plan
+from reconciler.workflows.reading import read_packages
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    limits: Limits = field(default_factory=Limits)
+    allow_moved: bool = False
+    concurrency: int = 8
+    rate_scale: float = 1.0
+    journal: Path | None = None  # default: next to the plan file, .journal.jsonl
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    report: ApplyReport
+    staleness: Staleness | None = None
+
+
+def default_plan_path() -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("plans") / f"{stamp}.plan.json"
+
+
+def apply_saved_plan(
+    path: Path, manifest_paths: Sequence[Path], backend: Backend, settings: ApplySettings
+) -> ApplyResult:
+    """Apply exactly the plan saved at `path`, refusing it if it was made for anything else, if
+    anything it touches moved (unless `allow_moved`), or if it exceeds the limits."""
+    saved = read_plan(path)
+    _check_provenance(saved, manifest_paths)
+    _check_applyable(saved, settings.limits)
+    connection = connect(dataclasses.replace(backend, region=backend.region or saved.target.region))
+    try:
+        _check_target(saved, connection)
+        return _apply(saved, connection, backend, settings, path, fresh=False)
+    finally:
+        connection.close()
+
+
+def apply_fresh_plan(
+    paths: Sequence[Path],
+    backend: Backend,
+    settings: ApplySettings,
+    show: Callable[[Plan], None],
+    confirm: Callable[[Plan], None],
+) -> ApplyResult:
+    """Plan the manifests under `paths`, save and `show` the plan, then apply it once `confirm`
+    returns (it raises to cancel)."""
+    fresh = read_and_plan(paths, backend, settings.concurrency)
+    try:
+        plan_path = default_plan_path()
+        write_plan(fresh.plan, plan_path)
+        show(fresh.plan)
+        _check_applyable(fresh.plan, settings.limits)
+        if fresh.plan.is_empty:
+            return ApplyResult(ApplyReport())
+        confirm(fresh.plan)
+        return _apply(fresh.plan, fresh.connection, backend, settings, plan_path, fresh=True)
+    finally:
+        fresh.connection.close()
+
+
+def _check_applyable(plan: Plan, limits: Limits) -> None:
+    """What can be refused from the plan alone, before any call."""
+    if not plan.applyable:
+        raise PlanError(
+            f"refused: {len(plan.errors)} version(s) in the plan cannot converge; nothing was changed",
+            "Fix the manifests and plan again (reconciler show PLAN lists them).",
+        )
+    check_limits(plan, limits)
+
+
+def _check_provenance(plan: Plan, manifest_paths: Sequence[Path]) -> None:
+    """A plan is applied by the version that made it, and (if asked) only with its manifests unchanged."""
+    if plan.tool_version != __version__:
+        raise PlanError(
+            f"refused: the plan was made by reconciler {plan.tool_version}; this is {__version__}",
+            "Plan again with this version (rules and orderings may differ between versions).",
+        )
+    if manifest_paths:
+        digest = load_manifests(manifest_paths).digest
+        if digest != plan.manifest_digest:
+            raise PlanError(
+                "refused: the manifests changed since the plan was made",
+                f"plan digest {plan.manifest_digest}, manifests now {digest}. Plan again from the merged manifests.",
+            )
+
+
+def _check_target(plan: Plan, connection: Connection) -> None:
+    """Refuse a plan made for another endpoint, Region or account: the first two before any call,
+    the domains' owners with one DescribeDomain each."""
+    problems = []
+    if plan.target.endpoint != connection.endpoint:
+        problems.append(f"endpoint: plan {plan.target.endpoint}, now {connection.endpoint}")
+    if plan.target.region != connection.region:
+        problems.append(f"region: plan {plan.target.region}, now {connection.region}")
+    owners: dict[str, str | None] = {}
+    for action in plan.actions:
+        repository = action.package.repository
+        owners.setdefault(repository.domain, repository.domain_owner)
+        if repository.domain not in plan.target.domains:
+            problems.append(f"domain {repository.domain}: in the plan's actions but not in its target")
+    _refuse_target(problems)
+    counter: Counter[str] = Counter()
+    for domain, owner in plan.target.domains.items():
+        try:
+            found = reads.domain_owner(connection.client, domain, owners.get(domain), counter)
+        except AwsError as error:
+            if error.code not in ("ResourceNotFoundException", "AccessDeniedException"):
+                raise
+            problems.append(f"domain {domain}: plan owner {owner}, now {error.code}: {error.message}")
+            continue
+        if found != owner:
+            problems.append(f"domain {domain}: plan owner {owner}, now {found}")
+    _refuse_target(problems)
+
+
+def _refuse_target(problems: list[str]) -> None:
+    if problems:
+        raise PlanError(
+            "refused: the plan was made for another target; nothing was changed", "\n".join(problems)
+        )
+
+
+def _apply(
+    plan: Plan,
+    connection: Connection,
+    backend: Backend,
+    settings: ApplySettings,
+    plan_path: Path,
+    fresh: bool,
+) -> ApplyResult:
+    staleness: Staleness | None = None
+    pre: list[VersionOutcome] = []
+    remaining = plan
+    if not fresh:
+        live, _ = read_packages(connection.client, packages_to_check(plan), settings.concurrency)
+        staleness = check_staleness(plan, live)
+        if staleness.is_stale and not settings.allow_moved:
+            raise StalePlanError(
+                f"refused: {len(staleness.moved)} version(s) moved since the plan was made; nothing was changed",
+                describe_moved(staleness)
+                + "\nPlan again, or run with --allow-moved to apply what is still valid.",
+            )
+        pre = outcomes_before_apply(plan, staleness)
+        remaining = without(plan, {m.key for m in staleness.moved} | set(staleness.done))
+    journal_path = settings.journal or plan_path.with_suffix(".journal.jsonl")
+    report = _execute(plan, remaining, staleness, connection.region, backend, settings, journal_path)
+    report.outcomes = in_plan_order(plan, [*pre, *report.outcomes])
+    return ApplyResult(report, staleness)
+
+
+def _execute(
+    original: Plan,
+    plan: Plan,
+    staleness: Staleness | None,
+    region: str,
+    backend: Backend,
+    settings: ApplySettings,
+    journal_path: Path,
+) -> ApplyReport:
+    """Run the plan's calls on a client of its own whose retries are ours (one attempt each)."""
+    skip = {(m.package, m.version) for m in staleness.moved} if staleness is not None else set()
+    executor_connection = connect(dataclasses.replace(backend, max_attempts=1, region=region))
+    try:
+        with Journal(journal_path) as journal:
+            stop = threading.Event()
+            executor = BotoExecutor(
+                executor_connection.client, RateLimiter(scale=settings.rate_scale), journal, stop=stop
+            )
+            total = sum(len(action.versions) for action in plan.actions)
+            journal.write(
+                "apply",
+                plan_created_at=original.created_at,
+                manifest_digest=original.manifest_digest,
+                actions=len(plan.actions),
+                versions=total,
+                already_done=len(staleness.done) if staleness is not None else 0,
+                moved=len(staleness.moved) if staleness is not None else 0,
+            )
+            try:
+                with _terminate_gracefully(), Progress(total, enabled=settings.progress) as progress:
+                    report = apply_plan(
+                        plan,
+                        executor,
+                        max_workers=settings.concurrency,
+                        skip=skip,
+                        on_outcomes=progress.advance,
+                        stop=stop,
+                    )
+            except BaseException as exc:
+                journal.write(
+                    "interrupted",
+                    error=type(exc).__name__,
+                    calls=dict(executor.calls),
+                    throttled=executor.throttled,
+                )
+                raise
+            journal.write(
+                "done",
+                calls=dict(executor.calls),
+                throttled=executor.throttled,
+                counts={outcome.value: report.count(outcome) for outcome in Outcome},
+            )
+    finally:
+        executor_connection.close()
+    report.calls = sum(executor.calls.values())
+    report.throttled = executor.throttled
+    return report
+
+
+@contextlib.contextmanager
+def _terminate_gracefully() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) stops an apply as Ctrl-C does: no further call goes out,
+    the calls in flight finish and are journaled, and the exit code is 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        print("Terminated: waiting for the calls in flight, then stopping.", file=sys.stderr, flush=True)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
