@@ -30,18 +30,16 @@ from reconciler.manifest.discovery import SUFFIXES
 from reconciler.manifest.documents import SKIPPED_KINDS
 from reconciler.manifest.loader import load_manifests
 from reconciler.manifest.schema import SCHEMA_ID, json_schema
-from reconciler.manifest.yamlsource import MAX_ALIAS_VALUES, TOO_LARGE, LineLoader, LoadedDocument
-from reconciler.problems import KeyPath, describe, render_path
+from reconciler.manifest.yamlsource import MAX_ALIAS_VALUES
+
+# The wording of problems lives in reconciler.problems; these two are how manifest messages show keys and values.
+from reconciler.problems import describe, render_path
 
 __all__ = [
     "MAX_ALIAS_VALUES",
     "SCHEMA_ID",
     "SKIPPED_KINDS",
     "SUFFIXES",
-    "TOO_LARGE",
-    "KeyPath",
-    "LineLoader",
-    "LoadedDocument",
     "describe",
     "json_schema",
     "load_manifests",

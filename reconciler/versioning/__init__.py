@@ -41,7 +41,7 @@ from reconciler.versioning.parsing import (
     version_sort_key,
 )
 
-# univers' own three-way comparison, which the SemVer sort keys must agree with; for their tests.
+# Re-exported for the tests that hold the SemVer sort keys to univers' own three-way comparison.
 from reconciler.versioning.parsing import _cmp as _cmp
 from reconciler.versioning.ranges import GENERIC_RANGE_ERROR, VersionRange, parse_range
 
