@@ -1,10 +1,163 @@
-"""How validation problems in user files are worded."""
+"""The wording of validation problems in user files: `field.path: message`, one line a problem.
+
+Every reader of a user file validates it with pydantic at the file's edge and words what pydantic
+finds here, so that a manifest, and any other file a person writes, names a wrong key and a wrong
+value the same way. A reader turns each error of a `ValidationError` into its key path
+(`error_path`) and its message (`humanize`), then prefixes the path with where it was written (file
+and line, which only the reader knows). What a kind of file knows about its own keys (which model
+holds the keys at a path, what a value at a path must be, what a string pattern means) comes in as
+a `Vocabulary`.
+
+`problem_lines` is the plainer wording of files people do not write by hand (a saved plan): pydantic's
+own message after the dotted location.
+"""
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+import datetime as dt
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from reconciler.models import ERROR_AT
+
+# A key's or item's place in a document: ("packages", 0, "rules", 2, "keep_latest").
+KeyPath = tuple[str | int, ...]
+
+
+def _no_model(path: KeyPath) -> type[BaseModel] | None:
+    return None
+
+
+def _no_expectation(kind: str, loc: KeyPath) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What one kind of user file adds to the common wording of its problems."""
+
+    # The model whose fields are the keys allowed at a path, to suggest the key meant by an unknown one.
+    model_at: Callable[[KeyPath], type[BaseModel] | None] = _no_model
+    # What the value at a path must be, for the pydantic error type `kind`, where the general words
+    # ("a list", "a mapping") would mislead; None keeps the general words.
+    expected_at: Callable[[str, KeyPath], str | None] = _no_expectation
+    # What each string pattern means (a regex reads badly in a message).
+    pattern_hints: Mapping[str, str] = field(default_factory=dict)
+
+
+PLAIN = Vocabulary()
+
+_EXPECTED_TYPE = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+}
+# Statuses CodeArtifact gives versions but that nobody can set: naming one is no typo to correct.
+_UNDECLARABLE = ("unfinished", "deleted")
+
+
+def render_path(path: KeyPath) -> str:
+    """`("packages", 0, "versions", "2.3.1")` -> `packages[0].versions["2.3.1"]`."""
+    text = ""
+    for position, part in enumerate(path):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif position > 0 and path[position - 1] == "versions":
+            text += f"[{json.dumps(part)}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "document"
+
+
+def describe(value: Any) -> str:
+    """A value as a message shows it: 'Publishd', the number 1.1, a list, nothing."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def error_path(error: Any) -> KeyPath:
+    """The key path of a pydantic error: its `loc` without pydantic's `[key]` markers, followed by the
+    key a validator named below it (`ERROR_AT` errors)."""
+    loc: KeyPath = tuple(part for part in error["loc"] if part != "[key]")
+    if error["type"] == ERROR_AT:
+        loc = (*loc, *error["ctx"]["at"])
+    return loc
+
+
+def humanize(error: Any, loc: KeyPath, vocabulary: Vocabulary = PLAIN) -> str:
+    """The message of one pydantic error at `loc`, in words a person can act on."""
+    kind: str = error["type"]
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == ERROR_AT:
+        return str(ctx["message"])
+    if kind == "missing":
+        return "missing required key"
+    if kind == "extra_forbidden":
+        return unknown_key(loc, vocabulary)
+    if kind in ("literal_error", "enum"):
+        return expected_one_of(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))), value)
+    if kind in ("value_error", "assertion_error"):
+        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in vocabulary.pattern_hints:
+        return f"expected {vocabulary.pattern_hints[ctx['pattern']]}, got {describe(value)}"
+    if kind in _EXPECTED_TYPE:
+        expected = vocabulary.expected_at(kind, loc) or _EXPECTED_TYPE[kind]
+        hint = "; quote it" if kind == "string_type" and isinstance(value, int | float | dt.date) else ""
+        return f"expected {expected}, got {describe(value)}{hint}"
+    return str(error["msg"])
+
+
+def expected_one_of(choices: list[str], value: Any) -> str:
+    """A value that is not one of `choices`, with the choice probably meant."""
+    text = f"expected {choices[0]}" if len(choices) == 1 else f"expected one of {', '.join(choices)}"
+    text += f", got {describe(value)}"
+    if not isinstance(value, str):
+        return text
+    if value.lower() in _UNDECLARABLE:
+        return f"{text} ({value.capitalize()} cannot be declared)"
+    close = [choice for choice in choices if choice.lower() == value.lower()]
+    close = close or difflib.get_close_matches(value, choices, n=1, cutoff=0.75)
+    return f"{text} (did you mean {close[0]}?)" if close else text
+
+
+def unknown_key(loc: KeyPath, vocabulary: Vocabulary = PLAIN) -> str:
+    """A key its model does not have, with the key probably meant or else the keys there are."""
+    model = vocabulary.model_at(loc[:-1])
+    if model is None:
+        return "unknown key"
+    allowed = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key (did you mean {close[0]}?)"
+    return f"unknown key; the keys here are {', '.join(allowed)}"
 
 
 def problem_lines(exc: ValidationError) -> list[str]:
-    """`field.path: message` for each error of a document validated as a whole."""
+    """Every error of `exc` as `loc.joined: pydantic's message`: the wording of a file a program
+    wrote (a saved plan), where the location is for the bug report rather than for an edit."""
     return [f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()]

@@ -84,7 +84,11 @@ def test_the_example_plan_touches_every_repository_of_the_example_data(
 ) -> None:
     _, made = example_plan
 
-    assert {action.package.repository.repository for action in made.actions} == {"npm-proxy", "staging", "prod"}
+    assert {action.package.repository.repository for action in made.actions} == {
+        "npm-proxy",
+        "staging",
+        "prod",
+    }
 
 
 def test_in_the_example_plan_an_exact_entry_beats_the_glob_that_matches_the_same_package(

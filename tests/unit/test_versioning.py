@@ -1,14 +1,25 @@
-"""Version ordering, grouping, pre-release detection and range membership per package format."""
+"""Version ordering, major/minor lines, pre-release detection, sort keys and range membership per package
+format."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
+from typing import Any, cast
 
 import pytest
 
 from reconciler.codeartifact import Format
-from reconciler.versioning import ORDERING, ParsedVersion, is_prerelease, parse_range, parse_version
+from reconciler.versioning import (
+    ORDERING,
+    ParsedVersion,
+    parse_range,
+    parse_version,
+    version_parser,
+    version_sort_key,
+)
+from reconciler.versioning.parsing import _cmp
 
 # Published orderings (spec section 11), oldest first.
 CHAINS: dict[Format, list[str]] = {
@@ -121,7 +132,6 @@ def test_comparing_versions_of_different_formats_is_an_error() -> None:
 )
 def test_strings_that_are_not_versions_of_the_format_do_not_parse(fmt: Format, text: str) -> None:
     assert parse_version(fmt, text) is None
-    assert is_prerelease(fmt, text) is None
 
 
 def test_maven_orders_every_non_blank_string_so_any_such_version_parses() -> None:
@@ -131,7 +141,6 @@ def test_maven_orders_every_non_blank_string_so_any_such_version_parses() -> Non
 
 def test_generic_versions_have_no_order_and_no_prerelease_notion() -> None:
     assert parse_version(Format.GENERIC, "1.0.0") is None
-    assert is_prerelease(Format.GENERIC, "1.0.0-rc.1") is None
     assert ORDERING[Format.GENERIC] == "publish time"
 
 
@@ -175,37 +184,35 @@ def test_every_format_names_the_ordering_plan_lines_quote() -> None:
     ],
 )
 def test_prerelease_detection_follows_each_formats_rules(fmt: Format, text: str, expected: bool) -> None:
-    assert is_prerelease(fmt, text) is expected
     assert parsed(fmt, text).is_prerelease is expected
 
 
 @pytest.mark.parametrize(
-    ("fmt", "text", "major", "minor"),
+    ("fmt", "text", "line"),
     [
-        (Format.NPM, "2.3.4-rc.1", "2", "2.3"),
-        (Format.CARGO, "0.1.9", "0", "0.1"),
-        (Format.PYPI, "2.3.4", "2", "2.3"),
-        (Format.PYPI, "2", "2", "2.0"),
-        (Format.PYPI, "1!2.3", "1!2", "1!2.3"),
-        (Format.MAVEN, "2.3.4-SNAPSHOT", "2", "2.3"),
-        (Format.MAVEN, "1.0-beta", "1", "1.0"),
-        (Format.MAVEN, "1-2", "1", "1.0"),
-        (Format.MAVEN, "RELEASE", "0", "0.0"),
-        (Format.NUGET, "2.3.4.5-beta", "2", "2.3"),
-        (Format.RUBY, "2.3.4.rc1", "2", "2.3"),
-        (Format.RUBY, "2", "2", "2.0"),
+        (Format.NPM, "2.3.4-rc.1", (0, 2, 3)),
+        (Format.CARGO, "0.1.9", (0, 0, 1)),
+        (Format.PYPI, "2.3.4", (0, 2, 3)),
+        (Format.PYPI, "2", (0, 2, 0)),
+        (Format.PYPI, "1!2.3", (1, 2, 3)),
+        (Format.MAVEN, "2.3.4-SNAPSHOT", (0, 2, 3)),
+        (Format.MAVEN, "1.0-beta", (0, 1, 0)),
+        (Format.MAVEN, "1-2", (0, 1, 0)),
+        (Format.MAVEN, "RELEASE", (0, 0, 0)),
+        (Format.NUGET, "2.3.4.5-beta", (0, 2, 3)),
+        (Format.RUBY, "2.3.4.rc1", (0, 2, 3)),
+        (Format.RUBY, "2", (0, 2, 0)),
     ],
 )
-def test_versions_group_by_major_and_minor_line(fmt: Format, text: str, major: str, minor: str) -> None:
+def test_versions_group_by_major_and_minor_line(fmt: Format, text: str, line: tuple[int, int, int]) -> None:
     version = parsed(fmt, text)
-    assert (version.group("major"), version.group("minor")) == (major, minor)
+    assert (version.epoch, version.major, version.minor) == line
 
 
 def test_a_pep440_epoch_is_part_of_the_major_group() -> None:
     plain, epoch = parsed(Format.PYPI, "2.0"), parsed(Format.PYPI, "1!2.0")
     assert (plain.major, plain.epoch) == (2, 0)
     assert (epoch.major, epoch.epoch) == (2, 1)
-    assert plain.group("major") != epoch.group("major")
 
 
 def assert_membership(fmt: Format, text: str, inside: list[str], outside: list[str]) -> None:
@@ -401,3 +408,77 @@ def test_a_range_keeps_its_text_and_equals_the_same_range() -> None:
     assert str(version_range) == "[1.0,2.0)"
     assert version_range == parse_range(Format.MAVEN, "[1.0,2.0)")
     assert version_range != parse_range(Format.NUGET, "[1.0,2.0)")
+
+
+# --- sort keys: the fast orderings give what comparing the parsed versions gives
+
+SEMVER_FORMATS = (Format.NPM, Format.CARGO, Format.SWIFT)
+_IDENTIFIERS = [
+    "0",
+    "1",
+    "2",
+    "9",
+    "10",
+    "01",
+    "00",
+    "a",
+    "A",
+    "Z",
+    "alpha",
+    "beta",
+    "rc",
+    "x-y",
+    "-",
+    "1a",
+    "a1",
+]
+
+
+def _semver_texts(rng: random.Random, count: int) -> list[str]:
+    texts: set[str] = set()
+    while len(texts) < count:
+        text = f"{rng.choice([0, 1, 2, 10])}.{rng.choice([0, 1, 9, 10])}.{rng.choice([0, 1, 2, 11])}"
+        if rng.random() < 0.6:
+            text += "-" + ".".join(rng.choice(_IDENTIFIERS) for _ in range(rng.randint(1, 3)))
+        if rng.random() < 0.3:
+            text += "+" + ".".join(rng.choice(_IDENTIFIERS) for _ in range(rng.randint(1, 2)))
+        texts.add(text)
+    return sorted(texts)
+
+
+def _univers_order(a: ParsedVersion, b: ParsedVersion) -> int:
+    """The order defined in versioning's docstring: univers' precedence, then the text."""
+    c = _cmp(a._value, b._value)
+    return c or (a.text > b.text) - (a.text < b.text)
+
+
+@pytest.mark.parametrize("fmt", SEMVER_FORMATS)
+def test_the_semver_sort_key_orders_as_univers_then_the_text(fmt: Format) -> None:
+    rng = random.Random(f"semver-{fmt}")
+    parsed = [p for p in (parse_version(fmt, t) for t in _semver_texts(rng, 1500)) if p is not None]
+    rng.shuffle(parsed)
+    expected = [p.text for p in sorted(parsed, key=functools.cmp_to_key(_univers_order))]
+    assert [p.text for p in sorted(parsed, key=lambda p: cast(Any, p.sort_key))] == expected
+    assert [p.text for p in sorted(parsed)] == expected
+    for _ in range(5000):
+        a, b = rng.choice(parsed), rng.choice(parsed)
+        c = _univers_order(a, b)
+        assert ((a < b), (a <= b), (a > b), (a >= b)) == (c < 0, c <= 0, c > 0, c >= 0)
+
+
+def test_the_sort_key_of_other_formats_is_the_version_itself() -> None:
+    parsed = parse_version(Format.MAVEN, "1.0-SNAPSHOT")
+    assert parsed is not None and parsed.sort_key is parsed
+
+
+@pytest.mark.parametrize("fmt", [*SEMVER_FORMATS, Format.PYPI, Format.MAVEN, Format.GENERIC])
+def test_version_parser_parses_as_parse_version(fmt: Format) -> None:
+    parse = version_parser(fmt)
+    for text in ["1.0.0", "1.0", "1.0.0-rc.1", "2.0a1", "not a version", ""]:
+        assert parse(text) == parse_version(fmt, text)
+
+
+def test_version_sort_key_puts_versions_that_do_not_parse_last_in_text_order() -> None:
+    texts = ["1.10.0", "latest", "1.9.0", "1.0", "1.9.0-rc.1"]
+    ordered = sorted(texts, key=functools.partial(version_sort_key, Format.NPM))
+    assert ordered == ["1.9.0-rc.1", "1.9.0", "1.10.0", "1.0", "latest"]

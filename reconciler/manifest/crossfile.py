@@ -1,0 +1,114 @@
+"""Checks across the documents of a set of manifests, and the declared entries they give.
+
+One domain name is one domain, whatever file names it: its owner, written in one manifest, applies to
+all of them, and two different owners are a problem. One package is declared once per repository,
+compared the way CodeArtifact compares names. A `copy_from` cannot name the repository it copies to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler.manifest.documents import Parts
+from reconciler.manifest.report import Report
+from reconciler.manifest.yamlsource import LoadedDocument
+from reconciler.models import DeclaredEntry, Origin, PackageEntry, Target
+from reconciler.problems import KeyPath, render_path
+
+# Each document that has valid parts: the file it is in (as messages name it), the document, its parts.
+Documents = list[tuple[str, LoadedDocument, Parts]]
+
+
+def declared_entries(documents: Documents, file_index: dict[str, int], report: Report) -> list[DeclaredEntry]:
+    """The entries of `documents`, with the lines they were declared at and their domain's owner; a
+    package declared twice or copied from its own repository is a problem."""
+    entries: list[DeclaredEntry] = []
+    seen: dict[tuple[Any, ...], Origin] = {}
+    owners = _domain_owners(documents, file_index, report)
+    for display, document, (written, packages) in documents:
+        target = written
+        if target.domain_owner is None and owners.get(target.domain):
+            # One domain name is one domain: an owner written in one manifest applies to all of them,
+            # so `acme/prod` is the same repository whether or not a file spells the owner out.
+            target = target.model_copy(update={"domain_owner": owners[target.domain]})
+        for position, entry in packages:
+            origin = Origin(display, document.line_of(("packages", position)))
+            for where in _copies_from_itself(entry, target, position):
+                line = document.line_of(where)
+                report.add(
+                    file_index[display],
+                    line,
+                    f"{display}:{line}: {render_path(where)}: cannot copy from the target repository itself",
+                )
+            identity = (target.domain, target.repository, *_package_identity(entry))
+            first = seen.setdefault(identity, origin)
+            if first is not origin:
+                message = f"{_entry_label(entry, target)} is also declared at {first}"
+                report.add(file_index[display], origin.line, f"{origin}: packages[{position}]: {message}")
+            entries.append(_declared(display, document, target, position, entry, origin))
+    return entries
+
+
+def _declared(
+    display: str, document: LoadedDocument, target: Target, position: int, entry: PackageEntry, origin: Origin
+) -> DeclaredEntry:
+    """`entry` with where it, each of its pins and each of its rules were written."""
+    pin_origins = {
+        version: Origin(display, document.line_of(("packages", position, "versions", version)))
+        for version in entry.versions
+    }
+    rule_origins = tuple(
+        Origin(display, document.line_of(("packages", position, "rules", index)))
+        for index in range(len(entry.rules))
+    )
+    return DeclaredEntry(target, entry, origin, pin_origins, rule_origins)
+
+
+def _copies_from_itself(entry: PackageEntry, target: Target, position: int) -> Iterator[KeyPath]:
+    """The `copy_from` keys of `entry` that name its own target repository: nothing to copy."""
+    for version, pin in entry.versions.items():
+        if pin.copy_from == target.repository:
+            yield ("packages", position, "versions", version, "copy_from")
+    for index, rule in enumerate(entry.rules):
+        if rule.copy_from == target.repository:
+            yield ("packages", position, "rules", index, "copy_from")
+
+
+def _domain_owners(documents: Documents, file_index: dict[str, int], report: Report) -> dict[str, str]:
+    """The owner each domain is given; a domain given two different owners is a problem."""
+    owners: dict[str, tuple[str, Origin]] = {}
+    for display, document, (target, _) in documents:
+        if target.domain_owner is None:
+            continue
+        origin = Origin(display, document.line_of(("target", "domain_owner")))
+        first = owners.setdefault(target.domain, (target.domain_owner, origin))
+        if first[0] != target.domain_owner:
+            report.add(
+                file_index[display],
+                origin.line,
+                f"{origin}: target.domain_owner: domain {target.domain} is owned by {first[0]} at {first[1]}; "
+                "one domain name must have one owner in a set of manifests",
+            )
+    return {domain: owner for domain, (owner, _) in owners.items()}
+
+
+def _package_identity(entry: PackageEntry) -> tuple[str, str | None, bool, str]:
+    name = entry.name
+    if not entry.is_glob:
+        # CodeArtifact stores PyPI names PEP 503-normalized and NuGet names lowercased.
+        if entry.format == "pypi":
+            name = re.sub(r"[-_.]+", "-", name).lower()
+        elif entry.format == "nuget":
+            name = name.lower()
+    return (entry.format.value, entry.namespace, entry.is_glob, name)
+
+
+def _entry_label(entry: PackageEntry, target: Target) -> str:
+    where = f"{target.domain}/{target.repository}"
+    if entry.is_glob:
+        scope = f", namespace {entry.namespace}" if entry.namespace else ""
+        return f"glob {entry.name} ({entry.format.value}{scope}) in {where}"
+    name = f"{entry.namespace}/{entry.name}" if entry.namespace else entry.name
+    return f"{entry.format.value} package {name} in {where}"

@@ -1,0 +1,218 @@
+"""YAML read as plain data with the line of every key and item, for problems that name their line.
+
+PyYAML's SafeLoader loses lines once it has built Python values and silently keeps the last of two
+equal keys; `LineLoader` builds the values itself so that it can keep both facts. It also refuses
+what YAML lets pass but a manifest must not hold: version keys YAML reads as numbers (`1.10` would
+become 1.1), tags, and aliases that expand a document beyond `MAX_ALIAS_VALUES` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from reconciler.problems import KeyPath, describe, render_path
+
+# How many values aliases may add to one document when expanded. An alias repeats what its anchor
+# holds, and nested aliases multiply: ten lines can stand for billions of values. Values written
+# out once do not count, so a large manifest (an import of a big repository) is never refused.
+MAX_ALIAS_VALUES = 200_000
+TOO_LARGE = "document too large or too many aliases"
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+@dataclass
+class LoadedDocument:
+    """One YAML document as plain data, with the line of every key and item by its path."""
+
+    data: Any
+    line: int
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    # (line, "field.path: message") for what YAML itself lets pass: duplicate keys, unquoted versions.
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    # Where a problem above left no value: the schema's complaints about those places are noise.
+    broken: set[KeyPath] = field(default_factory=set)
+    # Aliases expand to more than MAX_ALIAS_VALUES values: `data` is None and nothing else counts.
+    too_large: bool = False
+
+    def report(self, node: yaml.Node, path: KeyPath, message: str) -> None:
+        self.problems.append((_line(node), f"{render_path(path)}: {message}"))
+        self.broken.add(path)
+
+    def line_of(self, path: KeyPath) -> int:
+        """The line of `path`, or of its nearest enclosing key or item that was written."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return self.line
+
+
+class LineLoader(yaml.SafeLoader):
+    """A SafeLoader that builds plain data itself, so that it can record the line of every mapping key
+    and sequence item, refuse duplicate keys (PyYAML keeps the last one silently) and keep version keys
+    that YAML would read as numbers from being converted."""
+
+    # The nodes of the current document built so far, and how many were built again through aliases.
+    _built: set[int]
+    _repeats: int
+
+    def documents(self) -> Iterator[LoadedDocument]:
+        """Every document of the stream, empty ones included (their `data` is None)."""
+        while self.check_node():
+            node = self.get_node()
+            if node is None:
+                continue
+            document = LoadedDocument(data=None, line=_line(node))
+            self._built = set()
+            self._repeats = 0
+            try:
+                document.data = self._build(node, (), document, set())
+            except _TooLarge:
+                document = LoadedDocument(data=None, line=document.line, too_large=True)
+            finally:
+                self._built = set()
+            yield document
+
+    def _build(self, node: yaml.Node, path: KeyPath, document: LoadedDocument, active: set[int]) -> Any:
+        if id(node) in active:
+            document.report(node, path, "an alias refers to itself")
+            return None
+        if id(node) in self._built:
+            # Built before: this is an alias (or lies below one) and adds a copy.
+            self._repeats += 1
+            if self._repeats > MAX_ALIAS_VALUES:
+                raise _TooLarge
+        else:
+            self._built.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return self.construct_object(node, deep=True)
+            except yaml.YAMLError as exc:
+                document.report(node, path, yaml_problem(exc))
+                return None
+        if node.tag not in _COLLECTION_TAGS:
+            document.report(node, path, f"YAML tag {node.tag} is not supported")
+            return None
+        active = active | {id(node)}
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                document.lines[(*path, index)] = _line(item)
+                items.append(self._build(item, (*path, index), document, active))
+            return items
+        assert isinstance(node, yaml.MappingNode)
+        return self._build_mapping(node, path, document, active)
+
+    def _build_mapping(
+        self, node: yaml.MappingNode, path: KeyPath, document: LoadedDocument, active: set[int]
+    ) -> dict[Any, Any]:
+        result = self._merged(node, path, document, active)
+        written: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            line = _line(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                document.report(key_node, path, "a key must be a plain value")
+                continue
+            key = self._key(key_node, path, document)
+            key_path = (*path, key)
+            if key in written:
+                document.problems.append(
+                    (line, f"{render_path(key_path)}: {_duplicate(path, key, written[key], line)}")
+                )
+                continue
+            written[key] = line
+            if key in result:
+                for stale in [known for known in document.lines if known[: len(key_path)] == key_path]:
+                    del document.lines[stale]
+            document.lines[key_path] = line
+            result[key] = self._build(value_node, key_path, document, active)
+        return result
+
+    def _merged(
+        self, node: yaml.MappingNode, path: KeyPath, document: LoadedDocument, active: set[int]
+    ) -> dict[Any, Any]:
+        """What the `<<: *defaults` keys of `node` bring in. They go first: explicit keys override merged
+        ones, and the earlier of several merged mappings wins (YAML's merge-key rule)."""
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in reversed(sources):
+                    merged = self._build(source, path, document, active)
+                    if isinstance(merged, dict):
+                        result.update(merged)
+                    else:
+                        document.report(source, path, "<< merges mappings only")
+        return result
+
+    def _key(self, node: yaml.ScalarNode, path: KeyPath, document: LoadedDocument) -> Any:
+        try:
+            key = self.construct_object(node)
+        except yaml.YAMLError:
+            key = node.value
+        if isinstance(key, str):
+            return key
+        if _is_versions(path):
+            message = (
+                f'version keys must be quoted strings: write "{node.value}" '
+                f"(YAML reads {node.value} as {describe(key)})"
+            )
+            document.problems.append((_line(node), f"{render_path((*path, node.value))}: {message}"))
+        # Other mappings keep the key as written, so that the schema names it as the user wrote it.
+        return node.value
+
+
+class _TooLarge(Exception):
+    """Aliases expand a document beyond MAX_ALIAS_VALUES values."""
+
+
+def _is_versions(path: KeyPath) -> bool:
+    return len(path) == 3 and path[0] == "packages" and isinstance(path[1], int) and path[2] == "versions"
+
+
+def _duplicate(path: KeyPath, key: Any, first: int, line: int) -> str:
+    if _is_versions(path):
+        return f"version {key} is pinned twice, at lines {first} and {line}"
+    return f"duplicate key, first given at line {first}"
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+# What usually causes PyYAML's terser complaints.
+_YAML_HINTS = {
+    "expected <block end>": "check the indentation of this line against the lines above",
+    "mapping values are not allowed here": "quote a value that contains ': '",
+    "cannot start any token": "indent with spaces, not tabs, and quote values starting with @ or `",
+    "found duplicate anchor": "give each anchor (&name) a new name",
+    "found undefined alias": "define the anchor (&name) before its alias (*name)",
+}
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's complaint with its column, the context it names and what usually causes it."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = exc.problem or exc.context or "unreadable"
+    if exc.problem_mark is not None:
+        text += f" (column {exc.problem_mark.column + 1})"
+    if exc.problem and exc.context and exc.context_mark is not None:
+        text += f", {exc.context} at line {exc.context_mark.line + 1}"
+    hints = [hint for clue, hint in _YAML_HINTS.items() if clue in text]
+    return f"{text}: {hints[0]}" if hints else text
+
+
+def error_line(exc: yaml.YAMLError, text: str) -> int:
+    """The line of `text` a YAML error is about (1 when it does not say)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        return int(exc.problem_mark.line) + 1
+    position = getattr(exc, "position", None)
+    return text.count("\n", 0, position) + 1 if isinstance(position, int) else 1

@@ -1,0 +1,71 @@
+"""The wording of validation problems: one home for every reader of user files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from reconciler.errors import PlanFormatError
+from reconciler.plan import FORMAT_VERSION, Plan
+from reconciler.planfile import read_plan
+from reconciler.problems import PLAIN, Vocabulary, error_path, humanize, problem_lines
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    size: int
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[_Item]
+
+
+def _errors(data: Any) -> list[Any]:
+    with pytest.raises(ValidationError) as raised:
+        _File.model_validate(data)
+    return list(raised.value.errors())
+
+
+def test_problem_lines_word_a_plan_file_as_the_plan_reader_does(tmp_path: Path) -> None:
+    document = {"format_version": FORMAT_VERSION, "actions": [{"kind": "Nope"}], "extra": 1}
+    path = tmp_path / "bad.plan.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValidationError) as validated:
+        Plan.model_validate(document)
+
+    with pytest.raises(PlanFormatError) as raised:
+        read_plan(path)
+
+    assert raised.value.detail == "\n".join(problem_lines(validated.value))
+    assert all(": " in line for line in problem_lines(validated.value))
+
+
+def test_a_file_without_a_vocabulary_gets_the_common_words() -> None:
+    errors = _errors({"items": [{"name": 1, "size": "big", "colour": "red"}]})
+
+    worded = {error_path(error): humanize(error, error_path(error)) for error in errors}
+
+    assert worded == {
+        ("items", 0, "name"): "expected a string, got the number 1; quote it",
+        ("items", 0, "size"): "expected a whole number, got 'big'",
+        ("items", 0, "colour"): "unknown key",
+    }
+
+
+def test_a_vocabulary_names_the_keys_meant_and_what_a_value_must_be() -> None:
+    vocabulary = Vocabulary(
+        model_at=lambda path: _Item if path[-1:] and isinstance(path[-1], int) else None,
+        expected_at=lambda kind, loc: "a list of items" if loc == ("items",) else None,
+    )
+    (unknown,) = _errors({"items": [{"name": "a", "size": 1, "nmae": "b"}]})
+    (not_a_list,) = _errors({"items": "a"})
+
+    assert humanize(unknown, error_path(unknown), vocabulary) == "unknown key (did you mean name?)"
+    assert humanize(not_a_list, error_path(not_a_list), vocabulary) == "expected a list of items, got 'a'"
+    assert humanize(not_a_list, error_path(not_a_list), PLAIN) == "expected a list, got 'a'"
