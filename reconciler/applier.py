@@ -98,70 +98,86 @@ def apply_plan(
     already on the wire finish, and the exception propagates. (An executor given the same event
     can stop waiting to retry.)
     """
-    report = ApplyReport()
-    lock = threading.Lock()
-    moved = set(skip)
-    blocked: set[tuple[PackageRef, str]] = set(moved)
-    stop = stop or threading.Event()
-
-    def record(action: Action, outcomes: list[VersionOutcome], calls: int) -> None:
-        with lock:
-            report.outcomes.extend(outcomes)
-            report.calls += calls
-            source = action.source
-            for item in outcomes:
-                if item.outcome not in (Outcome.APPLIED, Outcome.UNCHANGED):
-                    blocked.add((item.package, item.version))
-                    if source is not None:
-                        # A promotion that did not arrive must not lose its source either: the
-                        # source version's own later changes (archive, dispose) wait for a new plan.
-                        blocked.add((source, item.version))
-        if on_outcomes is not None:
-            on_outcomes(action, outcomes)
-
-    def run_package(actions: list[Action]) -> None:
-        for action in actions:
-            if stop.is_set():
-                return
-            package = action.package
-            with lock:
-                held = [c for c in action.versions if (package, c.version) in blocked]
-                ready = [c for c in action.versions if (package, c.version) not in blocked]
-            if held:
-                why = {
-                    c.version: "this version moved since the plan"
-                    if (package, c.version) in moved
-                    else "an earlier action on this version did not go through"
-                    for c in held
-                }
-                record(
-                    action,
-                    [_outcome(action, c, Outcome.NOT_ATTEMPTED, "", why[c.version]) for c in held],
-                    0,
-                )
-            if ready:
-                outcomes, calls = _run_action(action.with_versions(tuple(ready)), executor)
-                record(action, outcomes, calls)
-
+    run = _Run(executor, set(skip), on_outcomes, stop or threading.Event())
     for phase in sorted({_phase(action) for action in plan.actions}):
         by_package: dict[PackageRef, list[Action]] = {}
         for action in plan.actions:
             if _phase(action) == phase:
                 by_package.setdefault(action.package, []).append(action)
-        if not by_package:
-            continue
+        run.phase(list(by_package.values()), max_workers)
+    run.report.outcomes = in_plan_order(plan, run.report.outcomes)
+    return run.report
+
+
+class _Run:
+    """One apply's bookkeeping: the report, and the versions later actions must not touch."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        moved: set[tuple[PackageRef, str]],
+        on_outcomes: Listener | None,
+        stop: threading.Event,
+    ) -> None:
+        self.executor = executor
+        self.moved = moved
+        self.blocked = set(moved)
+        self.on_outcomes = on_outcomes
+        self.stop = stop
+        self.report = ApplyReport()
+        self.lock = threading.Lock()
+
+    def phase(self, packages: list[list[Action]], max_workers: int) -> None:
+        """Different packages in parallel, each package's actions one after another."""
+        if not packages:
+            return
         pool = ThreadPoolExecutor(max_workers=max(1, max_workers))
         try:
-            futures = [pool.submit(run_package, actions) for actions in by_package.values()]
+            futures = [pool.submit(self.package, actions) for actions in packages]
             for future in futures:
                 future.result()
         except BaseException:
-            stop.set()
+            self.stop.set()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    report.outcomes = in_plan_order(plan, report.outcomes)
-    return report
+
+    def package(self, actions: list[Action]) -> None:
+        for action in actions:
+            if self.stop.is_set():
+                return
+            package = action.package
+            with self.lock:
+                held = [c for c in action.versions if (package, c.version) in self.blocked]
+                ready = [c for c in action.versions if (package, c.version) not in self.blocked]
+            if held:
+                self.record(action, [self._held(action, change) for change in held], 0)
+            if ready:
+                outcomes, calls = _run_action(action.with_versions(tuple(ready)), self.executor)
+                self.record(action, outcomes, calls)
+
+    def _held(self, action: Action, change: VersionChange) -> VersionOutcome:
+        why = (
+            "this version moved since the plan"
+            if (action.package, change.version) in self.moved
+            else "an earlier action on this version did not go through"
+        )
+        return _outcome(action, change, Outcome.NOT_ATTEMPTED, "", why)
+
+    def record(self, action: Action, outcomes: list[VersionOutcome], calls: int) -> None:
+        with self.lock:
+            self.report.outcomes.extend(outcomes)
+            self.report.calls += calls
+            source = action.source
+            for item in outcomes:
+                if item.outcome not in (Outcome.APPLIED, Outcome.UNCHANGED):
+                    self.blocked.add((item.package, item.version))
+                    if source is not None:
+                        # A promotion that did not arrive must not lose its source either: the
+                        # source version's own later changes (archive, dispose) wait for a new plan.
+                        self.blocked.add((source, item.version))
+        if self.on_outcomes is not None:
+            self.on_outcomes(action, outcomes)
 
 
 def in_plan_order(plan: Plan, outcomes: Iterable[VersionOutcome]) -> list[VersionOutcome]:
@@ -182,6 +198,7 @@ def _phase(action: Action) -> int:
 
 
 def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome], int]:
+    """Make the action's call; retry the versions SKIPPED because another of the batch failed."""
     outcomes: list[VersionOutcome] = []
     pending = action
     calls = 0
@@ -192,59 +209,46 @@ def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome
             code, message = result.error
             outcomes.extend(_outcome(pending, c, Outcome.FAILED, code, message) for c in pending.versions)
             return outcomes, calls
-        skipped: list[VersionChange] = []
-        for change in pending.versions:
-            if change.version in result.successful:
-                arrived = result.successful[change.version]
-                if pending.kind is ActionKind.COPY and arrived and arrived != change.after.value:
-                    # The copy went through, but the source's status moved since the plan.
-                    outcomes.append(
-                        _outcome(
-                            pending,
-                            change,
-                            Outcome.MOVED,
-                            ErrorCode.MISMATCHED_STATUS,
-                            f"copied, but it arrived {arrived}: the source moved since the plan",
-                        )
-                    )
-                else:
-                    outcomes.append(_outcome(pending, change, Outcome.APPLIED))
-            elif change.version in result.failed:
-                code, message = result.failed[change.version]
-                if code == ErrorCode.SKIPPED:
-                    skipped.append(change)
-                elif code in (ErrorCode.MISMATCHED_STATUS, ErrorCode.MISMATCHED_REVISION):
-                    outcomes.append(_outcome(pending, change, Outcome.MOVED, code, message))
-                else:
-                    outcomes.append(_outcome(pending, change, Outcome.FAILED, code, message))
-            elif pending.kind is ActionKind.COPY:
-                # In neither map: the destination already held this exact version.
-                outcomes.append(_outcome(pending, change, Outcome.UNCHANGED))
-            else:
-                outcomes.append(
-                    _outcome(
-                        pending,
-                        change,
-                        Outcome.FAILED,
-                        "NO_RESULT",
-                        "the response did not mention this version",
-                    )
-                )
+        skipped = [c for c in pending.versions if result.failed.get(c.version, ("",))[0] == ErrorCode.SKIPPED]
+        outcomes.extend(_version_outcome(pending, c, result) for c in pending.versions if c not in skipped)
         if not skipped:
             return outcomes, calls
         if len(skipped) == len(pending.versions):
             # Everything skipped and nothing failed on its own: retrying would loop forever.
             outcomes.extend(
-                _outcome(pending, c, Outcome.FAILED, "SKIPPED", "skipped with no version failing")
-                for c in skipped
+                _outcome(pending, c, Outcome.FAILED, "SKIPPED", "skipped with no version failing") for c in skipped
             )
             return outcomes, calls
         pending = pending.with_versions(tuple(skipped))
     outcomes.extend(
-        _outcome(pending, c, Outcome.FAILED, "SKIPPED", "still skipped after retries")
-        for c in pending.versions
+        _outcome(pending, c, Outcome.FAILED, "SKIPPED", "still skipped after retries") for c in pending.versions
     )
     return outcomes, calls
+
+
+def _version_outcome(action: Action, change: VersionChange, result: BatchResult) -> VersionOutcome:
+    """What one call did to one version (not SKIPPED)."""
+    if change.version in result.successful:
+        arrived = result.successful[change.version]
+        if action.kind is ActionKind.COPY and arrived and arrived != change.after.value:
+            # The copy went through, but the source's status moved since the plan.
+            return _outcome(
+                action,
+                change,
+                Outcome.MOVED,
+                ErrorCode.MISMATCHED_STATUS,
+                f"copied, but it arrived {arrived}: the source moved since the plan",
+            )
+        return _outcome(action, change, Outcome.APPLIED)
+    if change.version in result.failed:
+        code, message = result.failed[change.version]
+        if code in (ErrorCode.MISMATCHED_STATUS, ErrorCode.MISMATCHED_REVISION):
+            return _outcome(action, change, Outcome.MOVED, code, message)
+        return _outcome(action, change, Outcome.FAILED, code, message)
+    if action.kind is ActionKind.COPY:
+        # In neither map: the destination already held this exact version.
+        return _outcome(action, change, Outcome.UNCHANGED)
+    return _outcome(action, change, Outcome.FAILED, "NO_RESULT", "the response did not mention this version")
 
 
 def _outcome(

@@ -94,63 +94,62 @@ def _check(
     settled_later: set[tuple[PackageRef, str]],
     result: Staleness,
 ) -> None:
+    if action.kind is ActionKind.COPY:
+        verdict = _check_copy(action, change, live, (action.package, change.version) in settled_later)
+    else:
+        verdict = _check_update(action, change, live, (action.package, change.version) in copied)
+    if isinstance(verdict, Moved):
+        result.moved.append(verdict)
+    elif verdict is not None:
+        result.done.append(verdict)
+
+
+def _check_copy(
+    action: Action, change: VersionChange, live: dict[PackageRef, PackageState], settled_later: bool
+) -> Moved | ChangeKey | None:
+    """A copy is done if it arrived as planned, moved if the destination holds another version (and
+    may not be overwritten) or the source's version changed, else ready."""
     package = action.package
     planned = {"status": change.prior_status.value, "revision": change.prior_revision}
     destination = _state(live, package, change.version)
-    if action.kind is ActionKind.COPY:
-        if destination is not None:
-            # The plan copies only what the destination did not have.
-            same = destination.revision == change.prior_revision
-            # A copy that arrived as planned is done; a status the plan's own later action checks
-            # is that action's business.
-            if same and (destination.status == change.after or (package, change.version) in settled_later):
-                result.done.append(ChangeKey(package, change.version, action.kind))
-                return
-            if same or not action.allow_overwrite:
-                result.moved.append(
-                    Moved(
-                        package,
-                        change.version,
-                        action.kind,
-                        {"status": None, "revision": None},
-                        _view(destination),
-                        package.repository.repository,
-                    )
-                )
-                return
-            # Someone else's version is there, and the manifest allows overwriting it: the source decides.
-        source = _state(live, action.source, change.version) if action.source is not None else None
-        if source is None and action.include_from_upstream:
-            return  # it comes from an upstream of the source; the call's versionRevisions guard it there
-        if _view(source) != planned:
-            result.moved.append(
-                Moved(
-                    package,
-                    change.version,
-                    action.kind,
-                    planned,
-                    _view(source),
-                    action.source_repository or "",
-                )
-            )
-        return
+    if destination is not None:
+        # The plan copies only what the destination did not have.
+        same = destination.revision == change.prior_revision
+        # A copy that arrived as planned is done; a status the plan's own later action checks is
+        # that action's business.
+        if same and (destination.status == change.after or settled_later):
+            return ChangeKey(package, change.version, action.kind)
+        if same or not action.allow_overwrite:
+            absent = {"status": None, "revision": None}
+            where = package.repository.repository
+            return Moved(package, change.version, action.kind, absent, _view(destination), where)
+        # Someone else's version is there, and the manifest allows overwriting it: the source decides.
+    source = _state(live, action.source, change.version) if action.source is not None else None
+    if source is None and action.include_from_upstream:
+        return None  # it comes from an upstream of the source; the call's versionRevisions guard it there
+    if _view(source) != planned:
+        return Moved(package, change.version, action.kind, planned, _view(source), action.source_repository or "")
+    return None
+
+
+def _check_update(
+    action: Action, change: VersionChange, live: dict[PackageRef, PackageState], arrives_by_copy: bool
+) -> Moved | ChangeKey | None:
+    """A status update (or dispose) is ready if the version is as the plan saw it, done if it is
+    already as the plan leaves it with the same revision, and moved otherwise."""
+    package = action.package
+    planned = {"status": change.prior_status.value, "revision": change.prior_revision}
+    destination = _state(live, package, change.version)
+    where = package.repository.repository
     if destination is None:
-        if (package, change.version) in copied:
-            return  # it arrives with this plan's copy
-        result.moved.append(
-            Moved(package, change.version, action.kind, planned, None, package.repository.repository)
-        )
-        return
+        if arrives_by_copy:
+            return None  # it arrives with this plan's copy
+        return Moved(package, change.version, action.kind, planned, None, where)
     if _view(destination) == planned:
-        return
+        return None
     if destination.status == change.after and destination.revision == change.prior_revision:
-        result.done.append(ChangeKey(package, change.version, action.kind))
-        return
-    result.moved.append(
-        Moved(
-            package, change.version, action.kind, planned, _view(destination), package.repository.repository
-        )
-    )
+        return ChangeKey(package, change.version, action.kind)
+    return Moved(package, change.version, action.kind, planned, _view(destination), where)
 
 
 def without(plan: Plan, changes: set[ChangeKey]) -> Plan:

@@ -135,11 +135,15 @@ class PlanRun:
     errors: int
 
 
-def run_plan(db: str, manifest: str, workers: int) -> PlanRun:
-    """Child process: one plan, timed, with the growth of peak RSS it caused."""
+def run_plan(db: str, manifest: str, workers: int, gc_pause: bool = True) -> PlanRun:
+    """Child process: one plan, timed, with the growth of peak RSS it caused; read and planned as
+    `workflows.planning.read_and_plan` does (with the collector paused, unless `gc_pause` is off)."""
+    import contextlib
+
     from reconciler.aws.client import Backend, connect
     from reconciler.manifest import load_manifests
     from reconciler.planner import make_plan
+    from reconciler.workflows.gcpause import gc_paused
     from reconciler.workflows.reading import read_live_state
 
     desired = load_manifests([Path(manifest)])
@@ -151,9 +155,10 @@ def run_plan(db: str, manifest: str, workers: int) -> PlanRun:
         before = _max_rss()
         cpu = _cpu()
         start = time.perf_counter()
-        live = read_live_state(connection.client, desired, time.time(), workers)
-        read = time.perf_counter()
-        plan = make_plan(desired, live, connection.endpoint, connection.region)
+        with gc_paused() if gc_pause else contextlib.nullcontext():
+            live = read_live_state(connection.client, desired, time.time(), workers)
+            read = time.perf_counter()
+            plan = make_plan(desired, live, connection.endpoint, connection.region)
         end = time.perf_counter()
         cpu = _cpu() - cpu
         growth = _max_rss() - before
@@ -255,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--db", type=Path, help="database file, seeded if it does not exist (default: a temporary one)"
     )
+    parser.add_argument(
+        "--no-gc-pause",
+        action="store_true",
+        help="plan without pausing the garbage collector (to measure what the pause saves)",
+    )
     args = parser.parse_args(argv)
 
     packages, versions = args.packages, args.versions
@@ -282,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
                 if listed != total:
                     raise SystemExit(f"the listing saw {listed:,} versions, not {total:,}")
                 listings[name].append((list_seconds, list_cpu))
-                plans[name].append(_in_child(run_plan, str(db), manifests[name], args.workers))
+                plans[name].append(
+                    _in_child(run_plan, str(db), manifests[name], args.workers, not args.no_gc_pause)
+                )
 
     minimum = 1 + math.ceil(packages / 1000) + packages * math.ceil(versions / 1000)
     ok = True

@@ -7,6 +7,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import botocore.exceptions
@@ -72,41 +73,25 @@ class BotoExecutor:
 
     def execute(self, action: Action) -> BatchResult:
         operation = action.kind.operation
-        params = action_request(action)
         method = getattr(self.client, snake(operation))
+        params = action_request(action)
         package = str(action.package)
         versions = [change.version for change in action.versions]
         ambiguous = False
-        code, message = "", ""
+        failure = _Failure("", "", retryable=False)
         for attempt in range(self.max_retries + 1):
             if attempt and self.stop.is_set():
                 return BatchResult(
-                    error=("Interrupted", f"{message} (not retried: the apply was interrupted)")
+                    error=("Interrupted", f"{failure.message} (not retried: the apply was interrupted)")
                 )
             if self.limiter is not None:
                 self.limiter.acquire(operation)
             with self._lock:
                 self.calls[operation] += 1
-            self.journal.write(
-                "send", operation=operation, package=package, versions=versions, attempt=attempt
-            )
-            retry_after: float | None = None
-            try:
-                response = method(**params)
-            except botocore.exceptions.ClientError as exc:
-                error = exc.response.get("Error", {})
-                code, message = str(error.get("Code", "Unknown")), str(error.get("Message", ""))
-                retryable = code in RETRYABLE_CODES or code.startswith("5")
-                throttled = code == "ThrottlingException"
-                retry_after = _retry_after(exc.response)
-            except _IN_TRANSIT as exc:
-                # The request may have reached the service and been carried out.
-                code, message, retryable, throttled = type(exc).__name__, str(exc), True, False
-            except botocore.exceptions.BotoCoreError as exc:
-                # Not sent (bad parameters, no credentials): retrying cannot help.
-                code, message, retryable, throttled = type(exc).__name__, str(exc), False, False
-            else:
-                result, recovered = _result(response, action, ambiguous)
+            self.journal.write("send", operation=operation, package=package, versions=versions, attempt=attempt)
+            answer = _attempt(method, params)
+            if not isinstance(answer, _Failure):
+                result, recovered = _result(answer, action, ambiguous)
                 self.journal.write(
                     "call",
                     operation=operation,
@@ -118,19 +103,21 @@ class BotoExecutor:
                     **({"recovered": recovered} if recovered else {}),
                 )
                 return result
-            delay = self._backoff(attempt, retry_after) if retryable and attempt < self.max_retries else 0.0
+            failure = answer
+            retried = failure.retryable and attempt < self.max_retries
+            delay = self._backoff(attempt, failure.retry_after) if retried else 0.0
             self.journal.write(
                 "error",
                 operation=operation,
                 package=package,
-                code=code,
-                message=message,
+                code=failure.code,
+                message=failure.message,
                 attempt=attempt,
-                retry_in=round(delay, 3) if retryable and attempt < self.max_retries else None,
+                retry_in=round(delay, 3) if retried else None,
             )
-            if not retryable:
-                return BatchResult(error=(code, message))
-            if throttled:
+            if not failure.retryable:
+                return BatchResult(error=(failure.code, failure.message))
+            if failure.throttled:
                 with self._lock:
                     self.throttled += 1
             else:
@@ -138,7 +125,7 @@ class BotoExecutor:
             if attempt < self.max_retries:
                 self.sleep(delay)
         return BatchResult(
-            error=(code, f"{message} (still failing after {self.max_retries} retries)".lstrip())
+            error=(failure.code, f"{failure.message} (still failing after {self.max_retries} retries)".lstrip())
         )
 
     def _wait(self, seconds: float) -> None:
@@ -149,6 +136,34 @@ class BotoExecutor:
         with self._lock:
             delay = self._random.uniform(0, min(20.0, 0.05 * 2**attempt))
         return max(delay, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An attempt that got no per-version answer: whether to retry, and how soon at the earliest."""
+
+    code: str
+    message: str
+    retryable: bool
+    throttled: bool = False
+    retry_after: float | None = None
+
+
+def _attempt(method: Callable[..., dict[str, Any]], params: dict[str, Any]) -> dict[str, Any] | _Failure:
+    """One call: its response, or why it failed."""
+    try:
+        return method(**params)
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        code, message = str(error.get("Code", "Unknown")), str(error.get("Message", ""))
+        retryable = code in RETRYABLE_CODES or code.startswith("5")
+        return _Failure(code, message, retryable, code == "ThrottlingException", _retry_after(exc.response))
+    except _IN_TRANSIT as exc:
+        # The request may have reached the service and been carried out.
+        return _Failure(type(exc).__name__, str(exc), retryable=True)
+    except botocore.exceptions.BotoCoreError as exc:
+        # Not sent (bad parameters, no credentials): retrying cannot help.
+        return _Failure(type(exc).__name__, str(exc), retryable=False)
 
 
 # Failures in transit: the request may or may not have been carried out.
