@@ -142,33 +142,40 @@ class FakeCodeArtifact:
         return [request for made, request in self.requests if made is kind]
 
     def _answer(self, action: Action) -> BatchResult:
-        package = action.package.package
-        failed: dict[str, tuple[str, str]] = {}
         if action.kind is ActionKind.COPY:
-            source = action.source_repository or ""
-            identical: set[str] = set()
-            for change in action.versions:
-                found = self.versions.get((source, package, change.version))
-                there = self.versions.get((action.package.repository.repository, package, change.version))
-                if found is None:
-                    failed[change.version] = ("NOT_FOUND", f"Could not find version {change.version}")
-                elif found[1] != change.prior_revision:
-                    failed[change.version] = ("MISMATCHED_REVISION", f"current revision: {found[1]}")
-                elif there is not None and there[1] == found[1]:
-                    identical.add(change.version)
-                elif there is not None:
-                    failed[change.version] = ("ALREADY_EXISTS", f"Version {change.version} already exists")
-            if failed:
-                return self._skip_others(action, failed)
-            successful = {}
-            for change in action.versions:
-                if change.version not in identical:
-                    found = self.versions[(source, package, change.version)]
-                    self.versions[(action.package.repository.repository, package, change.version)] = found
-                    successful[change.version] = found[0]
-            return BatchResult(successful=successful)
+            return self._copy(action)
+        return self._update(action)
+
+    def _copy(self, action: Action) -> BatchResult:
+        package, source, destination = action.package.package, action.source_repository or "", _repo(action)
+        failed: dict[str, tuple[str, str]] = {}
+        identical: set[str] = set()
         for change in action.versions:
-            current = self.versions.get((action.package.repository.repository, package, change.version))
+            found = self.versions.get((source, package, change.version))
+            there = self.versions.get((destination, package, change.version))
+            if found is None:
+                failed[change.version] = ("NOT_FOUND", f"Could not find version {change.version}")
+            elif found[1] != change.prior_revision:
+                failed[change.version] = ("MISMATCHED_REVISION", f"current revision: {found[1]}")
+            elif there is not None and there[1] == found[1]:
+                identical.add(change.version)
+            elif there is not None:
+                failed[change.version] = ("ALREADY_EXISTS", f"Version {change.version} already exists")
+        if failed:
+            return self._skip_others(action, failed)
+        successful = {}
+        for change in action.versions:
+            if change.version not in identical:
+                found = self.versions[(source, package, change.version)]
+                self.versions[(destination, package, change.version)] = found
+                successful[change.version] = found[0]
+        return BatchResult(successful=successful)
+
+    def _update(self, action: Action) -> BatchResult:
+        package, repository = action.package.package, _repo(action)
+        failed: dict[str, tuple[str, str]] = {}
+        for change in action.versions:
+            current = self.versions.get((repository, package, change.version))
             if current is None:
                 failed[change.version] = ("NOT_FOUND", f"Could not find version {change.version}")
             elif current[0] != action.expected_status.value:
@@ -181,7 +188,7 @@ class FakeCodeArtifact:
         if failed:
             return self._skip_others(action, failed)
         for change in action.versions:
-            key = (action.package.repository.repository, package, change.version)
+            key = (repository, package, change.version)
             self.versions[key] = (action.target_status.value, self.versions[key][1])
         return BatchResult(successful={c.version: action.target_status.value for c in action.versions})
 
@@ -190,3 +197,7 @@ class FakeCodeArtifact:
         for change in action.versions:
             failed.setdefault(change.version, ("SKIPPED", f"version {change.version} is skipped"))
         return BatchResult(failed=failed)
+
+
+def _repo(action: Action) -> str:
+    return action.package.repository.repository
