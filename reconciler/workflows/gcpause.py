@@ -11,6 +11,10 @@ When it ends, what was built meanwhile goes straight to the oldest generation (`
 that would otherwise scan it first, a million objects at a time, would find nothing either. The
 little cyclic garbage made during the pause (a few objects per API call) is left to the next full
 collection. Skipped when something else holds objects frozen, whose freeze must not be undone.
+
+The figure that justifies it (`tests/bench_plan.py` against `--no-gc-pause`, 1,000,000 versions):
+reading and planning take about 10% more CPU with the collector running (22.2 s against 19.8 to
+20.0 s), for the same peak memory.
 """
 
 from __future__ import annotations
