@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format, Status
 from reconciler.errors import PlanFormatError, ReconcilerError
-from reconciler.files import write_atomically
+from reconciler.files import write_output
 from reconciler.plan import (
     FORMAT_VERSION,
     Action,
@@ -235,9 +235,10 @@ def plan_from_document(document: Any) -> Plan:
 
 
 def write_plan(plan: Plan, path: Path) -> None:
-    """Write `plan` to `path`; a file that cannot be written is a `ReconcilerError` naming it."""
+    """Write `plan` to `path` (a regular file atomically; a device or FIFO directly; a symbolic link's
+    target); a file that cannot be written is a `ReconcilerError` naming it."""
     try:
-        write_atomically(path, plan_json(plan))
+        write_output(path, plan_json(plan))
     except OSError as exc:
         # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
         reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
