@@ -139,6 +139,11 @@ def _can_ask() -> bool:
     return sys.stdin.isatty()
 
 
+def _read_answer() -> str:
+    # Not click.prompt: it turns Ctrl-C into click's Abort (exit 1); an interruption must exit 130.
+    return sys.stdin.readline()
+
+
 def _confirm(plan: Plan) -> None:
     """Terraform's question: only a typed `yes` applies (a `y`, an empty line or the end of input
     cancels). Ctrl-C is left to the command line's boundary, which exits 130."""
@@ -161,9 +166,12 @@ def _confirm(plan: Plan) -> None:
         err=True,
     )
     click.echo("  Enter a value: ", nl=False, err=True)
-    answer = sys.stdin.readline()
-    if answer.strip() != "yes":
-        raise PlanError("apply cancelled; nothing was changed")
+    answer = _read_answer().strip()
+    if answer != "yes":
+        raise PlanError(
+            "apply cancelled; nothing was changed",
+            f"Only 'yes' approves (the answer was {answer!r})." if answer else "",
+        )
 
 
 def _emit(format_: str, report: ApplyReport, staleness: Staleness | None, *, color: bool = False) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.aws.client import Backend
+from reconciler.files import is_special
 from reconciler.options import (
     STDOUT,
     ColorPolicy,
@@ -88,7 +89,9 @@ def plan(
         write_plan(made, path)
         echo_plan(made, output, summary, color.stdout())
         saved = f"Saved the plan to {path}."
-        if made.applyable:
+        if is_special(path):
+            saved = f"Wrote the plan to {path}."  # a FIFO or device: nothing to apply later
+        elif made.applyable:
             saved += f" Apply exactly this plan with: reconciler apply {path}"
     if not made.applyable:
         saved += " It cannot be applied: fix the versions listed as errors."
