@@ -47,7 +47,11 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
 
 @click.command()
 @click.argument("target", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--auto-approve", is_flag=True, help="With manifests: apply the fresh plan without asking.")
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    help="With manifests: apply the fresh plan without asking (else only a typed yes applies it).",
+)
 @click.option(
     "--allow-moved",
     is_flag=True,
