@@ -128,6 +128,9 @@ def apply(
         def show(plan: Plan) -> None:
             if output == "text":
                 echo_plan(plan, "text", summary=False, color=color.stdout())
+            elif not auto_approve:
+                # Whoever is asked sees what they approve; stdout stays the JSON report alone.
+                echo_plan(plan, "text", summary=False, color=color.stderr(), err=True)
 
         def confirm(plan: Plan) -> None:
             if not auto_approve:

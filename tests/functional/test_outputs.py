@@ -323,6 +323,15 @@ def test_apply_of_manifests_applies_after_a_typed_yes_and_names_the_disposes(
 
 
 @pytest.mark.usefixtures("asked")
+def test_with_a_json_report_the_plan_to_approve_is_shown_on_stderr(tmp_path: Path, db: Path) -> None:
+    result = run("apply", manifest(tmp_path), "--local", db, "--output", "json", input="yes\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.index("Plan: 0 to dispose, 1 to update") < result.stderr.index("Only 'yes'")
+    assert json.loads(result.stdout)["succeeded"] is True
+
+
+@pytest.mark.usefixtures("asked")
 def test_ctrl_c_at_the_confirmation_exits_130_and_changes_nothing(
     tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,7 +8,8 @@ import re
 
 from reconciler.applier import ApplyReport, Outcome, VersionOutcome
 from reconciler.plan import ActionKind
-from reconciler.render import render_drift, render_plan_markdown, render_plan_text
+from reconciler.planfile import plan_from_document
+from reconciler.render import render_drift, render_plan_json, render_plan_markdown, render_plan_text
 from reconciler.render.apply import describe_moved, render_apply_report
 from reconciler.staleness import Moved, Staleness
 from tests.unit.test_drift import _sample
@@ -105,3 +106,20 @@ def test_drifts_json_counts_are_keyed_by_the_labels_its_other_views_show() -> No
         words = key.replace("_", " ")
         assert f"{value} {words}" in text, key
         assert f"{words}" in markdown.split("\n| ---")[0], key
+
+
+def test_the_plan_files_counts_use_the_views_words_and_older_files_still_read() -> None:
+    plan = realistic_plan()
+    document = json.loads(render_plan_json(plan))
+
+    assert document["summary"] == {
+        "to_copy": 3,
+        "to_update": 5,
+        "to_dispose": 5,
+        "as_declared": 2,
+        "unmanaged": 40,
+        "cannot_converge": 1,
+    }
+    summary = document["summary"]
+    summary["unchanged"], summary["errors"] = summary.pop("as_declared"), summary.pop("cannot_converge")
+    assert plan_from_document(document) == plan
