@@ -165,6 +165,8 @@ def out_option(help: str, required: bool = False) -> Callable[[F], F]:
 
 
 def _refuse_terraform_habit(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    # A ReconcilerError, not a click usage error: the command line's boundary makes it exit 1 (the
+    # command is being set up inside the group's invoke), and its detail carries the hint.
     if value is None:
         return None
     text = str(value)
