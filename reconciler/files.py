@@ -1,23 +1,67 @@
-"""Writing the files the reconciler produces (plans, imported manifests): whole or not at all."""
+"""Writing the files the reconciler produces (plans, imported manifests): whole or not at all.
+
+Only a regular file (or a new one) is written through a temporary file renamed into place: a
+rename replaces whatever is at the path, so a device, a FIFO or a socket there would be replaced by
+a file (run as root, `-o /dev/null` would replace the system's /dev/null). Those are written
+directly instead, and a symbolic link is followed: its target is what gets written.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+
+def write_output(path: Path, text: str, *, replace: bool = True) -> None:
+    """Write `text` to `path` as users expect of an output file.
+
+    A regular or new file (after following symbolic links) is written atomically by
+    `write_atomically`; anything else that is there (a character device such as /dev/null or
+    /dev/stdout, a FIFO) is opened and written directly, and never needs `replace`: nothing is
+    overwritten. Failures raise `OSError` (`FileExistsError` for a regular file kept by
+    `replace=False`) for the caller to word.
+    """
+    if is_special(path):
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
+    try:
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    except FileNotFoundError:
+        pass  # a new file, or a link to one
+    write_atomically(Path(os.path.realpath(path)), text, replace=replace)
+
+
+def is_special(path: Path) -> bool:
+    """Whether `path` (links followed) is there and is neither a regular file nor a folder: what
+    `write_output` writes into directly rather than replacing. (Following a link with `os.stat`,
+    not by resolving it: /dev/stdout leads to /proc/self/fd/1, whose target is no path.)"""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def write_atomically(path: Path, text: str, *, replace: bool = True) -> None:
     """Write `text` to `path` through a temporary file moved into place, so that a reader never sees
     half a file. Creates missing folders. With `replace=False` an existing file is kept and
     `FileExistsError` raised (the temporary file is linked, which never overwrites). Other failures
-    raise `OSError` for the caller to word."""
+    raise `OSError` for the caller to word. Callers with a path a user gave use `write_output`."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _mode_for(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        # mkstemp makes the file private (0600); the result keeps the mode of the file it replaces,
+        # or gets the one any new file would (0666 less the umask).
+        os.chmod(temporary, mode)
         if replace:
             os.replace(temporary, path)
         else:
@@ -25,3 +69,12 @@ def write_atomically(path: Path, text: str, *, replace: bool = True) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

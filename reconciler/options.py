@@ -1,14 +1,19 @@
-"""Click option bundles shared by every command that talks to CodeArtifact."""
+"""Click option bundles shared by the commands: the backend, the rendering, colour and output files."""
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, TypeVar
 
 import click
 
 from reconciler.aws.client import Backend
+from reconciler.errors import ReconcilerError
 
 DEFAULT_LOCAL_DB = ".reconciler/local.db"
 
@@ -51,3 +56,129 @@ def backend_options(command: F) -> F:
 def concurrency_option(help: str = "Packages read in parallel.") -> Callable[[F], F]:
     """`--concurrency N`: how many packages a command works on at once (1..64, default 8)."""
     return click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help=help)
+
+
+# -- the rendering option ----------------------------------------------------------------------------
+
+
+def output_option(*choices: str, help: str) -> Callable[[F], F]:
+    """`--output FORMAT`, the view a command renders (the AWS CLI's name for it), passed as `output`.
+
+    `--format` is kept for one release as a deprecated alias (with a warning on stderr): `import`
+    uses `--format` for the package format, as the AWS CLI does, so the two no longer mean two things.
+    """
+
+    def decorate(command: F) -> F:
+        @click.option(
+            "--output",
+            type=click.Choice(choices),
+            default=None,
+            help=f"{help} [default: text]",
+        )
+        @click.option(
+            "--format",
+            "deprecated_format",
+            type=click.Choice(choices),
+            default=None,
+            help="Deprecated alias of --output, removed in the next release.",
+        )
+        @functools.wraps(command)
+        def wrapper(*args: Any, output: str | None, deprecated_format: str | None, **kwargs: Any) -> Any:
+            if deprecated_format is not None:
+                if output is not None and output != deprecated_format:
+                    raise click.UsageError(
+                        f"--output {output} and --format {deprecated_format} disagree; give --output only"
+                    )
+                click.echo(
+                    f"Warning: --format is deprecated here; use --output {deprecated_format} "
+                    "(--format will be removed in the next release).",
+                    err=True,
+                )
+            return command(*args, output=output or deprecated_format or "text", **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# -- colour ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColorPolicy:
+    """Whether a view written to stdout or stderr may be coloured.
+
+    Colour only on a terminal, and never with `--no-color`, with `NO_COLOR` set to anything but the
+    empty string (https://no-color.org), or with `TERM=dumb`.
+    """
+
+    disabled: bool = False
+
+    def stdout(self) -> bool:
+        return self._allowed(sys.stdout)
+
+    def stderr(self) -> bool:
+        return self._allowed(sys.stderr)
+
+    def _allowed(self, stream: IO[str]) -> bool:
+        if self.disabled or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+            return False
+        return is_terminal(stream)
+
+
+def is_terminal(stream: IO[str]) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
+def color_option(command: F) -> F:
+    """`--no-color`, passed to the command as `color`, a `ColorPolicy`."""
+
+    @click.option(
+        "--no-color",
+        is_flag=True,
+        help="Never colour the output (also NO_COLOR=1 or TERM=dumb; colour is only used on a terminal).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, no_color: bool, **kwargs: Any) -> Any:
+        return command(*args, color=ColorPolicy(disabled=no_color), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+# -- output files ------------------------------------------------------------------------------------
+
+STDOUT = "-"
+
+
+def out_option(help: str, required: bool = False) -> Callable[[F], F]:
+    """`-o/--out FILE` ("-" for stdout), refusing Terraform's `-out=FILE`, which click reads as
+    `-o "ut=FILE"` and would silently write to a file named `ut=FILE`."""
+    return click.option(
+        "-o",
+        "--out",
+        required=required,
+        type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+        callback=_refuse_terraform_habit,
+        help=help,
+    )
+
+
+def _refuse_terraform_habit(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    # A ReconcilerError, not a click usage error: the command line's boundary makes it exit 1 (the
+    # command is being set up inside the group's invoke), and its detail carries the hint.
+    if value is None:
+        return None
+    text = str(value)
+    if text == "ut" or text.startswith("ut="):
+        typed, meant = ("-out", "FILE") if text == "ut" else (f"-out={text[3:]}", text[3:])
+        raise ReconcilerError(
+            f"{typed} is not an option: it reads as -o with the file name {text!r}",
+            f"Did you mean -o {meant} or --out {meant}? (For a file really named {text}, write -o ./{text}.)",
+        )
+    if text.startswith("="):
+        raise ReconcilerError(
+            f"-o{text} is not an option: it reads as -o with the file name {text!r}",
+            f"Did you mean -o {text[1:]} or --out={text[1:]}?",
+        )
+    return value

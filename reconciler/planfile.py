@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format, Status
 from reconciler.errors import PlanFormatError, ReconcilerError
-from reconciler.files import write_atomically
+from reconciler.files import write_output
 from reconciler.plan import (
     FORMAT_VERSION,
     Action,
@@ -94,13 +94,14 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "actions": [_action_json(action) for action in plan.actions],
         "errors": [problem_json(problem) for problem in plan.errors],
         "warnings": list(plan.warnings),
+        # The counts under the words every view uses (docs/output.md).
         "summary": {
             "to_copy": summary.to_copy,
             "to_update": summary.to_update,
             "to_dispose": summary.to_dispose,
-            "unchanged": summary.unchanged,
+            "as_declared": summary.unchanged,
             "unmanaged": summary.unmanaged,
-            "errors": summary.errors,
+            "cannot_converge": summary.errors,
         },
         "api_calls": dict(plan.api_calls),
         "package_versions": dict(plan.package_versions),
@@ -186,9 +187,10 @@ class _Summary(_Document):
     to_copy: int = 0
     to_update: int = 0
     to_dispose: int = 0
-    unchanged: int = 0
+    # Written as the views word them; plan files written before that are read too.
+    unchanged: int = Field(0, validation_alias=AliasChoices("as_declared", "unchanged"))
     unmanaged: int = 0
-    errors: int = 0
+    errors: int = Field(0, validation_alias=AliasChoices("cannot_converge", "errors"))
 
 
 class _Plan(_Document):
@@ -235,9 +237,10 @@ def plan_from_document(document: Any) -> Plan:
 
 
 def write_plan(plan: Plan, path: Path) -> None:
-    """Write `plan` to `path`; a file that cannot be written is a `ReconcilerError` naming it."""
+    """Write `plan` to `path` (a regular file atomically; a device or FIFO directly; a symbolic link's
+    target); a file that cannot be written is a `ReconcilerError` naming it."""
     try:
-        write_atomically(path, plan_json(plan))
+        write_output(path, plan_json(plan))
     except OSError as exc:
         # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
         reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror

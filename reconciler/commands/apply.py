@@ -15,10 +15,17 @@ from reconciler.commands.plan import echo_plan
 from reconciler.errors import PlanError
 from reconciler.limits import Limits
 from reconciler.manifest import SUFFIXES
-from reconciler.options import backend_options, concurrency_option
+from reconciler.options import (
+    ColorPolicy,
+    backend_options,
+    color_option,
+    concurrency_option,
+    output_option,
+)
 from reconciler.plan import Plan
 from reconciler.render.apply import apply_report_json, describe_moved, render_apply_report
 from reconciler.staleness import Staleness
+from reconciler.text import plural
 from reconciler.workflows.applying import ApplySettings, apply_fresh_plan, apply_saved_plan
 
 
@@ -40,7 +47,11 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
 
 @click.command()
 @click.argument("target", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--auto-approve", is_flag=True, help="With manifests: apply the fresh plan without asking.")
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    help="With manifests: apply the fresh plan without asking (else only a typed yes applies it).",
+)
 @click.option(
     "--allow-moved",
     is_flag=True,
@@ -73,14 +84,8 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
     show_default=True,
     help="Multiply AWS's default request-rate quotas (raise it when your quotas are raised).",
 )
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="How to report the outcome.",
-)
+@output_option("text", "json", help="How to report the outcome.")
+@color_option
 @click.option(
     "--manifests",
     "manifest_paths",
@@ -100,7 +105,8 @@ def apply(
     journal: Path | None,
     concurrency: int,
     rate_scale: float,
-    format_: Literal["text", "json"],
+    output: Literal["text", "json"],
+    color: ColorPolicy,
     backend: Backend,
 ) -> None:
     """Apply TARGET: a saved plan file (exactly that plan), or manifest PATHS (plan, confirm, apply).
@@ -113,41 +119,73 @@ def apply(
         concurrency=concurrency,
         rate_scale=rate_scale,
         journal=journal,
-        progress=format_ == "text",
+        progress=output == "text",
     )
     if _is_plan_file(target):
         result = apply_saved_plan(target[0], manifest_paths, backend, settings)
     else:
 
         def show(plan: Plan) -> None:
-            if format_ == "text":
-                echo_plan(plan, "text", summary=False)
+            if output == "text":
+                echo_plan(plan, "text", summary=False, color=color.stdout())
+            elif not auto_approve:
+                # Whoever is asked sees what they approve; stdout stays the JSON report alone.
+                echo_plan(plan, "text", summary=False, color=color.stderr(), err=True)
 
         def confirm(plan: Plan) -> None:
             if not auto_approve:
-                _confirm()
+                _confirm(plan)
 
         result = apply_fresh_plan(target, backend, settings, show, confirm)
-    _emit(format_, result.report, result.staleness)
+    _emit(output, result.report, result.staleness, color=color.stdout())
     if not result.report.succeeded:
         raise click.exceptions.Exit(1)
 
 
-def _confirm() -> None:
-    if not sys.stdin.isatty():
+def _can_ask() -> bool:
+    return sys.stdin.isatty()
+
+
+def _read_answer() -> str:
+    # Not click.prompt: it turns Ctrl-C into click's Abort (exit 1); an interruption must exit 130.
+    return sys.stdin.readline()
+
+
+def _confirm(plan: Plan) -> None:
+    """Terraform's question: only a typed `yes` applies (a `y`, an empty line or the end of input
+    cancels). Ctrl-C is left to the command line's boundary, which exits 130."""
+    if not _can_ask():
         raise PlanError(
             "refusing to apply without confirmation: no terminal to ask on; nothing was changed",
             "Review the plan and run again with --auto-approve, or apply a saved plan file.",
         )
-    if not click.confirm("Apply this plan?", default=False, err=True):
-        raise PlanError("apply cancelled; nothing was changed")
+    disposes = plan.summary.to_dispose
+    warning = (
+        f"  It disposes {plural(disposes, 'version')}: their assets are deleted, which cannot be undone.\n"
+        if disposes
+        else ""
+    )
+    click.echo(
+        "\nDo you want to apply this plan?\n"
+        "  reconciler will make the changes described above.\n"
+        f"{warning}"
+        "  Only 'yes' will be accepted to approve.\n",
+        err=True,
+    )
+    click.echo("  Enter a value: ", nl=False, err=True)
+    answer = _read_answer().strip()
+    if answer != "yes":
+        raise PlanError(
+            "apply cancelled; nothing was changed",
+            f"Only 'yes' approves (the answer was {answer!r})." if answer else "",
+        )
 
 
-def _emit(format_: str, report: ApplyReport, staleness: Staleness | None) -> None:
+def _emit(format_: str, report: ApplyReport, staleness: Staleness | None, *, color: bool = False) -> None:
     if format_ == "json":
         click.echo(json.dumps(apply_report_json(report), indent=2, sort_keys=True))
     else:
-        click.echo(render_apply_report(report), nl=False)
+        click.echo(render_apply_report(report, color=color), nl=False)
     if staleness is not None and staleness.moved and format_ == "text":
         click.echo(describe_moved(staleness), err=True)
     if not report.succeeded:

@@ -11,12 +11,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from reconciler.aws.client import Backend
 from reconciler.models import DURATION_TOO_LARGE, Duration
-from reconciler.options import backend_options, concurrency_option
+from reconciler.options import ColorPolicy, backend_options, color_option, concurrency_option, output_option
 from reconciler.render import RenderFormat, render_drift
 from reconciler.workflows.drifting import detect
 
 EXIT_DRIFT = 2
-FORMATS = click.Choice(["text", "json", "markdown"])
+FORMATS = ("text", "json", "markdown")
 _DURATION: TypeAdapter[dt.timedelta] = TypeAdapter(Duration)
 
 
@@ -38,21 +38,21 @@ class DurationParam(click.ParamType[dt.timedelta]):
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--format", "format_", type=FORMATS, default="text", show_default=True, help="How to show the report."
-)
+@output_option(*FORMATS, help="How to show the report.")
 @click.option(
     "--grace",
     type=DurationParam(),
     metavar="DURATION",
     help="Leave out versions published more recently than this (2h, 1d): CodeArtifact can lag behind a publish.",
 )
+@color_option
 @concurrency_option()
 @backend_options
 def drift(
     paths: tuple[Path, ...],
-    format_: RenderFormat,
+    output: RenderFormat,
     grace: dt.timedelta | None,
+    color: ColorPolicy,
     concurrency: int,
     backend: Backend,
 ) -> None:
@@ -66,5 +66,5 @@ def drift(
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
     report = detect(paths, backend, concurrency, grace_seconds)
-    click.echo(render_drift(report, format_), nl=False)
+    click.echo(render_drift(report, output, color=output == "text" and color.stdout()), nl=False)
     raise click.exceptions.Exit(EXIT_DRIFT if report.has_drift else 0)

@@ -12,10 +12,10 @@ from pydantic_core import ErrorDetails
 from reconciler.aws.client import Backend
 from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
-from reconciler.files import write_atomically
+from reconciler.files import is_special, write_output
 from reconciler.importer import ImportedRepository, ImportSelection, render_manifest
 from reconciler.models import PATTERN_HINTS, Target
-from reconciler.options import backend_options, concurrency_option
+from reconciler.options import STDOUT, backend_options, concurrency_option, out_option
 from reconciler.text import plural
 from reconciler.workflows.importing import import_repository
 
@@ -52,7 +52,9 @@ _ELSEWHERE = "Give another -o file."
 def _check_out(path: Path, force: bool) -> None:
     """Refuse, before any AWS call, an output file that is there without --force or could not be
     written: its folder must exist (or be creatable below the nearest folder that does) and be
-    writable."""
+    writable. Stdout, a FIFO or a device is written into, overwriting nothing: no --force needed."""
+    if str(path) == STDOUT or is_special(path):
+        return
     try:
         if path.exists() and not force:
             raise _exists(path)
@@ -68,8 +70,11 @@ def _check_out(path: Path, force: bool) -> None:
 
 
 def _write(text: str, path: Path, force: bool) -> None:
+    if str(path) == STDOUT:
+        click.echo(text, nl=False)
+        return
     try:
-        write_atomically(path, text, replace=force)
+        write_output(path, text, replace=force)
     except FileExistsError:
         raise _exists(path) from None
     except OSError as exc:
@@ -85,7 +90,7 @@ def _report(imported: ImportedRepository, path: Path) -> None:
     versions = imported.version_count
     click.echo(
         f"Imported {plural(packages, 'package')}, {plural(versions, 'version')} "
-        f"from {imported.selection.repository_ref} into {path}.",
+        f"from {imported.selection.repository_ref} into {'stdout' if str(path) == STDOUT else path}.",
         err=True,
     )
     if not imported.packages:
@@ -113,14 +118,12 @@ def _report(imported: ImportedRepository, path: Path) -> None:
     "--namespace", help="Only packages of this namespace (npm scope without '@', Maven groupId, ...)."
 )
 @click.option("--package", "package_glob", metavar="GLOB", help="Only packages whose name matches this glob.")
-@click.option(
-    "-o",
-    "--out",
+@out_option(
+    "The manifest file to write ('-' for stdout). A FIFO or device is written into, a symbolic "
+    "link's target is replaced whole.",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The manifest file to write.",
 )
-@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it is there (a regular file).")
 @concurrency_option()
 @backend_options
 def import_(

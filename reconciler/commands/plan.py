@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from reconciler.aws.client import Backend
-from reconciler.options import backend_options, concurrency_option
+from reconciler.files import is_special
+from reconciler.options import (
+    STDOUT,
+    ColorPolicy,
+    backend_options,
+    color_option,
+    concurrency_option,
+    out_option,
+    output_option,
+)
 from reconciler.plan import Plan
-from reconciler.planfile import read_plan, write_plan
+from reconciler.planfile import plan_json, read_plan, write_plan
 from reconciler.render import RenderFormat, render_plan
 from reconciler.workflows.applying import default_plan_path
 from reconciler.workflows.planning import plan_for_review
 
 EXIT_CHANGES = 2
-FORMATS = click.Choice(["text", "json", "markdown"])
+FORMATS = ("text", "json", "markdown")
 
 
 def plan_exit_code(plan: Plan, detailed: bool) -> int:
@@ -26,34 +34,37 @@ def plan_exit_code(plan: Plan, detailed: bool) -> int:
     return EXIT_CHANGES if detailed and not plan.is_empty else 0
 
 
-def echo_plan(plan: Plan, format: RenderFormat, summary: bool) -> None:
-    color = format == "text" and sys.stdout.isatty()
-    click.echo(render_plan(plan, format, summary_only=summary, color=color), nl=False)
+def echo_plan(plan: Plan, format: RenderFormat, summary: bool, color: bool, err: bool = False) -> None:
+    """The plan's view on stdout (stderr with `err`); `color` only applies to the text view."""
+    text = render_plan(plan, format, summary_only=summary, color=color and format == "text")
+    click.echo(text, nl=False, err=err)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@out_option(
+    "Where to save the plan (default plans/<UTC time>.plan.json); '-' writes it to stdout and the "
+    "view to stderr. A FIFO or device is written into, a symbolic link's target is replaced whole."
+)
 @click.option(
-    "-o",
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to save the plan (default plans/<UTC time>.plan.json).",
+    "--no-save", is_flag=True, help="Show the plan without saving it (like `terraform plan` without -out)."
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes, 0 when it has none."
 )
-@click.option(
-    "--format", "format_", type=FORMATS, default="text", show_default=True, help="How to show the plan."
-)
+@output_option(*FORMATS, help="How to show the plan.")
 @click.option("--summary", is_flag=True, help="One line per package instead of one per version.")
+@color_option
 @concurrency_option()
 @backend_options
 def plan(
     paths: tuple[Path, ...],
     out: Path | None,
+    no_save: bool,
     detailed_exitcode: bool,
-    format_: RenderFormat,
+    output: RenderFormat,
     summary: bool,
+    color: ColorPolicy,
     concurrency: int,
     backend: Backend,
 ) -> None:
@@ -62,27 +73,37 @@ def plan(
     Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error (including versions
     that cannot converge), 2 changes present with --detailed-exitcode.
     """
+    if no_save and out is not None:
+        raise click.UsageError("--no-save and -o/--out are alternatives; give one")
     made = plan_for_review(paths, backend, concurrency)
-    path = out or default_plan_path()
-    write_plan(made, path)
-    echo_plan(made, format_, summary)
-    if made.applyable:
-        click.echo(
-            f"Saved the plan to {path}. Apply exactly this plan with: reconciler apply {path}", err=True
-        )
+    if out is not None and str(out) == STDOUT:
+        # stdout carries the plan file alone, so that `plan -o - > x.plan.json` saves a plan.
+        click.echo(plan_json(made), nl=False)
+        echo_plan(made, output, summary, color.stderr(), err=True)
+        saved = "Wrote the plan to stdout."
+    elif no_save:
+        echo_plan(made, output, summary, color.stdout())
+        saved = "The plan was not saved (--no-save)."
     else:
-        click.echo(
-            f"Saved the plan to {path}. It cannot be applied: fix the versions listed as errors.", err=True
-        )
+        path = out or default_plan_path()
+        write_plan(made, path)
+        echo_plan(made, output, summary, color.stdout())
+        saved = f"Saved the plan to {path}."
+        if is_special(path):
+            saved = f"Wrote the plan to {path}."  # a FIFO or device: nothing to apply later
+        elif made.applyable:
+            saved += f" Apply exactly this plan with: reconciler apply {path}"
+    if not made.applyable:
+        saved += " It cannot be applied: fix the versions listed as errors."
+    click.echo(saved, err=True)
     raise click.exceptions.Exit(plan_exit_code(made, detailed_exitcode))
 
 
 @click.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format", "format_", type=FORMATS, default="text", show_default=True, help="How to show the plan."
-)
+@output_option(*FORMATS, help="How to show the plan.")
 @click.option("--summary", is_flag=True, help="One line per package instead of one per version.")
-def show(plan_file: Path, format_: RenderFormat, summary: bool) -> None:
+@color_option
+def show(plan_file: Path, output: RenderFormat, summary: bool, color: ColorPolicy) -> None:
     """Show a saved plan again."""
-    echo_plan(read_plan(plan_file), format_, summary)
+    echo_plan(read_plan(plan_file), output, summary, color.stdout())

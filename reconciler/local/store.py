@@ -113,6 +113,7 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        _refuse_foreign(self.path)
         self._migrate()
 
     def connection(self) -> sqlite3.Connection:
@@ -201,6 +202,31 @@ class Store:
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
+
+
+# Tables every database of this service holds; a file with other tables and not these belongs to
+# something else, and creating the schema in it (or switching it to WAL) would alter that file.
+OWN_TABLES = frozenset({"domain", "repository", "package", "package_version"})
+
+
+class ForeignDatabaseError(sqlite3.DatabaseError):
+    """A SQLite file that is not this service's: never written into."""
+
+
+def _refuse_foreign(path: str) -> None:
+    """Refuse a non-empty SQLite file without the service's tables, before any write to it."""
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+    if tables and not tables >= OWN_TABLES:
+        raise ForeignDatabaseError(
+            f"it holds other tables ({', '.join(sorted(tables)[:5])}) and not the local service's; "
+            "it was left untouched"
+        )
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:

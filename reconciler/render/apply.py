@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from deepdiff import DeepDiff
 
-from reconciler.applier import ApplyReport, Outcome
-from reconciler.staleness import Staleness, short_view
+from reconciler.applier import ApplyReport, Outcome, VersionOutcome
+from reconciler.render.markup import Line, join_spans
+from reconciler.staleness import Moved, Staleness, short_view
+from reconciler.versioning import version_sort_key
 
 _ORDER = {
     Outcome.FAILED: 0,
@@ -16,27 +18,47 @@ _ORDER = {
 }
 
 
-def render_apply_report(report: ApplyReport) -> str:
-    """Every version with its outcome (problems first), then the counts."""
-    lines: list[str] = []
-    ordered = sorted(
-        report.outcomes, key=lambda o: (_ORDER[o.outcome], str(o.package), o.kind.phase, o.version)
+# Styles as the plan's text view uses them: red for what went wrong, yellow for what was left alone.
+_STYLES = {
+    Outcome.FAILED: "bold red",
+    Outcome.MOVED: "yellow",
+    Outcome.NOT_ATTEMPTED: "yellow",
+    Outcome.APPLIED: "green",
+    Outcome.UNCHANGED: "",
+}
+
+
+def _order(item: VersionOutcome) -> tuple[object, ...]:
+    """Problems first, then packages in address order, phases in apply order, versions in their
+    format's order (`0.9.0` before `0.10.1`), as every view lists them."""
+    return (
+        _ORDER[item.outcome],
+        item.package.sort_key(),
+        item.kind.phase,
+        version_sort_key(item.package.format, item.version),
     )
-    for item in ordered:
+
+
+def render_apply_report(report: ApplyReport, color: bool = False) -> str:
+    """Every version with its outcome (problems first), then the counts; `color` adds escape codes."""
+    lines: list[Line] = []
+    for item in sorted(report.outcomes, key=_order):
         detail = (
             f"  {': '.join(part for part in (item.code, item.message) if part)}"
             if item.code or item.message
             else ""
         )
         lines.append(
-            f"{item.outcome.value:<13} {item.kind.symbol} {item.package}@{item.version}  "
-            f"{item.prior} -> {item.after}{detail}"
+            [
+                (f"{item.outcome.value:<13}", _STYLES[item.outcome]),
+                (f" {item.kind.symbol} {item.package}@{item.version}  {item.prior} -> {item.after}", ""),
+                (detail, "dim"),
+            ]
         )
     counts = ", ".join(f"{report.count(outcome)} {outcome.value}" for outcome in Outcome)
-    verdict = "Apply complete" if report.succeeded else "Apply incomplete"
-    lines.append("")
-    lines.append(f"{verdict}: {counts}; {report.calls} API calls.")
-    return "\n".join(lines) + "\n"
+    verdict = ("Apply complete", "bold green") if report.succeeded else ("Apply incomplete", "bold red")
+    lines += [[], [verdict, (f": {counts}; {report.calls} API calls.", "")]]
+    return "".join(join_spans(line, color) + "\n" for line in lines)
 
 
 def apply_report_json(report: ApplyReport) -> dict[str, object]:
@@ -62,13 +84,19 @@ def apply_report_json(report: ApplyReport) -> dict[str, object]:
 
 
 def describe_moved(staleness: Staleness) -> str:
-    """One line per moved version, then a structured diff of plan against live state."""
-    label = {m.key: f"{m.package}@{m.version} ({m.kind.value}, in {m.where})" for m in staleness.moved}
-    planned = {label[m.key]: m.planned for m in staleness.moved}
-    live = {label[m.key]: m.live for m in staleness.moved}
+    """One line per moved version (in package then version order), then a structured diff of plan
+    against live state."""
+    moved = sorted(staleness.moved, key=_moved_order)
+    label = {m.key: f"{m.package}@{m.version} ({m.kind.value}, in {m.where})" for m in moved}
+    planned = {label[m.key]: m.planned for m in moved}
+    live = {label[m.key]: m.live for m in moved}
     diff = DeepDiff(planned, live, verbose_level=2)
     lines = [
         f"{m.package}@{m.version}: plan saw {short_view(m.planned)}, now {short_view(m.live)} in {m.where}"
-        for m in staleness.moved
+        for m in moved
     ]
     return "\n".join(lines) + "\n" + "Structured diff (plan -> live):\n" + str(diff.to_json(indent=2))
+
+
+def _moved_order(moved: Moved) -> tuple[object, ...]:
+    return (moved.package.sort_key(), moved.kind.phase, version_sort_key(moved.package.format, moved.version))

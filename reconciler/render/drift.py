@@ -12,23 +12,27 @@ from reconciler.drift import DriftItem, DriftKind, DriftReport
 from reconciler.planfile import package_json, target_json
 from reconciler.render.markup import (
     MARKDOWN_ROWS_PER_PACKAGE,
+    Line,
     RenderFormat,
     calls_phrase,
     code_span,
     escape_markdown,
     fit_markdown,
+    join_spans,
     label,
 )
 from reconciler.text import format_duration, plural
 
 NO_DRIFT = "No drift. Live state matches the manifests."
+# As the plan's text view styles the changes that would repair each kind of drift.
+_STYLES = {DriftKind.CANNOT_CONVERGE: "bold red", DriftKind.STATUS: "yellow", DriftKind.MISSING: "green"}
 
 
-def render_drift(report: DriftReport, format: RenderFormat) -> str:
-    """A drift report in one of the three views."""
+def render_drift(report: DriftReport, format: RenderFormat, color: bool = False) -> str:
+    """A drift report in one of the three views; `color` applies to the text view only."""
     match format:
         case "text":
-            return render_drift_text(report)
+            return render_drift_text(report, color=color)
         case "json":
             return render_drift_json(report)
         case "markdown":
@@ -44,15 +48,27 @@ def render_drift_json(report: DriftReport) -> str:
         "target": target_json(report.target),
         "manifest_files": list(report.manifest_files),
         "items": [_item_json(item) for item in report.items],
-        "unchanged": report.unchanged,
+        "as_declared": report.unchanged,
         "unmanaged": report.unmanaged,
         "within_grace": report.within_grace,
         "grace_seconds": report.grace_seconds,
         "api_calls": dict(report.api_calls),
     }
     data["has_drift"] = report.has_drift
-    data["counts"] = {kind.value: count for kind, count in report.counts().items()}
+    data["counts"] = counts_json(report)
     return json.dumps(data, sort_keys=True, indent=2) + "\n"
+
+
+def counts_json(report: DriftReport) -> dict[str, int]:
+    """Every count the text and Markdown views show, keyed by its label (`wrong status` is
+    `wrong_status`), so the three views speak of the same things in the same words."""
+    counts = {_key(kind.label): count for kind, count in report.counts().items()}
+    counts.update(as_declared=report.unchanged, unmanaged=report.unmanaged, within_grace=report.within_grace)
+    return counts
+
+
+def _key(label: str) -> str:
+    return label.replace(" ", "_")
 
 
 def _item_json(item: DriftItem) -> dict[str, object]:
@@ -100,49 +116,66 @@ def _drift_state(item: DriftItem) -> str:
             assert_never(item.kind)
 
 
-def render_drift_text(report: DriftReport) -> str:
-    """The headline and counts, then one line per drifted version, grouped by repository and package."""
+def render_drift_text(report: DriftReport, color: bool = False) -> str:
+    """The headline and counts, then one line per drifted version, grouped by repository and package.
+
+    Without `color` the text holds no escape codes at all; with it, styled as the plan's text view.
+    """
+    lines: list[Line] = [*_text_header(report), []]
+    lines.append([(_drift_headline(report), "bold" if report.has_drift else "bold green")])
+    lines.append([("Versions: ", "bold"), (f"{_drift_tally(report)}.", "")])
+    if report.within_grace:
+        left_out = (
+            f"Left out: {plural(report.within_grace, 'drifted version')} published in the last "
+            f"{format_duration(report.grace_seconds or 0)} (too recent to judge: CodeArtifact can lag "
+            "behind a publish)."
+        )
+        lines.append([(left_out, "yellow")])
+    lines.append([])
+    repository: RepositoryRef | None = None
+    for address, items in report.packages():
+        if address.repository != repository:
+            repository = address.repository
+            lines += [[(f"Repository {address.repository}:", "bold")], []]
+        lines += _text_package(address, items)
+        lines.append([])
+    while lines and not lines[-1]:
+        lines.pop()
+    return "".join(join_spans(line, color) + "\n" for line in lines)
+
+
+def _text_header(report: DriftReport) -> list[Line]:
     target = report.target
     domains = ", ".join(f"{domain} (owner {owner})" for domain, owner in sorted(target.domains.items()))
     checked = f"Checked {report.checked_at}"
     if report.manifest_files:
         checked += f" against {', '.join(report.manifest_files)}"
-    lines = [
-        f"Target: {target.endpoint} (region {target.region})",
-        f"Domains: {domains or 'none'}",
-        f"Read with {calls_phrase(report.api_calls)}",
-        checked,
-        "",
-        _drift_headline(report),
-        f"Versions: {_drift_tally(report)}.",
+    return [
+        [("Target: ", "bold"), (f"{target.endpoint} (region {target.region})", "")],
+        [("Domains: ", "bold"), (domains or "none", "")],
+        [(f"Read with {calls_phrase(report.api_calls)}", "")],
+        [(checked, "dim")],
     ]
-    if report.within_grace:
+
+
+def _text_package(address: PackageRef, items: list[DriftItem]) -> list[Line]:
+    counts = Counter(item.kind for item in items)
+    summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
+    lines: list[Line] = [[(f"  {address.format} {address.name}", "bold"), (f"  ({summary})", "")]]
+    version_width = min(40, max(len(item.version) for item in items))
+    states = [_drift_state(item) for item in items]
+    state_width = min(60, max(map(len, states)))
+    for item, state in zip(items, states, strict=True):
         lines.append(
-            f"Left out: {plural(report.within_grace, 'drifted version')} published in the last "
-            f"{format_duration(report.grace_seconds or 0)} (too recent to judge: CodeArtifact can lag "
-            "behind a publish)."
+            [
+                (
+                    f"    {item.kind.symbol} {item.version:<{version_width}}  {state:<{state_width}}",
+                    _STYLES[item.kind],
+                ),
+                (f"  # {item.reason}", "dim"),
+            ]
         )
-    lines.append("")
-    repository: RepositoryRef | None = None
-    for address, items in report.packages():
-        key = address.repository
-        if key != repository:
-            repository = key
-            lines += [f"Repository {address.repository}:", ""]
-        counts = Counter(item.kind for item in items)
-        summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
-        lines.append(f"  {address.format} {address.name}  ({summary})")
-        version_width = min(40, max(len(item.version) for item in items))
-        states = [_drift_state(item) for item in items]
-        state_width = min(60, max(map(len, states)))
-        for item, state in zip(items, states, strict=True):
-            lines.append(
-                f"    {item.kind.symbol} {item.version:<{version_width}}  {state:<{state_width}}  # {item.reason}"
-            )
-        lines.append("")
-    while lines and not lines[-1]:
-        lines.pop()
-    return "".join(line + "\n" for line in lines)
+    return lines
 
 
 def render_drift_markdown(report: DriftReport) -> str:

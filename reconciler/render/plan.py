@@ -161,10 +161,10 @@ def _plan_line(plan: Plan) -> Line:
     for index, kind in enumerate(KINDS_BY_HARM):
         style = "bold red" if kind.is_destructive and counts[kind] else "bold"
         line += [(", " if index else "", ""), (f"{counts[kind]} to {_COUNT_LABELS[kind]}", style)]
-    rest = f" ({summary.unchanged} unchanged, {summary.unmanaged} unmanaged"
+    rest = f" ({summary.unchanged} as declared, {summary.unmanaged} unmanaged"
     line.append((rest, ""))
     if summary.errors:
-        line.append((", " + plural(summary.errors, "error"), "bold red"))
+        line.append((f", {summary.errors} cannot converge", "bold red"))
     line.append((")", ""))
     return line
 
@@ -263,14 +263,14 @@ def _md_target(plan: Plan) -> str:
 def _md_table(plan: Plan) -> str:
     summary = plan.summary
     columns = {
-        "dispose": summary.to_dispose,
-        "update": summary.to_update,
-        "copy": summary.to_copy,
-        "unchanged": summary.unchanged,
+        "to dispose": summary.to_dispose,
+        "to update": summary.to_update,
+        "to copy": summary.to_copy,
+        "as declared": summary.unchanged,
         "unmanaged": summary.unmanaged,
-        "errors": summary.errors,
+        "cannot converge": summary.errors,
     }
-    alarming = {"dispose", "errors"}
+    alarming = {"to dispose", "cannot converge"}
     cells = [f"**{value}**" if value and name in alarming else str(value) for name, value in columns.items()]
     return f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |"
 
@@ -297,14 +297,14 @@ def _md_problem(problem: VersionProblem) -> str:
 
 def _md_section(group: _PackageChanges) -> str:
     summary = f"<code>{html.escape(label(group.address))}</code>: {_counts(group.counts())}"
-    changes = sorted(group.changes, key=lambda pair: KINDS_BY_HARM.index(pair[0].kind))
+    changes = _shown_rows(group.changes)
     lines = [
         f"<details><summary>{summary}</summary>",
         "",
         "| action | version | status | reason |",
         "| --- | --- | --- | --- |",
     ]
-    for action, change in changes[:MARKDOWN_ROWS_PER_PACKAGE]:
+    for action, change in changes:
         kind = action.kind
         name = f"**{_COUNT_LABELS[kind]}**" if kind.is_destructive else _COUNT_LABELS[kind]
         status = escape_markdown(_transition(action, change, "→"))
@@ -313,10 +313,20 @@ def _md_section(group: _PackageChanges) -> str:
         lines.append(
             f"| {name} | {code_span(change.version)} | {status} | {escape_markdown(change.reason)} |"
         )
-    hidden = len(changes) - MARKDOWN_ROWS_PER_PACKAGE
+    hidden = len(group.changes) - len(changes)
     if hidden > 0:
         lines += [
             "",
             f"… and {plural(hidden, 'more change')} in this package; the full plan is in the plan file.",
         ]
     return "\n".join([*lines, "", "</details>"])
+
+
+def _shown_rows(changes: list[tuple[Action, VersionChange]]) -> list[tuple[Action, VersionChange]]:
+    """The rows a package's section shows, in the text view's order (copies, updates, disposes, as
+    apply makes them). When they do not all fit, the most destructive are the ones kept."""
+    if len(changes) <= MARKDOWN_ROWS_PER_PACKAGE:
+        return changes
+    by_harm = sorted(range(len(changes)), key=lambda index: KINDS_BY_HARM.index(changes[index][0].kind))
+    kept = sorted(by_harm[:MARKDOWN_ROWS_PER_PACKAGE])
+    return [changes[index] for index in kept]

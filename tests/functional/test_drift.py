@@ -63,7 +63,7 @@ def test_drift_counts_the_versions_no_manifest_decides_as_unmanaged(tmp_path: Pa
     result = drift(manifest(tmp_path, "prod", IN_SYNC), "--local", db, "--format", "json")
 
     report = json.loads(result.stdout)
-    assert (report["has_drift"], report["unchanged"], report["unmanaged"]) == (
+    assert (report["has_drift"], report["as_declared"], report["unmanaged"]) == (
         False,
         2,
         PROD_WEB_SDK_VERSIONS - 2,
@@ -274,7 +274,14 @@ def test_drift_json_lists_every_drifted_version_with_sorted_keys(tmp_path: Path,
     report = json.loads(result.stdout)
     assert result.stdout == json.dumps(report, sort_keys=True, indent=2) + "\n"
     assert report["has_drift"] is True
-    assert report["counts"] == {"cannot-converge": 1, "missing": 1, "status": 1}
+    assert report["counts"] == {
+        "cannot_converge": 1,
+        "wrong_status": 1,
+        "not_promoted": 1,
+        "as_declared": 0,
+        "unmanaged": 37,
+        "within_grace": 0,
+    }
     assert [
         (item["kind"], item["version"], item["live"], item["declared"], item["source_repository"])
         for item in report["items"]
@@ -284,7 +291,7 @@ def test_drift_json_lists_every_drifted_version_with_sorted_keys(tmp_path: Path,
         ("missing", "2.4.0", None, "Published", "staging"),
     ]
     assert report["items"][0]["package"] == {**WEB_SDK, "domain_owner": None, "repository": "prod"}
-    assert (report["unchanged"], report["unmanaged"], report["within_grace"]) == (0, 37, 0)
+    assert (report["as_declared"], report["unmanaged"], report["within_grace"]) == (0, 37, 0)
 
 
 def test_drift_markdown_is_a_comment_with_counts_and_a_table_per_package(tmp_path: Path, db: Path) -> None:

@@ -314,7 +314,14 @@ def test_the_json_view_holds_every_field_with_sorted_keys() -> None:
     data = json.loads(text)
     assert text == json.dumps(data, sort_keys=True, indent=2) + "\n"
     assert data["has_drift"] is True
-    assert data["counts"] == {"cannot-converge": 1, "missing": 1, "status": 1}
+    assert data["counts"] == {
+        "cannot_converge": 1,
+        "wrong_status": 1,
+        "not_promoted": 1,
+        "as_declared": 4,
+        "unmanaged": 7,
+        "within_grace": 0,
+    }
     assert _report_from_json({k: v for k, v in data.items() if k not in ("has_drift", "counts")}) == (
         _sample()
     )
@@ -344,7 +351,7 @@ def _report_from_json(data: dict[str, Any]) -> DriftReport:
         target=TargetIdentity(**data["target"]),
         manifest_files=tuple(data["manifest_files"]),
         items=items,
-        unchanged=data["unchanged"],
+        unchanged=data["as_declared"],
         unmanaged=data["unmanaged"],
         within_grace=data["within_grace"],
         grace_seconds=data["grace_seconds"],

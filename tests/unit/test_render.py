@@ -264,12 +264,14 @@ def test_dispose_lines_are_bold_red_in_color() -> None:
 
 def test_counts_list_disposes_before_updates_before_copies() -> None:
     text = render_plan_text(realistic_plan())
-    assert "Plan: 5 to dispose, 5 to update, 3 to copy (2 unchanged, 40 unmanaged, 1 error)" in text
+    assert (
+        "Plan: 5 to dispose, 5 to update, 3 to copy (2 as declared, 40 unmanaged, 1 cannot converge)" in text
+    )
     assert "acme/prod/npm/acme/web-sdk: 2 to dispose, 3 to update, 2 to copy" in render_plan_text(
         realistic_plan(), summary_only=True
     )
     markdown = render_plan_markdown(realistic_plan())
-    assert markdown.index("| dispose |") < markdown.index("| update |")
+    assert markdown.index("| to dispose |") < markdown.index("| to update |")
 
 
 def test_plan_counts_come_before_the_first_change() -> None:
@@ -380,13 +382,15 @@ def test_markdown_of_thousands_of_packages_counts_those_it_cannot_name() -> None
     assert named == names[: len(named)]
 
 
-def test_markdown_caps_rows_per_package_and_shows_disposes_first() -> None:
+def test_markdown_caps_rows_per_package_keeping_every_dispose_in_the_text_views_order() -> None:
     plan = huge_plan(packages=2, per_package=300)
     markdown = render_plan_markdown(plan)
     first = markdown.split("</details>")[0]
     rows = [line for line in first.splitlines() if line.startswith("| ") and "`" in line]
     assert len(rows) == MARKDOWN_ROWS_PER_PACKAGE
-    assert rows[0].startswith("| **dispose** |") and rows[-1].startswith("| update |")
+    disposes = [row for row in rows if row.startswith("| **dispose** |")]
+    assert len(disposes) == 30
+    assert rows[0].startswith("| update |") and rows[-30:] == disposes
     assert "… and 100 more changes in this package; the full plan is in the plan file." in first
 
 
