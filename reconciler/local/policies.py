@@ -20,6 +20,8 @@ from reconciler.local.arns import domain_arn, repository_arn
 from reconciler.local.context import Context, get_domain, get_repository, new_revision
 from reconciler.local.errors import ConflictException, ResourceNotFoundException, ValidationException
 
+MAX_POLICY_LENGTH = 7168  # the model's PolicyDocument length limit
+
 
 def put_domain_permissions_policy(
     ctx: Context,
