@@ -318,7 +318,9 @@ def _check_repository(
             problems.append(((*at_connection, "name"), "not a valid external connection name"))
         elif connection.name not in PUBLIC_CONNECTIONS:
             supported = ", ".join(PUBLIC_CONNECTIONS)
-            problems.append(((*at_connection, "name"), f"not an external connection AWS supports ({supported})"))
+            problems.append(
+                ((*at_connection, "name"), f"not an external connection AWS supports ({supported})")
+            )
         elif connection.format not in (None, PUBLIC_CONNECTIONS[connection.name]):
             kind = PUBLIC_CONNECTIONS[connection.name]
             problems.append(((*at_connection, "format"), f"{connection.name} is a {kind} connection"))
