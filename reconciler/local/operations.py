@@ -26,10 +26,10 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {
-    "CreateDomain": Operation(tags.checked_tags(domains.create_domain, "domain"), writes=True),
+    "CreateDomain": Operation(domains.create_domain, writes=True),
     "DescribeDomain": Operation(domains.describe_domain, writes=False),
     "ListDomains": Operation(domains.list_domains, writes=False),
-    "CreateRepository": Operation(tags.checked_tags(domains.create_repository, "repository"), writes=True),
+    "CreateRepository": Operation(domains.create_repository, writes=True),
     "DescribeRepository": Operation(domains.describe_repository, writes=False),
     "ListRepositories": Operation(domains.list_repositories, writes=False),
     "ListRepositoriesInDomain": Operation(domains.list_repositories_in_domain, writes=False),

@@ -102,17 +102,6 @@ def check_tags(
         )
 
 
-def checked_tags(create: Callable[..., dict[str, Any]], resource: str) -> Callable[..., dict[str, Any]]:
-    """`create` (CreateDomain or CreateRepository) with its `tags` held to the tag rules first;
-    `resource` is the parameter naming the new resource (`domain`, `repository`)."""
-
-    def create_with_checked_tags(ctx: Context, **params: Any) -> dict[str, Any]:
-        check_tags(params.get("tags") or [], params[resource], resource)
-        return create(ctx, **params)
-
-    return create_with_checked_tags
-
-
 def _holder(ctx: Context, resource_arn: str) -> TagHolder:
     name = parse_arn(resource_arn)
     resolve = TAGGABLE.get(name.type)
