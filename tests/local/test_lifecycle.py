@@ -266,3 +266,31 @@ def test_update_missing_repository_is_resource_not_found(any_client: Any) -> Non
         any_client.update_repository(domain=DOMAIN, repository="ghost", description="x")
     assert error["resourceType"] == "repository"
     assert error["resourceId"] == "ghost"
+
+
+def test_deleting_a_repository_also_deletes_rows_of_tables_added_later(service: Any, client: Any) -> None:
+    # A table a later migration might add, hanging off package versions by a declared foreign key.
+    with service.store.write() as conn:
+        conn.execute(
+            "CREATE TABLE version_note (version_id INTEGER NOT NULL REFERENCES package_version(id), note TEXT)"
+        )
+        conn.execute("CREATE TABLE domain_note (domain TEXT NOT NULL REFERENCES domain(name), note TEXT)")
+    setup_repository(client, "staging", "prod")
+    publish(client, "1.0.0", b"payload")
+    publish(client, "1.0.0", b"payload", repository="prod")
+    with service.store.write() as conn:
+        conn.execute("INSERT INTO version_note SELECT id, 'reviewed' FROM package_version")
+        conn.execute("INSERT INTO domain_note VALUES (?, 'kept')", (DOMAIN,))
+
+    client.delete_repository(domain=DOMAIN, repository="staging")
+
+    with service.store.read() as conn:
+        notes = conn.execute("SELECT COUNT(*) FROM version_note").fetchone()[0]
+        domain_notes = conn.execute("SELECT COUNT(*) FROM domain_note").fetchone()[0]
+    assert notes == 1  # prod's version keeps its note
+    assert domain_notes == 1
+    client.delete_repository(domain=DOMAIN, repository="prod")
+    client.delete_domain(domain=DOMAIN)
+    with service.store.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM version_note").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM domain_note").fetchone()[0] == 0
