@@ -45,6 +45,8 @@ class Context:
     region: str = DEFAULT_REGION
     clock: Callable[[], float] = field(default=lambda: 0.0)
     options: Options = Options()
+    # This server's base URL as the client reached it (scheme and Host), for GetRepositoryEndpoint.
+    base_url: str = "http://localhost"
 
     def domain_arn(self, domain: str) -> str:
         return f"arn:aws:codeartifact:{self.region}:{self.account_id}:domain/{domain}"

@@ -14,6 +14,7 @@ from reconciler.local.errors import (
     ValidationException,
 )
 from reconciler.local.pagination import decode_token, encode_token
+from reconciler.local.tags import check_tags
 
 DEFAULT_PAGE = 100
 
@@ -54,6 +55,7 @@ def _domain_summary(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
 def create_domain(
     ctx: Context, *, domain: str, encryption_key: str | None = None, tags: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
+    check_tags(tags or [], domain, "domain")
     if ctx.conn.execute("SELECT 1 FROM domain WHERE name = ?", (domain,)).fetchone():
         raise ConflictException(f"Domain already exists. Domain: {domain}", domain, "domain")
     count = ctx.conn.execute("SELECT COUNT(*) FROM domain").fetchone()[0]
@@ -135,6 +137,7 @@ def create_repository(
     upstreams: list[dict[str, str]] | None = None,
     tags: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
+    check_tags(tags or [], repository, "repository")
     get_domain(ctx, domain, domain_owner)
     exists = ctx.conn.execute(
         "SELECT 1 FROM repository WHERE domain = ? AND name = ?", (domain, repository)

@@ -36,6 +36,7 @@ class HttpRequest:
     query: str
     headers: Mapping[str, str]  # keys lower-cased
     body: bytes
+    scheme: str = "http"  # how the client reached the service, for URLs of this server
 
 
 @dataclass

@@ -11,8 +11,9 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import new_revision
 from reconciler.local.publish import insert_asset
 from reconciler.local.seedfile import (
@@ -24,6 +25,7 @@ from reconciler.local.seedfile import (
     SeedError,
     check_seed,
     load_seed,
+    policy_text,
     seconds_at,
 )
 from reconciler.local.service import LocalCodeArtifact
@@ -87,15 +89,45 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
                 "INSERT INTO domain (name, owner, created_time, encryption_key) VALUES (?, ?, ?, ?)",
                 (domain.name, service.account_id, now, _kms_key(service.account_id)),
             )
+            _insert_tags_and_policy(conn, service.account_id, domain.name, "", domain.tags, domain.policy)
             counts["domains"] += 1
             for repository in domain.repositories:
                 repository_id = _insert_repository(conn, service.account_id, domain.name, repository, now)
+                _insert_tags_and_policy(
+                    conn, service.account_id, domain.name, repository.name, repository.tags, repository.policy
+                )
                 counts["repositories"] += 1
                 for package in repository.packages:
                     _insert_package(conn, domain.name, repository_id, repository, package, now, seeded)
                     counts["packages"] += 1
                     counts["versions"] += len(package.versions)
     return counts
+
+
+def _insert_tags_and_policy(
+    conn: sqlite3.Connection,
+    owner: str,
+    domain: str,
+    repository: str,
+    tags: dict[str, str],
+    policy: dict[str, Any] | str | None,
+) -> None:
+    """Tags into the resource's row (as TagResource keeps them); the policy with a fresh revision.
+    `repository` is '' for the domain itself."""
+    if tags:
+        listed = json.dumps([{"key": key, "value": value} for key, value in tags.items()])
+        if repository:
+            conn.execute(
+                "UPDATE repository SET tags = ? WHERE domain = ? AND name = ?", (listed, domain, repository)
+            )
+        else:
+            conn.execute("UPDATE domain SET tags = ? WHERE name = ? AND owner = ?", (listed, domain, owner))
+    if policy is not None:
+        conn.execute(
+            """INSERT INTO resource_policy (domain_owner, domain, repository, revision, document)
+               VALUES (?, ?, ?, ?, ?)""",
+            (owner, domain, repository, new_revision(), policy_text(policy)),
+        )
 
 
 def _kms_key(account_id: str) -> str:
@@ -120,7 +152,7 @@ def _insert_repository(
     for connection in repository.external_connections:
         conn.execute(
             "INSERT INTO external_connection (repository_id, name, format) VALUES (?, ?, ?)",
-            (repository_id, connection.name, connection.format),
+            (repository_id, connection.name, connection.format or PUBLIC_CONNECTIONS[connection.name]),
         )
     return repository_id
 
@@ -199,7 +231,7 @@ def _insert_package(
 
 def _connection_for(repository: RepositorySeed, format: str) -> str:
     for connection in repository.external_connections:
-        if connection.format == format:
+        if (connection.format or PUBLIC_CONNECTIONS.get(connection.name)) == format:
             return connection.name
     return _PUBLIC_CONNECTIONS.get(format, f"public:{format}")
 

@@ -10,6 +10,7 @@ The document (`apiVersion: reconciler/v1`, `kind: LocalSeed`) reads like the ser
         repositories:
           - name: npm-proxy
             external_connections: [{name: "public:npmjs", format: npm}]
+            tags: {team: platform}
           - name: staging
             upstreams: [npm-proxy]
             packages:
@@ -22,6 +23,10 @@ A version without one is placed in the order listed, evenly between its neighbou
 a package's `first_published` and `last_published` (default: one day apart, the last a day ago)
 bound its list.
 
+Domains and repositories take `tags` (a mapping of key to value) and a resource `policy` (a JSON
+policy as a mapping or as text); a repository has at most one external connection, one of the
+public connections AWS supports, whose format may be left out.
+
 A version seeded in several repositories of a domain is one version copied between them, as
 CopyPackageVersions would have: unless given again, the later repositories take the first one's
 revision, publish time, origin, metadata and assets. Only the status is per repository.
@@ -30,6 +35,7 @@ revision, publish time, origin, metadata and assets. Only the status is per repo
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import types
 import typing
@@ -40,7 +46,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
+from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import NAMESPACED_FORMATS, NAMESPACELESS_FORMATS
+from reconciler.local.errors import ValidationException
+from reconciler.local.policies import MAX_POLICY_LENGTH, check_policy_document
+from reconciler.local.tags import TAGS_PER_RESOURCE
 
 Format = Literal["npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"]
 Status = Literal["Published", "Unfinished", "Unlisted", "Archived", "Disposed"]
@@ -60,6 +70,13 @@ def _text(value: Any) -> Any:
     # YAML reads unquoted 1.10 as the float 1.1: refuse numbers rather than guess the version meant.
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(f"YAML read this as the number {value!r}; quote versions, e.g. '1.10'")
+    return value
+
+
+def _tag_value(value: Any) -> Any:
+    # As with versions: YAML reads 1.10 as 1.1, so a tag value must be written as text.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"YAML read this as the number {value!r}; quote tag values, e.g. '42'")
     return value
 
 
@@ -128,7 +145,12 @@ class PackageSeed(_Strict):
 
 class ExternalConnectionSeed(_Strict):
     name: str
-    format: Format
+    format: Format | None = None  # implied by the name; if given, it must be the connection's
+
+
+TagKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\P{C}+$")]
+TagValue = Annotated[str, BeforeValidator(_tag_value), Field(max_length=256, pattern=r"^\P{C}*$")]
+Policy = dict[str, Any] | str | None
 
 
 class RepositorySeed(_Strict):
@@ -136,11 +158,15 @@ class RepositorySeed(_Strict):
     description: str | None = None
     upstreams: list[str] = []
     external_connections: list[ExternalConnectionSeed] = []
+    tags: dict[TagKey, TagValue] = {}
+    policy: Policy = None
     packages: list[PackageSeed] = []
 
 
 class DomainSeed(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$")]
+    tags: dict[TagKey, TagValue] = {}
+    policy: Policy = None
     repositories: list[RepositorySeed] = []
 
 
@@ -254,6 +280,7 @@ def check_seed(document: SeedDocument) -> list[tuple[Location, str]]:
         if domain.name in domains:
             problems.append(((*at, "name"), f"domain {domain.name} is listed twice"))
         domains.add(domain.name)
+        problems += _check_tags_and_policy(at, domain.tags, domain.policy)
         earlier: set[str] = set()
         for r, repository in enumerate(domain.repositories):
             problems += _check_repository((*at, "repositories", r), domain, repository, earlier)
@@ -282,11 +309,21 @@ def _check_repository(
         else:
             continue
         problems.append(((*at, "upstreams", u), message))
+    problems += _check_tags_and_policy(at, repository.tags, repository.policy)
+    if len(repository.external_connections) > 1:
+        problems.append(((*at, "external_connections"), "a repository has at most one external connection"))
     for c, connection in enumerate(repository.external_connections):
+        at_connection: Location = (*at, "external_connections", c)
         if not _CONNECTION_NAME.fullmatch(connection.name):
+            problems.append(((*at_connection, "name"), "not a valid external connection name"))
+        elif connection.name not in PUBLIC_CONNECTIONS:
+            supported = ", ".join(PUBLIC_CONNECTIONS)
             problems.append(
-                ((*at, "external_connections", c, "name"), "not a valid external connection name")
+                ((*at_connection, "name"), f"not an external connection AWS supports ({supported})")
             )
+        elif connection.format not in (None, PUBLIC_CONNECTIONS[connection.name]):
+            kind = PUBLIC_CONNECTIONS[connection.name]
+            problems.append(((*at_connection, "format"), f"{connection.name} is a {kind} connection"))
     packages: set[tuple[str, str, str]] = set()
     for p, package in enumerate(repository.packages):
         where: Location = (*at, "packages", p)
@@ -296,6 +333,30 @@ def _check_repository(
         packages.add(key)
         problems += _check_package(where, package)
     return problems
+
+
+def _check_tags_and_policy(at: Location, tags: dict[str, str], policy: Policy) -> list[tuple[Location, str]]:
+    """The rules TagResource and Put*PermissionsPolicy apply, so a seed holds only what the API could."""
+    problems: list[tuple[Location, str]] = []
+    if len(tags) > TAGS_PER_RESOURCE:
+        problems.append(((*at, "tags"), f"at most {TAGS_PER_RESOURCE} tags per resource"))
+    for key in tags:
+        if key.lower().startswith("aws:"):
+            problems.append(((*at, "tags", key), "the aws: prefix is reserved for AWS"))
+    if policy is not None:
+        text = policy_text(policy)
+        try:
+            check_policy_document(text)
+        except ValidationException as exc:
+            problems.append(((*at, "policy"), exc.message))
+        if len(text) > MAX_POLICY_LENGTH:
+            problems.append(((*at, "policy"), f"a policy has at most {MAX_POLICY_LENGTH} characters"))
+    return problems
+
+
+def policy_text(policy: dict[str, Any] | str) -> str:
+    """A seeded policy as the document the API stores (a mapping is written as JSON)."""
+    return policy if isinstance(policy, str) else json.dumps(policy)
 
 
 def _check_package(at: Location, package: PackageSeed) -> list[tuple[Location, str]]:

@@ -58,8 +58,8 @@ class LocalCodeArtifact:
         self.faults = faults
         self._routes = routes()
 
-    def context(self, conn: Any, region: str = DEFAULT_REGION) -> Context:
-        return Context(conn, self.account_id, region, self.clock, self.options)
+    def context(self, conn: Any, region: str = DEFAULT_REGION, base_url: str = "http://localhost") -> Context:
+        return Context(conn, self.account_id, region, self.clock, self.options, base_url)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         operation = self._routes.get((request.method, request.path))
@@ -80,7 +80,7 @@ class LocalCodeArtifact:
             region = _region(request)
             transaction = self.store.write() if implemented.writes else self.store.read()
             with transaction as conn:
-                result = implemented.function(self.context(conn, region), **params)
+                result = implemented.function(self.context(conn, region, _base_url(request)), **params)
             if self.faults is not None:
                 self.faults.after(implemented.writes)
             return serialize_result(operation, result)
@@ -111,6 +111,7 @@ class LocalCodeArtifact:
                 environ.get("QUERY_STRING", ""),
                 headers,
                 body,
+                environ.get("wsgi.url_scheme", "http"),
             )
         )
         if response.drop:
@@ -130,6 +131,11 @@ class LocalCodeArtifact:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _base_url(request: HttpRequest) -> str:
+    # A request without a Host header (HTTP/1.0) still gets a usable, if local-only, URL.
+    return f"{request.scheme}://{request.headers.get('host') or 'localhost'}"
 
 
 def _region(request: HttpRequest) -> str:

@@ -90,6 +90,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (version_id, name)
     );
     """,
+    # Resource policies of domains (repository '') and repositories, by domain owner and name: stored
+    # and returned with their revision, not enforced.
+    """
+    CREATE TABLE resource_policy (
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        repository TEXT NOT NULL DEFAULT '',
+        revision TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (domain_owner, domain, repository)
+    );
+    """,
 )
 
 

@@ -53,6 +53,17 @@ def test_operations_that_write_are_the_models_non_read_operations() -> None:
         "UpdatePackageVersionsStatus",
         "DisposePackageVersions",
         "DeletePackageVersions",
+        "DeleteDomain",
+        "DeleteRepository",
+        "UpdateRepository",
+        "AssociateExternalConnection",
+        "DisassociateExternalConnection",
+        "PutDomainPermissionsPolicy",
+        "DeleteDomainPermissionsPolicy",
+        "PutRepositoryPermissionsPolicy",
+        "DeleteRepositoryPermissionsPolicy",
+        "TagResource",
+        "UntagResource",
     }
 
 
