@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.local import batches, domains, packages, publish
+from reconciler.local import batches, domains, groups, packages, publish
 
 
 @dataclass(frozen=True)
@@ -33,4 +33,17 @@ OPERATIONS: dict[str, Operation] = {
     "UpdatePackageVersionsStatus": Operation(batches.update_package_versions_status, writes=True),
     "DisposePackageVersions": Operation(batches.dispose_package_versions, writes=True),
     "DeletePackageVersions": Operation(batches.delete_package_versions, writes=True),
+    # Package groups (reconciler.local.groups).
+    "CreatePackageGroup": Operation(groups.create_package_group, writes=True),
+    "DescribePackageGroup": Operation(groups.describe_package_group, writes=False),
+    "UpdatePackageGroup": Operation(groups.update_package_group, writes=True),
+    "DeletePackageGroup": Operation(groups.delete_package_group, writes=True),
+    "ListPackageGroups": Operation(groups.list_package_groups, writes=False),
+    "ListSubPackageGroups": Operation(groups.list_sub_package_groups, writes=False),
+    "UpdatePackageGroupOriginConfiguration": Operation(
+        groups.update_package_group_origin_configuration, writes=True
+    ),
+    "ListAllowedRepositoriesForGroup": Operation(groups.list_allowed_repositories_for_group, writes=False),
+    "ListAssociatedPackages": Operation(groups.list_associated_packages, writes=False),
+    "GetAssociatedPackageGroup": Operation(groups.get_associated_package_group, writes=False),
 }
