@@ -126,12 +126,12 @@ def parse_pattern(text: str) -> GroupPattern:
     fixed = (format, namespace)
     if name == "*":
         return GroupPattern(text, fixed, "all")
-    if len(name) < 2 or name[-1] not in "~*$":
+    if not name or name[-1] not in "~*$":
         raise _invalid(text, "a name ends with '$' (exact), '~' (word prefix) or '*' (prefix)")
     value, suffix = name[:-1], name[-1]
     _check_literal(text, value, "name")
     if not value:
-        raise _invalid(text, "the name is empty")
+        raise _invalid(text, f"use '*', not {suffix!r}, right after a slash")
     normalized = normalized_name(format, value)
     if normalized != value:
         raise _invalid(
@@ -151,7 +151,7 @@ def _namespace_pattern(text: str, format: str, component: str) -> GroupPattern:
     value, suffix = component[:-1], component[-1]
     _check_literal(text, value, "namespace")
     if not value:
-        raise _invalid(text, "use '*', not '~', right after a slash")
+        raise _invalid(text, f"use '*', not {suffix!r}, right after a slash")
     if format in NAMESPACELESS:
         raise _invalid(text, f"packages of format {format} have no namespace")
     if format == "swift" and value != value.lower():
