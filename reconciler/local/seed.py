@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from reconciler.local.context import new_revision
+from reconciler.local.groups import create_root_group, put_package_group
 from reconciler.local.publish import insert_asset
 from reconciler.local.seedfile import (
     AssetSeed,
@@ -88,6 +89,7 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
                 (domain.name, service.account_id, now, _kms_key(service.account_id)),
             )
             counts["domains"] += 1
+            create_root_group(conn, service.account_id, domain.name, now)
             for repository in domain.repositories:
                 repository_id = _insert_repository(conn, service.account_id, domain.name, repository, now)
                 counts["repositories"] += 1
@@ -95,6 +97,20 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
                     _insert_package(conn, domain.name, repository_id, repository, package, now, seeded)
                     counts["packages"] += 1
                     counts["versions"] += len(package.versions)
+            for group in domain.package_groups:
+                put_package_group(
+                    conn,
+                    service.account_id,
+                    domain.name,
+                    group.pattern,
+                    now,
+                    contact_info=group.contact_info,
+                    description=group.description,
+                    restrictions={kind.upper(): mode for kind, mode in group.restrictions.items()},
+                    allowed_repositories={
+                        kind.upper(): names for kind, names in group.allowed_repositories.items()
+                    },
+                )
     return counts
 
 
