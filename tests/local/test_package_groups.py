@@ -142,12 +142,23 @@ def test_patterns_differing_only_by_case_are_separate_groups(client: Any) -> Non
     "pattern", ["npm/*", "/npm", "/rpm/*", "/npm/a-~", "/pypi/x/requests$", "/maven//x$"]
 )
 def test_create_package_group_with_an_invalid_pattern_is_a_validation_error(
-    any_client: Any, pattern: str
+    client: Any, pattern: str
 ) -> None:
-    any_client.create_domain(domain=DOMAIN)
+    client.create_domain(domain=DOMAIN)
     with raises_client_error("ValidationException") as error:
-        any_client.create_package_group(domain=DOMAIN, packageGroup=pattern)
+        client.create_package_group(domain=DOMAIN, packageGroup=pattern)
     assert error["Error"]["Message"].startswith(f"Invalid package group pattern '{pattern}'")
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_an_invalid_pattern_over_http_is_a_400_validation_error(http_client: Any) -> None:
+    http_client.create_domain(domain=DOMAIN)
+    with raises_client_error("ValidationException") as error:
+        http_client.create_package_group(domain=DOMAIN, packageGroup="/npm/a-~")
+    assert error["Error"]["Message"] == (
+        "Invalid package group pattern '/npm/a-~': '~' must follow a letter or digit; after '-' use '*'"
+    )
+    assert error["reason"] == "FIELD_VALIDATION_FAILED"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
@@ -434,14 +445,15 @@ def test_get_associated_package_group_matches_normalized_names(client: Any) -> N
     ids=["maven", "generic", "pypi"],
 )
 def test_get_associated_package_group_checks_the_namespace_per_format(
-    any_client: Any, format: str, namespace: str | None
+    client: Any, format: str, namespace: str | None
 ) -> None:
-    any_client.create_domain(domain=DOMAIN)
+    client.create_domain(domain=DOMAIN)
     params = {"domain": DOMAIN, "format": format, "package": "lib"}
     if namespace is not None:
         params["namespace"] = namespace
-    with raises_client_error("ValidationException"):
-        any_client.get_associated_package_group(**params)
+    with raises_client_error("ValidationException") as error:
+        client.get_associated_package_group(**params)
+    assert format in error["Error"]["Message"]
 
 
 def test_get_associated_package_group_in_a_missing_domain_is_resource_not_found(any_client: Any) -> None:
