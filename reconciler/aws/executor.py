@@ -88,7 +88,9 @@ class BotoExecutor:
                 self.limiter.acquire(operation)
             with self._lock:
                 self.calls[operation] += 1
-            self.journal.write("send", operation=operation, package=package, versions=versions, attempt=attempt)
+            self.journal.write(
+                "send", operation=operation, package=package, versions=versions, attempt=attempt
+            )
             answer = _attempt(method, params)
             if not isinstance(answer, _Failure):
                 result, recovered = _result(answer, action, ambiguous)
@@ -125,7 +127,10 @@ class BotoExecutor:
             if attempt < self.max_retries:
                 self.sleep(delay)
         return BatchResult(
-            error=(failure.code, f"{failure.message} (still failing after {self.max_retries} retries)".lstrip())
+            error=(
+                failure.code,
+                f"{failure.message} (still failing after {self.max_retries} retries)".lstrip(),
+            )
         )
 
     def _wait(self, seconds: float) -> None:

@@ -13,6 +13,7 @@ from reconciler.local.errors import (
     ServiceQuotaExceededException,
     ValidationException,
 )
+from reconciler.local.groups import create_root_group
 from reconciler.local.pagination import decode_token, encode_token
 from reconciler.local.tags import check_tags
 
@@ -68,6 +69,8 @@ def create_domain(
         "INSERT INTO domain (name, owner, created_time, encryption_key, tags) VALUES (?, ?, ?, ?, ?)",
         (domain, ctx.account_id, ctx.clock(), key, json.dumps(tags or [])),
     )
+    row = get_domain(ctx, domain, None)
+    create_root_group(ctx.conn, row["owner"], row["name"], row["created_time"])  # every domain has /*
     return {"domain": _domain_description(ctx, get_domain(ctx, domain, None))}
 
 

@@ -11,6 +11,7 @@ from reconciler.local import (
     connections,
     domains,
     endpoints,
+    groups,
     lifecycle,
     packages,
     policies,
@@ -61,4 +62,17 @@ OPERATIONS: dict[str, Operation] = {
     "TagResource": Operation(tags.tag_resource, writes=True),
     "UntagResource": Operation(tags.untag_resource, writes=True),
     "ListTagsForResource": Operation(tags.list_tags_for_resource, writes=False),
+    # Package groups (reconciler.local.groups).
+    "CreatePackageGroup": Operation(groups.create_package_group, writes=True),
+    "DescribePackageGroup": Operation(groups.describe_package_group, writes=False),
+    "UpdatePackageGroup": Operation(groups.update_package_group, writes=True),
+    "DeletePackageGroup": Operation(groups.delete_package_group, writes=True),
+    "ListPackageGroups": Operation(groups.list_package_groups, writes=False),
+    "ListSubPackageGroups": Operation(groups.list_sub_package_groups, writes=False),
+    "UpdatePackageGroupOriginConfiguration": Operation(
+        groups.update_package_group_origin_configuration, writes=True
+    ),
+    "ListAllowedRepositoriesForGroup": Operation(groups.list_allowed_repositories_for_group, writes=False),
+    "ListAssociatedPackages": Operation(groups.list_associated_packages, writes=False),
+    "GetAssociatedPackageGroup": Operation(groups.get_associated_package_group, writes=False),
 }

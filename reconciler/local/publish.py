@@ -16,6 +16,7 @@ from reconciler.local.context import (
     new_revision,
 )
 from reconciler.local.errors import ConflictException, ServiceQuotaExceededException, ValidationException
+from reconciler.local.groups import enforce_publish
 
 # The generic format's asset-name rules: Unicode letters and digits plus these symbols, single
 # inner spaces, and never "." or "..".
@@ -77,6 +78,8 @@ def publish_package_version(
     if hashlib.sha256(asset_content).hexdigest() != asset_sha256:
         raise ValidationException("The SHA-256 hash of the asset content does not match assetSHA256")
     repo = get_repository(ctx, domain, domain_owner, repository)
+    # Package group origin controls (PUBLISH): refuses a publish the package's group does not allow.
+    enforce_publish(ctx, domain, domain_owner, repository, format, namespace, package)
     package_id = find_package(ctx, repo["id"], format, namespace, package)
     if package_id is None:
         package_id = create_package(ctx, repo["id"], format, namespace, package)

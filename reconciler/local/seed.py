@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import new_revision
+from reconciler.local.groups import create_root_group, put_package_group
 from reconciler.local.publish import insert_asset
 from reconciler.local.seedfile import (
     AssetSeed,
@@ -91,6 +92,7 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
             )
             _insert_tags_and_policy(conn, service.account_id, domain.name, "", domain.tags, domain.policy)
             counts["domains"] += 1
+            create_root_group(conn, service.account_id, domain.name, now)
             for repository in domain.repositories:
                 repository_id = _insert_repository(conn, service.account_id, domain.name, repository, now)
                 _insert_tags_and_policy(
@@ -101,6 +103,20 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
                     _insert_package(conn, domain.name, repository_id, repository, package, now, seeded)
                     counts["packages"] += 1
                     counts["versions"] += len(package.versions)
+            for group in domain.package_groups:
+                put_package_group(
+                    conn,
+                    service.account_id,
+                    domain.name,
+                    group.pattern,
+                    now,
+                    contact_info=group.contact_info,
+                    description=group.description,
+                    restrictions={kind.upper(): mode for kind, mode in group.restrictions.items()},
+                    allowed_repositories={
+                        kind.upper(): names for kind, names in group.allowed_repositories.items()
+                    },
+                )
     return counts
 
 

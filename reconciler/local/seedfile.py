@@ -26,6 +26,9 @@ bound its list.
 Domains and repositories take `tags` (a mapping of key to value) and a resource `policy` (a JSON
 policy as a mapping or as text); a repository has at most one external connection, one of the
 public connections AWS supports, whose format may be left out.
+A domain's `package_groups` give patterns (`/npm/acme/*`) with `restrictions` (`publish`,
+`external_upstream`, `internal_upstream`: ALLOW, BLOCK, ALLOW_SPECIFIC_REPOSITORIES or INHERIT)
+and `allowed_repositories` per restriction; every domain also has the root group `/*`.
 
 A version seeded in several repositories of a domain is one version copied between them, as
 CopyPackageVersions would have: unless given again, the later repositories take the first one's
@@ -49,6 +52,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import NAMESPACED_FORMATS, NAMESPACELESS_FORMATS
 from reconciler.local.errors import ValidationException
+from reconciler.local.group_patterns import ROOT, parse_pattern
 from reconciler.local.policies import MAX_POLICY_LENGTH, check_policy_document
 from reconciler.local.tags import TAGS_PER_RESOURCE
 
@@ -163,11 +167,27 @@ class RepositorySeed(_Strict):
     packages: list[PackageSeed] = []
 
 
+RestrictionType = Literal["publish", "external_upstream", "internal_upstream"]
+
+
+class PackageGroupSeed(_Strict):
+    """A package group and its origin configuration (the root `/*` may be listed to configure it)."""
+
+    pattern: str
+    description: str | None = None
+    contact_info: str | None = None
+    restrictions: dict[
+        RestrictionType, Literal["ALLOW", "BLOCK", "ALLOW_SPECIFIC_REPOSITORIES", "INHERIT"]
+    ] = {}
+    allowed_repositories: dict[RestrictionType, list[str]] = {}
+
+
 class DomainSeed(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$")]
     tags: dict[TagKey, TagValue] = {}
     policy: Policy = None
     repositories: list[RepositorySeed] = []
+    package_groups: list[PackageGroupSeed] = []
 
 
 class SeedDocument(_Strict):
@@ -285,6 +305,34 @@ def check_seed(document: SeedDocument) -> list[tuple[Location, str]]:
         for r, repository in enumerate(domain.repositories):
             problems += _check_repository((*at, "repositories", r), domain, repository, earlier)
             earlier.add(repository.name)
+        problems += _check_package_groups(at, domain)
+    return problems
+
+
+def _check_package_groups(at: Location, domain: DomainSeed) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    patterns: set[str] = set()
+    repositories = {repository.name for repository in domain.repositories}
+    for g, group in enumerate(domain.package_groups):
+        where: Location = (*at, "package_groups", g)
+        try:
+            parse_pattern(group.pattern)
+        except ValidationException as exc:
+            problems.append(((*where, "pattern"), exc.message))
+        if group.pattern in patterns:
+            problems.append(((*where, "pattern"), f"package group {group.pattern} is listed twice"))
+        patterns.add(group.pattern)
+        if group.pattern == ROOT and "INHERIT" in group.restrictions.values():
+            problems.append(((*where, "restrictions"), "the root group /* has no parent to inherit from"))
+        for restriction, names in group.allowed_repositories.items():
+            for n, name in enumerate(names):
+                if name not in repositories:
+                    problems.append(
+                        (
+                            (*where, "allowed_repositories", restriction, n),
+                            f"{name} is not a repository of {domain.name}",
+                        )
+                    )
     return problems
 
 

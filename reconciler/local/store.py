@@ -102,6 +102,34 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (domain_owner, domain, repository)
     );
     """,
+    # Package groups (reconciler.local.groups), keyed by the domain's owner and name. Every domain
+    # has the root group /*, which allows every origin: databases made before groups get theirs here.
+    """
+    CREATE TABLE package_group (
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        contact_info TEXT,
+        description TEXT,
+        publish TEXT NOT NULL DEFAULT 'INHERIT',
+        external_upstream TEXT NOT NULL DEFAULT 'INHERIT',
+        internal_upstream TEXT NOT NULL DEFAULT 'INHERIT',
+        tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (domain_owner, domain, pattern)
+    );
+    CREATE TABLE package_group_allowed_repository (
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        restriction_type TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        PRIMARY KEY (domain_owner, domain, pattern, restriction_type, repository)
+    );
+    INSERT INTO package_group (domain_owner, domain, pattern, created_time, publish, external_upstream,
+                               internal_upstream)
+        SELECT owner, name, '/*', created_time, 'ALLOW', 'ALLOW', 'ALLOW' FROM domain;
+    """,
 )
 
 

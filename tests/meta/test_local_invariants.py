@@ -64,6 +64,10 @@ def test_operations_that_write_are_the_models_non_read_operations() -> None:
         "DeleteRepositoryPermissionsPolicy",
         "TagResource",
         "UntagResource",
+        "CreatePackageGroup",
+        "UpdatePackageGroup",
+        "DeletePackageGroup",
+        "UpdatePackageGroupOriginConfiguration",
     }
 
 
