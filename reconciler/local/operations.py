@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.local import batches, domains, packages, publish
+from reconciler.local import batches, dependencies, domains, origin, package_ops, packages, publish
 
 
 @dataclass(frozen=True)
@@ -33,4 +33,9 @@ OPERATIONS: dict[str, Operation] = {
     "UpdatePackageVersionsStatus": Operation(batches.update_package_versions_status, writes=True),
     "DisposePackageVersions": Operation(batches.dispose_package_versions, writes=True),
     "DeletePackageVersions": Operation(batches.delete_package_versions, writes=True),
+    "DescribePackage": Operation(package_ops.describe_package, writes=False),
+    "DeletePackage": Operation(package_ops.delete_package, writes=True),
+    "PutPackageOriginConfiguration": Operation(origin.put_package_origin_configuration, writes=True),
+    "ListPackageVersionDependencies": Operation(dependencies.list_package_version_dependencies, writes=False),
+    "GetPackageVersionReadme": Operation(dependencies.get_package_version_readme, writes=False),
 }

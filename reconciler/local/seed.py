@@ -17,6 +17,7 @@ from reconciler.local.context import new_revision
 from reconciler.local.publish import insert_asset
 from reconciler.local.seedfile import (
     AssetSeed,
+    DependencySeed,
     Location,
     PackageSeed,
     RepositorySeed,
@@ -24,6 +25,7 @@ from reconciler.local.seedfile import (
     SeedError,
     check_seed,
     load_seed,
+    origin_defaults,
     seconds_at,
 )
 from reconciler.local.service import LocalCodeArtifact
@@ -65,6 +67,8 @@ class _Seeded:
     home_page: str | None
     licenses: str
     assets: list[AssetSeed] | None
+    readme: str | None = None
+    dependencies: tuple[DependencySeed, ...] = ()
 
 
 _Key = tuple[str, str, str, str, str]
@@ -141,8 +145,7 @@ def _insert_package(
             package.format,
             package.namespace or "",
             package.name,
-            package.publish,
-            package.upstream,
+            *origin_defaults(package),
         ),
     )
     package_id = int(cursor.lastrowid or 0)
@@ -173,6 +176,10 @@ def _insert_package(
             home_page=version.home_page if "home_page" in given or first is None else first.home_page,
             licenses=json.dumps(version.licenses) if "licenses" in given or first is None else first.licenses,
             assets=version.assets if version.assets is not None or first is None else first.assets,
+            readme=version.readme if "readme" in given or first is None else first.readme,
+            dependencies=tuple(version.dependencies)
+            if "dependencies" in given or first is None
+            else first.dependencies,
         )
         seeded.setdefault(key, row)
         cursor = conn.execute(
@@ -193,8 +200,27 @@ def _insert_package(
                 row.licenses,
             ),
         )
+        version_id = int(cursor.lastrowid or 0)
         if version.status != "Disposed":  # a Disposed version has no assets left
-            _insert_assets(conn, int(cursor.lastrowid or 0), package, version.version, row.assets)
+            _insert_assets(conn, version_id, package, version.version, row.assets)
+        _insert_metadata(conn, version_id, row)
+
+
+def _insert_metadata(conn: sqlite3.Connection, version_id: int, row: _Seeded) -> None:
+    """What the version's metadata file declares: its readme and direct dependencies."""
+    if row.readme is not None:
+        conn.execute(
+            "INSERT INTO package_version_readme (version_id, readme) VALUES (?, ?)", (version_id, row.readme)
+        )
+    conn.executemany(
+        """INSERT INTO package_version_dependency
+               (version_id, position, namespace, package, dependency_type, version_requirement)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        [
+            (version_id, position, d.namespace, d.package, d.dependency_type, d.version_requirement)
+            for position, d in enumerate(row.dependencies)
+        ],
+    )
 
 
 def _connection_for(repository: RepositorySeed, format: str) -> str:

@@ -102,6 +102,15 @@ class AssetSeed(_Strict):
     size: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
+class DependencySeed(_Strict):
+    """A direct dependency, as ListPackageVersionDependencies returns it (`PackageDependency`)."""
+
+    package: Name
+    namespace: Name | None = None
+    dependency_type: str | None = None
+    version_requirement: str | None = None
+
+
 class VersionSeed(_Strict):
     version: Name
     status: Status = "Published"
@@ -113,14 +122,18 @@ class VersionSeed(_Strict):
     home_page: str | None = None
     licenses: list[dict[str, str]] = []
     assets: list[AssetSeed] | None = None
+    readme: str | None = None
+    dependencies: list[DependencySeed] = []
 
 
 class PackageSeed(_Strict):
     format: Format
     namespace: Name | None = None
     name: Name
-    publish: Literal["ALLOW", "BLOCK"] = "ALLOW"
-    upstream: Literal["ALLOW", "BLOCK"] = "BLOCK"
+    # Origin controls; when not given, AWS's defaults for how the first listed version arrived:
+    # INTERNAL (published) ALLOW/BLOCK, EXTERNAL (ingested) BLOCK/ALLOW. See `origin_defaults`.
+    publish: Literal["ALLOW", "BLOCK"] | None = None
+    upstream: Literal["ALLOW", "BLOCK"] | None = None
     first_published: Moment = None
     last_published: Moment = None
     versions: list[Annotated[VersionSeed, BeforeValidator(_version_entry)]] = []
@@ -320,6 +333,15 @@ def _check_package(at: Location, package: PackageSeed) -> list[tuple[Location, s
         if len(set(names)) != len(names):
             problems.append(((*where, "assets"), "asset names must be unique"))
     return problems
+
+
+def origin_defaults(package: PackageSeed) -> tuple[str, str]:
+    """The package's (publish, upstream) restrictions: as given, else as AWS sets them for a package
+    whose first version was published directly (ALLOW, BLOCK) or ingested from a public source
+    (BLOCK, ALLOW). A package seeded with no versions gets the published-directly defaults."""
+    ingested = bool(package.versions) and package.versions[0].origin == "EXTERNAL"
+    publish, upstream = ("BLOCK", "ALLOW") if ingested else ("ALLOW", "BLOCK")
+    return package.publish or publish, package.upstream or upstream
 
 
 def _label(package: PackageSeed) -> str:

@@ -53,6 +53,8 @@ def test_operations_that_write_are_the_models_non_read_operations() -> None:
         "UpdatePackageVersionsStatus",
         "DisposePackageVersions",
         "DeletePackageVersions",
+        "DeletePackage",
+        "PutPackageOriginConfiguration",
     }
 
 
