@@ -138,6 +138,18 @@ def _insert_package(
     now: float,
     seeded: dict[_Key, _Seeded],
 ) -> None:
+    keys = [
+        (domain, package.format, package.namespace or "", package.name, v.version) for v in package.versions
+    ]
+    # The first version's origin, as the loop below settles it: a version seeded again inherits it.
+    first_seeded = seeded.get(keys[0]) if keys else None
+    first_origin = None
+    if package.versions:
+        first_origin = (
+            first_seeded.origin
+            if first_seeded is not None and "origin" not in package.versions[0].model_fields_set
+            else package.versions[0].origin
+        )
     cursor = conn.execute(
         "INSERT INTO package (repository_id, format, namespace, name, publish, upstream) VALUES (?, ?, ?, ?, ?, ?)",
         (
@@ -145,13 +157,10 @@ def _insert_package(
             package.format,
             package.namespace or "",
             package.name,
-            *origin_defaults(package),
+            *origin_defaults(package, first_origin),
         ),
     )
     package_id = int(cursor.lastrowid or 0)
-    keys = [
-        (domain, package.format, package.namespace or "", package.name, v.version) for v in package.versions
-    ]
     times = _publish_times(package, [seeded.get(key) for key in keys], now)
     for version, key, published in zip(package.versions, keys, times, strict=True):
         first = seeded.get(key)

@@ -335,11 +335,12 @@ def _check_package(at: Location, package: PackageSeed) -> list[tuple[Location, s
     return problems
 
 
-def origin_defaults(package: PackageSeed) -> tuple[str, str]:
+def origin_defaults(package: PackageSeed, first_origin: str | None) -> tuple[str, str]:
     """The package's (publish, upstream) restrictions: as given, else as AWS sets them for a package
-    whose first version was published directly (ALLOW, BLOCK) or ingested from a public source
-    (BLOCK, ALLOW). A package seeded with no versions gets the published-directly defaults."""
-    ingested = bool(package.versions) and package.versions[0].origin == "EXTERNAL"
+    whose first version (of origin `first_origin`) was published directly (ALLOW, BLOCK) or
+    ingested from a public source (BLOCK, ALLOW). A package seeded with no versions gets the
+    published-directly defaults."""
+    ingested = first_origin == "EXTERNAL"
     publish, upstream = ("BLOCK", "ALLOW") if ingested else ("ALLOW", "BLOCK")
     return package.publish or publish, package.upstream or upstream
 
