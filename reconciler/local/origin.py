@@ -27,7 +27,6 @@ from reconciler.local.context import (
     Context,
     create_package,
     find_package,
-    get_domain,
     get_repository,
 )
 from reconciler.local.errors import ConflictException, ValidationException
@@ -219,7 +218,6 @@ def put_package_origin_configuration(
     namespace: str | None = None,
 ) -> dict[str, Any]:
     check_namespace(format, namespace)
-    get_domain(ctx, domain, domain_owner)
     repo = get_repository(ctx, domain, domain_owner, repository)
     publish, upstream = restrictions["publish"], restrictions["upstream"]
     package_id = find_package(ctx, repo["id"], format, namespace, package)

@@ -24,7 +24,15 @@ bound its list.
 
 A version seeded in several repositories of a domain is one version copied between them, as
 CopyPackageVersions would have: unless given again, the later repositories take the first one's
-revision, publish time, origin, metadata and assets. Only the status is per repository.
+revision, publish time, origin, metadata, readme, dependencies and assets. Only the status is per
+repository.
+
+A version may declare what its metadata file would (GetPackageVersionReadme and
+ListPackageVersionDependencies read it): `readme: "text"` and `dependencies: [{package: react,
+namespace: ..., dependency_type: peer, version_requirement: ^18.0.0}]`. A package's origin controls
+are `publish` and `upstream` (ALLOW or BLOCK); either one not given takes AWS's default for how the
+package's first listed version arrived: published (INTERNAL) ALLOW/BLOCK, ingested (EXTERNAL)
+BLOCK/ALLOW.
 """
 
 from __future__ import annotations
