@@ -138,16 +138,26 @@ def test_a_published_generic_version_has_neither(service: LocalCodeArtifact, any
 )
 def test_a_missing_version_package_or_repository_is_not_found(
     seeded: LocalCodeArtifact,
-    any_client: Any,
+    client: Any,
     operation: str,
     change: dict[str, str],
     resource_type: str,
     resource_id: str,
 ) -> None:
     with raises_client_error("ResourceNotFoundException") as error:
-        getattr(any_client, operation)(**{**WEB_SDK, "packageVersion": "1.0.0", **change})
+        getattr(client, operation)(**{**WEB_SDK, "packageVersion": "1.0.0", **change})
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
     assert (error["resourceType"], error["resourceId"]) == (resource_type, resource_id)
+
+
+@pytest.mark.parametrize("operation", ["list_package_version_dependencies", "get_package_version_readme"])
+def test_a_missing_version_is_not_found_over_http(
+    seeded: LocalCodeArtifact, http_client: Any, operation: str
+) -> None:
+    with raises_client_error("ResourceNotFoundException") as error:
+        getattr(http_client, operation)(**WEB_SDK, packageVersion="9.9.9")
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert (error["resourceType"], error["resourceId"]) == ("package-version", "9.9.9")
 
 
 def test_dependencies_are_paged(service: LocalCodeArtifact, any_client: Any) -> None:

@@ -83,11 +83,11 @@ def test_a_package_created_by_publishing_has_the_published_directly_defaults(
     ],
 )
 def test_describe_package_of_a_missing_resource_is_not_found(
-    seeded: LocalCodeArtifact, any_client: Any, change: dict[str, Any], resource_type: str, resource_id: str
+    seeded: LocalCodeArtifact, client: Any, change: dict[str, Any], resource_type: str, resource_id: str
 ) -> None:
     params = {key: value for key, value in {**coordinates(), **change}.items() if value is not None}
     with raises_client_error("ResourceNotFoundException") as error:
-        any_client.describe_package(**params)
+        client.describe_package(**params)
     assert error["Error"]["Code"] == "ResourceNotFoundException"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
     assert (error["resourceType"], error["resourceId"]) == (resource_type, resource_id)
