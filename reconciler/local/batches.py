@@ -14,14 +14,17 @@ from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
+from reconciler.local import origin
 from reconciler.local.context import (
     Context,
     JsonText,
     create_package,
     find_package,
+    get_domain,
     get_package,
     get_repository,
 )
+from reconciler.local.dependencies import copy_metadata
 from reconciler.local.errors import ValidationException
 
 _VERSION = operator.itemgetter("version")
@@ -333,12 +336,18 @@ def copy_package_versions(
         raise ValidationException("At most 100 versions can be copied in one call")
     if source_repository == destination_repository:
         raise ValidationException("The source and destination repositories must be different")
+    domain_row = get_domain(ctx, domain, domain_owner)
     source = get_repository(ctx, domain, domain_owner, source_repository)
     destination = get_repository(ctx, domain, domain_owner, destination_repository)
+    # Origin controls, where the service's options make Copy obey them (AWS documents no effect).
+    from_upstream = bool(include_from_upstream) and origin.copy_searches_upstreams(
+        ctx, domain_row, source, format, namespace, package
+    )
+    refusal = origin.copy_refusal(ctx, domain_row, destination, format, namespace, package)
 
     found: dict[str, sqlite3.Row] = {}
     searched_any_package = False
-    for repository_id in _search_order(ctx, source["id"], bool(include_from_upstream)):
+    for repository_id in _search_order(ctx, source["id"], from_upstream):
         package_id = find_package(ctx, repository_id, format, namespace, package)
         if package_id is None:
             continue
@@ -360,6 +369,8 @@ def copy_package_versions(
         failure = _guard(row, version, None, version_revisions)
         if failure is None and row is not None and row["status"] not in COPYABLE:
             failure = _failure("NOT_ALLOWED", f"Version {version} is {row['status']} and cannot be copied")
+        if failure is None and refusal is not None:
+            failure = _failure("NOT_ALLOWED", refusal)
         if failure is None and row is not None and version in existing:
             target = existing[version]
             if _identical(ctx, row, target):
@@ -402,3 +413,5 @@ def _copy_version(ctx: Context, source: sqlite3.Row, package_id: int, replaced: 
            SELECT ?, name, size, md5, sha1, sha256, sha512, content FROM asset WHERE version_id = ?""",
         (cursor.lastrowid, source["id"]),
     )
+    assert cursor.lastrowid is not None
+    copy_metadata(ctx, source["id"], cursor.lastrowid)

@@ -14,7 +14,7 @@ from types import FrameType
 
 import click
 
-from reconciler.local.context import DEFAULT_ACCOUNT_ID
+from reconciler.local.context import DEFAULT_ACCOUNT_ID, Options
 from reconciler.local.faults import Faults
 from reconciler.local.seed import SeedError, load_seed, seed_service
 from reconciler.local.server import LocalServer
@@ -79,6 +79,14 @@ def local() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Seed a new database from this file before serving.",
 )
+@click.option(
+    "--copy-respects-origin-controls/--copy-ignores-origin-controls",
+    default=False,
+    show_default=True,
+    help="Whether CopyPackageVersions obeys package origin controls: a copy into a package whose publish "
+    "is BLOCK fails (each version NOT_ALLOWED) and includeFromUpstream skips upstreams the package's "
+    "upstream BLOCK closes. AWS documents no effect, so by default it does not.",
+)
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve(
     db: str,
@@ -93,6 +101,7 @@ def serve(
     quotas: bool,
     fault_seed: int | None,
     seed_file: Path | None,
+    copy_respects_origin_controls: bool,
     verbose: bool,
 ) -> None:
     """Serve the CodeArtifact API on HOST:PORT until interrupted.
@@ -112,7 +121,8 @@ def serve(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    service = _open_service(db, account_id, faults)
+    options = Options(copy_respects_origin_controls=copy_respects_origin_controls)
+    service = _open_service(db, account_id, faults, options)
     try:
         if seed_file is not None:
             seed_service(service, load_seed(seed_file))
@@ -135,12 +145,14 @@ def serve(
         service.close()
 
 
-def _open_service(db: str, account_id: str, faults: Faults | None = None) -> LocalCodeArtifact:
+def _open_service(
+    db: str, account_id: str, faults: Faults | None = None, options: Options | None = None
+) -> LocalCodeArtifact:
     """The service on `db`, or a click error (not a traceback) for a bad account id or database."""
     try:
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
-        return LocalCodeArtifact(db, account_id=account_id, faults=faults)
+        return LocalCodeArtifact(db, account_id=account_id, faults=faults, options=options)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--account-id") from None
     except (OSError, sqlite3.Error) as exc:

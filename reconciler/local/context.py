@@ -34,6 +34,10 @@ class Options:
     domains_per_account: int = 10
     repositories_per_domain: int = 1000
     direct_upstreams: int = 10
+    # Whether CopyPackageVersions obeys origin controls (AWS documents no effect): a copy into a
+    # package whose publish is BLOCK is refused, each version NOT_ALLOWED, and includeFromUpstream
+    # skips the source's upstreams where the package's upstream is BLOCK. Default: it does not.
+    copy_respects_origin_controls: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,13 @@ from typing import Any
 from reconciler.local import (
     batches,
     connections,
+    dependencies,
     domains,
     endpoints,
     groups,
     lifecycle,
+    origin,
+    package_ops,
     packages,
     policies,
     publish,
@@ -75,4 +78,9 @@ OPERATIONS: dict[str, Operation] = {
     "ListAllowedRepositoriesForGroup": Operation(groups.list_allowed_repositories_for_group, writes=False),
     "ListAssociatedPackages": Operation(groups.list_associated_packages, writes=False),
     "GetAssociatedPackageGroup": Operation(groups.get_associated_package_group, writes=False),
+    "DescribePackage": Operation(package_ops.describe_package, writes=False),
+    "DeletePackage": Operation(package_ops.delete_package, writes=True),
+    "PutPackageOriginConfiguration": Operation(origin.put_package_origin_configuration, writes=True),
+    "ListPackageVersionDependencies": Operation(dependencies.list_package_version_dependencies, writes=False),
+    "GetPackageVersionReadme": Operation(dependencies.get_package_version_readme, writes=False),
 }

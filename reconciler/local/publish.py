@@ -12,11 +12,13 @@ from reconciler.local.context import (
     Context,
     create_package,
     find_package,
+    get_domain,
     get_repository,
     new_revision,
 )
 from reconciler.local.errors import ConflictException, ServiceQuotaExceededException, ValidationException
 from reconciler.local.groups import enforce_publish
+from reconciler.local.origin import check_publish
 
 # The generic format's asset-name rules: Unicode letters and digits plus these symbols, single
 # inner spaces, and never "." or "..".
@@ -77,21 +79,22 @@ def publish_package_version(
         raise ValidationException(f"Asset name {asset_name!r} is not valid for a generic package")
     if hashlib.sha256(asset_content).hexdigest() != asset_sha256:
         raise ValidationException("The SHA-256 hash of the asset content does not match assetSHA256")
+    domain_row = get_domain(ctx, domain, domain_owner)
     repo = get_repository(ctx, domain, domain_owner, repository)
     # Package group origin controls (PUBLISH): refuses a publish the package's group does not allow.
     enforce_publish(ctx, domain, domain_owner, repository, format, namespace, package)
     package_id = find_package(ctx, repo["id"], format, namespace, package)
+    row = None
+    if package_id is not None:
+        row = ctx.conn.execute(
+            "SELECT * FROM package_version WHERE package_id = ? AND version = ?",
+            (package_id, package_version),
+        ).fetchone()
+    # Origin controls first: a refused publish creates nothing, not even the package record.
+    check_publish(ctx, domain_row, repo, format, namespace, package, package_version, new_version=row is None)
     if package_id is None:
         package_id = create_package(ctx, repo["id"], format, namespace, package)
-    restrictions = ctx.conn.execute("SELECT publish FROM package WHERE id = ?", (package_id,)).fetchone()
-    if restrictions["publish"] == "BLOCK":
-        raise ConflictException(
-            f"Publishing to package {package} is blocked by its origin configuration", package, "package"
-        )
     status = "Unfinished" if unfinished else "Published"
-    row = ctx.conn.execute(
-        "SELECT * FROM package_version WHERE package_id = ? AND version = ?", (package_id, package_version)
-    ).fetchone()
     revision = new_revision()
     if row is None:
         cursor = ctx.conn.execute(

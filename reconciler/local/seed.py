@@ -19,6 +19,7 @@ from reconciler.local.groups import create_root_group, put_package_group
 from reconciler.local.publish import insert_asset
 from reconciler.local.seedfile import (
     AssetSeed,
+    DependencySeed,
     Location,
     PackageSeed,
     RepositorySeed,
@@ -26,6 +27,7 @@ from reconciler.local.seedfile import (
     SeedError,
     check_seed,
     load_seed,
+    origin_defaults,
     policy_text,
     seconds_at,
 )
@@ -68,6 +70,8 @@ class _Seeded:
     home_page: str | None
     licenses: str
     assets: list[AssetSeed] | None
+    readme: str | None = None
+    dependencies: tuple[DependencySeed, ...] = ()
 
 
 _Key = tuple[str, str, str, str, str]
@@ -182,6 +186,18 @@ def _insert_package(
     now: float,
     seeded: dict[_Key, _Seeded],
 ) -> None:
+    keys = [
+        (domain, package.format, package.namespace or "", package.name, v.version) for v in package.versions
+    ]
+    # The first version's origin, as the loop below settles it: a version seeded again inherits it.
+    first_seeded = seeded.get(keys[0]) if keys else None
+    first_origin = None
+    if package.versions:
+        first_origin = (
+            first_seeded.origin
+            if first_seeded is not None and "origin" not in package.versions[0].model_fields_set
+            else package.versions[0].origin
+        )
     cursor = conn.execute(
         "INSERT INTO package (repository_id, format, namespace, name, publish, upstream) VALUES (?, ?, ?, ?, ?, ?)",
         (
@@ -189,14 +205,10 @@ def _insert_package(
             package.format,
             package.namespace or "",
             package.name,
-            package.publish,
-            package.upstream,
+            *origin_defaults(package, first_origin),
         ),
     )
     package_id = int(cursor.lastrowid or 0)
-    keys = [
-        (domain, package.format, package.namespace or "", package.name, v.version) for v in package.versions
-    ]
     times = _publish_times(package, [seeded.get(key) for key in keys], now)
     for version, key, published in zip(package.versions, keys, times, strict=True):
         first = seeded.get(key)
@@ -221,6 +233,10 @@ def _insert_package(
             home_page=version.home_page if "home_page" in given or first is None else first.home_page,
             licenses=json.dumps(version.licenses) if "licenses" in given or first is None else first.licenses,
             assets=version.assets if version.assets is not None or first is None else first.assets,
+            readme=version.readme if "readme" in given or first is None else first.readme,
+            dependencies=tuple(version.dependencies)
+            if "dependencies" in given or first is None
+            else first.dependencies,
         )
         seeded.setdefault(key, row)
         cursor = conn.execute(
@@ -241,8 +257,27 @@ def _insert_package(
                 row.licenses,
             ),
         )
+        version_id = int(cursor.lastrowid or 0)
         if version.status != "Disposed":  # a Disposed version has no assets left
-            _insert_assets(conn, int(cursor.lastrowid or 0), package, version.version, row.assets)
+            _insert_assets(conn, version_id, package, version.version, row.assets)
+        _insert_metadata(conn, version_id, row)
+
+
+def _insert_metadata(conn: sqlite3.Connection, version_id: int, row: _Seeded) -> None:
+    """What the version's metadata file declares: its readme and direct dependencies."""
+    if row.readme is not None:
+        conn.execute(
+            "INSERT INTO package_version_readme (version_id, readme) VALUES (?, ?)", (version_id, row.readme)
+        )
+    conn.executemany(
+        """INSERT INTO package_version_dependency
+               (version_id, position, namespace, package, dependency_type, version_requirement)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        [
+            (version_id, position, d.namespace, d.package, d.dependency_type, d.version_requirement)
+            for position, d in enumerate(row.dependencies)
+        ],
+    )
 
 
 def _connection_for(repository: RepositorySeed, format: str) -> str:

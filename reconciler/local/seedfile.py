@@ -32,7 +32,15 @@ and `allowed_repositories` per restriction; every domain also has the root group
 
 A version seeded in several repositories of a domain is one version copied between them, as
 CopyPackageVersions would have: unless given again, the later repositories take the first one's
-revision, publish time, origin, metadata and assets. Only the status is per repository.
+revision, publish time, origin, metadata, readme, dependencies and assets. Only the status is per
+repository.
+
+A version may declare what its metadata file would (GetPackageVersionReadme and
+ListPackageVersionDependencies read it): `readme: "text"` and `dependencies: [{package: react,
+namespace: ..., dependency_type: peer, version_requirement: ^18.0.0}]`. A package's origin controls
+are `publish` and `upstream` (ALLOW or BLOCK); either one not given takes AWS's default for how the
+package's first listed version arrived: published (INTERNAL) ALLOW/BLOCK, ingested (EXTERNAL)
+BLOCK/ALLOW.
 """
 
 from __future__ import annotations
@@ -123,6 +131,15 @@ class AssetSeed(_Strict):
     size: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
+class DependencySeed(_Strict):
+    """A direct dependency, as ListPackageVersionDependencies returns it (`PackageDependency`)."""
+
+    package: Name
+    namespace: Name | None = None
+    dependency_type: str | None = None
+    version_requirement: str | None = None
+
+
 class VersionSeed(_Strict):
     version: Name
     status: Status = "Published"
@@ -134,14 +151,18 @@ class VersionSeed(_Strict):
     home_page: str | None = None
     licenses: list[dict[str, str]] = []
     assets: list[AssetSeed] | None = None
+    readme: str | None = None
+    dependencies: list[DependencySeed] = []
 
 
 class PackageSeed(_Strict):
     format: Format
     namespace: Name | None = None
     name: Name
-    publish: Literal["ALLOW", "BLOCK"] = "ALLOW"
-    upstream: Literal["ALLOW", "BLOCK"] = "BLOCK"
+    # Origin controls; when not given, AWS's defaults for how the first listed version arrived:
+    # INTERNAL (published) ALLOW/BLOCK, EXTERNAL (ingested) BLOCK/ALLOW. See `origin_defaults`.
+    publish: Literal["ALLOW", "BLOCK"] | None = None
+    upstream: Literal["ALLOW", "BLOCK"] | None = None
     first_published: Moment = None
     last_published: Moment = None
     versions: list[Annotated[VersionSeed, BeforeValidator(_version_entry)]] = []
@@ -429,6 +450,16 @@ def _check_package(at: Location, package: PackageSeed) -> list[tuple[Location, s
         if len(set(names)) != len(names):
             problems.append(((*where, "assets"), "asset names must be unique"))
     return problems
+
+
+def origin_defaults(package: PackageSeed, first_origin: str | None) -> tuple[str, str]:
+    """The package's (publish, upstream) restrictions: as given, else as AWS sets them for a package
+    whose first version (of origin `first_origin`) was published directly (ALLOW, BLOCK) or
+    ingested from a public source (BLOCK, ALLOW). A package seeded with no versions gets the
+    published-directly defaults."""
+    ingested = first_origin == "EXTERNAL"
+    publish, upstream = ("BLOCK", "ALLOW") if ingested else ("ALLOW", "BLOCK")
+    return package.publish or publish, package.upstream or upstream
 
 
 def _label(package: PackageSeed) -> str:

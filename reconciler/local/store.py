@@ -130,6 +130,23 @@ MIGRATIONS: tuple[str, ...] = (
                                internal_upstream)
         SELECT owner, name, '/*', created_time, 'ALLOW', 'ALLOW', 'ALLOW' FROM domain;
     """,
+    # A version's direct dependencies and readme, as the package's metadata file declares them;
+    # they go with the version (ON DELETE CASCADE) when it is deleted or overwritten.
+    """
+    CREATE TABLE package_version_dependency (
+        version_id INTEGER NOT NULL REFERENCES package_version(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        namespace TEXT,
+        package TEXT NOT NULL,
+        dependency_type TEXT,
+        version_requirement TEXT,
+        PRIMARY KEY (version_id, position)
+    );
+    CREATE TABLE package_version_readme (
+        version_id INTEGER PRIMARY KEY REFERENCES package_version(id) ON DELETE CASCADE,
+        readme TEXT NOT NULL
+    );
+    """,
 )
 
 

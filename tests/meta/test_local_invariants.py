@@ -68,6 +68,8 @@ def test_operations_that_write_are_the_models_non_read_operations() -> None:
         "UpdatePackageGroup",
         "DeletePackageGroup",
         "UpdatePackageGroupOriginConfiguration",
+        "DeletePackage",
+        "PutPackageOriginConfiguration",
     }
 
 
