@@ -16,19 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.local.errors import InternalServerException, ServiceError, ThrottlingException
+from reconciler.local.quotas import ACCOUNT_READ_RATE, ACCOUNT_WRITE_RATE, RATE_QUOTAS
 
-# AWS's default request-rate quotas per Region (User Guide, "Quotas in AWS CodeArtifact").
-OPERATION_QUOTAS: dict[str, float] = {
-    "CopyPackageVersions": 5.0,
-    "GetAuthorizationToken": 40.0,
-    "GetPackageVersionAsset": 50.0,
-    "ListPackageVersionAssets": 200.0,
-    "ListPackageVersions": 200.0,
-    "ListPackages": 200.0,
-    "PublishPackageVersion": 10.0,
-}
-ACCOUNT_WRITE_QUOTA = 100.0
-ACCOUNT_READ_QUOTA = 800.0
+# AWS's default request-rate quotas per Region, from the one table of quotas.
+OPERATION_QUOTAS: dict[str, float] = RATE_QUOTAS
+ACCOUNT_WRITE_QUOTA = ACCOUNT_WRITE_RATE
+ACCOUNT_READ_QUOTA = ACCOUNT_READ_RATE
 
 # Refills are computed in floating point: 0.2 s at 5 tokens a second must count as one whole token.
 _EPSILON = 1e-9

@@ -76,6 +76,13 @@ def publish_package_version(
         raise ValidationException(f"Asset name {asset_name!r} is not valid for a generic package")
     if hashlib.sha256(asset_content).hexdigest() != asset_sha256:
         raise ValidationException("The SHA-256 hash of the asset content does not match assetSHA256")
+    if len(asset_content) > ctx.options.asset_file_size:
+        raise ServiceQuotaExceededException(
+            f"Asset {asset_name} is {len(asset_content)} bytes; an asset can be at most "
+            f"{ctx.options.asset_file_size} bytes",
+            asset_name,
+            "asset",
+        )
     repo = get_repository(ctx, domain, domain_owner, repository)
     package_id = find_package(ctx, repo["id"], format, namespace, package)
     if package_id is None:
