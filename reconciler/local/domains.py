@@ -17,13 +17,16 @@ from reconciler.local.pagination import decode_token, encode_token
 
 
 def _domain_description(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
+    # "An asset is stored only once in a domain, even if it's in multiple repositories" (the
+    # model's CreateDomain documentation): assetSizeBytes counts each distinct content once.
     counts = ctx.conn.execute(
         """SELECT (SELECT COUNT(*) FROM repository WHERE domain_owner = :o AND domain = :d),
-                  (SELECT COALESCE(SUM(a.size), 0) FROM asset a
+                  (SELECT COALESCE(SUM(size), 0) FROM (
+                     SELECT DISTINCT a.sha256, a.size FROM asset a
                      JOIN package_version v ON v.id = a.version_id
                      JOIN package p ON p.id = v.package_id
                      JOIN repository r ON r.id = p.repository_id
-                     WHERE r.domain_owner = :o AND r.domain = :d)""",
+                     WHERE r.domain_owner = :o AND r.domain = :d))""",
         {"o": row["owner"], "d": row["name"]},
     ).fetchone()
     return {
