@@ -26,7 +26,6 @@ from tests.local.builders import (
     seed_packages,
     setup_repository,
 )
-from tests.local.serving import boto3_client, running_server
 
 
 def test_every_quota_has_a_source_and_is_an_option_with_its_default() -> None:
@@ -145,15 +144,3 @@ def test_serve_refuses_an_unknown_quota_with_a_usage_error() -> None:
     assert result.exit_code == 2
     assert "--quota" in result.output
     assert "assets_per_version" in result.output
-
-
-@pytest.mark.http
-def test_serve_applies_a_quota_override_over_http(tmp_path: Path) -> None:
-    with running_server(
-        tmp_path, "--db", str(tmp_path / "q.db"), "--quota", "assets_per_version=1"
-    ) as server:
-        client = boto3_client(server.endpoint_url)
-        setup_repository(client)
-        publish(client, "1.0.0", b"one", asset="one.bin", unfinished=True)
-        with raises_client_error("ServiceQuotaExceededException"):
-            publish(client, "1.0.0", b"two", asset="two.bin", unfinished=True)
