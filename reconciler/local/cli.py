@@ -77,6 +77,11 @@ def local() -> None:
     help=f"Override a quota (repeatable); NAME is one of {', '.join(sorted(QUOTA_DEFAULTS))}.",
 )
 @click.option(
+    "--normalize-pypi-request-names",
+    is_flag=True,
+    help="Find PyPI packages by non-normalised names too (AWS requires the normalised name).",
+)
+@click.option(
     "--latency", callback=_latency, help="Added latency per request in ms: fixed (30) or range (10-50)."
 )
 @click.option("--throttle-rate", default=0.0, callback=_rate, help="Share of requests throttled (429).")
@@ -106,6 +111,7 @@ def serve(
     port: int,
     account_id: str,
     quota_overrides: dict[str, int],
+    normalize_pypi_request_names: bool,
     latency: tuple[float, float],
     throttle_rate: float,
     error_rate: float,
@@ -133,7 +139,8 @@ def serve(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    service = _open_service(db, account_id, faults, Options(**quota_overrides))  # type: ignore[arg-type]
+    options = Options(**quota_overrides, normalize_pypi_request_names=normalize_pypi_request_names)  # type: ignore[arg-type]
+    service = _open_service(db, account_id, faults, options)
     try:
         if seed_file is not None:
             seed_service(service, load_seed(seed_file))

@@ -50,7 +50,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Context:
-    """One request's view of the service."""
+    """One request's view of the service. `account_id` is the caller's account: the owner of the
+    domains it creates, and the `domainOwner` of a request that omits one."""
 
     conn: sqlite3.Connection
     account_id: str = DEFAULT_ACCOUNT_ID

@@ -42,6 +42,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from reconciler.local import names
 from reconciler.local.context import NAMESPACED_FORMATS, NAMESPACELESS_FORMATS
+from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
 
 Format = Literal["npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"]
 Status = Literal["Published", "Unfinished", "Unlisted", "Archived", "Disposed"]
@@ -50,7 +51,7 @@ Location = tuple[str | int, ...]
 _DURATION = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-:]{1,99}")
-_MAX_UPSTREAMS = 10
+_MAX_UPSTREAMS = QUOTA_DEFAULTS["direct_upstreams"]
 Account = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
 
 

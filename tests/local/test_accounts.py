@@ -203,3 +203,22 @@ def test_a_seed_names_the_owner_in_its_duplicate_domain_error(tmp_path: Path) ->
         seed_service(service, _document([_domain("acme", OTHER), _domain("acme")]))  # two owners: fine
         with pytest.raises(SeedError, match=f"domain acme of account {OTHER} already exists"):
             seed_service(service, _document([_domain("acme", OTHER)]))
+
+
+def test_arns_carry_the_domain_owners_account_whoever_calls(tmp_path: Path) -> None:
+    with LocalCodeArtifact(tmp_path / "arns.db", account_id=CALLER) as service:
+        ctx = service.context(service.store.connection(), "eu-west-1")
+
+        assert ctx.owner(None) == CALLER
+        assert ctx.owner(OTHER) == OTHER
+        assert ctx.domain_arn("shared", OTHER) == f"arn:aws:codeartifact:eu-west-1:{OTHER}:domain/shared"
+        assert ctx.repository_arn("shared", "staging", OTHER) == (
+            f"arn:aws:codeartifact:eu-west-1:{OTHER}:repository/shared/staging"
+        )
+        # User Guide, "AWS CodeArtifact resources and operations": an empty namespace segment.
+        assert ctx.package_arn("shared", "staging", "npm", None, "lodash", OTHER) == (
+            f"arn:aws:codeartifact:eu-west-1:{OTHER}:package/shared/staging/npm//lodash"
+        )
+        assert ctx.package_arn("acme", "staging", "maven", "com.acme", "lib") == (
+            f"arn:aws:codeartifact:eu-west-1:{CALLER}:package/acme/staging/maven/com.acme/lib"
+        )
