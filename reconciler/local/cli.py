@@ -17,7 +17,7 @@ import click
 from reconciler.local.context import DEFAULT_ACCOUNT_ID, Options
 from reconciler.local.faults import Faults
 from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
-from reconciler.local.quotas import parse_overrides
+from reconciler.local.quotas import RATE_DEFAULTS, Overrides, parse_overrides
 from reconciler.local.seed import SeedError, load_seed, normalisations, seed_service
 from reconciler.local.server import LocalServer
 from reconciler.local.service import LocalCodeArtifact
@@ -29,7 +29,7 @@ def _rate(_: click.Context, param: click.Parameter, value: float) -> float:
     return value
 
 
-def _quotas(_: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, int]:
+def _quotas(_: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Overrides:
     try:
         return parse_overrides(value)
     except ValueError as exc:
@@ -74,7 +74,10 @@ def local() -> None:
     multiple=True,
     callback=_quotas,
     metavar="NAME=VALUE",
-    help=f"Override a quota (repeatable); NAME is one of {', '.join(sorted(QUOTA_DEFAULTS))}.",
+    help=(
+        f"Override a quota (repeatable): one of {', '.join(sorted(QUOTA_DEFAULTS))}; or a request rate "
+        f"per second, applied with --quotas: one of {', '.join(sorted(RATE_DEFAULTS))}."
+    ),
 )
 @click.option(
     "--normalize-pypi-request-names",
@@ -110,7 +113,7 @@ def serve(
     host: str,
     port: int,
     account_id: str,
-    quota_overrides: dict[str, int],
+    quota_overrides: Overrides,
     normalize_pypi_request_names: bool,
     latency: tuple[float, float],
     throttle_rate: float,
@@ -136,10 +139,11 @@ def serve(
             lost_reply_rate=lost_reply_rate,
             quotas=quotas,
             seed=fault_seed,
+            rates=tuple(sorted(quota_overrides.rates.items())),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    options = Options(**quota_overrides, normalize_pypi_request_names=normalize_pypi_request_names)  # type: ignore[arg-type]
+    options = Options(**quota_overrides.limits, normalize_pypi_request_names=normalize_pypi_request_names)  # type: ignore[arg-type]
     service = _open_service(db, account_id, faults, options)
     try:
         if seed_file is not None:

@@ -16,7 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.local.errors import InternalServerException, ServiceError, ThrottlingException
-from reconciler.local.quotas import ACCOUNT_READ_RATE, ACCOUNT_WRITE_RATE, RATE_QUOTAS
+from reconciler.local.quotas import (
+    ACCOUNT_READ_RATE,
+    ACCOUNT_READS,
+    ACCOUNT_WRITE_RATE,
+    ACCOUNT_WRITES,
+    RATE_QUOTAS,
+)
 
 # AWS's default request-rate quotas per Region, from the one table of quotas.
 OPERATION_QUOTAS: dict[str, float] = RATE_QUOTAS
@@ -40,6 +46,9 @@ class Faults:
     lost_reply_rate: float = 0.0
     quotas: bool = False
     seed: int | None = None
+    # Request rates per second overriding the defaults of `reconciler.local.quotas.RATE_DEFAULTS`
+    # (keys: operation names, `account_writes`, `account_reads`), applied with `quotas`.
+    rates: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         low, high = self.latency
@@ -159,12 +168,13 @@ class FaultInjector:
     def _bucket(self, name: str) -> TokenBucket:
         bucket = self._buckets.get(name)
         if bucket is None:
+            overrides = dict(self.faults.rates)
             if name == "account:write":
-                rate = ACCOUNT_WRITE_QUOTA
+                rate = overrides.get(ACCOUNT_WRITES, ACCOUNT_WRITE_QUOTA)
             elif name == "account:read":
-                rate = ACCOUNT_READ_QUOTA
+                rate = overrides.get(ACCOUNT_READS, ACCOUNT_READ_QUOTA)
             else:
-                rate = OPERATION_QUOTAS[name]
+                rate = overrides.get(name, OPERATION_QUOTAS[name])
             bucket = self._buckets[name] = TokenBucket(rate)
         return bucket
 

@@ -3,13 +3,14 @@
 `Options` (in `reconciler.local.context`) takes its defaults from here, and `reconciler local serve
 --quota NAME=VALUE` overrides any of them, so a test can reach a quota without creating a thousand
 repositories. Request-rate quotas are here too; `reconciler.local.faults` enforces them when asked
-(`--quotas`).
+(`--quotas`), at these rates or the ones `--quota OPERATION=RATE` gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 QUOTAS_PAGE = 'CodeArtifact User Guide, "Quotas in AWS CodeArtifact" (https://docs.aws.amazon.com/codeartifact/latest/ug/service-limits.html)'
 MODEL = "botocore's service model for codeartifact (member constraints)"
@@ -97,23 +98,50 @@ RATE_QUOTAS: dict[str, float] = {
 }
 ACCOUNT_WRITE_RATE = 100.0
 ACCOUNT_READ_RATE = 800.0
+# The account-wide rates by the names `--quota` gives them.
+ACCOUNT_WRITES = "account_writes"
+ACCOUNT_READS = "account_reads"
+RATE_DEFAULTS: dict[str, float] = {
+    **RATE_QUOTAS,
+    ACCOUNT_WRITES: ACCOUNT_WRITE_RATE,
+    ACCOUNT_READS: ACCOUNT_READ_RATE,
+}
 
 DEFAULTS: dict[str, int] = {quota.name: quota.default for quota in QUOTAS}
 
 
-def parse_overrides(items: Iterable[str]) -> dict[str, int]:
+class Overrides(NamedTuple):
+    """Quotas given on the command line: resource quotas and limits (for `Options`), and request
+    rates per second (for `Faults.rates`, in effect with `--quotas`)."""
+
+    limits: dict[str, int]
+    rates: dict[str, float]
+
+
+def parse_overrides(items: Iterable[str]) -> Overrides:
     """`NAME=VALUE` texts (the `--quota` option) as overrides; a ValueError names what is wrong."""
-    overrides: dict[str, int] = {}
+    overrides = Overrides({}, {})
     for item in items:
         name, sep, text = item.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep or name not in DEFAULTS:
-            raise ValueError(f"{item!r}: give NAME=VALUE with NAME one of {', '.join(sorted(DEFAULTS))}")
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"{item!r}: the value must be a whole number") from None
-        if value < 0:
-            raise ValueError(f"{item!r}: the value must not be negative")
-        overrides[name] = value
+        name = name.strip()
+        limit = name.replace("-", "_")
+        if sep and limit in DEFAULTS:
+            try:
+                value = int(text)
+            except ValueError:
+                raise ValueError(f"{item!r}: the value must be a whole number") from None
+            if value < 0:
+                raise ValueError(f"{item!r}: the value must not be negative")
+            overrides.limits[limit] = value
+        elif sep and (name in RATE_DEFAULTS or limit in RATE_DEFAULTS):
+            try:
+                rate = float(text)
+            except ValueError:
+                raise ValueError(f"{item!r}: the value must be a number of requests per second") from None
+            if not rate > 0 or rate == float("inf"):
+                raise ValueError(f"{item!r}: a rate must be a positive number of requests per second")
+            overrides.rates[name if name in RATE_DEFAULTS else limit] = rate
+        else:
+            names = ", ".join([*sorted(DEFAULTS), *sorted(RATE_DEFAULTS)])
+            raise ValueError(f"{item!r}: give NAME=VALUE with NAME one of {names}")
     return overrides

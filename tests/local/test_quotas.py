@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from reconciler.cli import cli
 from reconciler.local import LocalCodeArtifact, attach
 from reconciler.local.context import Options
-from reconciler.local.faults import OPERATION_QUOTAS
+from reconciler.local.errors import ThrottlingException
+from reconciler.local.faults import OPERATION_QUOTAS, FaultInjector, Faults
 from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
 from reconciler.local.quotas import DEFAULTS, QUOTAS, RATE_QUOTAS, parse_overrides
 from tests.local.builders import (
@@ -123,19 +124,37 @@ def test_overridden_upstream_limit_is_enforced(limited: tuple[LocalCodeArtifact,
         )
 
 
-def test_parse_overrides_reads_name_value_pairs_and_refuses_the_rest() -> None:
-    assert parse_overrides(["assets-per-version=2", "domains_per_account=3"]) == {
-        "assets_per_version": 2,
-        "domains_per_account": 3,
-    }
+def test_parse_overrides_reads_limits_and_rates_and_refuses_the_rest() -> None:
+    parsed = parse_overrides(
+        ["assets-per-version=2", "domains_per_account=3", "CopyPackageVersions=20", "account-writes=2.5"]
+    )
+
+    assert parsed.limits == {"assets_per_version": 2, "domains_per_account": 3}
+    assert parsed.rates == {"CopyPackageVersions": 20.0, "account_writes": 2.5}
     for bad, reason in (
         ("bogus=1", "give NAME=VALUE"),
         ("assets_per_version", "give NAME=VALUE"),
         ("assets_per_version=x", "whole number"),
         ("assets_per_version=-1", "must not be negative"),
+        ("ListPackages=0", "positive number"),
+        ("ListPackages=fast", "requests per second"),
     ):
         with pytest.raises(ValueError, match=reason):
             parse_overrides([bad])
+
+
+def test_overridden_request_rates_are_throttled_at() -> None:
+    rates = (("ListPackages", 2.0), ("account_writes", 1.0))
+    injector = FaultInjector(Faults(quotas=True, rates=rates), clock=lambda: 0.0, sleep=lambda _: None)
+
+    injector.before("ListPackages", writes=False)
+    injector.before("ListPackages", writes=False)
+    with pytest.raises(ThrottlingException):
+        injector.before("ListPackages", writes=False)
+    injector.before("CreateDomain", writes=True)
+    with pytest.raises(ThrottlingException):
+        injector.before("UpdatePackageVersionsStatus", writes=True)
+    injector.before("ListPackageVersions", writes=False)  # its own default rate, untouched
 
 
 def test_serve_refuses_an_unknown_quota_with_a_usage_error() -> None:
