@@ -147,7 +147,10 @@ def serve(
     service = _open_service(db, account_id, faults, options)
     try:
         if seed_file is not None:
-            seed_service(service, load_seed(seed_file))
+            document = load_seed(seed_file)
+            seed_service(service, document)
+            for note in normalisations(document):  # stderr: stdout's first line is the endpoint
+                click.echo(f"Normalised as CodeArtifact stores it: {note}", err=True)
         server = LocalServer(service, host, port, verbose=verbose)
     except SeedError as exc:
         service.close()

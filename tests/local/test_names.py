@@ -183,7 +183,18 @@ def test_swift_names_and_namespaces_are_normalised_on_requests(
     )
     filtered = any_client.list_packages(domain=DOMAIN, repository=REPO, format="swift", namespace="MyS")
 
+    described = any_client.describe_package_version(
+        domain=DOMAIN,
+        repository=REPO,
+        format="swift",
+        namespace="myscope",
+        package="mypackage",
+        packageVersion="1.0.0",
+    )["packageVersion"]
+
     assert (listed["namespace"], listed["package"]) == ("myscope", "mypackage")
+    assert (described["namespace"], described["packageName"]) == ("myscope", "mypackage")
+    assert described["displayName"] == "MyScope/myPackage"  # as published
     assert [v["version"] for v in listed["versions"]] == ["1.0.0"]
     assert [p["package"] for p in filtered["packages"]] == ["mypackage"]
 
