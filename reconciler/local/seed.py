@@ -244,7 +244,7 @@ def _insert_assets(
     version: str,
     assets: list[AssetSeed] | None,
 ) -> None:
-    name = names.package_name(package.format, package.name)
+    name = package.name  # other formats' asset names are the files as uploaded, never normalised
     if package.format == "nuget":
         # CodeArtifact names a NuGet version's asset itself, from the normalised name and version.
         constructed = names.nuget_asset_name(package.name, version)
