@@ -46,9 +46,13 @@ def _unique(versions: list[str]) -> list[str]:
     return list(dict.fromkeys(versions))
 
 
-def _check_request(versions: list[str], version_revisions: dict[str, str] | None) -> None:
+def _check_request(ctx: Context, versions: list[str], version_revisions: dict[str, str] | None) -> None:
     if not versions:
         raise ValidationException("versions must name at least one package version")
+    if len(versions) > ctx.options.versions_per_batch:
+        raise ValidationException(
+            f"At most {ctx.options.versions_per_batch} versions can be given in one call"
+        )
     if version_revisions and not version_revisions.keys() <= set(versions):
         extra = sorted(set(version_revisions) - set(versions))
         raise ValidationException(
@@ -140,7 +144,7 @@ def update_package_versions_status(
     expected_status: str | None = None,
 ) -> dict[str, Any]:
     versions = _unique(versions)
-    _check_request(versions, version_revisions)
+    _check_request(ctx, versions, version_revisions)
     if target_status not in UPDATABLE_TARGETS and ctx.options.reject_target_status_with_validation:
         raise ValidationException(
             f"targetStatus {target_status} is not allowed; use Published, Unlisted or Archived"
@@ -227,7 +231,7 @@ def dispose_package_versions(
     expected_status: str | None = None,
 ) -> dict[str, Any]:
     versions = _unique(versions)
-    _check_request(versions, version_revisions)
+    _check_request(ctx, versions, version_revisions)
     repo = get_repository(ctx, domain, domain_owner, repository)
     package_id = get_package(ctx, repo, format, namespace, package)
     rows = _rows(ctx, package_id, versions)
@@ -259,7 +263,7 @@ def delete_package_versions(
     expected_status: str | None = None,
 ) -> dict[str, Any]:
     versions = _unique(versions)
-    _check_request(versions, None)
+    _check_request(ctx, versions, None)
     repo = get_repository(ctx, domain, domain_owner, repository)
     package_id = get_package(ctx, repo, format, namespace, package)
     rows = _rows(ctx, package_id, versions)
@@ -294,13 +298,14 @@ def _identical(ctx: Context, source: sqlite3.Row, target: sqlite3.Row) -> bool:
 
 
 def _search_order(ctx: Context, repository_id: int, include_from_upstream: bool) -> list[int]:
-    """The source repository, then (if asked) its upstreams depth-first in order, at most 25 in all."""
+    """The source repository, then (if asked) its upstreams depth-first in order, at most
+    `upstreams_searched` (25) in all."""
     if not include_from_upstream:
         return [repository_id]
     order: list[int] = []
 
     def visit(current: int) -> None:
-        if current in order or len(order) >= 25:
+        if current in order or len(order) >= ctx.options.upstreams_searched:
             return
         order.append(current)
         for (upstream_id,) in ctx.conn.execute(
@@ -332,8 +337,10 @@ def copy_package_versions(
     wanted = _unique(versions if versions is not None else list(version_revisions or {}))
     if not wanted:
         raise ValidationException("versions must name at least one package version")
-    if len(wanted) > 100:
-        raise ValidationException("At most 100 versions can be copied in one call")
+    if len(wanted) > ctx.options.versions_per_batch:
+        raise ValidationException(
+            f"At most {ctx.options.versions_per_batch} versions can be copied in one call"
+        )
     if source_repository == destination_repository:
         raise ValidationException("The source and destination repositories must be different")
     domain_row = get_domain(ctx, domain, domain_owner)
@@ -384,7 +391,15 @@ def copy_package_versions(
         return _response({}, failed)
 
     if destination_id is None:
-        destination_id = create_package(ctx, destination["id"], format, namespace, package)
+        published_as = None
+        if searched_any_package:
+            source_package = found[wanted[0]]["package_id"]
+            published_as = ctx.conn.execute(
+                "SELECT display_name FROM package WHERE id = ?", (source_package,)
+            ).fetchone()[0]
+        destination_id = create_package(
+            ctx, destination["id"], format, namespace, package, display_name=published_as
+        )
     successful: dict[str, dict[str, str]] = {}
     for version in wanted:
         if version in identical:

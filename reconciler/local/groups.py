@@ -384,7 +384,8 @@ def update_package_group_origin_configuration(
         )
     for _, repository in added:
         found = ctx.conn.execute(
-            "SELECT 1 FROM repository WHERE domain = ? AND name = ?", (row["name"], repository)
+            "SELECT 1 FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
+            (row["owner"], row["name"], repository),
         ).fetchone()
         if found is None:
             raise ResourceNotFoundException(
@@ -475,7 +476,7 @@ def list_associated_packages(
     after = decode_token("ListAssociatedPackages", filters, next_token)
     limit = max_results or DEFAULT_PAGE
     packages: list[dict[str, str]] = []
-    for format, namespace, name in _domain_packages(ctx, row["name"], after):
+    for format, namespace, name in _domain_packages(ctx, row["owner"], row["name"], after):
         group, association = groups.association(coordinate(format, namespace, name))
         if group.pattern.text != pattern.text:
             continue
@@ -493,10 +494,12 @@ def list_associated_packages(
     return result
 
 
-def _domain_packages(ctx: Context, domain: str, after: list[Any] | None) -> Iterable[tuple[str, str, str]]:
+def _domain_packages(
+    ctx: Context, owner: str, domain: str, after: list[Any] | None
+) -> Iterable[tuple[str, str, str]]:
     """Every package of the domain once (whatever repositories hold it), in (format, namespace, name) order."""
-    where = "r.domain = ?"
-    args: list[Any] = [domain]
+    where = "r.domain_owner = ? AND r.domain = ?"
+    args: list[Any] = [owner, domain]
     if after:
         where += " AND (p.format, p.namespace, p.name) > (?, ?, ?)"
         args += after

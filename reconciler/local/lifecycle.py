@@ -23,7 +23,10 @@ def delete_domain(ctx: Context, *, domain: str, domain_owner: str | None = None)
             domain,
             "domain",
         )
-    ctx.conn.execute("DELETE FROM resource_policy WHERE domain_owner = ? AND domain = ?", (owner, domain))
+    # Rows keyed by the domain's (owner, name) without a declared foreign key go explicitly: its
+    # policy and its package groups (the root group /* included).
+    for table in ("resource_policy", "package_group_allowed_repository", "package_group"):
+        ctx.conn.execute(f"DELETE FROM {table} WHERE domain_owner = ? AND domain = ?", (owner, domain))
     delete_cascade(ctx.conn, "domain", "name = ? AND owner = ?", (domain, owner))
     # The AWS CLI's documented example answers with the domain as it was, its status Deleted.
     return {"domain": {**described, "status": "Deleted"}}
@@ -39,10 +42,11 @@ def delete_repository(
     owner = get_domain(ctx, domain, domain_owner)["owner"]
     row = get_repository(ctx, domain, owner, repository)
     described = describe_repository(ctx, domain=domain, repository=repository, domain_owner=owner)
-    ctx.conn.execute(
-        "DELETE FROM resource_policy WHERE domain_owner = ? AND domain = ? AND repository = ?",
-        (owner, domain, repository),
-    )
+    for table in ("resource_policy", "package_group_allowed_repository"):
+        ctx.conn.execute(
+            f"DELETE FROM {table} WHERE domain_owner = ? AND domain = ? AND repository = ?",
+            (owner, domain, repository),
+        )
     delete_cascade(ctx.conn, "repository", "id = ?", (row["id"],))
     return described
 

@@ -9,12 +9,8 @@ from typing import Any
 
 from reconciler.local.context import ORIGIN_JSON, Context, JsonText, get_package, get_repository, origin
 from reconciler.local.errors import ConflictException, ResourceNotFoundException
+from reconciler.local.names import display_name
 from reconciler.local.pagination import decode_token, encode_token
-
-DEFAULT_PACKAGE_PAGE = 100
-# The User Guide documents 50 as ListPackageVersions' default page size.
-DEFAULT_VERSION_PAGE = 50
-DEFAULT_ASSET_PAGE = 100
 
 
 def list_packages(
@@ -64,7 +60,7 @@ def list_packages(
     if after:
         where.append("(format, namespace, name) > (?, ?, ?)")
         args += after
-    limit = max_results or DEFAULT_PACKAGE_PAGE
+    limit = max_results or ctx.options.default_page_size
     rows = ctx.conn.execute(
         f"SELECT * FROM package WHERE {' AND '.join(where)} ORDER BY format, namespace, name LIMIT ?",
         [*args, limit + 1],
@@ -89,9 +85,15 @@ def list_packages(
 
 
 def _default_display_version(ctx: Context, package_id: int) -> str | None:
-    # Not the highest version: the most recently published one that package managers can see.
+    # The model documents it per format: "For Maven and PyPI packages, it's the most recently
+    # published package version. For npm packages, it's the version referenced by the latest tag.
+    # If the latest tag is not set, it's the most recently published package version." This
+    # service keeps no npm dist-tags, and AWS is silent on the other formats: for every format it
+    # is the most recently published version, whatever its status (the rule names none) except
+    # Unfinished (whose publishing is not finished), and whatever the request's filters (it
+    # describes the package, not the page).
     row = ctx.conn.execute(
-        """SELECT version FROM package_version WHERE package_id = ? AND status = 'Published'
+        """SELECT version FROM package_version WHERE package_id = ? AND status != 'Unfinished'
            ORDER BY published_time DESC, version DESC LIMIT 1""",
         (package_id,),
     ).fetchone()
@@ -150,7 +152,7 @@ def list_package_versions(
         if after:
             where += " AND version > ?"
             args.append(after[0])
-    limit = max_results or DEFAULT_VERSION_PAGE
+    limit = max_results or ctx.options.default_version_page_size
     # SQLite writes each PackageVersionSummary as JSON, into plain tuples: a page of 1000 versions
     # then costs no Python object per version but its text, where building and encoding the
     # structures (or even a `sqlite3.Row` each) would cost more than the query itself.
@@ -224,10 +226,13 @@ def describe_package_version(
         domain_owner=domain_owner,
         namespace=namespace,
     )
+    published_as = ctx.conn.execute(
+        "SELECT display_name FROM package WHERE id = ?", (row["package_id"],)
+    ).fetchone()[0]
     description: dict[str, Any] = {
         "format": format,
         "packageName": package,
-        "displayName": f"{namespace}/{package}" if namespace else package,
+        "displayName": display_name(format, namespace, package, published_as),
         "version": row["version"],
         "publishedTime": row["published_time"],
         "licenses": json.loads(row["licenses"]),
@@ -279,7 +284,7 @@ def list_package_version_assets(
         "version": package_version,
     }
     after = decode_token("ListPackageVersionAssets", filters, next_token)
-    limit = max_results or DEFAULT_ASSET_PAGE
+    limit = max_results or ctx.options.default_page_size
     assets = ctx.conn.execute(
         """SELECT name, size, md5, sha1, sha256, sha512 FROM asset WHERE version_id = ? AND name > ?
            ORDER BY name LIMIT ?""",

@@ -80,6 +80,13 @@ def publish_package_version(
     if hashlib.sha256(asset_content).hexdigest() != asset_sha256:
         raise ValidationException("The SHA-256 hash of the asset content does not match assetSHA256")
     domain_row = get_domain(ctx, domain, domain_owner)
+    if len(asset_content) > ctx.options.asset_file_size:
+        raise ServiceQuotaExceededException(
+            f"Asset {asset_name} is {len(asset_content)} bytes; an asset can be at most "
+            f"{ctx.options.asset_file_size} bytes",
+            asset_name,
+            "asset",
+        )
     repo = get_repository(ctx, domain, domain_owner, repository)
     # Package group origin controls (PUBLISH): refuses a publish the package's group does not allow.
     enforce_publish(ctx, domain, domain_owner, repository, format, namespace, package)

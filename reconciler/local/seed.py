@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from reconciler.local import names
 from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import new_revision
 from reconciler.local.groups import create_root_group, put_package_group
@@ -27,13 +28,23 @@ from reconciler.local.seedfile import (
     SeedError,
     check_seed,
     load_seed,
+    normalisations,
     origin_defaults,
     policy_text,
     seconds_at,
+    stored_key,
 )
 from reconciler.local.service import LocalCodeArtifact
 
-__all__ = ["BulkVersion", "SeedDocument", "SeedError", "bulk_load", "load_seed", "seed_service"]
+__all__ = [
+    "BulkVersion",
+    "SeedDocument",
+    "SeedError",
+    "bulk_load",
+    "load_seed",
+    "normalisations",
+    "seed_service",
+]
 
 _DAY = 86400.0
 _EXTENSIONS = {
@@ -74,11 +85,17 @@ class _Seeded:
     dependencies: tuple[DependencySeed, ...] = ()
 
 
-_Key = tuple[str, str, str, str, str]
+_Key = tuple[str, str, str, str, str, str]
 
 
 def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str, int]:
-    """Write the document into the service's store; returns counts of what was created."""
+    """Write the document into the service's store; returns counts of what was created.
+
+    Each domain is owned by its `owner`, or by the service's account (the seeding account). The
+    owners are recorded: a service later run under another account sees those domains as another
+    account's, reachable only with their `domainOwner`, as AWS would. Names and versions are
+    stored normalised as CodeArtifact stores them (`normalisations` lists which).
+    """
     problems = check_seed(document)
     if problems:
         raise document.error(problems)
@@ -87,30 +104,36 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
     seeded: dict[_Key, _Seeded] = {}
     with service.store.write() as conn:
         for d, domain in enumerate(document.domains):
-            if conn.execute("SELECT 1 FROM domain WHERE name = ?", (domain.name,)).fetchone():
+            owner = domain.owner or service.account_id
+            if conn.execute(
+                "SELECT 1 FROM domain WHERE owner = ? AND name = ?", (owner, domain.name)
+            ).fetchone():
                 where: Location = ("domains", d, "name")
-                raise document.error([(where, f"domain {domain.name} already exists")])
+                owned = f" of account {owner}" if owner != service.account_id else ""
+                raise document.error([(where, f"domain {domain.name}{owned} already exists")])
             conn.execute(
-                "INSERT INTO domain (name, owner, created_time, encryption_key) VALUES (?, ?, ?, ?)",
-                (domain.name, service.account_id, now, _kms_key(service.account_id)),
+                "INSERT INTO domain (owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?)",
+                (owner, domain.name, now, _kms_key(owner)),
             )
-            _insert_tags_and_policy(conn, service.account_id, domain.name, "", domain.tags, domain.policy)
+            _insert_tags_and_policy(conn, owner, domain.name, "", domain.tags, domain.policy)
             counts["domains"] += 1
-            create_root_group(conn, service.account_id, domain.name, now)
+            create_root_group(conn, owner, domain.name, now)
             for repository in domain.repositories:
-                repository_id = _insert_repository(conn, service.account_id, domain.name, repository, now)
+                repository_id = _insert_repository(conn, owner, domain.name, repository, now)
                 _insert_tags_and_policy(
-                    conn, service.account_id, domain.name, repository.name, repository.tags, repository.policy
+                    conn, owner, domain.name, repository.name, repository.tags, repository.policy
                 )
                 counts["repositories"] += 1
                 for package in repository.packages:
-                    _insert_package(conn, domain.name, repository_id, repository, package, now, seeded)
+                    _insert_package(
+                        conn, (owner, domain.name), repository_id, repository, package, now, seeded
+                    )
                     counts["packages"] += 1
                     counts["versions"] += len(package.versions)
             for group in domain.package_groups:
                 put_package_group(
                     conn,
-                    service.account_id,
+                    owner,
                     domain.name,
                     group.pattern,
                     now,
@@ -118,7 +141,7 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
                     description=group.description,
                     restrictions={kind.upper(): mode for kind, mode in group.restrictions.items()},
                     allowed_repositories={
-                        kind.upper(): names for kind, names in group.allowed_repositories.items()
+                        kind.upper(): allowed for kind, allowed in group.allowed_repositories.items()
                     },
                 )
     return counts
@@ -138,7 +161,8 @@ def _insert_tags_and_policy(
         listed = json.dumps([{"key": key, "value": value} for key, value in tags.items()])
         if repository:
             conn.execute(
-                "UPDATE repository SET tags = ? WHERE domain = ? AND name = ?", (listed, domain, repository)
+                "UPDATE repository SET tags = ? WHERE domain_owner = ? AND domain = ? AND name = ?",
+                (listed, owner, domain, repository),
             )
         else:
             conn.execute("UPDATE domain SET tags = ? WHERE name = ? AND owner = ?", (listed, domain, owner))
@@ -155,19 +179,26 @@ def _kms_key(account_id: str) -> str:
 
 
 def _insert_repository(
-    conn: sqlite3.Connection, account_id: str, domain: str, repository: RepositorySeed, now: float
+    conn: sqlite3.Connection, owner: str, domain: str, repository: RepositorySeed, now: float
 ) -> int:
     cursor = conn.execute(
-        """INSERT INTO repository (domain, name, description, administrator_account, created_time)
-           VALUES (?, ?, ?, ?, ?)""",
-        (domain, repository.name, repository.description, account_id, now),
+        """INSERT INTO repository (domain_owner, domain, name, description, administrator_account, created_time)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (
+            owner,
+            domain,
+            repository.name,
+            repository.description,
+            repository.administrator_account or owner,
+            now,
+        ),
     )
     repository_id = int(cursor.lastrowid or 0)
     for position, upstream in enumerate(repository.upstreams):
         conn.execute(
             """INSERT INTO upstream (repository_id, position, upstream_id)
-               SELECT ?, ?, id FROM repository WHERE domain = ? AND name = ?""",
-            (repository_id, position, domain, upstream),
+               SELECT ?, ?, id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?""",
+            (repository_id, position, owner, domain, upstream),
         )
     for connection in repository.external_connections:
         conn.execute(
@@ -179,16 +210,15 @@ def _insert_repository(
 
 def _insert_package(
     conn: sqlite3.Connection,
-    domain: str,
+    domain: tuple[str, str],
     repository_id: int,
     repository: RepositorySeed,
     package: PackageSeed,
     now: float,
     seeded: dict[_Key, _Seeded],
 ) -> None:
-    keys = [
-        (domain, package.format, package.namespace or "", package.name, v.version) for v in package.versions
-    ]
+    format, namespace, name = stored_key(package)
+    keys = [(*domain, format, namespace, name, names.version(format, v.version)) for v in package.versions]
     # The first version's origin, as the loop below settles it: a version seeded again inherits it.
     first_seeded = seeded.get(keys[0]) if keys else None
     first_origin = None
@@ -199,13 +229,15 @@ def _insert_package(
             else package.versions[0].origin
         )
     cursor = conn.execute(
-        "INSERT INTO package (repository_id, format, namespace, name, publish, upstream) VALUES (?, ?, ?, ?, ?, ?)",
+        """INSERT INTO package (repository_id, format, namespace, name, publish, upstream, display_name)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
         (
             repository_id,
-            package.format,
-            package.namespace or "",
-            package.name,
+            format,
+            namespace,
+            name,
             *origin_defaults(package, first_origin),
+            _published_as(package),
         ),
     )
     package_id = int(cursor.lastrowid or 0)
@@ -239,13 +271,14 @@ def _insert_package(
             else first.dependencies,
         )
         seeded.setdefault(key, row)
+        stored_version = key[-1]
         cursor = conn.execute(
             """INSERT INTO package_version (package_id, version, revision, status, published_time, origin_type,
                    entry_repository, entry_external_connection, summary, home_page, licenses)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 package_id,
-                version.version,
+                stored_version,
                 row.revision,
                 version.status,
                 row.published,
@@ -259,7 +292,7 @@ def _insert_package(
         )
         version_id = int(cursor.lastrowid or 0)
         if version.status != "Disposed":  # a Disposed version has no assets left
-            _insert_assets(conn, version_id, package, version.version, row.assets)
+            _insert_assets(conn, version_id, package, stored_version, row.assets)
         _insert_metadata(conn, version_id, row)
 
 
@@ -280,6 +313,14 @@ def _insert_metadata(conn: sqlite3.Connection, version_id: int, row: _Seeded) ->
     )
 
 
+def _published_as(package: PackageSeed) -> str | None:
+    """The name as published, for `displayName`, when CodeArtifact stores it normalised."""
+    _, namespace, name = stored_key(package)
+    if (namespace or None, name) == (package.namespace, package.name):
+        return None
+    return f"{package.namespace}/{package.name}" if package.namespace else package.name
+
+
 def _connection_for(repository: RepositorySeed, format: str) -> str:
     for connection in repository.external_connections:
         if (connection.format or PUBLIC_CONNECTIONS.get(connection.name)) == format:
@@ -294,15 +335,20 @@ def _insert_assets(
     version: str,
     assets: list[AssetSeed] | None,
 ) -> None:
+    name = package.name  # other formats' asset names are the files as uploaded, never normalised
+    if package.format == "nuget":
+        # CodeArtifact names a NuGet version's asset itself, from the normalised name and version.
+        constructed = names.nuget_asset_name(package.name, version)
+        assets = [AssetSeed(name=constructed, **(assets[0].model_dump(exclude={"name"}) if assets else {}))]
     if assets is None:
-        assets = [AssetSeed(name=f"{package.name}-{version}.{_EXTENSIONS[package.format]}")]
+        assets = [AssetSeed(name=f"{name}-{version}.{_EXTENSIONS[package.format]}")]
     for asset in assets:
         if asset.content is not None:
             content = asset.content.encode()
         elif asset.size is not None:
-            content = (f"{package.name}@{version}:".encode() * (asset.size // 8 + 1))[: asset.size]
+            content = (f"{name}@{version}:".encode() * (asset.size // 8 + 1))[: asset.size]
         else:
-            content = f"{package.format}:{package.namespace or ''}:{package.name}@{version}\n".encode()
+            content = f"{package.format}:{package.namespace or ''}:{name}@{version}\n".encode()
         insert_asset(conn, version_id, asset.name, content)
 
 
@@ -358,18 +404,19 @@ def bulk_load(
     now = service.clock()
     written = 0
     with service.store.write() as conn:
-        if not conn.execute("SELECT 1 FROM domain WHERE name = ?", (domain,)).fetchone():
-            conn.execute(
-                "INSERT INTO domain (name, owner, created_time, encryption_key) VALUES (?, ?, ?, ?)",
-                (domain, service.account_id, now, _kms_key(service.account_id)),
-            )
+        owner = service.account_id
         conn.execute(
-            """INSERT OR IGNORE INTO repository (domain, name, administrator_account, created_time)
-               VALUES (?, ?, ?, ?)""",
-            (domain, repository, service.account_id, now),
+            "INSERT OR IGNORE INTO domain (owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?)",
+            (owner, domain, now, _kms_key(owner)),
+        )
+        conn.execute(
+            """INSERT OR IGNORE INTO repository (domain_owner, domain, name, administrator_account, created_time)
+               VALUES (?, ?, ?, ?, ?)""",
+            (owner, domain, repository, owner, now),
         )
         repository_id = conn.execute(
-            "SELECT id FROM repository WHERE domain = ? AND name = ?", (domain, repository)
+            "SELECT id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
+            (owner, domain, repository),
         ).fetchone()[0]
         package_ids: dict[tuple[str, str], int] = {}
         for rows in _chunks(versions, chunk):

@@ -57,11 +57,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
+from reconciler.local import names
 from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import NAMESPACED_FORMATS, NAMESPACELESS_FORMATS
 from reconciler.local.errors import ValidationException
 from reconciler.local.group_patterns import ROOT, parse_pattern
 from reconciler.local.policies import MAX_POLICY_LENGTH, check_policy_document
+from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
 from reconciler.local.tags import TAGS_PER_RESOURCE
 
 Format = Literal["npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"]
@@ -71,7 +73,8 @@ Location = tuple[str | int, ...]
 _DURATION = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-:]{1,99}")
-_MAX_UPSTREAMS = 10
+_MAX_UPSTREAMS = QUOTA_DEFAULTS["direct_upstreams"]
+Account = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
 
 
 class SeedError(Exception):
@@ -180,6 +183,8 @@ Policy = dict[str, Any] | str | None
 
 class RepositorySeed(_Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$")]
+    # The account that manages the repository; by default the domain's owner.
+    administrator_account: Account | None = None
     description: str | None = None
     upstreams: list[str] = []
     external_connections: list[ExternalConnectionSeed] = []
@@ -207,6 +212,8 @@ class DomainSeed(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$")]
     tags: dict[TagKey, TagValue] = {}
     policy: Policy = None
+    # The account that owns the domain; by default the account seeding (`--account-id`).
+    owner: Account | None = None
     repositories: list[RepositorySeed] = []
     package_groups: list[PackageGroupSeed] = []
 
@@ -315,12 +322,15 @@ def _dotted(location: Iterable[str | int]) -> str:
 def check_seed(document: SeedDocument) -> list[tuple[Location, str]]:
     """The rules that span fields: names unique, upstreams listed first, namespaces per format."""
     problems: list[tuple[Location, str]] = []
-    domains: set[str] = set()
+    domains: set[tuple[str, str]] = set()
     for d, domain in enumerate(document.domains):
         at: Location = ("domains", d)
-        if domain.name in domains:
-            problems.append(((*at, "name"), f"domain {domain.name} is listed twice"))
-        domains.add(domain.name)
+        # A domain is (owner, name): two accounts may each own one of the same name.
+        key = (domain.owner or "", domain.name)
+        if key in domains:
+            owned = f" of account {domain.owner}" if domain.owner else ""
+            problems.append(((*at, "name"), f"domain {domain.name}{owned} is listed twice"))
+        domains.add(key)
         problems += _check_tags_and_policy(at, domain.tags, domain.policy)
         earlier: set[str] = set()
         for r, repository in enumerate(domain.repositories):
@@ -345,8 +355,8 @@ def _check_package_groups(at: Location, domain: DomainSeed) -> list[tuple[Locati
         patterns.add(group.pattern)
         if group.pattern == ROOT and "INHERIT" in group.restrictions.values():
             problems.append(((*where, "restrictions"), "the root group /* has no parent to inherit from"))
-        for restriction, names in group.allowed_repositories.items():
-            for n, name in enumerate(names):
+        for restriction, allowed in group.allowed_repositories.items():
+            for n, name in enumerate(allowed):
                 if name not in repositories:
                     problems.append(
                         (
@@ -393,13 +403,24 @@ def _check_repository(
         elif connection.format not in (None, PUBLIC_CONNECTIONS[connection.name]):
             kind = PUBLIC_CONNECTIONS[connection.name]
             problems.append(((*at_connection, "format"), f"{connection.name} is a {kind} connection"))
-    packages: set[tuple[str, str, str]] = set()
+    packages: dict[tuple[str, str, str], PackageSeed] = {}
     for p, package in enumerate(repository.packages):
         where: Location = (*at, "packages", p)
-        key = (package.format, package.namespace or "", package.name)
-        if key in packages:
+        # CodeArtifact stores names normalised (PyPI, NuGet, Swift): two names that normalise
+        # alike are one package, which AWS could never hold twice.
+        key = stored_key(package)
+        first = packages.get(key)
+        if first is not None and _label(first) == _label(package):
             problems.append((where, f"package {_label(package)} is listed twice in {repository.name}"))
-        packages.add(key)
+        elif first is not None:
+            problems.append(
+                (
+                    where,
+                    f"package {_label(package)} and package {_label(first)} are the same {package.format} "
+                    f"package once normalised as CodeArtifact stores it ({_stored_label(key)})",
+                )
+            )
+        packages.setdefault(key, package)
         problems += _check_package(where, package)
     return problems
 
@@ -436,19 +457,38 @@ def _check_package(at: Location, package: PackageSeed) -> list[tuple[Location, s
         problems.append(((*at, "namespace"), f"format {package.format} has no namespaces"))
     if package.format == "npm" and package.namespace and package.namespace.startswith("@"):
         problems.append(((*at, "namespace"), "give an npm scope without '@' (@types/node: namespace types)"))
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for v, version in enumerate(package.versions):
         where: Location = (*at, "versions", v)
-        if version.version in seen:
+        stored = names.version(package.format, version.version)
+        if seen.get(stored) == version.version:
             problems.append(((*where, "version"), f"version {version.version} is listed twice"))
-        seen.add(version.version)
+        elif stored in seen:
+            problems.append(
+                (
+                    (*where, "version"),
+                    f"versions {seen[stored]} and {version.version} are the same {package.format} version "
+                    f"once normalised as CodeArtifact stores it ({stored})",
+                )
+            )
+        seen.setdefault(stored, version.version)
         if version.external_connection is not None and version.origin != "EXTERNAL":
             problems.append(((*where, "external_connection"), "only an EXTERNAL version has one"))
         if version.status == "Disposed" and version.assets:
             problems.append(((*where, "assets"), "a Disposed version has no assets"))
-        names = [asset.name for asset in version.assets or []]
-        if len(set(names)) != len(names):
+        asset_names = [asset.name for asset in version.assets or []]
+        if len(set(asset_names)) != len(asset_names):
             problems.append(((*where, "assets"), "asset names must be unique"))
+        if package.format == "nuget" and version.assets:
+            # CodeArtifact builds a NuGet version's one asset name from the normalised name and version.
+            expected = names.nuget_asset_name(package.name, version.version)
+            if len(version.assets) > 1 or version.assets[0].name.lower() != expected.lower():
+                problems.append(
+                    (
+                        (*where, "assets"),
+                        f"a NuGet package version has one asset, named {expected} by CodeArtifact",
+                    )
+                )
     return problems
 
 
@@ -460,6 +500,36 @@ def origin_defaults(package: PackageSeed, first_origin: str | None) -> tuple[str
     ingested = first_origin == "EXTERNAL"
     publish, upstream = ("BLOCK", "ALLOW") if ingested else ("ALLOW", "BLOCK")
     return package.publish or publish, package.upstream or upstream
+
+
+def stored_key(package: PackageSeed) -> tuple[str, str, str]:
+    """The package's (format, namespace, name) as CodeArtifact stores them."""
+    return (
+        package.format,
+        names.namespace(package.format, package.namespace) or "",
+        names.package_name(package.format, package.name),
+    )
+
+
+def _stored_label(key: tuple[str, str, str]) -> str:
+    return f"{key[0]} {key[1] + '/' if key[1] else ''}{key[2]}"
+
+
+def normalisations(document: SeedDocument) -> list[str]:
+    """What the seed names differently from how CodeArtifact stores it, once per name: the seed
+    normalises these as AWS would on publishing, and `reconciler local seed` says so."""
+    notes: dict[str, None] = {}
+    for domain in document.domains:
+        for repository in domain.repositories:
+            for package in repository.packages:
+                stored = _stored_label(stored_key(package))
+                if stored != _label(package):
+                    notes[f"{_label(package)} is stored as {stored}"] = None
+                for version in package.versions:
+                    normal = names.version(package.format, version.version)
+                    if normal != version.version:
+                        notes[f"{_label(package)} version {version.version} is stored as {normal}"] = None
+    return list(notes)
 
 
 def _label(package: PackageSeed) -> str:

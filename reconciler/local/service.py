@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.local.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Context, Options
 from reconciler.local.errors import InternalServerException, ServiceError, ValidationException
 from reconciler.local.faults import DropConnection, FaultInjector, Faults
+from reconciler.local.names import normalize_request
 from reconciler.local.operations import OPERATIONS
 from reconciler.local.protocol import (
     HttpRequest,
@@ -77,6 +78,8 @@ class LocalCodeArtifact:
             if self.faults is not None:
                 self.faults.before(operation.name, implemented.writes)
             params = parse_request(operation, request)
+            # Package names, namespaces and versions as CodeArtifact reads them (NuGet, Swift).
+            params = normalize_request(params, pypi=self.options.normalize_pypi_request_names)
             region = _region(request)
             transaction = self.store.write() if implemented.writes else self.store.read()
             with transaction as conn:

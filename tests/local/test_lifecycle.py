@@ -274,13 +274,18 @@ def test_deleting_a_repository_also_deletes_rows_of_tables_added_later(service: 
         conn.execute(
             "CREATE TABLE version_note (version_id INTEGER NOT NULL REFERENCES package_version(id), note TEXT)"
         )
-        conn.execute("CREATE TABLE domain_note (domain TEXT NOT NULL REFERENCES domain(name), note TEXT)")
+        conn.execute(
+            """CREATE TABLE domain_note (owner TEXT NOT NULL, domain TEXT NOT NULL, note TEXT,
+                   FOREIGN KEY (owner, domain) REFERENCES domain (owner, name))"""
+        )
     setup_repository(client, "staging", "prod")
     publish(client, "1.0.0", b"payload")
     publish(client, "1.0.0", b"payload", repository="prod")
     with service.store.write() as conn:
         conn.execute("INSERT INTO version_note SELECT id, 'reviewed' FROM package_version")
-        conn.execute("INSERT INTO domain_note VALUES (?, 'kept')", (DOMAIN,))
+        conn.execute(
+            "INSERT INTO domain_note SELECT owner, name, 'kept' FROM domain WHERE name = ?", (DOMAIN,)
+        )
 
     client.delete_repository(domain=DOMAIN, repository="staging")
 
@@ -294,3 +299,32 @@ def test_deleting_a_repository_also_deletes_rows_of_tables_added_later(service: 
     with service.store.read() as conn:
         assert conn.execute("SELECT COUNT(*) FROM version_note").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM domain_note").fetchone()[0] == 0
+
+
+def test_deleting_a_domain_removes_its_package_groups_and_a_repository_its_group_allowances(
+    service: Any, client: Any
+) -> None:
+    setup_repository(client, "staging", "prod")
+    client.create_package_group(domain=DOMAIN, packageGroup="/npm/acme/*")
+    client.update_package_group_origin_configuration(
+        domain=DOMAIN,
+        packageGroup="/npm/acme/*",
+        restrictions={"PUBLISH": "ALLOW_SPECIFIC_REPOSITORIES"},
+        addAllowedRepositories=[{"repositoryName": "staging", "originRestrictionType": "PUBLISH"}],
+    )
+
+    client.delete_repository(domain=DOMAIN, repository="staging")
+    allowed = client.list_allowed_repositories_for_group(
+        domain=DOMAIN, packageGroup="/npm/acme/*", originRestrictionType="PUBLISH"
+    )
+    assert allowed["allowedRepositories"] == []
+
+    client.delete_repository(domain=DOMAIN, repository="prod")
+    client.delete_domain(domain=DOMAIN)
+    with service.store.read() as conn:
+        assert (
+            conn.execute("SELECT COUNT(*) FROM package_group WHERE domain = ?", (DOMAIN,)).fetchone()[0] == 0
+        )
+    client.create_domain(domain=DOMAIN)  # the name is free again, with a fresh root group only
+    listed = client.list_package_groups(domain=DOMAIN)["packageGroups"]
+    assert [group["pattern"] for group in listed] == ["/*"]
