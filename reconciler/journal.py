@@ -62,14 +62,3 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Every record of a journal, oldest first (a last line cut short by a kill is left out)."""
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records

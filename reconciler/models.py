@@ -3,6 +3,9 @@
 Keys are snake_case and identical to the field names (no alias layer); unknown keys are errors,
 so a typo can never silently become a no-op. The models are frozen: the planner reads them and
 never changes them. Every field carries the description that `reconciler schema` hands to editors.
+
+One module, although over 400 lines: it is one concept, the manifest format, and reads top-down as
+its reference (target, promotions, pins, rules, entries, the document), each key next to its checks.
 """
 
 from __future__ import annotations

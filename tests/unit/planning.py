@@ -7,7 +7,7 @@ from typing import Any
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format, Status
 from reconciler.models import DeclaredEntry, DesiredState, Manifest, Origin
-from reconciler.state import LiveState, PackageState, VersionState
+from reconciler.state import LiveState, PackageScope, PackageState, VersionState
 
 NOW = 1_800_000_000.0
 DAY = 86400.0
@@ -74,6 +74,6 @@ def live(*states: PackageState, names: dict[str, list[str]] | None = None, now: 
         state.packages[item.ref] = item
     for key, listed in (names or {}).items():
         format, _, namespace = key.partition(":")
-        scope = (RepositoryRef("acme", "prod"), Format(format), namespace or None)
+        scope = PackageScope(RepositoryRef("acme", "prod"), Format(format), namespace or None)
         state.package_names[scope] = set(listed)
     return state
