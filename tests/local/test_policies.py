@@ -228,3 +228,34 @@ def test_policies_are_not_enforced(client: Any) -> None:
     except ClientError as error:  # pragma: no cover - the failure this test exists to report
         pytest.fail(f"a policy was enforced: {error}")
     assert described["repository"]["name"] == REPOSITORY
+
+
+def test_the_six_policy_operations_round_trip_by_name(ready: Any) -> None:
+    # The same contract as the parametrised tests above, spelled with each boto3 method by name.
+    domain_policy = ready.put_domain_permissions_policy(domain=DOMAIN, policyDocument=policy())
+    repository_policy = ready.put_repository_permissions_policy(
+        domain=DOMAIN, repository=REPOSITORY, policyDocument=policy("codeartifact:*")
+    )
+    got_domain = ready.get_domain_permissions_policy(domain=DOMAIN)
+    got_repository = ready.get_repository_permissions_policy(domain=DOMAIN, repository=REPOSITORY)
+    deleted_domain = ready.delete_domain_permissions_policy(domain=DOMAIN)
+    deleted_repository = ready.delete_repository_permissions_policy(domain=DOMAIN, repository=REPOSITORY)
+
+    for operation, response in [
+        ("PutDomainPermissionsPolicy", domain_policy),
+        ("PutRepositoryPermissionsPolicy", repository_policy),
+        ("GetDomainPermissionsPolicy", got_domain),
+        ("GetRepositoryPermissionsPolicy", got_repository),
+        ("DeleteDomainPermissionsPolicy", deleted_domain),
+        ("DeleteRepositoryPermissionsPolicy", deleted_repository),
+    ]:
+        assert_matches_model(operation, response)
+    assert domain_policy["policy"]["resourceArn"] == DOMAIN_TARGET.arn
+    assert repository_policy["policy"]["resourceArn"] == REPOSITORY_TARGET.arn
+    assert repository_policy["policy"]["document"] == policy("codeartifact:*")
+    assert got_domain["policy"] == deleted_domain["policy"] == domain_policy["policy"]
+    assert got_repository["policy"] == deleted_repository["policy"] == repository_policy["policy"]
+    for target in (DOMAIN_TARGET, REPOSITORY_TARGET):
+        with raises_client_error("ResourceNotFoundException") as error:
+            target.get(ready)
+        assert error["resourceType"] == target.kind
