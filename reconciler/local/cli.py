@@ -111,9 +111,10 @@ def local() -> None:
     "--copy-respects-origin-controls/--copy-ignores-origin-controls",
     default=False,
     show_default=True,
-    help="Whether CopyPackageVersions obeys package origin controls: a copy into a package whose publish "
-    "is BLOCK fails (each version NOT_ALLOWED) and includeFromUpstream skips upstreams the package's "
-    "upstream BLOCK closes. AWS documents no effect, so by default it does not.",
+    help="Whether CopyPackageVersions obeys origin controls (the package's own and its package group's): "
+    "a copy into a package whose effective publish is BLOCK fails (each version NOT_ALLOWED) and "
+    "includeFromUpstream skips upstreams an effective upstream BLOCK closes. AWS documents no effect, "
+    "so by default it does not.",
 )
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve(

@@ -35,8 +35,9 @@ class Options:
     # request-level ValidationException.
     reject_target_status_with_validation: bool = False
     # Whether CopyPackageVersions obeys origin controls (AWS documents no effect): a copy into a
-    # package whose publish is BLOCK is refused, each version NOT_ALLOWED, and includeFromUpstream
-    # skips the source's upstreams where the package's upstream is BLOCK. Default: it does not.
+    # package whose effective publish (own and package group's) is BLOCK is refused, each version
+    # NOT_ALLOWED, and includeFromUpstream skips the source's upstreams where the effective internal
+    # upstream is BLOCK. Default: it does not.
     copy_respects_origin_controls: bool = False
     # AWS documents that API requests must name PyPI packages by their normalised name; True makes
     # this service normalise them anyway (lenient, unlike AWS).

@@ -552,20 +552,39 @@ def _materialize_root(ctx: Context, row: sqlite3.Row, group: _Group) -> None:
 # --- what the groups mean for a package -----------------------------------------------------------
 
 
-def group_restrictions(
+@dataclass(frozen=True)
+class GroupOrigin:
+    """What a package's package group says about how its versions may enter repositories."""
+
+    pattern: str  # the group the package is associated with
+    weak: bool  # associated only as a look-alike of the pattern (blocked from every origin)
+    restrictions: Restrictions
+
+    def allows(self, restriction: str, repository: str) -> bool:
+        """Whether the restriction lets package versions into this repository."""
+        if self.weak:
+            return False
+        mode, allowed = self.restrictions[restriction]
+        return mode == "ALLOW" or (mode == "ALLOW_SPECIFIC_REPOSITORIES" and repository in allowed)
+
+    def refusal(self, restriction: str) -> str:
+        """Why the group keeps versions out through `restriction` (for a refused request's message)."""
+        if self.weak:
+            return f"it is a variation (weak match) of the pattern of package group {self.pattern}"
+        mode, _ = self.restrictions[restriction]
+        return f"the origin configuration of package group {self.pattern} does not allow it ({restriction}: {mode})"
+
+
+def group_origin(
     ctx: Context, domain_row: sqlite3.Row, format: str, namespace: str | None, package: str
-) -> Restrictions:
+) -> GroupOrigin:
     """The origin restrictions a package gets from its package group, INHERIT resolved.
 
     A package only weakly associated with its group (a look-alike of the group's pattern) is
     blocked from every origin, as AWS documents for weak matches.
     """
-    restrictions, _, _ = _resolve(_Domain(ctx, domain_row), coordinate(format, namespace, package))
-    return restrictions
-
-
-def _resolve(groups: _Domain, package: tuple[str, str, str]) -> tuple[Restrictions, _Group, str]:
-    group, association = groups.association(package)
+    groups = _Domain(ctx, domain_row)
+    group, association = groups.association(coordinate(format, namespace, package))
     restrictions: Restrictions = {}
     for restriction in RESTRICTION_TYPES:
         if association == "WEAK":
@@ -573,34 +592,4 @@ def _resolve(groups: _Domain, package: tuple[str, str, str]) -> tuple[Restrictio
             continue
         mode, source = groups.effective(group, restriction)
         restrictions[restriction] = (mode, frozenset(source.allowed.get(restriction, [])))
-    return restrictions, group, association
-
-
-def allows(restrictions: Restrictions, restriction: str, repository: str) -> bool:
-    """Whether the restriction lets package versions into this repository."""
-    mode, allowed = restrictions[restriction]
-    return mode == "ALLOW" or (mode == "ALLOW_SPECIFIC_REPOSITORIES" and repository in allowed)
-
-
-def enforce_publish(
-    ctx: Context,
-    domain: str,
-    domain_owner: str | None,
-    repository: str,
-    format: str,
-    namespace: str | None,
-    package: str,
-) -> None:
-    """Refuse a direct publish that the package's group does not allow into this repository."""
-    groups = _Domain(ctx, get_domain(ctx, domain, domain_owner))
-    restrictions, group, association = _resolve(groups, coordinate(format, namespace, package))
-    if allows(restrictions, "PUBLISH", repository):
-        return
-    reason = (
-        f"it is a variation (weak match) of the pattern of package group {group.pattern.text}"
-        if association == "WEAK"
-        else f"the origin configuration of package group {group.pattern.text} does not allow it"
-    )
-    raise ConflictException(
-        f"Publishing package {package} to repository {repository} is blocked: {reason}", package, "package"
-    )
+    return GroupOrigin(group.pattern.text, association == "WEAK", restrictions)

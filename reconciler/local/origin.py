@@ -12,13 +12,19 @@ https://docs.aws.amazon.com/codeartifact/latest/ug/package-origin-controls.html)
 * with `upstream` ALLOW, publishing a version that is present in a reachable upstream repository
   is rejected with a 409 Conflict.
 
-Every decision an operation takes on origin controls goes through `effective_restrictions`.
+Package groups (`reconciler.local.groups`) restrict the same origins domain-wide; the two combine
+per origin, BLOCK from either winning. Every decision an operation takes on origin controls
+(PublishPackageVersion, CopyPackageVersions under its server option, the upstream rule above) goes
+through `effective_restrictions`. DescribePackage and ListPackages report, and ListPackages
+filters on, the package's own configuration: the API documents `PackageOriginRestrictions` as "the
+origin restrictions set on the package".
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.local.context import (
@@ -30,6 +36,7 @@ from reconciler.local.context import (
     get_repository,
 )
 from reconciler.local.errors import ConflictException, ValidationException
+from reconciler.local.groups import GroupOrigin, group_origin
 
 Mode = Literal["ALLOW", "BLOCK"]
 ALLOW: Mode = "ALLOW"
@@ -39,19 +46,32 @@ MAX_UPSTREAM_SEARCH = 25  # repositories CodeArtifact looks in for one request (
 
 @dataclass(frozen=True)
 class Restrictions:
-    """How new versions of one package may enter one repository.
+    """How new versions of one package may enter one repository, each origin ALLOW or BLOCK.
 
     A package's own configuration has one `upstream` restriction for both kinds of upstream; package
     groups restrict internal upstreams (other repositories of the domain) and external connections
-    separately, hence the two fields here.
+    separately, hence the two fields here. `refusals` says, for each blocked field, what blocks it
+    (the package's own configuration, its package group, or both), for the refused request's message.
     """
 
     publish: Mode = ALLOW
     internal_upstream: Mode = ALLOW
     external_upstream: Mode = ALLOW
+    refusals: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+
+    def refusal(self, restriction: str) -> str:
+        return " and ".join(self.refusals.get(restriction, ()))
 
 
 UNRESTRICTED = Restrictions()
+
+# Each field of `Restrictions`: the package's own restriction that governs it, and the package
+# group's restriction type that governs it.
+_SOURCES = {
+    "publish": ("publish", "PUBLISH"),
+    "internal_upstream": ("upstream", "INTERNAL_UPSTREAM"),
+    "external_upstream": ("upstream", "EXTERNAL_UPSTREAM"),
+}
 
 
 def effective_restrictions(
@@ -64,20 +84,43 @@ def effective_restrictions(
 ) -> Restrictions:
     """The restrictions that decide whether a version of `package` may enter `repository`.
 
-    The one entry point for every origin-control decision (publish, copy, upstream search).
-    Today: the package's own origin configuration in the repository; a package the repository does
-    not hold yet has none, so nothing restricts it at the package level (ALLOW/ALLOW/ALLOW).
-    Package groups (domain-level origin controls, with INHERIT and ALLOW_SPECIFIC_REPOSITORIES
-    resolved for `repository`) combine here too: `domain` is the domain row, for that lookup.
+    The one entry point for every origin-control decision (publish, copy, upstream search). It
+    combines the package's own origin configuration in the repository with the origin
+    configuration of the package's group in the domain (most specific match, INHERIT resolved,
+    ALLOW_SPECIFIC_REPOSITORIES decided for this repository, a weak match blocking everything):
+    per origin, BLOCK from either wins over ALLOW (User Guide, "How package origin controls
+    interact with package group origin controls"). A package the repository does not hold yet has
+    no configuration of its own, so only its group restricts it.
     """
-    del domain  # the package-group lookup is the part that needs it
+    own = _own_configuration(ctx, repository, format, namespace, package)
+    return combine(own, group_origin(ctx, domain, format, namespace, package), repository["name"])
+
+
+def combine(own: Mapping[str, str] | None, group: GroupOrigin, repository: str) -> Restrictions:
+    """Per origin, BLOCK if the package's own configuration (`own`: publish/upstream, None when
+    the package has none) or its group's (for `repository`) blocks it, else ALLOW."""
+    modes: dict[str, Mode] = {}
+    refusals: dict[str, tuple[str, ...]] = {}
+    for name, (own_key, group_type) in _SOURCES.items():
+        reasons: list[str] = []
+        if own is not None and own[own_key] == BLOCK:
+            reasons.append(f"its package origin controls ({own_key}: BLOCK)")
+        if not group.allows(group_type, repository):
+            reasons.append(group.refusal(group_type))
+        modes[name] = BLOCK if reasons else ALLOW
+        if reasons:
+            refusals[name] = tuple(reasons)
+    return Restrictions(modes["publish"], modes["internal_upstream"], modes["external_upstream"], refusals)
+
+
+def _own_configuration(
+    ctx: Context, repository: sqlite3.Row, format: str, namespace: str | None, package: str
+) -> Mapping[str, str] | None:
     package_id = find_package(ctx, repository["id"], format, namespace, package)
     if package_id is None:
-        return UNRESTRICTED
+        return None
     row = ctx.conn.execute("SELECT publish, upstream FROM package WHERE id = ?", (package_id,)).fetchone()
-    return Restrictions(
-        publish=row["publish"], internal_upstream=row["upstream"], external_upstream=row["upstream"]
-    )
+    return {"publish": row["publish"], "upstream": row["upstream"]}
 
 
 def configuration(publish: str, upstream: str) -> dict[str, Any]:
@@ -103,8 +146,8 @@ def check_publish(
     restrictions = effective_restrictions(ctx, domain, repository, format, namespace, package)
     if restrictions.publish == BLOCK:
         raise ConflictException(
-            f"Publishing to package {package} in repository {repository['name']} is blocked by its "
-            "package origin controls (publish: BLOCK)",
+            f"Publishing package {package} to repository {repository['name']} is blocked: "
+            + restrictions.refusal("publish"),
             package,
             "package",
         )
@@ -157,10 +200,10 @@ def copy_refusal(
     """
     if not ctx.options.copy_respects_origin_controls:
         return None
-    if effective_restrictions(ctx, domain, destination, format, namespace, package).publish == BLOCK:
-        return (
-            f"Package {package} in repository {destination['name']} blocks new versions by its package "
-            "origin controls (publish: BLOCK)"
+    restrictions = effective_restrictions(ctx, domain, destination, format, namespace, package)
+    if restrictions.publish == BLOCK:
+        return f"Package {package} in repository {destination['name']} blocks new versions: " + (
+            restrictions.refusal("publish")
         )
     return None
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from reconciler.local import BackgroundServer, LocalCodeArtifact, attach
-from reconciler.local.context import Options
-from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
+from reconciler.local import LocalCodeArtifact
 from tests.local.builders import (
     DOMAIN,
     REPO,
@@ -212,28 +208,6 @@ def test_a_new_package_is_not_restricted_so_upstream_versions_are_reachable(
 
 
 # --- the effect on CopyPackageVersions: a server option ------------------------------------------
-
-
-@pytest.fixture(params=[False, True], ids=["copy-ignores", "copy-respects"])
-def respects(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
-@pytest.fixture(params=["in-process", "http"])
-def option_client(
-    request: pytest.FixtureRequest, tmp_path: Any, boto_session: boto3.session.Session, respects: bool
-) -> Iterator[tuple[LocalCodeArtifact, Any]]:
-    """A service with `copy_respects_origin_controls` set both ways, in process and over HTTP."""
-    options = Options(copy_respects_origin_controls=respects)
-    with LocalCodeArtifact(tmp_path / "codeartifact.db", options=options) as service:
-        if request.param == "in-process":
-            yield (
-                service,
-                attach(boto_session.client("codeartifact", endpoint_url=IN_PROCESS_ENDPOINT), service),
-            )
-        else:
-            with BackgroundServer(service) as server:
-                yield service, boto_session.client("codeartifact", endpoint_url=server.endpoint_url)
 
 
 def _copy(client: Any, source: str, target: str, versions: list[str], **params: Any) -> dict[str, Any]:
