@@ -332,15 +332,7 @@ def copy_package_versions(
     allow_overwrite: bool | None = None,
     include_from_upstream: bool | None = None,
 ) -> dict[str, Any]:
-    if (versions is None) == (version_revisions is None):
-        raise ValidationException("You must specify versions or versionRevisions. You cannot specify both.")
-    wanted = _unique(versions if versions is not None else list(version_revisions or {}))
-    if not wanted:
-        raise ValidationException("versions must name at least one package version")
-    if len(wanted) > ctx.options.versions_per_batch:
-        raise ValidationException(
-            f"At most {ctx.options.versions_per_batch} versions can be copied in one call"
-        )
+    wanted = _versions_to_copy(ctx, versions, version_revisions)
     if source_repository == destination_repository:
         raise ValidationException("The source and destination repositories must be different")
     domain_row = get_domain(ctx, domain, domain_owner)
@@ -351,7 +343,56 @@ def copy_package_versions(
         ctx, domain_row, source, format, namespace, package
     )
     refusal = origin.copy_refusal(ctx, domain_row, destination, format, namespace, package)
+    coordinate = (format, namespace, package)
+    found = _find_versions(ctx, source, coordinate, wanted, from_upstream)
+    destination_id = find_package(ctx, destination["id"], format, namespace, package)
+    existing = _rows(ctx, destination_id, wanted) if destination_id is not None else {}
 
+    failures, identical = _copy_failures(
+        ctx, wanted, found, existing, refusal, version_revisions, allow_overwrite
+    )
+    failed = _settle(wanted, failures, lambda version: f"Version {version} was skipped")
+    if failed:
+        return _response({}, failed)
+
+    if destination_id is None:
+        destination_id = _create_destination_package(ctx, destination, coordinate, found, wanted)
+    successful: dict[str, dict[str, str]] = {}
+    for version in wanted:
+        if version in identical:
+            continue  # already there, byte for byte: reported in neither map
+        _copy_version(ctx, found[version], destination_id, existing.get(version))
+        successful[version] = {"revision": found[version]["revision"], "status": found[version]["status"]}
+    return _response(successful, {})
+
+
+Coordinate = tuple[str, str | None, str]
+"""A package's format, namespace and name."""
+
+
+def _versions_to_copy(
+    ctx: Context, versions: list[str] | None, version_revisions: dict[str, str] | None
+) -> list[str]:
+    """The versions a CopyPackageVersions request names, once each (ValidationException if none,
+    both forms, or more than one batch)."""
+    if (versions is None) == (version_revisions is None):
+        raise ValidationException("You must specify versions or versionRevisions. You cannot specify both.")
+    wanted = _unique(versions if versions is not None else list(version_revisions or {}))
+    if not wanted:
+        raise ValidationException("versions must name at least one package version")
+    if len(wanted) > ctx.options.versions_per_batch:
+        raise ValidationException(
+            f"At most {ctx.options.versions_per_batch} versions can be copied in one call"
+        )
+    return wanted
+
+
+def _find_versions(
+    ctx: Context, source: sqlite3.Row, coordinate: Coordinate, wanted: list[str], from_upstream: bool
+) -> dict[str, sqlite3.Row]:
+    """Each wanted version from the first repository of the search order that holds it; the
+    package's ResourceNotFoundException when no searched repository has the package at all."""
+    format, namespace, package = coordinate
     found: dict[str, sqlite3.Row] = {}
     searched_any_package = False
     for repository_id in _search_order(ctx, source["id"], from_upstream):
@@ -365,10 +406,20 @@ def copy_package_versions(
         found.update(_rows(ctx, package_id, missing))
     if not searched_any_package:
         get_package(ctx, source, format, namespace, package)  # raises the package's ResourceNotFound
+    return found
 
-    destination_id = find_package(ctx, destination["id"], format, namespace, package)
-    existing = _rows(ctx, destination_id, wanted) if destination_id is not None else {}
 
+def _copy_failures(
+    ctx: Context,
+    wanted: list[str],
+    found: dict[str, sqlite3.Row],
+    existing: dict[str, sqlite3.Row],
+    refusal: str | None,
+    version_revisions: dict[str, str] | None,
+    allow_overwrite: bool | None,
+) -> tuple[dict[str, Failure], set[str]]:
+    """Why each version that cannot be copied cannot, and the versions the destination already
+    holds identically (neither copied nor failed)."""
     failures: dict[str, Failure] = {}
     identical: set[str] = set()
     for version in wanted:
@@ -379,34 +430,30 @@ def copy_package_versions(
         if failure is None and refusal is not None:
             failure = _failure("NOT_ALLOWED", refusal)
         if failure is None and row is not None and version in existing:
-            target = existing[version]
-            if _identical(ctx, row, target):
+            if _identical(ctx, row, existing[version]):
                 identical.add(version)
             elif not allow_overwrite:
                 failure = _failure("ALREADY_EXISTS", f"Version {version} already exists")
         if failure is not None:
             failures[version] = failure
-    failed = _settle(wanted, failures, lambda version: f"Version {version} was skipped")
-    if failed:
-        return _response({}, failed)
+    return failures, identical
 
-    if destination_id is None:
-        published_as = None
-        if searched_any_package:
-            source_package = found[wanted[0]]["package_id"]
-            published_as = ctx.conn.execute(
-                "SELECT display_name FROM package WHERE id = ?", (source_package,)
-            ).fetchone()[0]
-        destination_id = create_package(
-            ctx, destination["id"], format, namespace, package, display_name=published_as
-        )
-    successful: dict[str, dict[str, str]] = {}
-    for version in wanted:
-        if version in identical:
-            continue  # already there, byte for byte: reported in neither map
-        _copy_version(ctx, found[version], destination_id, existing.get(version))
-        successful[version] = {"revision": found[version]["revision"], "status": found[version]["status"]}
-    return _response(successful, {})
+
+def _create_destination_package(
+    ctx: Context,
+    destination: sqlite3.Row,
+    coordinate: Coordinate,
+    found: dict[str, sqlite3.Row],
+    wanted: list[str],
+) -> int:
+    """The package record a copy creates in the destination, with the source's display name."""
+    format, namespace, package = coordinate
+    published_as = None
+    if wanted[0] in found:
+        published_as = ctx.conn.execute(
+            "SELECT display_name FROM package WHERE id = ?", (found[wanted[0]]["package_id"],)
+        ).fetchone()[0]
+    return create_package(ctx, destination["id"], format, namespace, package, display_name=published_as)
 
 
 def _copy_version(ctx: Context, source: sqlite3.Row, package_id: int, replaced: sqlite3.Row | None) -> None:

@@ -159,19 +159,7 @@ def serve(
         copy_respects_origin_controls=copy_respects_origin_controls,
     )
     service = _open_service(db, account_id, faults, options)
-    try:
-        if seed_file is not None:
-            document = load_seed(seed_file)
-            seed_service(service, document)
-            for note in normalisations(document):  # stderr: stdout's first line is the endpoint
-                click.echo(f"Normalised as CodeArtifact stores it: {note}", err=True)
-        server = LocalServer(service, host, port, verbose=verbose)
-    except SeedError as exc:
-        service.close()
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        service.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    server = _start(service, seed_file, host, port, verbose=verbose)
     try:
         with _stop_on_signals():
             click.echo(server.endpoint_url)
@@ -182,6 +170,25 @@ def serve(
     finally:
         server.server_close()
         service.close()
+
+
+def _start(
+    service: LocalCodeArtifact, seed_file: Path | None, host: str, port: int, *, verbose: bool
+) -> LocalServer:
+    """Seed the service (if asked) and bind its server; a click error (the service closed) if either fails."""
+    try:
+        if seed_file is not None:
+            document = load_seed(seed_file)
+            seed_service(service, document)
+            for note in normalisations(document):  # stderr: stdout's first line is the endpoint
+                click.echo(f"Normalised as CodeArtifact stores it: {note}", err=True)
+        return LocalServer(service, host, port, verbose=verbose)
+    except SeedError as exc:
+        service.close()
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        service.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _open_service(

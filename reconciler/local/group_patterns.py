@@ -114,6 +114,12 @@ def parse_pattern(text: str) -> GroupPattern:
     if len(rest) == 1:
         return _namespace_pattern(text, format, rest[0])
     namespace, name = rest
+    _check_namespace(text, format, namespace)
+    return _name_pattern(text, (format, namespace), name)
+
+
+def _check_namespace(text: str, format: str, namespace: str) -> None:
+    """The namespace of a pattern that goes on to a name: as the format stores it."""
     _check_literal(text, namespace, "namespace")
     if namespace and format in NAMESPACELESS:
         raise _invalid(text, f"packages of format {format} have no namespace; leave it blank: /{format}//...")
@@ -123,7 +129,11 @@ def parse_pattern(text: str) -> GroupPattern:
         raise _invalid(
             text, "CodeArtifact stores Swift namespaces normalized (lowercase); use the normalized form"
         )
-    fixed = (format, namespace)
+
+
+def _name_pattern(text: str, fixed: tuple[str, str], name: str) -> GroupPattern:
+    """The pattern's last component, the name, after its `fixed` format and namespace."""
+    format = fixed[0]
     if name == "*":
         return GroupPattern(text, fixed, "all")
     if not name or name[-1] not in "~*$":

@@ -38,8 +38,33 @@ def list_packages(
         "upstream": upstream,
     }
     after = decode_token("ListPackages", filters, next_token)
+    where, args = _package_filter(repo["id"], format, namespace, package_prefix, publish, upstream, after)
+    limit = max_results or ctx.options.default_page_size
+    rows = ctx.conn.execute(
+        f"SELECT * FROM package WHERE {' AND '.join(where)} ORDER BY format, namespace, name LIMIT ?",
+        [*args, limit + 1],
+    ).fetchall()
+    result: dict[str, Any] = {"packages": [_package_summary(row) for row in rows[:limit]]}
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        result["nextToken"] = encode_token(
+            "ListPackages", filters, [last["format"], last["namespace"], last["name"]]
+        )
+    return result
+
+
+def _package_filter(
+    repository_id: int,
+    format: str | None,
+    namespace: str | None,
+    package_prefix: str | None,
+    publish: str | None,
+    upstream: str | None,
+    after: list[Any] | None,
+) -> tuple[list[str], list[Any]]:
+    """ListPackages' conditions on the `package` table, and their arguments."""
     where = ["repository_id = ?"]
-    args: list[Any] = [repo["id"]]
+    args: list[Any] = [repository_id]
     if format is not None:
         where.append("format = ?")
         args.append(format)
@@ -60,28 +85,19 @@ def list_packages(
     if after:
         where.append("(format, namespace, name) > (?, ?, ?)")
         args += after
-    limit = max_results or ctx.options.default_page_size
-    rows = ctx.conn.execute(
-        f"SELECT * FROM package WHERE {' AND '.join(where)} ORDER BY format, namespace, name LIMIT ?",
-        [*args, limit + 1],
-    ).fetchall()
-    packages = []
-    for row in rows[:limit]:
-        summary: dict[str, Any] = {
-            "format": row["format"],
-            "package": row["name"],
-            "originConfiguration": {"restrictions": {"publish": row["publish"], "upstream": row["upstream"]}},
-        }
-        if row["namespace"]:
-            summary["namespace"] = row["namespace"]
-        packages.append(summary)
-    result: dict[str, Any] = {"packages": packages}
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        result["nextToken"] = encode_token(
-            "ListPackages", filters, [last["format"], last["namespace"], last["name"]]
-        )
-    return result
+    return where, args
+
+
+def _package_summary(row: sqlite3.Row) -> dict[str, Any]:
+    # The package's own origin configuration: what the API documents PackageSummary to carry.
+    summary: dict[str, Any] = {
+        "format": row["format"],
+        "package": row["name"],
+        "originConfiguration": {"restrictions": {"publish": row["publish"], "upstream": row["upstream"]}},
+    }
+    if row["namespace"]:
+        summary["namespace"] = row["namespace"]
+    return summary
 
 
 def _default_display_version(ctx: Context, package_id: int) -> str | None:
@@ -133,25 +149,7 @@ def list_package_versions(
         "originType": origin_type,
     }
     after = decode_token("ListPackageVersions", filters, next_token)
-    where = "package_id = ?"
-    args: list[Any] = [package_id]
-    if status is not None:
-        where += " AND status = ?"
-        args.append(status)
-    if origin_type is not None:
-        where += " AND origin_type = ?"
-        args.append(origin_type)
-    if sort_by == "PUBLISHED_TIME":
-        # Newest first; ties broken by version so the order (and so paging) is total.
-        order = "published_time DESC, version DESC"
-        if after:
-            where += " AND (published_time, version) < (?, ?)"
-            args += after
-    else:
-        order = "version"
-        if after:
-            where += " AND version > ?"
-            args.append(after[0])
+    where, args, order = _version_filter(package_id, status, origin_type, sort_by, after)
     limit = max_results or ctx.options.default_version_page_size
     # SQLite writes each PackageVersionSummary as JSON, into plain tuples: a page of 1000 versions
     # then costs no Python object per version but its text, where building and encoding the
@@ -171,15 +169,46 @@ def list_package_versions(
         result["defaultDisplayVersion"] = display
     if len(rows) > limit:
         last = json.loads(rows[limit - 1][0])["version"]
-        key: list[Any] = [last]
-        if sort_by == "PUBLISHED_TIME":
-            published = ctx.conn.execute(
-                "SELECT published_time FROM package_version WHERE package_id = ? AND version = ?",
-                (package_id, last),
-            ).fetchone()[0]
-            key = [published, last]
+        key = _version_page_key(ctx, package_id, sort_by, last)
         result["nextToken"] = encode_token("ListPackageVersions", filters, key)
     return result
+
+
+def _version_filter(
+    package_id: int, status: str | None, origin_type: str | None, sort_by: str | None, after: list[Any] | None
+) -> tuple[str, list[Any], str]:
+    """ListPackageVersions' condition on `package_version`, its arguments, and the page order."""
+    where = "package_id = ?"
+    args: list[Any] = [package_id]
+    if status is not None:
+        where += " AND status = ?"
+        args.append(status)
+    if origin_type is not None:
+        where += " AND origin_type = ?"
+        args.append(origin_type)
+    if sort_by == "PUBLISHED_TIME":
+        # Newest first; ties broken by version so the order (and so paging) is total.
+        order = "published_time DESC, version DESC"
+        if after:
+            where += " AND (published_time, version) < (?, ?)"
+            args += after
+    else:
+        order = "version"
+        if after:
+            where += " AND version > ?"
+            args.append(after[0])
+    return where, args, order
+
+
+def _version_page_key(ctx: Context, package_id: int, sort_by: str | None, last: str) -> list[Any]:
+    """Where the next page starts: after the last version, in the page's order."""
+    if sort_by != "PUBLISHED_TIME":
+        return [last]
+    published = ctx.conn.execute(
+        "SELECT published_time FROM package_version WHERE package_id = ? AND version = ?",
+        (package_id, last),
+    ).fetchone()[0]
+    return [published, last]
 
 
 def get_version(
@@ -295,25 +324,26 @@ def list_package_version_assets(
         "package": package,
         "version": row["version"],
         "versionRevision": row["revision"],
-        "assets": [
-            {
-                "name": asset["name"],
-                "size": asset["size"],
-                "hashes": {
-                    "MD5": asset["md5"],
-                    "SHA-1": asset["sha1"],
-                    "SHA-256": asset["sha256"],
-                    "SHA-512": asset["sha512"],
-                },
-            }
-            for asset in assets[:limit]
-        ],
+        "assets": [_asset_summary(asset) for asset in assets[:limit]],
     }
     if namespace:
         result["namespace"] = namespace
     if len(assets) > limit:
         result["nextToken"] = encode_token("ListPackageVersionAssets", filters, [assets[limit - 1]["name"]])
     return result
+
+
+def _asset_summary(asset: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "name": asset["name"],
+        "size": asset["size"],
+        "hashes": {
+            "MD5": asset["md5"],
+            "SHA-1": asset["sha1"],
+            "SHA-256": asset["sha256"],
+            "SHA-512": asset["sha512"],
+        },
+    }
 
 
 def get_package_version_asset(

@@ -26,6 +26,7 @@ from reconciler.local.seedfile import (
     RepositorySeed,
     SeedDocument,
     SeedError,
+    VersionSeed,
     check_seed,
     load_seed,
     normalisations,
@@ -219,15 +220,6 @@ def _insert_package(
 ) -> None:
     format, namespace, name = stored_key(package)
     keys = [(*domain, format, namespace, name, names.version(format, v.version)) for v in package.versions]
-    # The first version's origin, as the loop below settles it: a version seeded again inherits it.
-    first_seeded = seeded.get(keys[0]) if keys else None
-    first_origin = None
-    if package.versions:
-        first_origin = (
-            first_seeded.origin
-            if first_seeded is not None and "origin" not in package.versions[0].model_fields_set
-            else package.versions[0].origin
-        )
     cursor = conn.execute(
         """INSERT INTO package (repository_id, format, namespace, name, publish, upstream, display_name)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
@@ -236,64 +228,91 @@ def _insert_package(
             format,
             namespace,
             name,
-            *origin_defaults(package, first_origin),
+            *origin_defaults(package, _first_origin(package, keys, seeded)),
             _published_as(package),
         ),
     )
     package_id = int(cursor.lastrowid or 0)
     times = _publish_times(package, [seeded.get(key) for key in keys], now)
     for version, key, published in zip(package.versions, keys, times, strict=True):
-        first = seeded.get(key)
-        given = version.model_fields_set
-        entry: tuple[str | None, str | None]
-        origin: str
-        if "origin" in given or first is None:
-            origin = version.origin
-            external = None
-            if origin == "EXTERNAL":
-                external = version.external_connection or _connection_for(repository, package.format)
-            entry = (None, external) if external else (repository.name, None)
-        else:
-            origin, entry = first.origin, (first.entry_repository, first.entry_external_connection)
-        row = _Seeded(
-            revision=version.revision or (first.revision if first else new_revision()),
-            published=published,
-            origin=origin,
-            entry_repository=entry[0],
-            entry_external_connection=entry[1],
-            summary=version.summary if "summary" in given or first is None else first.summary,
-            home_page=version.home_page if "home_page" in given or first is None else first.home_page,
-            licenses=json.dumps(version.licenses) if "licenses" in given or first is None else first.licenses,
-            assets=version.assets if version.assets is not None or first is None else first.assets,
-            readme=version.readme if "readme" in given or first is None else first.readme,
-            dependencies=tuple(version.dependencies)
-            if "dependencies" in given or first is None
-            else first.dependencies,
-        )
+        row = _settle(version, seeded.get(key), repository, package, published)
         seeded.setdefault(key, row)
         stored_version = key[-1]
-        cursor = conn.execute(
-            """INSERT INTO package_version (package_id, version, revision, status, published_time, origin_type,
-                   entry_repository, entry_external_connection, summary, home_page, licenses)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                package_id,
-                stored_version,
-                row.revision,
-                version.status,
-                row.published,
-                row.origin,
-                row.entry_repository,
-                row.entry_external_connection,
-                row.summary,
-                row.home_page,
-                row.licenses,
-            ),
-        )
-        version_id = int(cursor.lastrowid or 0)
+        version_id = _insert_version(conn, package_id, stored_version, version.status, row)
         if version.status != "Disposed":  # a Disposed version has no assets left
             _insert_assets(conn, version_id, package, stored_version, row.assets)
         _insert_metadata(conn, version_id, row)
+
+
+def _first_origin(package: PackageSeed, keys: list[_Key], seeded: dict[_Key, _Seeded]) -> str | None:
+    """The first version's origin, as `_settle` decides it: a version seeded again inherits it."""
+    if not package.versions:
+        return None
+    first_seeded = seeded.get(keys[0])
+    if first_seeded is not None and "origin" not in package.versions[0].model_fields_set:
+        return first_seeded.origin
+    return package.versions[0].origin
+
+
+def _settle(
+    version: VersionSeed,
+    first: _Seeded | None,
+    repository: RepositorySeed,
+    package: PackageSeed,
+    published: float,
+) -> _Seeded:
+    """What a seeded version stores: as declared, where the version is seeded for the first time
+    (`first` None); otherwise each field not declared again is the first seeding's."""
+    given = version.model_fields_set
+    entry: tuple[str | None, str | None]
+    origin: str
+    if "origin" in given or first is None:
+        origin = version.origin
+        external = None
+        if origin == "EXTERNAL":
+            external = version.external_connection or _connection_for(repository, package.format)
+        entry = (None, external) if external else (repository.name, None)
+    else:
+        origin, entry = first.origin, (first.entry_repository, first.entry_external_connection)
+    return _Seeded(
+        revision=version.revision or (first.revision if first else new_revision()),
+        published=published,
+        origin=origin,
+        entry_repository=entry[0],
+        entry_external_connection=entry[1],
+        summary=version.summary if "summary" in given or first is None else first.summary,
+        home_page=version.home_page if "home_page" in given or first is None else first.home_page,
+        licenses=json.dumps(version.licenses) if "licenses" in given or first is None else first.licenses,
+        assets=version.assets if version.assets is not None or first is None else first.assets,
+        readme=version.readme if "readme" in given or first is None else first.readme,
+        dependencies=tuple(version.dependencies)
+        if "dependencies" in given or first is None
+        else first.dependencies,
+    )
+
+
+def _insert_version(
+    conn: sqlite3.Connection, package_id: int, stored_version: str, status: str, row: _Seeded
+) -> int:
+    cursor = conn.execute(
+        """INSERT INTO package_version (package_id, version, revision, status, published_time, origin_type,
+               entry_repository, entry_external_connection, summary, home_page, licenses)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            package_id,
+            stored_version,
+            row.revision,
+            status,
+            row.published,
+            row.origin,
+            row.entry_repository,
+            row.entry_external_connection,
+            row.summary,
+            row.home_page,
+            row.licenses,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def _insert_metadata(conn: sqlite3.Connection, version_id: int, row: _Seeded) -> None:

@@ -373,6 +373,18 @@ def _check_repository(
     problems: list[tuple[Location, str]] = []
     if repository.name in earlier:
         problems.append(((*at, "name"), f"repository {repository.name} is listed twice in {domain.name}"))
+    problems += _check_upstreams(at, domain, repository, earlier)
+    problems += _check_tags_and_policy(at, repository.tags, repository.policy)
+    problems += _check_external_connections(at, repository)
+    problems += _check_packages(at, repository)
+    return problems
+
+
+def _check_upstreams(
+    at: Location, domain: DomainSeed, repository: RepositorySeed, earlier: set[str]
+) -> list[tuple[Location, str]]:
+    """Upstreams as CreateRepository takes them; each listed before the repositories that use it."""
+    problems: list[tuple[Location, str]] = []
     all_names = {r.name for r in domain.repositories}
     if len(repository.upstreams) > _MAX_UPSTREAMS:
         problems.append(((*at, "upstreams"), f"at most {_MAX_UPSTREAMS} upstreams per repository"))
@@ -388,7 +400,12 @@ def _check_repository(
         else:
             continue
         problems.append(((*at, "upstreams", u), message))
-    problems += _check_tags_and_policy(at, repository.tags, repository.policy)
+    return problems
+
+
+def _check_external_connections(at: Location, repository: RepositorySeed) -> list[tuple[Location, str]]:
+    """At most one, each a public connection AWS supports, in its own format."""
+    problems: list[tuple[Location, str]] = []
     if len(repository.external_connections) > 1:
         problems.append(((*at, "external_connections"), "a repository has at most one external connection"))
     for c, connection in enumerate(repository.external_connections):
@@ -403,6 +420,11 @@ def _check_repository(
         elif connection.format not in (None, PUBLIC_CONNECTIONS[connection.name]):
             kind = PUBLIC_CONNECTIONS[connection.name]
             problems.append(((*at_connection, "format"), f"{connection.name} is a {kind} connection"))
+    return problems
+
+
+def _check_packages(at: Location, repository: RepositorySeed) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
     packages: dict[tuple[str, str, str], PackageSeed] = {}
     for p, package in enumerate(repository.packages):
         where: Location = (*at, "packages", p)
