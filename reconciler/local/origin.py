@@ -63,8 +63,6 @@ class Restrictions:
         return " and ".join(self.refusals.get(restriction, ()))
 
 
-UNRESTRICTED = Restrictions()
-
 # Each field of `Restrictions`: the package's own restriction that governs it, and the package
 # group's restriction type that governs it.
 _SOURCES = {
