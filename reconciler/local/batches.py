@@ -14,14 +14,17 @@ from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
+from reconciler.local import origin
 from reconciler.local.context import (
     Context,
     JsonText,
     create_package,
     find_package,
+    get_domain,
     get_package,
     get_repository,
 )
+from reconciler.local.dependencies import copy_metadata
 from reconciler.local.errors import ValidationException
 
 _VERSION = operator.itemgetter("version")
@@ -43,9 +46,13 @@ def _unique(versions: list[str]) -> list[str]:
     return list(dict.fromkeys(versions))
 
 
-def _check_request(versions: list[str], version_revisions: dict[str, str] | None) -> None:
+def _check_request(ctx: Context, versions: list[str], version_revisions: dict[str, str] | None) -> None:
     if not versions:
         raise ValidationException("versions must name at least one package version")
+    if len(versions) > ctx.options.versions_per_batch:
+        raise ValidationException(
+            f"At most {ctx.options.versions_per_batch} versions can be given in one call"
+        )
     if version_revisions and not version_revisions.keys() <= set(versions):
         extra = sorted(set(version_revisions) - set(versions))
         raise ValidationException(
@@ -137,7 +144,7 @@ def update_package_versions_status(
     expected_status: str | None = None,
 ) -> dict[str, Any]:
     versions = _unique(versions)
-    _check_request(versions, version_revisions)
+    _check_request(ctx, versions, version_revisions)
     if target_status not in UPDATABLE_TARGETS and ctx.options.reject_target_status_with_validation:
         raise ValidationException(
             f"targetStatus {target_status} is not allowed; use Published, Unlisted or Archived"
@@ -224,7 +231,7 @@ def dispose_package_versions(
     expected_status: str | None = None,
 ) -> dict[str, Any]:
     versions = _unique(versions)
-    _check_request(versions, version_revisions)
+    _check_request(ctx, versions, version_revisions)
     repo = get_repository(ctx, domain, domain_owner, repository)
     package_id = get_package(ctx, repo, format, namespace, package)
     rows = _rows(ctx, package_id, versions)
@@ -256,7 +263,7 @@ def delete_package_versions(
     expected_status: str | None = None,
 ) -> dict[str, Any]:
     versions = _unique(versions)
-    _check_request(versions, None)
+    _check_request(ctx, versions, None)
     repo = get_repository(ctx, domain, domain_owner, repository)
     package_id = get_package(ctx, repo, format, namespace, package)
     rows = _rows(ctx, package_id, versions)
@@ -291,13 +298,14 @@ def _identical(ctx: Context, source: sqlite3.Row, target: sqlite3.Row) -> bool:
 
 
 def _search_order(ctx: Context, repository_id: int, include_from_upstream: bool) -> list[int]:
-    """The source repository, then (if asked) its upstreams depth-first in order, at most 25 in all."""
+    """The source repository, then (if asked) its upstreams depth-first in order, at most
+    `upstreams_searched` (25) in all."""
     if not include_from_upstream:
         return [repository_id]
     order: list[int] = []
 
     def visit(current: int) -> None:
-        if current in order or len(order) >= 25:
+        if current in order or len(order) >= ctx.options.upstreams_searched:
             return
         order.append(current)
         for (upstream_id,) in ctx.conn.execute(
@@ -324,21 +332,70 @@ def copy_package_versions(
     allow_overwrite: bool | None = None,
     include_from_upstream: bool | None = None,
 ) -> dict[str, Any]:
+    wanted = _versions_to_copy(ctx, versions, version_revisions)
+    if source_repository == destination_repository:
+        raise ValidationException("The source and destination repositories must be different")
+    domain_row = get_domain(ctx, domain, domain_owner)
+    source = get_repository(ctx, domain, domain_owner, source_repository)
+    destination = get_repository(ctx, domain, domain_owner, destination_repository)
+    # Origin controls, where the service's options make Copy obey them (AWS documents no effect).
+    from_upstream = bool(include_from_upstream) and origin.copy_searches_upstreams(
+        ctx, domain_row, source, format, namespace, package
+    )
+    refusal = origin.copy_refusal(ctx, domain_row, destination, format, namespace, package)
+    coordinate = (format, namespace, package)
+    found = _find_versions(ctx, source, coordinate, wanted, from_upstream)
+    destination_id = find_package(ctx, destination["id"], format, namespace, package)
+    existing = _rows(ctx, destination_id, wanted) if destination_id is not None else {}
+
+    failures, identical = _copy_failures(
+        ctx, wanted, found, existing, refusal, version_revisions, allow_overwrite
+    )
+    failed = _settle(wanted, failures, lambda version: f"Version {version} was skipped")
+    if failed:
+        return _response({}, failed)
+
+    if destination_id is None:
+        destination_id = _create_destination_package(ctx, destination, coordinate, found, wanted)
+    successful: dict[str, dict[str, str]] = {}
+    for version in wanted:
+        if version in identical:
+            continue  # already there, byte for byte: reported in neither map
+        _copy_version(ctx, found[version], destination_id, existing.get(version))
+        successful[version] = {"revision": found[version]["revision"], "status": found[version]["status"]}
+    return _response(successful, {})
+
+
+Coordinate = tuple[str, str | None, str]
+"""A package's format, namespace and name."""
+
+
+def _versions_to_copy(
+    ctx: Context, versions: list[str] | None, version_revisions: dict[str, str] | None
+) -> list[str]:
+    """The versions a CopyPackageVersions request names, once each (ValidationException if none,
+    both forms, or more than one batch)."""
     if (versions is None) == (version_revisions is None):
         raise ValidationException("You must specify versions or versionRevisions. You cannot specify both.")
     wanted = _unique(versions if versions is not None else list(version_revisions or {}))
     if not wanted:
         raise ValidationException("versions must name at least one package version")
-    if len(wanted) > 100:
-        raise ValidationException("At most 100 versions can be copied in one call")
-    if source_repository == destination_repository:
-        raise ValidationException("The source and destination repositories must be different")
-    source = get_repository(ctx, domain, domain_owner, source_repository)
-    destination = get_repository(ctx, domain, domain_owner, destination_repository)
+    if len(wanted) > ctx.options.versions_per_batch:
+        raise ValidationException(
+            f"At most {ctx.options.versions_per_batch} versions can be copied in one call"
+        )
+    return wanted
 
+
+def _find_versions(
+    ctx: Context, source: sqlite3.Row, coordinate: Coordinate, wanted: list[str], from_upstream: bool
+) -> dict[str, sqlite3.Row]:
+    """Each wanted version from the first repository of the search order that holds it; the
+    package's ResourceNotFoundException when no searched repository has the package at all."""
+    format, namespace, package = coordinate
     found: dict[str, sqlite3.Row] = {}
     searched_any_package = False
-    for repository_id in _search_order(ctx, source["id"], bool(include_from_upstream)):
+    for repository_id in _search_order(ctx, source["id"], from_upstream):
         package_id = find_package(ctx, repository_id, format, namespace, package)
         if package_id is None:
             continue
@@ -349,10 +406,20 @@ def copy_package_versions(
         found.update(_rows(ctx, package_id, missing))
     if not searched_any_package:
         get_package(ctx, source, format, namespace, package)  # raises the package's ResourceNotFound
+    return found
 
-    destination_id = find_package(ctx, destination["id"], format, namespace, package)
-    existing = _rows(ctx, destination_id, wanted) if destination_id is not None else {}
 
+def _copy_failures(
+    ctx: Context,
+    wanted: list[str],
+    found: dict[str, sqlite3.Row],
+    existing: dict[str, sqlite3.Row],
+    refusal: str | None,
+    version_revisions: dict[str, str] | None,
+    allow_overwrite: bool | None,
+) -> tuple[dict[str, Failure], set[str]]:
+    """Why each version that cannot be copied cannot, and the versions the destination already
+    holds identically (neither copied nor failed)."""
     failures: dict[str, Failure] = {}
     identical: set[str] = set()
     for version in wanted:
@@ -360,27 +427,33 @@ def copy_package_versions(
         failure = _guard(row, version, None, version_revisions)
         if failure is None and row is not None and row["status"] not in COPYABLE:
             failure = _failure("NOT_ALLOWED", f"Version {version} is {row['status']} and cannot be copied")
+        if failure is None and refusal is not None:
+            failure = _failure("NOT_ALLOWED", refusal)
         if failure is None and row is not None and version in existing:
-            target = existing[version]
-            if _identical(ctx, row, target):
+            if _identical(ctx, row, existing[version]):
                 identical.add(version)
             elif not allow_overwrite:
                 failure = _failure("ALREADY_EXISTS", f"Version {version} already exists")
         if failure is not None:
             failures[version] = failure
-    failed = _settle(wanted, failures, lambda version: f"Version {version} was skipped")
-    if failed:
-        return _response({}, failed)
+    return failures, identical
 
-    if destination_id is None:
-        destination_id = create_package(ctx, destination["id"], format, namespace, package)
-    successful: dict[str, dict[str, str]] = {}
-    for version in wanted:
-        if version in identical:
-            continue  # already there, byte for byte: reported in neither map
-        _copy_version(ctx, found[version], destination_id, existing.get(version))
-        successful[version] = {"revision": found[version]["revision"], "status": found[version]["status"]}
-    return _response(successful, {})
+
+def _create_destination_package(
+    ctx: Context,
+    destination: sqlite3.Row,
+    coordinate: Coordinate,
+    found: dict[str, sqlite3.Row],
+    wanted: list[str],
+) -> int:
+    """The package record a copy creates in the destination, with the source's display name."""
+    format, namespace, package = coordinate
+    published_as = None
+    if wanted[0] in found:
+        published_as = ctx.conn.execute(
+            "SELECT display_name FROM package WHERE id = ?", (found[wanted[0]]["package_id"],)
+        ).fetchone()[0]
+    return create_package(ctx, destination["id"], format, namespace, package, display_name=published_as)
 
 
 def _copy_version(ctx: Context, source: sqlite3.Row, package_id: int, replaced: sqlite3.Row | None) -> None:
@@ -402,3 +475,5 @@ def _copy_version(ctx: Context, source: sqlite3.Row, package_id: int, replaced: 
            SELECT ?, name, size, md5, sha1, sha256, sha512, content FROM asset WHERE version_id = ?""",
         (cursor.lastrowid, source["id"]),
     )
+    assert cursor.lastrowid is not None
+    copy_metadata(ctx, source["id"], cursor.lastrowid)

@@ -14,9 +14,11 @@ from types import FrameType
 
 import click
 
-from reconciler.local.context import DEFAULT_ACCOUNT_ID
+from reconciler.local.context import DEFAULT_ACCOUNT_ID, Options
 from reconciler.local.faults import Faults
-from reconciler.local.seed import SeedError, load_seed, seed_service
+from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
+from reconciler.local.quotas import RATE_DEFAULTS, Overrides, parse_overrides
+from reconciler.local.seed import SeedError, load_seed, normalisations, seed_service
 from reconciler.local.server import LocalServer
 from reconciler.local.service import LocalCodeArtifact
 
@@ -25,6 +27,13 @@ def _rate(_: click.Context, param: click.Parameter, value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise click.BadParameter("must be between 0 and 1", param=param)
     return value
+
+
+def _quotas(_: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Overrides:
+    try:
+        return parse_overrides(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
 
 
 def _latency(_: click.Context, param: click.Parameter, value: str | None) -> tuple[float, float]:
@@ -54,7 +63,26 @@ def local() -> None:
     "--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
 )
 @click.option(
-    "--account-id", default=DEFAULT_ACCOUNT_ID, show_default=True, help="The service's AWS account id."
+    "--account-id",
+    default=DEFAULT_ACCOUNT_ID,
+    show_default=True,
+    help="The caller's AWS account: domainOwner when a request omits it, and the owner of new domains.",
+)
+@click.option(
+    "--quota",
+    "quota_overrides",
+    multiple=True,
+    callback=_quotas,
+    metavar="NAME=VALUE",
+    help=(
+        f"Override a quota (repeatable): one of {', '.join(sorted(QUOTA_DEFAULTS))}; or a request rate "
+        f"per second, applied with --quotas: one of {', '.join(sorted(RATE_DEFAULTS))}."
+    ),
+)
+@click.option(
+    "--normalize-pypi-request-names",
+    is_flag=True,
+    help="Find PyPI packages by non-normalised names too (AWS requires the normalised name).",
 )
 @click.option(
     "--latency", callback=_latency, help="Added latency per request in ms: fixed (30) or range (10-50)."
@@ -79,12 +107,23 @@ def local() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Seed a new database from this file before serving.",
 )
+@click.option(
+    "--copy-respects-origin-controls/--copy-ignores-origin-controls",
+    default=False,
+    show_default=True,
+    help="Whether CopyPackageVersions obeys origin controls (the package's own and its package group's): "
+    "a copy into a package whose effective publish is BLOCK fails (each version NOT_ALLOWED) and "
+    "includeFromUpstream skips upstreams an effective upstream BLOCK closes. AWS documents no effect, "
+    "so by default it does not.",
+)
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve(
     db: str,
     host: str,
     port: int,
     account_id: str,
+    quota_overrides: Overrides,
+    normalize_pypi_request_names: bool,
     latency: tuple[float, float],
     throttle_rate: float,
     error_rate: float,
@@ -93,6 +132,7 @@ def serve(
     quotas: bool,
     fault_seed: int | None,
     seed_file: Path | None,
+    copy_respects_origin_controls: bool,
     verbose: bool,
 ) -> None:
     """Serve the CodeArtifact API on HOST:PORT until interrupted.
@@ -109,20 +149,17 @@ def serve(
             lost_reply_rate=lost_reply_rate,
             quotas=quotas,
             seed=fault_seed,
+            rates=tuple(sorted(quota_overrides.rates.items())),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    service = _open_service(db, account_id, faults)
-    try:
-        if seed_file is not None:
-            seed_service(service, load_seed(seed_file))
-        server = LocalServer(service, host, port, verbose=verbose)
-    except SeedError as exc:
-        service.close()
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        service.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    options = Options(
+        **quota_overrides.limits,  # type: ignore[arg-type]
+        normalize_pypi_request_names=normalize_pypi_request_names,
+        copy_respects_origin_controls=copy_respects_origin_controls,
+    )
+    service = _open_service(db, account_id, faults, options)
+    server = _start(service, seed_file, host, port, verbose=verbose)
     try:
         with _stop_on_signals():
             click.echo(server.endpoint_url)
@@ -135,12 +172,33 @@ def serve(
         service.close()
 
 
-def _open_service(db: str, account_id: str, faults: Faults | None = None) -> LocalCodeArtifact:
+def _start(
+    service: LocalCodeArtifact, seed_file: Path | None, host: str, port: int, *, verbose: bool
+) -> LocalServer:
+    """Seed the service (if asked) and bind its server; a click error (the service closed) if either fails."""
+    try:
+        if seed_file is not None:
+            document = load_seed(seed_file)
+            seed_service(service, document)
+            for note in normalisations(document):  # stderr: stdout's first line is the endpoint
+                click.echo(f"Normalised as CodeArtifact stores it: {note}", err=True)
+        return LocalServer(service, host, port, verbose=verbose)
+    except SeedError as exc:
+        service.close()
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        service.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _open_service(
+    db: str, account_id: str, faults: Faults | None = None, options: Options | None = None
+) -> LocalCodeArtifact:
     """The service on `db`, or a click error (not a traceback) for a bad account id or database."""
     try:
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
-        return LocalCodeArtifact(db, account_id=account_id, faults=faults)
+        return LocalCodeArtifact(db, account_id=account_id, faults=faults, options=options)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--account-id") from None
     except (OSError, sqlite3.Error) as exc:
@@ -173,10 +231,17 @@ def _stop_on_signals() -> Iterator[None]:
 @click.argument("seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--db", required=True, help="SQLite file to create or add to.")
 @click.option(
-    "--account-id", default=DEFAULT_ACCOUNT_ID, show_default=True, help="The service's AWS account id."
+    "--account-id",
+    default=DEFAULT_ACCOUNT_ID,
+    show_default=True,
+    help="The seeding account: the owner of every domain that names no owner of its own.",
 )
 def seed(seed_file: Path, db: str, account_id: str) -> None:
-    """Create the domains, repositories, packages and versions of SEED_FILE in the database at --db."""
+    """Create the domains, repositories, packages and versions of SEED_FILE in the database at --db.
+
+    The owners are recorded: serving the database under another --account-id makes those domains
+    another account's, reachable only with their domainOwner (as in AWS).
+    """
     try:
         document = load_seed(seed_file)
     except SeedError as exc:
@@ -186,6 +251,8 @@ def seed(seed_file: Path, db: str, account_id: str) -> None:
             counts = seed_service(service, document)
         except SeedError as exc:
             raise click.ClickException(str(exc)) from None
+    for note in normalisations(document):
+        click.echo(f"Normalised as CodeArtifact stores it: {note}")
     click.echo(
         f"Seeded {db}: {counts['domains']} domains, {counts['repositories']} repositories, "
         f"{counts['packages']} packages, {counts['versions']} versions."

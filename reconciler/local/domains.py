@@ -13,30 +13,30 @@ from reconciler.local.errors import (
     ServiceQuotaExceededException,
     ValidationException,
 )
+from reconciler.local.groups import create_root_group
 from reconciler.local.pagination import decode_token, encode_token
-
-DEFAULT_PAGE = 100
+from reconciler.local.tags import check_tags
 
 
 def _domain_description(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
+    # "An asset is stored only once in a domain, even if it's in multiple repositories" (the
+    # model's CreateDomain documentation): assetSizeBytes counts each distinct content once.
     counts = ctx.conn.execute(
-        """SELECT (SELECT COUNT(*) FROM repository WHERE domain = :d),
-                  (SELECT COALESCE(SUM(a.size), 0) FROM asset a
+        """SELECT (SELECT COUNT(*) FROM repository WHERE domain_owner = :o AND domain = :d),
+                  (SELECT COALESCE(SUM(size), 0) FROM (
+                     SELECT DISTINCT a.sha256, a.size FROM asset a
                      JOIN package_version v ON v.id = a.version_id
                      JOIN package p ON p.id = v.package_id
-                     JOIN repository r ON r.id = p.repository_id WHERE r.domain = :d)""",
-        {"d": row["name"]},
+                     JOIN repository r ON r.id = p.repository_id
+                     WHERE r.domain_owner = :o AND r.domain = :d))""",
+        {"o": row["owner"], "d": row["name"]},
     ).fetchone()
     return {
-        "name": row["name"],
-        "owner": row["owner"],
-        "arn": ctx.domain_arn(row["name"]),
-        "status": "Active",
-        "createdTime": row["created_time"],
-        "encryptionKey": row["encryption_key"],
+        **_domain_summary(ctx, row),
         "repositoryCount": counts[0],
         "assetSizeBytes": counts[1],
-        "s3BucketArn": f"arn:aws:s3:::assets-{ctx.account_id}-{ctx.region}",
+        # The bucket belongs to the domain, so it is named after the owner's account and Region.
+        "s3BucketArn": f"arn:aws:s3:::assets-{row['owner']}-{ctx.region}",
     }
 
 
@@ -44,7 +44,7 @@ def _domain_summary(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
     return {
         "name": row["name"],
         "owner": row["owner"],
-        "arn": ctx.domain_arn(row["name"]),
+        "arn": ctx.domain_arn(row["name"], row["owner"]),
         "status": "Active",
         "createdTime": row["created_time"],
         "encryptionKey": row["encryption_key"],
@@ -54,9 +54,13 @@ def _domain_summary(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
 def create_domain(
     ctx: Context, *, domain: str, encryption_key: str | None = None, tags: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
-    if ctx.conn.execute("SELECT 1 FROM domain WHERE name = ?", (domain,)).fetchone():
+    check_tags(tags or [], domain, "domain")
+    # A new domain is always the caller's: names are unique per owning account.
+    if ctx.conn.execute(
+        "SELECT 1 FROM domain WHERE owner = ? AND name = ?", (ctx.account_id, domain)
+    ).fetchone():
         raise ConflictException(f"Domain already exists. Domain: {domain}", domain, "domain")
-    count = ctx.conn.execute("SELECT COUNT(*) FROM domain").fetchone()[0]
+    count = ctx.conn.execute("SELECT COUNT(*) FROM domain WHERE owner = ?", (ctx.account_id,)).fetchone()[0]
     if count >= ctx.options.domains_per_account:
         raise ServiceQuotaExceededException(
             f"Domain quota of {ctx.options.domains_per_account} per account exceeded", domain, "domain"
@@ -66,7 +70,9 @@ def create_domain(
         "INSERT INTO domain (name, owner, created_time, encryption_key, tags) VALUES (?, ?, ?, ?, ?)",
         (domain, ctx.account_id, ctx.clock(), key, json.dumps(tags or [])),
     )
-    return {"domain": _domain_description(ctx, get_domain(ctx, domain, None))}
+    row = get_domain(ctx, domain, ctx.account_id)
+    create_root_group(ctx.conn, row["owner"], row["name"], row["created_time"])  # every domain has /*
+    return {"domain": _domain_description(ctx, get_domain(ctx, domain, ctx.account_id))}
 
 
 def describe_domain(ctx: Context, *, domain: str, domain_owner: str | None = None) -> dict[str, Any]:
@@ -77,7 +83,8 @@ def list_domains(
     ctx: Context, *, max_results: int | None = None, next_token: str | None = None
 ) -> dict[str, Any]:
     after = decode_token("ListDomains", {}, next_token)
-    limit = max_results or DEFAULT_PAGE
+    limit = max_results or ctx.options.default_page_size
+    # The domains the caller's account owns (other accounts' domains it may use are not listed).
     rows = ctx.conn.execute(
         "SELECT * FROM domain WHERE owner = ? AND name > ? ORDER BY name LIMIT ?",
         (ctx.account_id, after[0] if after else "", limit + 1),
@@ -116,8 +123,8 @@ def _repository_summary(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
         "name": row["name"],
         "administratorAccount": row["administrator_account"],
         "domainName": row["domain"],
-        "domainOwner": ctx.account_id,
-        "arn": ctx.repository_arn(row["domain"], row["name"]),
+        "domainOwner": row["domain_owner"],
+        "arn": ctx.repository_arn(row["domain"], row["name"], row["domain_owner"]),
         "createdTime": row["created_time"],
     }
     if row["description"] is not None:
@@ -135,15 +142,19 @@ def create_repository(
     upstreams: list[dict[str, str]] | None = None,
     tags: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    get_domain(ctx, domain, domain_owner)
+    check_tags(tags or [], repository, "repository")
+    owner = get_domain(ctx, domain, domain_owner)["owner"]
     exists = ctx.conn.execute(
-        "SELECT 1 FROM repository WHERE domain = ? AND name = ?", (domain, repository)
+        "SELECT 1 FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
+        (owner, domain, repository),
     ).fetchone()
     if exists:
         raise ConflictException(
             f"Repository already exists. Domain: {domain}, Repository: {repository}", repository, "repository"
         )
-    count = ctx.conn.execute("SELECT COUNT(*) FROM repository WHERE domain = ?", (domain,)).fetchone()[0]
+    count = ctx.conn.execute(
+        "SELECT COUNT(*) FROM repository WHERE domain_owner = ? AND domain = ?", (owner, domain)
+    ).fetchone()[0]
     if count >= ctx.options.repositories_per_domain:
         raise ServiceQuotaExceededException(
             f"Repository quota of {ctx.options.repositories_per_domain} per domain exceeded", domain, "domain"
@@ -158,24 +169,27 @@ def create_repository(
     upstream_ids = []
     for name in upstream_names:
         row = ctx.conn.execute(
-            "SELECT id FROM repository WHERE domain = ? AND name = ?", (domain, name)
+            "SELECT id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
+            (owner, domain, name),
         ).fetchone()
         if row is None:
             raise ResourceNotFoundException(
                 f"Upstream repository not found. Domain: {domain}, Repository: {name}", name, "repository"
             )
         upstream_ids.append(row[0])
+    # The repository's administrator is the account that creates it, which may differ from the
+    # domain's owner when an account creates a repository in another account's domain.
     cursor = ctx.conn.execute(
-        """INSERT INTO repository (domain, name, description, administrator_account, created_time, tags)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        (domain, repository, description, ctx.account_id, ctx.clock(), json.dumps(tags or [])),
+        """INSERT INTO repository (domain_owner, domain, name, description, administrator_account, created_time,
+               tags) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (owner, domain, repository, description, ctx.account_id, ctx.clock(), json.dumps(tags or [])),
     )
     repository_id = cursor.lastrowid
     ctx.conn.executemany(
         "INSERT INTO upstream (repository_id, position, upstream_id) VALUES (?, ?, ?)",
         [(repository_id, position, upstream_id) for position, upstream_id in enumerate(upstream_ids)],
     )
-    return {"repository": _repository_description(ctx, get_repository(ctx, domain, None, repository))}
+    return {"repository": _repository_description(ctx, get_repository(ctx, domain, owner, repository))}
 
 
 def describe_repository(
@@ -194,17 +208,19 @@ def _list_repositories(
     next_token: str | None,
 ) -> dict[str, Any]:
     after = decode_token(operation, filters, next_token)
-    limit = max_results or DEFAULT_PAGE
+    limit = max_results or ctx.options.default_page_size
     if after:
-        where += " AND (domain, name) > (?, ?)"
-        args = [*args, after[0], after[1]]
+        where += " AND (domain, domain_owner, name) > (?, ?, ?)"
+        args = [*args, *after]
     rows = ctx.conn.execute(
-        f"SELECT * FROM repository WHERE {where} ORDER BY domain, name LIMIT ?", [*args, limit + 1]
+        f"SELECT * FROM repository WHERE {where} ORDER BY domain, domain_owner, name LIMIT ?",
+        [*args, limit + 1],
     ).fetchall()
     result: dict[str, Any] = {"repositories": [_repository_summary(ctx, row) for row in rows[:limit]]}
     if len(rows) > limit:
         last = rows[limit - 1]
-        result["nextToken"] = encode_token(operation, filters, [last["domain"], last["name"]])
+        key = [last["domain"], last["domain_owner"], last["name"]]
+        result["nextToken"] = encode_token(operation, filters, key)
     return result
 
 
@@ -216,6 +232,7 @@ def list_repositories(
     next_token: str | None = None,
 ) -> dict[str, Any]:
     prefix = repository_prefix or ""
+    # The repositories the caller's account administers, in whichever account's domains they are.
     return _list_repositories(
         ctx,
         "ListRepositories",
@@ -237,15 +254,16 @@ def list_repositories_in_domain(
     max_results: int | None = None,
     next_token: str | None = None,
 ) -> dict[str, Any]:
-    get_domain(ctx, domain, domain_owner)
+    owner = get_domain(ctx, domain, domain_owner)["owner"]
     prefix = repository_prefix or ""
-    where = "domain = ? AND substr(name, 1, ?) = ?"
-    args: list[Any] = [domain, len(prefix), prefix]
+    where = "domain_owner = ? AND domain = ? AND substr(name, 1, ?) = ?"
+    args: list[Any] = [owner, domain, len(prefix), prefix]
     if administrator_account is not None:
         where += " AND administrator_account = ?"
         args.append(administrator_account)
     filters = {
         "domain": domain,
+        "domainOwner": owner,
         "administratorAccount": administrator_account,
         "repositoryPrefix": repository_prefix,
     }

@@ -16,19 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.local.errors import InternalServerException, ServiceError, ThrottlingException
+from reconciler.local.quotas import (
+    ACCOUNT_READ_RATE,
+    ACCOUNT_READS,
+    ACCOUNT_WRITE_RATE,
+    ACCOUNT_WRITES,
+    RATE_QUOTAS,
+)
 
-# AWS's default request-rate quotas per Region (User Guide, "Quotas in AWS CodeArtifact").
-OPERATION_QUOTAS: dict[str, float] = {
-    "CopyPackageVersions": 5.0,
-    "GetAuthorizationToken": 40.0,
-    "GetPackageVersionAsset": 50.0,
-    "ListPackageVersionAssets": 200.0,
-    "ListPackageVersions": 200.0,
-    "ListPackages": 200.0,
-    "PublishPackageVersion": 10.0,
-}
-ACCOUNT_WRITE_QUOTA = 100.0
-ACCOUNT_READ_QUOTA = 800.0
+# AWS's default request-rate quotas per Region, from the one table of quotas.
+OPERATION_QUOTAS: dict[str, float] = RATE_QUOTAS
+ACCOUNT_WRITE_QUOTA = ACCOUNT_WRITE_RATE
+ACCOUNT_READ_QUOTA = ACCOUNT_READ_RATE
 
 # Refills are computed in floating point: 0.2 s at 5 tokens a second must count as one whole token.
 _EPSILON = 1e-9
@@ -47,6 +46,9 @@ class Faults:
     lost_reply_rate: float = 0.0
     quotas: bool = False
     seed: int | None = None
+    # Request rates per second overriding the defaults of `reconciler.local.quotas.RATE_DEFAULTS`
+    # (keys: operation names, `account_writes`, `account_reads`), applied with `quotas`.
+    rates: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         low, high = self.latency
@@ -166,12 +168,13 @@ class FaultInjector:
     def _bucket(self, name: str) -> TokenBucket:
         bucket = self._buckets.get(name)
         if bucket is None:
+            overrides = dict(self.faults.rates)
             if name == "account:write":
-                rate = ACCOUNT_WRITE_QUOTA
+                rate = overrides.get(ACCOUNT_WRITES, ACCOUNT_WRITE_QUOTA)
             elif name == "account:read":
-                rate = ACCOUNT_READ_QUOTA
+                rate = overrides.get(ACCOUNT_READS, ACCOUNT_READ_QUOTA)
             else:
-                rate = OPERATION_QUOTAS[name]
+                rate = overrides.get(name, OPERATION_QUOTAS[name])
             bucket = self._buckets[name] = TokenBucket(rate)
         return bucket
 

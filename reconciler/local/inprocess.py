@@ -47,7 +47,11 @@ def attach(client: Any, service: LocalCodeArtifact) -> Any:
             key.lower(): value.decode() if isinstance(value, bytes) else value
             for key, value in request.headers.items()
         }
-        response = service.handle(HttpRequest(request.method, url.path or "/", url.query, headers, content))
+        # On the wire the HTTP client adds Host; in process it is taken from the endpoint URL.
+        headers.setdefault("host", url.netloc)
+        response = service.handle(
+            HttpRequest(request.method, url.path or "/", url.query, headers, content, url.scheme)
+        )
         if response.drop:
             raise ConnectionClosedError(endpoint_url=request.url)
         return AWSResponse(request.url, response.status, response.headers, _RawBody(response.body))

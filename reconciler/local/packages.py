@@ -9,12 +9,8 @@ from typing import Any
 
 from reconciler.local.context import ORIGIN_JSON, Context, JsonText, get_package, get_repository, origin
 from reconciler.local.errors import ConflictException, ResourceNotFoundException
+from reconciler.local.names import display_name
 from reconciler.local.pagination import decode_token, encode_token
-
-DEFAULT_PACKAGE_PAGE = 100
-# The User Guide documents 50 as ListPackageVersions' default page size.
-DEFAULT_VERSION_PAGE = 50
-DEFAULT_ASSET_PAGE = 100
 
 
 def list_packages(
@@ -42,8 +38,33 @@ def list_packages(
         "upstream": upstream,
     }
     after = decode_token("ListPackages", filters, next_token)
+    where, args = _package_filter(repo["id"], format, namespace, package_prefix, publish, upstream, after)
+    limit = max_results or ctx.options.default_page_size
+    rows = ctx.conn.execute(
+        f"SELECT * FROM package WHERE {' AND '.join(where)} ORDER BY format, namespace, name LIMIT ?",
+        [*args, limit + 1],
+    ).fetchall()
+    result: dict[str, Any] = {"packages": [_package_summary(row) for row in rows[:limit]]}
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        result["nextToken"] = encode_token(
+            "ListPackages", filters, [last["format"], last["namespace"], last["name"]]
+        )
+    return result
+
+
+def _package_filter(
+    repository_id: int,
+    format: str | None,
+    namespace: str | None,
+    package_prefix: str | None,
+    publish: str | None,
+    upstream: str | None,
+    after: list[Any] | None,
+) -> tuple[list[str], list[Any]]:
+    """ListPackages' conditions on the `package` table, and their arguments."""
     where = ["repository_id = ?"]
-    args: list[Any] = [repo["id"]]
+    args: list[Any] = [repository_id]
     if format is not None:
         where.append("format = ?")
         args.append(format)
@@ -64,34 +85,31 @@ def list_packages(
     if after:
         where.append("(format, namespace, name) > (?, ?, ?)")
         args += after
-    limit = max_results or DEFAULT_PACKAGE_PAGE
-    rows = ctx.conn.execute(
-        f"SELECT * FROM package WHERE {' AND '.join(where)} ORDER BY format, namespace, name LIMIT ?",
-        [*args, limit + 1],
-    ).fetchall()
-    packages = []
-    for row in rows[:limit]:
-        summary: dict[str, Any] = {
-            "format": row["format"],
-            "package": row["name"],
-            "originConfiguration": {"restrictions": {"publish": row["publish"], "upstream": row["upstream"]}},
-        }
-        if row["namespace"]:
-            summary["namespace"] = row["namespace"]
-        packages.append(summary)
-    result: dict[str, Any] = {"packages": packages}
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        result["nextToken"] = encode_token(
-            "ListPackages", filters, [last["format"], last["namespace"], last["name"]]
-        )
-    return result
+    return where, args
+
+
+def _package_summary(row: sqlite3.Row) -> dict[str, Any]:
+    # The package's own origin configuration: what the API documents PackageSummary to carry.
+    summary: dict[str, Any] = {
+        "format": row["format"],
+        "package": row["name"],
+        "originConfiguration": {"restrictions": {"publish": row["publish"], "upstream": row["upstream"]}},
+    }
+    if row["namespace"]:
+        summary["namespace"] = row["namespace"]
+    return summary
 
 
 def _default_display_version(ctx: Context, package_id: int) -> str | None:
-    # Not the highest version: the most recently published one that package managers can see.
+    # The model documents it per format: "For Maven and PyPI packages, it's the most recently
+    # published package version. For npm packages, it's the version referenced by the latest tag.
+    # If the latest tag is not set, it's the most recently published package version." This
+    # service keeps no npm dist-tags, and AWS is silent on the other formats: for every format it
+    # is the most recently published version, whatever its status (the rule names none) except
+    # Unfinished (whose publishing is not finished), and whatever the request's filters (it
+    # describes the package, not the page).
     row = ctx.conn.execute(
-        """SELECT version FROM package_version WHERE package_id = ? AND status = 'Published'
+        """SELECT version FROM package_version WHERE package_id = ? AND status != 'Unfinished'
            ORDER BY published_time DESC, version DESC LIMIT 1""",
         (package_id,),
     ).fetchone()
@@ -131,6 +149,35 @@ def list_package_versions(
         "originType": origin_type,
     }
     after = decode_token("ListPackageVersions", filters, next_token)
+    where, args, order = _version_filter(package_id, status, origin_type, sort_by, after)
+    limit = max_results or ctx.options.default_version_page_size
+    # SQLite writes each PackageVersionSummary as JSON, into plain tuples: a page of 1000 versions
+    # then costs no Python object per version but its text, where building and encoding the
+    # structures (or even a `sqlite3.Row` each) would cost more than the query itself.
+    cursor = ctx.conn.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(
+        f"SELECT {_SUMMARY_JSON} FROM package_version WHERE {where} ORDER BY {order} LIMIT ?",
+        [*args, limit + 1],
+    ).fetchall()
+    versions = JsonText("[" + ",".join(map(_FIRST, rows[:limit])) + "]")
+    result: dict[str, Any] = {"format": format, "package": package, "versions": versions}
+    if namespace:
+        result["namespace"] = namespace
+    display = _default_display_version(ctx, package_id)
+    if display is not None:
+        result["defaultDisplayVersion"] = display
+    if len(rows) > limit:
+        last = json.loads(rows[limit - 1][0])["version"]
+        key = _version_page_key(ctx, package_id, sort_by, last)
+        result["nextToken"] = encode_token("ListPackageVersions", filters, key)
+    return result
+
+
+def _version_filter(
+    package_id: int, status: str | None, origin_type: str | None, sort_by: str | None, after: list[Any] | None
+) -> tuple[str, list[Any], str]:
+    """ListPackageVersions' condition on `package_version`, its arguments, and the page order."""
     where = "package_id = ?"
     args: list[Any] = [package_id]
     if status is not None:
@@ -150,34 +197,18 @@ def list_package_versions(
         if after:
             where += " AND version > ?"
             args.append(after[0])
-    limit = max_results or DEFAULT_VERSION_PAGE
-    # SQLite writes each PackageVersionSummary as JSON, into plain tuples: a page of 1000 versions
-    # then costs no Python object per version but its text, where building and encoding the
-    # structures (or even a `sqlite3.Row` each) would cost more than the query itself.
-    cursor = ctx.conn.cursor()
-    cursor.row_factory = None
-    rows = cursor.execute(
-        f"SELECT {_SUMMARY_JSON} FROM package_version WHERE {where} ORDER BY {order} LIMIT ?",
-        [*args, limit + 1],
-    ).fetchall()
-    versions = JsonText("[" + ",".join(map(_FIRST, rows[:limit])) + "]")
-    result: dict[str, Any] = {"format": format, "package": package, "versions": versions}
-    if namespace:
-        result["namespace"] = namespace
-    display = _default_display_version(ctx, package_id)
-    if display is not None:
-        result["defaultDisplayVersion"] = display
-    if len(rows) > limit:
-        last = json.loads(rows[limit - 1][0])["version"]
-        key: list[Any] = [last]
-        if sort_by == "PUBLISHED_TIME":
-            published = ctx.conn.execute(
-                "SELECT published_time FROM package_version WHERE package_id = ? AND version = ?",
-                (package_id, last),
-            ).fetchone()[0]
-            key = [published, last]
-        result["nextToken"] = encode_token("ListPackageVersions", filters, key)
-    return result
+    return where, args, order
+
+
+def _version_page_key(ctx: Context, package_id: int, sort_by: str | None, last: str) -> list[Any]:
+    """Where the next page starts: after the last version, in the page's order."""
+    if sort_by != "PUBLISHED_TIME":
+        return [last]
+    published = ctx.conn.execute(
+        "SELECT published_time FROM package_version WHERE package_id = ? AND version = ?",
+        (package_id, last),
+    ).fetchone()[0]
+    return [published, last]
 
 
 def get_version(
@@ -224,10 +255,13 @@ def describe_package_version(
         domain_owner=domain_owner,
         namespace=namespace,
     )
+    published_as = ctx.conn.execute(
+        "SELECT display_name FROM package WHERE id = ?", (row["package_id"],)
+    ).fetchone()[0]
     description: dict[str, Any] = {
         "format": format,
         "packageName": package,
-        "displayName": f"{namespace}/{package}" if namespace else package,
+        "displayName": display_name(format, namespace, package, published_as),
         "version": row["version"],
         "publishedTime": row["published_time"],
         "licenses": json.loads(row["licenses"]),
@@ -279,7 +313,7 @@ def list_package_version_assets(
         "version": package_version,
     }
     after = decode_token("ListPackageVersionAssets", filters, next_token)
-    limit = max_results or DEFAULT_ASSET_PAGE
+    limit = max_results or ctx.options.default_page_size
     assets = ctx.conn.execute(
         """SELECT name, size, md5, sha1, sha256, sha512 FROM asset WHERE version_id = ? AND name > ?
            ORDER BY name LIMIT ?""",
@@ -290,25 +324,26 @@ def list_package_version_assets(
         "package": package,
         "version": row["version"],
         "versionRevision": row["revision"],
-        "assets": [
-            {
-                "name": asset["name"],
-                "size": asset["size"],
-                "hashes": {
-                    "MD5": asset["md5"],
-                    "SHA-1": asset["sha1"],
-                    "SHA-256": asset["sha256"],
-                    "SHA-512": asset["sha512"],
-                },
-            }
-            for asset in assets[:limit]
-        ],
+        "assets": [_asset_summary(asset) for asset in assets[:limit]],
     }
     if namespace:
         result["namespace"] = namespace
     if len(assets) > limit:
         result["nextToken"] = encode_token("ListPackageVersionAssets", filters, [assets[limit - 1]["name"]])
     return result
+
+
+def _asset_summary(asset: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "name": asset["name"],
+        "size": asset["size"],
+        "hashes": {
+            "MD5": asset["md5"],
+            "SHA-1": asset["sha1"],
+            "SHA-256": asset["sha256"],
+            "SHA-512": asset["sha512"],
+        },
+    }
 
 
 def get_package_version_asset(

@@ -36,6 +36,7 @@ class HttpRequest:
     query: str
     headers: Mapping[str, str]  # keys lower-cased
     body: bytes
+    scheme: str = "http"  # how the client reached the service, for URLs of this server
 
 
 @dataclass
@@ -100,61 +101,94 @@ class _Violations:
 
 def _check(shape: Shape, value: Any, path: str, out: _Violations) -> None:
     """Type, length, range, pattern and enum checks for one value against its shape."""
+    check = _CHECKS.get(shape.type_name)
+    if check is not None:
+        check(shape, value, path, out)
+
+
+def _check_length(shape: Shape, value: str | list[Any], path: str, out: _Violations) -> None:
     meta = shape.metadata
-    kind = shape.type_name
-    if kind == "string":
-        if not isinstance(value, str):
-            out.add(value, path, "Member must be a string")
-            return
-        if "min" in meta and len(value) < meta["min"]:
-            out.add(value, path, f"Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            out.add(value, path, f"Member must have length less than or equal to {meta['max']}")
-        enum = getattr(shape, "enum", None)
-        if enum and value not in enum:
-            out.add(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
-        elif "pattern" in meta and not _compiled(meta["pattern"]).fullmatch(value):
-            out.add(value, path, f"Member must satisfy regular expression pattern: {meta['pattern']}")
-    elif kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            out.add(value, path, "Member must be an integer")
-            return
-        if "min" in meta and value < meta["min"]:
-            out.add(value, path, f"Member must have value greater than or equal to {meta['min']}")
-        if "max" in meta and value > meta["max"]:
-            out.add(value, path, f"Member must have value less than or equal to {meta['max']}")
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            out.add(value, path, "Member must be a boolean")
-    elif kind == "list":
-        if not isinstance(value, list):
-            out.add(value, path, "Member must be a list")
-            return
-        if "min" in meta and len(value) < meta["min"]:
-            out.add(value, path, f"Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            out.add(value, path, f"Member must have length less than or equal to {meta['max']}")
-        for index, item in enumerate(value):
-            _check(shape.member, item, f"{path}.{index + 1}.member", out)
-    elif kind == "map":
-        if not isinstance(value, dict):
-            out.add(value, path, "Member must be a map")
-            return
-        for key, item in value.items():
-            _check(shape.key, key, f"{path}.key", out)
-            _check(shape.value, item, f"{path}.{key}", out)
-    elif kind == "structure":
-        if not isinstance(value, dict):
-            out.add(value, path, "Member must be a structure")
-            return
-        for name in shape.required_members:
-            if name not in value:
-                out.add(None, f"{path}.{name}", "Member must not be null")
-        for name, member in shape.members.items():
-            if name in value:
-                _check(member, value[name], f"{path}.{name}", out)
-    elif kind == "blob" and not isinstance(value, bytes | bytearray):
+    if "min" in meta and len(value) < meta["min"]:
+        out.add(value, path, f"Member must have length greater than or equal to {meta['min']}")
+    if "max" in meta and len(value) > meta["max"]:
+        out.add(value, path, f"Member must have length less than or equal to {meta['max']}")
+
+
+def _check_string(shape: Shape, value: Any, path: str, out: _Violations) -> None:
+    if not isinstance(value, str):
+        out.add(value, path, "Member must be a string")
+        return
+    _check_length(shape, value, path, out)
+    meta = shape.metadata
+    enum = getattr(shape, "enum", None)
+    if enum and value not in enum:
+        out.add(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
+    elif "pattern" in meta and not _compiled(meta["pattern"]).fullmatch(value):
+        out.add(value, path, f"Member must satisfy regular expression pattern: {meta['pattern']}")
+
+
+def _check_integer(shape: Shape, value: Any, path: str, out: _Violations) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        out.add(value, path, "Member must be an integer")
+        return
+    meta = shape.metadata
+    if "min" in meta and value < meta["min"]:
+        out.add(value, path, f"Member must have value greater than or equal to {meta['min']}")
+    if "max" in meta and value > meta["max"]:
+        out.add(value, path, f"Member must have value less than or equal to {meta['max']}")
+
+
+def _check_boolean(shape: Shape, value: Any, path: str, out: _Violations) -> None:
+    if not isinstance(value, bool):
+        out.add(value, path, "Member must be a boolean")
+
+
+def _check_list(shape: Shape, value: Any, path: str, out: _Violations) -> None:
+    if not isinstance(value, list):
+        out.add(value, path, "Member must be a list")
+        return
+    _check_length(shape, value, path, out)
+    for index, item in enumerate(value):
+        _check(shape.member, item, f"{path}.{index + 1}.member", out)
+
+
+def _check_map(shape: Shape, value: Any, path: str, out: _Violations) -> None:
+    if not isinstance(value, dict):
+        out.add(value, path, "Member must be a map")
+        return
+    for key, item in value.items():
+        _check(shape.key, key, f"{path}.key", out)
+        _check(shape.value, item, f"{path}.{key}", out)
+
+
+def _check_structure(shape: Shape, value: Any, path: str, out: _Violations) -> None:
+    if not isinstance(value, dict):
+        out.add(value, path, "Member must be a structure")
+        return
+    for name in shape.required_members:
+        if name not in value:
+            out.add(None, f"{path}.{name}", "Member must not be null")
+    for name, member in shape.members.items():
+        if name in value:
+            _check(member, value[name], f"{path}.{name}", out)
+
+
+def _check_blob(shape: Shape, value: Any, path: str, out: _Violations) -> None:
+    if not isinstance(value, bytes | bytearray):
         out.add(value, path, "Member must be binary data")
+
+
+# The check of each of the model's shape types (the others, like timestamps, are not checked).
+_CHECKS: dict[str, Callable[[Shape, Any, str, _Violations], None]] = {
+    "string": _check_string,
+    "integer": _check_integer,
+    "long": _check_integer,
+    "boolean": _check_boolean,
+    "list": _check_list,
+    "map": _check_map,
+    "structure": _check_structure,
+    "blob": _check_blob,
+}
 
 
 def _from_text(shape: Shape, text: str) -> Any:
@@ -336,40 +370,12 @@ def parse_request(operation: OperationModel, request: HttpRequest) -> dict[str, 
     query: dict[str, str] = {}
     for key, text in parse_qsl(request.query, keep_blank_values=True):
         query.setdefault(key, text)
-    body_members: dict[str, Any] = {}
-    if plan.has_body_members and request.body:
-        try:
-            decoded = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValidationException(
-                f"Could not parse the request body as JSON: {exc}", "CANNOT_PARSE"
-            ) from exc
-        except RecursionError as exc:  # nesting deeper than the parser's stack
-            raise ValidationException("The request body is nested too deeply", "CANNOT_PARSE") from exc
-        if not isinstance(decoded, dict):
-            raise ValidationException("The request body must be a JSON object", "CANNOT_PARSE")
-        body_members = decoded
-
+    body_members = _body_members(request) if plan.has_body_members and request.body else {}
     params: dict[str, Any] = {}
     violations = _Violations()
     for member in plan.members:
-        location = member.location
-        if location is None:
-            value = body_members.get(member.name)
-            if value is None:
-                continue
-        elif location == "querystring":
-            if member.wire_name not in query:
-                continue
-            value = _from_text(member.shape, query[member.wire_name])
-        elif location == "header":
-            header = request.headers.get(member.wire_name)
-            if header is None:
-                continue
-            value = _from_text(member.shape, header)
-        elif location == "payload":
-            value = request.body
-        else:  # uri labels and other locations: this service's model has none
+        value = _member_value(member, body_members, query, request)
+        if value is _ABSENT:
             continue
         if not member.valid(value):
             _check(member.shape, value, member.name, violations)
@@ -379,6 +385,43 @@ def parse_request(operation: OperationModel, request: HttpRequest) -> dict[str, 
             violations.add(None, name, "Member must not be null")
     violations.raise_if_any()
     return params
+
+
+def _body_members(request: HttpRequest) -> dict[str, Any]:
+    """The JSON object of the request body, or the ValidationException AWS answers for another body."""
+    try:
+        decoded = json.loads(request.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationException(f"Could not parse the request body as JSON: {exc}", "CANNOT_PARSE") from exc
+    except RecursionError as exc:  # nesting deeper than the parser's stack
+        raise ValidationException("The request body is nested too deeply", "CANNOT_PARSE") from exc
+    if not isinstance(decoded, dict):
+        raise ValidationException("The request body must be a JSON object", "CANNOT_PARSE")
+    return decoded
+
+
+_ABSENT = object()
+"""A member the request does not carry (None in a JSON body counts as absent too)."""
+
+
+def _member_value(
+    member: _InputMember, body_members: dict[str, Any], query: dict[str, str], request: HttpRequest
+) -> Any:
+    """The member's value from where the model says it travels, or `_ABSENT`."""
+    location = member.location
+    if location is None:
+        value = body_members.get(member.name)
+        return _ABSENT if value is None else value
+    if location == "querystring":
+        if member.wire_name not in query:
+            return _ABSENT
+        return _from_text(member.shape, query[member.wire_name])
+    if location == "header":
+        header = request.headers.get(member.wire_name)
+        return _ABSENT if header is None else _from_text(member.shape, header)
+    if location == "payload":
+        return request.body
+    return _ABSENT  # uri labels and other locations: this service's model has none
 
 
 def _json_default(value: Any) -> Any:

@@ -11,24 +11,41 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from reconciler.local import names
+from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import new_revision
+from reconciler.local.groups import create_root_group, put_package_group
 from reconciler.local.publish import insert_asset
 from reconciler.local.seedfile import (
     AssetSeed,
+    DependencySeed,
     Location,
     PackageSeed,
     RepositorySeed,
     SeedDocument,
     SeedError,
+    VersionSeed,
     check_seed,
     load_seed,
+    normalisations,
+    origin_defaults,
+    policy_text,
     seconds_at,
+    stored_key,
 )
 from reconciler.local.service import LocalCodeArtifact
 
-__all__ = ["BulkVersion", "SeedDocument", "SeedError", "bulk_load", "load_seed", "seed_service"]
+__all__ = [
+    "BulkVersion",
+    "SeedDocument",
+    "SeedError",
+    "bulk_load",
+    "load_seed",
+    "normalisations",
+    "seed_service",
+]
 
 _DAY = 86400.0
 _EXTENSIONS = {
@@ -65,13 +82,21 @@ class _Seeded:
     home_page: str | None
     licenses: str
     assets: list[AssetSeed] | None
+    readme: str | None = None
+    dependencies: tuple[DependencySeed, ...] = ()
 
 
-_Key = tuple[str, str, str, str, str]
+_Key = tuple[str, str, str, str, str, str]
 
 
 def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str, int]:
-    """Write the document into the service's store; returns counts of what was created."""
+    """Write the document into the service's store; returns counts of what was created.
+
+    Each domain is owned by its `owner`, or by the service's account (the seeding account). The
+    owners are recorded: a service later run under another account sees those domains as another
+    account's, reachable only with their `domainOwner`, as AWS would. Names and versions are
+    stored normalised as CodeArtifact stores them (`normalisations` lists which).
+    """
     problems = check_seed(document)
     if problems:
         raise document.error(problems)
@@ -80,22 +105,74 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
     seeded: dict[_Key, _Seeded] = {}
     with service.store.write() as conn:
         for d, domain in enumerate(document.domains):
-            if conn.execute("SELECT 1 FROM domain WHERE name = ?", (domain.name,)).fetchone():
+            owner = domain.owner or service.account_id
+            if conn.execute(
+                "SELECT 1 FROM domain WHERE owner = ? AND name = ?", (owner, domain.name)
+            ).fetchone():
                 where: Location = ("domains", d, "name")
-                raise document.error([(where, f"domain {domain.name} already exists")])
+                owned = f" of account {owner}" if owner != service.account_id else ""
+                raise document.error([(where, f"domain {domain.name}{owned} already exists")])
             conn.execute(
-                "INSERT INTO domain (name, owner, created_time, encryption_key) VALUES (?, ?, ?, ?)",
-                (domain.name, service.account_id, now, _kms_key(service.account_id)),
+                "INSERT INTO domain (owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?)",
+                (owner, domain.name, now, _kms_key(owner)),
             )
+            _insert_tags_and_policy(conn, owner, domain.name, "", domain.tags, domain.policy)
             counts["domains"] += 1
+            create_root_group(conn, owner, domain.name, now)
             for repository in domain.repositories:
-                repository_id = _insert_repository(conn, service.account_id, domain.name, repository, now)
+                repository_id = _insert_repository(conn, owner, domain.name, repository, now)
+                _insert_tags_and_policy(
+                    conn, owner, domain.name, repository.name, repository.tags, repository.policy
+                )
                 counts["repositories"] += 1
                 for package in repository.packages:
-                    _insert_package(conn, domain.name, repository_id, repository, package, now, seeded)
+                    _insert_package(
+                        conn, (owner, domain.name), repository_id, repository, package, now, seeded
+                    )
                     counts["packages"] += 1
                     counts["versions"] += len(package.versions)
+            for group in domain.package_groups:
+                put_package_group(
+                    conn,
+                    owner,
+                    domain.name,
+                    group.pattern,
+                    now,
+                    contact_info=group.contact_info,
+                    description=group.description,
+                    restrictions={kind.upper(): mode for kind, mode in group.restrictions.items()},
+                    allowed_repositories={
+                        kind.upper(): allowed for kind, allowed in group.allowed_repositories.items()
+                    },
+                )
     return counts
+
+
+def _insert_tags_and_policy(
+    conn: sqlite3.Connection,
+    owner: str,
+    domain: str,
+    repository: str,
+    tags: dict[str, str],
+    policy: dict[str, Any] | str | None,
+) -> None:
+    """Tags into the resource's row (as TagResource keeps them); the policy with a fresh revision.
+    `repository` is '' for the domain itself."""
+    if tags:
+        listed = json.dumps([{"key": key, "value": value} for key, value in tags.items()])
+        if repository:
+            conn.execute(
+                "UPDATE repository SET tags = ? WHERE domain_owner = ? AND domain = ? AND name = ?",
+                (listed, owner, domain, repository),
+            )
+        else:
+            conn.execute("UPDATE domain SET tags = ? WHERE name = ? AND owner = ?", (listed, domain, owner))
+    if policy is not None:
+        conn.execute(
+            """INSERT INTO resource_policy (domain_owner, domain, repository, revision, document)
+               VALUES (?, ?, ?, ?, ?)""",
+            (owner, domain, repository, new_revision(), policy_text(policy)),
+        )
 
 
 def _kms_key(account_id: str) -> str:
@@ -103,103 +180,169 @@ def _kms_key(account_id: str) -> str:
 
 
 def _insert_repository(
-    conn: sqlite3.Connection, account_id: str, domain: str, repository: RepositorySeed, now: float
+    conn: sqlite3.Connection, owner: str, domain: str, repository: RepositorySeed, now: float
 ) -> int:
     cursor = conn.execute(
-        """INSERT INTO repository (domain, name, description, administrator_account, created_time)
-           VALUES (?, ?, ?, ?, ?)""",
-        (domain, repository.name, repository.description, account_id, now),
+        """INSERT INTO repository (domain_owner, domain, name, description, administrator_account, created_time)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (
+            owner,
+            domain,
+            repository.name,
+            repository.description,
+            repository.administrator_account or owner,
+            now,
+        ),
     )
     repository_id = int(cursor.lastrowid or 0)
     for position, upstream in enumerate(repository.upstreams):
         conn.execute(
             """INSERT INTO upstream (repository_id, position, upstream_id)
-               SELECT ?, ?, id FROM repository WHERE domain = ? AND name = ?""",
-            (repository_id, position, domain, upstream),
+               SELECT ?, ?, id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?""",
+            (repository_id, position, owner, domain, upstream),
         )
     for connection in repository.external_connections:
         conn.execute(
             "INSERT INTO external_connection (repository_id, name, format) VALUES (?, ?, ?)",
-            (repository_id, connection.name, connection.format),
+            (repository_id, connection.name, connection.format or PUBLIC_CONNECTIONS[connection.name]),
         )
     return repository_id
 
 
 def _insert_package(
     conn: sqlite3.Connection,
-    domain: str,
+    domain: tuple[str, str],
     repository_id: int,
     repository: RepositorySeed,
     package: PackageSeed,
     now: float,
     seeded: dict[_Key, _Seeded],
 ) -> None:
+    format, namespace, name = stored_key(package)
+    keys = [(*domain, format, namespace, name, names.version(format, v.version)) for v in package.versions]
     cursor = conn.execute(
-        "INSERT INTO package (repository_id, format, namespace, name, publish, upstream) VALUES (?, ?, ?, ?, ?, ?)",
+        """INSERT INTO package (repository_id, format, namespace, name, publish, upstream, display_name)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
         (
             repository_id,
-            package.format,
-            package.namespace or "",
-            package.name,
-            package.publish,
-            package.upstream,
+            format,
+            namespace,
+            name,
+            *origin_defaults(package, _first_origin(package, keys, seeded)),
+            _published_as(package),
         ),
     )
     package_id = int(cursor.lastrowid or 0)
-    keys = [
-        (domain, package.format, package.namespace or "", package.name, v.version) for v in package.versions
-    ]
     times = _publish_times(package, [seeded.get(key) for key in keys], now)
     for version, key, published in zip(package.versions, keys, times, strict=True):
-        first = seeded.get(key)
-        given = version.model_fields_set
-        entry: tuple[str | None, str | None]
-        origin: str
-        if "origin" in given or first is None:
-            origin = version.origin
-            external = None
-            if origin == "EXTERNAL":
-                external = version.external_connection or _connection_for(repository, package.format)
-            entry = (None, external) if external else (repository.name, None)
-        else:
-            origin, entry = first.origin, (first.entry_repository, first.entry_external_connection)
-        row = _Seeded(
-            revision=version.revision or (first.revision if first else new_revision()),
-            published=published,
-            origin=origin,
-            entry_repository=entry[0],
-            entry_external_connection=entry[1],
-            summary=version.summary if "summary" in given or first is None else first.summary,
-            home_page=version.home_page if "home_page" in given or first is None else first.home_page,
-            licenses=json.dumps(version.licenses) if "licenses" in given or first is None else first.licenses,
-            assets=version.assets if version.assets is not None or first is None else first.assets,
-        )
+        row = _settle(version, seeded.get(key), repository, package, published)
         seeded.setdefault(key, row)
-        cursor = conn.execute(
-            """INSERT INTO package_version (package_id, version, revision, status, published_time, origin_type,
-                   entry_repository, entry_external_connection, summary, home_page, licenses)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                package_id,
-                version.version,
-                row.revision,
-                version.status,
-                row.published,
-                row.origin,
-                row.entry_repository,
-                row.entry_external_connection,
-                row.summary,
-                row.home_page,
-                row.licenses,
-            ),
-        )
+        stored_version = key[-1]
+        version_id = _insert_version(conn, package_id, stored_version, version.status, row)
         if version.status != "Disposed":  # a Disposed version has no assets left
-            _insert_assets(conn, int(cursor.lastrowid or 0), package, version.version, row.assets)
+            _insert_assets(conn, version_id, package, stored_version, row.assets)
+        _insert_metadata(conn, version_id, row)
+
+
+def _first_origin(package: PackageSeed, keys: list[_Key], seeded: dict[_Key, _Seeded]) -> str | None:
+    """The first version's origin, as `_settle` decides it: a version seeded again inherits it."""
+    if not package.versions:
+        return None
+    first_seeded = seeded.get(keys[0])
+    if first_seeded is not None and "origin" not in package.versions[0].model_fields_set:
+        return first_seeded.origin
+    return package.versions[0].origin
+
+
+def _settle(
+    version: VersionSeed,
+    first: _Seeded | None,
+    repository: RepositorySeed,
+    package: PackageSeed,
+    published: float,
+) -> _Seeded:
+    """What a seeded version stores: as declared, where the version is seeded for the first time
+    (`first` None); otherwise each field not declared again is the first seeding's."""
+    given = version.model_fields_set
+    entry: tuple[str | None, str | None]
+    origin: str
+    if "origin" in given or first is None:
+        origin = version.origin
+        external = None
+        if origin == "EXTERNAL":
+            external = version.external_connection or _connection_for(repository, package.format)
+        entry = (None, external) if external else (repository.name, None)
+    else:
+        origin, entry = first.origin, (first.entry_repository, first.entry_external_connection)
+    return _Seeded(
+        revision=version.revision or (first.revision if first else new_revision()),
+        published=published,
+        origin=origin,
+        entry_repository=entry[0],
+        entry_external_connection=entry[1],
+        summary=version.summary if "summary" in given or first is None else first.summary,
+        home_page=version.home_page if "home_page" in given or first is None else first.home_page,
+        licenses=json.dumps(version.licenses) if "licenses" in given or first is None else first.licenses,
+        assets=version.assets if version.assets is not None or first is None else first.assets,
+        readme=version.readme if "readme" in given or first is None else first.readme,
+        dependencies=tuple(version.dependencies)
+        if "dependencies" in given or first is None
+        else first.dependencies,
+    )
+
+
+def _insert_version(
+    conn: sqlite3.Connection, package_id: int, stored_version: str, status: str, row: _Seeded
+) -> int:
+    cursor = conn.execute(
+        """INSERT INTO package_version (package_id, version, revision, status, published_time, origin_type,
+               entry_repository, entry_external_connection, summary, home_page, licenses)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            package_id,
+            stored_version,
+            row.revision,
+            status,
+            row.published,
+            row.origin,
+            row.entry_repository,
+            row.entry_external_connection,
+            row.summary,
+            row.home_page,
+            row.licenses,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _insert_metadata(conn: sqlite3.Connection, version_id: int, row: _Seeded) -> None:
+    """What the version's metadata file declares: its readme and direct dependencies."""
+    if row.readme is not None:
+        conn.execute(
+            "INSERT INTO package_version_readme (version_id, readme) VALUES (?, ?)", (version_id, row.readme)
+        )
+    conn.executemany(
+        """INSERT INTO package_version_dependency
+               (version_id, position, namespace, package, dependency_type, version_requirement)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        [
+            (version_id, position, d.namespace, d.package, d.dependency_type, d.version_requirement)
+            for position, d in enumerate(row.dependencies)
+        ],
+    )
+
+
+def _published_as(package: PackageSeed) -> str | None:
+    """The name as published, for `displayName`, when CodeArtifact stores it normalised."""
+    _, namespace, name = stored_key(package)
+    if (namespace or None, name) == (package.namespace, package.name):
+        return None
+    return f"{package.namespace}/{package.name}" if package.namespace else package.name
 
 
 def _connection_for(repository: RepositorySeed, format: str) -> str:
     for connection in repository.external_connections:
-        if connection.format == format:
+        if (connection.format or PUBLIC_CONNECTIONS.get(connection.name)) == format:
             return connection.name
     return _PUBLIC_CONNECTIONS.get(format, f"public:{format}")
 
@@ -211,15 +354,20 @@ def _insert_assets(
     version: str,
     assets: list[AssetSeed] | None,
 ) -> None:
+    name = package.name  # other formats' asset names are the files as uploaded, never normalised
+    if package.format == "nuget":
+        # CodeArtifact names a NuGet version's asset itself, from the normalised name and version.
+        constructed = names.nuget_asset_name(package.name, version)
+        assets = [AssetSeed(name=constructed, **(assets[0].model_dump(exclude={"name"}) if assets else {}))]
     if assets is None:
-        assets = [AssetSeed(name=f"{package.name}-{version}.{_EXTENSIONS[package.format]}")]
+        assets = [AssetSeed(name=f"{name}-{version}.{_EXTENSIONS[package.format]}")]
     for asset in assets:
         if asset.content is not None:
             content = asset.content.encode()
         elif asset.size is not None:
-            content = (f"{package.name}@{version}:".encode() * (asset.size // 8 + 1))[: asset.size]
+            content = (f"{name}@{version}:".encode() * (asset.size // 8 + 1))[: asset.size]
         else:
-            content = f"{package.format}:{package.namespace or ''}:{package.name}@{version}\n".encode()
+            content = f"{package.format}:{package.namespace or ''}:{name}@{version}\n".encode()
         insert_asset(conn, version_id, asset.name, content)
 
 
@@ -275,18 +423,19 @@ def bulk_load(
     now = service.clock()
     written = 0
     with service.store.write() as conn:
-        if not conn.execute("SELECT 1 FROM domain WHERE name = ?", (domain,)).fetchone():
-            conn.execute(
-                "INSERT INTO domain (name, owner, created_time, encryption_key) VALUES (?, ?, ?, ?)",
-                (domain, service.account_id, now, _kms_key(service.account_id)),
-            )
+        owner = service.account_id
         conn.execute(
-            """INSERT OR IGNORE INTO repository (domain, name, administrator_account, created_time)
-               VALUES (?, ?, ?, ?)""",
-            (domain, repository, service.account_id, now),
+            "INSERT OR IGNORE INTO domain (owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?)",
+            (owner, domain, now, _kms_key(owner)),
+        )
+        conn.execute(
+            """INSERT OR IGNORE INTO repository (domain_owner, domain, name, administrator_account, created_time)
+               VALUES (?, ?, ?, ?, ?)""",
+            (owner, domain, repository, owner, now),
         )
         repository_id = conn.execute(
-            "SELECT id FROM repository WHERE domain = ? AND name = ?", (domain, repository)
+            "SELECT id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
+            (owner, domain, repository),
         ).fetchone()[0]
         package_ids: dict[tuple[str, str], int] = {}
         for rows in _chunks(versions, chunk):

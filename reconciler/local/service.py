@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.local.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Context, Options
 from reconciler.local.errors import InternalServerException, ServiceError, ValidationException
 from reconciler.local.faults import DropConnection, FaultInjector, Faults
+from reconciler.local.names import normalize_request
 from reconciler.local.operations import OPERATIONS
 from reconciler.local.protocol import (
     HttpRequest,
@@ -58,8 +59,8 @@ class LocalCodeArtifact:
         self.faults = faults
         self._routes = routes()
 
-    def context(self, conn: Any, region: str = DEFAULT_REGION) -> Context:
-        return Context(conn, self.account_id, region, self.clock, self.options)
+    def context(self, conn: Any, region: str = DEFAULT_REGION, base_url: str = "http://localhost") -> Context:
+        return Context(conn, self.account_id, region, self.clock, self.options, base_url)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         operation = self._routes.get((request.method, request.path))
@@ -77,10 +78,12 @@ class LocalCodeArtifact:
             if self.faults is not None:
                 self.faults.before(operation.name, implemented.writes)
             params = parse_request(operation, request)
+            # Package names, namespaces and versions as CodeArtifact reads them (NuGet, Swift).
+            params = normalize_request(params, pypi=self.options.normalize_pypi_request_names)
             region = _region(request)
             transaction = self.store.write() if implemented.writes else self.store.read()
             with transaction as conn:
-                result = implemented.function(self.context(conn, region), **params)
+                result = implemented.function(self.context(conn, region, _base_url(request)), **params)
             if self.faults is not None:
                 self.faults.after(implemented.writes)
             return serialize_result(operation, result)
@@ -111,6 +114,7 @@ class LocalCodeArtifact:
                 environ.get("QUERY_STRING", ""),
                 headers,
                 body,
+                environ.get("wsgi.url_scheme", "http"),
             )
         )
         if response.drop:
@@ -130,6 +134,11 @@ class LocalCodeArtifact:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _base_url(request: HttpRequest) -> str:
+    # A request without a Host header (HTTP/1.0) still gets a usable, if local-only, URL.
+    return f"{request.scheme}://{request.headers.get('host') or 'localhost'}"
 
 
 def _region(request: HttpRequest) -> str:

@@ -90,6 +90,101 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (version_id, name)
     );
     """,
+    # 2: the account model. A domain is identified by (owner, name), so two accounts may each own a
+    # domain of one name; a repository records the owner of its domain. A package records the name
+    # it was published under when normalisation changed it (PackageVersionDescription.displayName).
+    # SQLite cannot change a primary key in place: both tables are rebuilt (foreign keys are off
+    # while migrations run, and checked before they commit).
+    """
+    CREATE TABLE domain_v2 (
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        encryption_key TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (owner, name)
+    );
+    INSERT INTO domain_v2 (owner, name, created_time, encryption_key, tags)
+        SELECT owner, name, created_time, encryption_key, tags FROM domain;
+    CREATE TABLE repository_v2 (
+        id INTEGER PRIMARY KEY,
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        administrator_account TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (domain_owner, domain, name),
+        FOREIGN KEY (domain_owner, domain) REFERENCES domain (owner, name)
+    );
+    INSERT INTO repository_v2 (id, domain_owner, domain, name, description, administrator_account,
+                               created_time, tags)
+        SELECT r.id, d.owner, r.domain, r.name, r.description, r.administrator_account, r.created_time, r.tags
+        FROM repository r JOIN domain d ON d.name = r.domain;
+    DROP TABLE repository;
+    DROP TABLE domain;
+    ALTER TABLE domain_v2 RENAME TO domain;
+    ALTER TABLE repository_v2 RENAME TO repository;
+    ALTER TABLE package ADD COLUMN display_name TEXT;
+    """,
+    # Resource policies of domains (repository '') and repositories, by domain owner and name: stored
+    # and returned with their revision, not enforced.
+    """
+    CREATE TABLE resource_policy (
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        repository TEXT NOT NULL DEFAULT '',
+        revision TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (domain_owner, domain, repository)
+    );
+    """,
+    # Package groups (reconciler.local.groups), keyed by the domain's owner and name. Every domain
+    # has the root group /*, which allows every origin: databases made before groups get theirs here.
+    """
+    CREATE TABLE package_group (
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        contact_info TEXT,
+        description TEXT,
+        publish TEXT NOT NULL DEFAULT 'INHERIT',
+        external_upstream TEXT NOT NULL DEFAULT 'INHERIT',
+        internal_upstream TEXT NOT NULL DEFAULT 'INHERIT',
+        tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (domain_owner, domain, pattern)
+    );
+    CREATE TABLE package_group_allowed_repository (
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        restriction_type TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        PRIMARY KEY (domain_owner, domain, pattern, restriction_type, repository)
+    );
+    INSERT INTO package_group (domain_owner, domain, pattern, created_time, publish, external_upstream,
+                               internal_upstream)
+        SELECT owner, name, '/*', created_time, 'ALLOW', 'ALLOW', 'ALLOW' FROM domain;
+    """,
+    # A version's direct dependencies and readme, as the package's metadata file declares them;
+    # they go with the version (ON DELETE CASCADE) when it is deleted or overwritten.
+    """
+    CREATE TABLE package_version_dependency (
+        version_id INTEGER NOT NULL REFERENCES package_version(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        namespace TEXT,
+        package TEXT NOT NULL,
+        dependency_type TEXT,
+        version_requirement TEXT,
+        PRIMARY KEY (version_id, position)
+    );
+    CREATE TABLE package_version_readme (
+        version_id INTEGER PRIMARY KEY REFERENCES package_version(id) ON DELETE CASCADE,
+        readme TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -181,17 +276,27 @@ class Store:
 
     def _migrate(self) -> None:
         conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
+        # A migration may rebuild a table others refer to (SQLite's documented way to change a
+        # key): foreign keys are off while it runs (the pragma is a no-op inside a transaction)
+        # and checked before the transaction commits.
+        conn.execute("PRAGMA foreign_keys=OFF")
         try:
-            done = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[done:], start=done + 1):
-                for statement in _statements(script):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                done = conn.execute("PRAGMA user_version").fetchone()[0]
+                for number, script in enumerate(MIGRATIONS[done:], start=done + 1):
+                    for statement in _statements(script):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {number}")
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise sqlite3.IntegrityError(f"a migration broke {len(broken)} foreign key references")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
         with self._lock:

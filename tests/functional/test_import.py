@@ -86,7 +86,7 @@ def test_import_pins_every_version_at_its_status_in_the_formats_order(tmp_path: 
         "npm acme-cli",
         "npm lodash",
         "npm acme/web-sdk",
-        "nuget Acme.Logging",
+        "nuget acme.logging",  # CodeArtifact lists NuGet names lowercased
         "pypi acme-data",
         "ruby acme-client",
         "swift acme/ios-kit",

@@ -87,6 +87,28 @@ def test_describe_returns_seeded_metadata_and_publish_time(service: LocalCodeArt
     }
 
 
+@pytest.mark.parametrize(
+    ("namespace", "name", "display"),
+    [("vue", "ui", "@vue/ui"), (None, "lodash", "lodash")],
+    ids=["scoped", "unscoped"],
+)
+def test_describe_shows_an_npm_package_as_npm_names_it(
+    service: LocalCodeArtifact, any_client: Any, namespace: str | None, name: str, display: str
+) -> None:
+    # The model's own example: package ui in namespace vue is displayed as @vue/ui.
+    package: dict[str, Any] = {"format": "npm", "name": name, "versions": ["3.0.0"]}
+    if namespace:
+        package["namespace"] = namespace
+    seed_packages(service, [package])
+
+    version = any_client.describe_package_version(
+        **coordinates(format="npm", namespace=namespace, package=name), packageVersion="3.0.0"
+    )["packageVersion"]
+
+    assert version["displayName"] == display
+    assert version["packageName"] == name
+
+
 def test_describe_a_missing_version_is_resource_not_found(any_client: Any) -> None:
     setup_repository(any_client)
     publish(any_client, "1.0.0")

@@ -151,11 +151,21 @@ def test_default_page_holds_fifty_versions(service: LocalCodeArtifact, client: A
     assert "nextToken" not in rest
 
 
-def test_default_display_version_is_the_most_recently_published_published_version(
+def test_default_display_version_is_the_most_recently_published_version_of_any_finished_status(
+    seeded: LocalCodeArtifact, any_client: Any
+) -> None:
+    # The model: "the most recently published package version" (no status named). 1.5.0 is newer
+    # but Unfinished (not yet published); 1.1.0 is Unlisted, and not the highest version.
+    assert any_client.list_package_versions(**coordinates())["defaultDisplayVersion"] == "1.1.0"
+
+
+def test_default_display_version_describes_the_package_whatever_the_filters(
     seeded: LocalCodeArtifact, client: Any
 ) -> None:
-    # 1.1.0 and 1.5.0 are newer, but Unlisted and Unfinished; 1.4.0 is not the highest version.
-    assert client.list_package_versions(**coordinates())["defaultDisplayVersion"] == "1.4.0"
+    response = client.list_package_versions(**coordinates(), status="Published", maxResults=1)
+
+    assert [v["version"] for v in response["versions"]] == ["1.0.0"]
+    assert response["defaultDisplayVersion"] == "1.1.0"
 
 
 def test_npm_scoped_package_is_listed_by_namespace_and_name(service: LocalCodeArtifact, client: Any) -> None:

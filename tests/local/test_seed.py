@@ -601,7 +601,10 @@ def test_cli_seed_prints_counts(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     declared = _declared_versions()
-    assert result.output == (f"Seeded {db}: 1 domains, 3 repositories, 23 packages, {declared} versions.\n")
+    assert result.output == (
+        "Normalised as CodeArtifact stores it: nuget Acme.Logging is stored as nuget acme.logging\n"
+        f"Seeded {db}: 1 domains, 3 repositories, 23 packages, {declared} versions.\n"
+    )
     with LocalCodeArtifact(db) as service:
         assert len(local_client(service).list_repositories()["repositories"]) == 3
 

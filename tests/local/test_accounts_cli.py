@@ -1,0 +1,137 @@
+"""Accounts end to end: `reconciler local seed --account-id A`, then `serve --account-id B`, driven by
+boto3 and the AWS CLI (`--domain-owner`) over HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import cli
+from tests.local.builders import publish, raises_client_error
+from tests.local.serving import ServeProcess, boto3_client, running_server
+from tests.local.test_awscli import AWS, aws, aws_json
+
+pytestmark = [pytest.mark.http]
+
+SEEDER = "111122223333"
+CALLER = "444455556666"
+SEED = f"""\
+apiVersion: reconciler/v1
+kind: LocalSeed
+domains:
+  - name: shared            # owned by the seeding account
+    repositories:
+      - name: staging
+        packages:
+          - {{format: generic, namespace: tools, name: cli, versions: ["1.0.0", "2.0.0"]}}
+  - name: acme
+    owner: "{CALLER}"
+    repositories:
+      - name: staging
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """A database seeded under SEEDER, served under CALLER (with one quota overridden)."""
+    workdir = tmp_path_factory.mktemp("accounts")
+    seed_file = workdir / "seed.yaml"
+    seed_file.write_text(SEED, encoding="utf-8")
+    db = str(workdir / "local.db")
+    seeded = CliRunner().invoke(cli, ["local", "seed", str(seed_file), "--db", db, "--account-id", SEEDER])
+    assert seeded.exit_code == 0, seeded.output
+    with running_server(
+        workdir, "--db", db, "--account-id", CALLER, "--quota", "assets_per_version=1"
+    ) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    if not AWS.exists():
+        pytest.skip(f"the AWS CLI is not installed in this virtualenv (no {AWS})")
+    nowhere = tmp_path_factory.mktemp("aws-home") / "missing"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="AKIDLOCALTESTING",
+        AWS_SECRET_ACCESS_KEY="local-secret",
+        AWS_CONFIG_FILE=str(nowhere / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(nowhere / "credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def test_boto3_lists_only_the_serving_accounts_domains(server: ServeProcess) -> None:
+    domains = boto3_client(server.endpoint_url).list_domains()["domains"]
+
+    assert [(d["name"], d["owner"]) for d in domains] == [("acme", CALLER)]
+
+
+def test_boto3_reaches_the_seeding_accounts_domain_only_with_its_domain_owner(server: ServeProcess) -> None:
+    client = boto3_client(server.endpoint_url)
+    package = {"repository": "staging", "format": "generic", "namespace": "tools", "package": "cli"}
+
+    with raises_client_error("ResourceNotFoundException"):
+        client.list_package_versions(domain="shared", **package)
+    listed = client.list_package_versions(domain="shared", domainOwner=SEEDER, **package)
+    domain = client.describe_domain(domain="shared", domainOwner=SEEDER)["domain"]
+
+    assert [v["version"] for v in listed["versions"]] == ["1.0.0", "2.0.0"]
+    assert (domain["owner"], domain["arn"]) == (
+        SEEDER,
+        f"arn:aws:codeartifact:us-east-1:{SEEDER}:domain/shared",
+    )
+
+
+@pytest.mark.awscli
+def test_aws_cli_without_domain_owner_does_not_find_another_accounts_domain(
+    server: ServeProcess, cli_env: dict[str, str]
+) -> None:
+    result = aws(server.endpoint_url, cli_env, "describe-domain", "--domain", "shared")
+
+    assert result.returncode in (254, 255)
+    assert "(ResourceNotFoundException) when calling the DescribeDomain operation" in result.stderr
+
+
+@pytest.mark.awscli
+def test_aws_cli_with_domain_owner_reaches_another_accounts_domain(
+    server: ServeProcess, cli_env: dict[str, str]
+) -> None:
+    owner = ("--domain", "shared", "--domain-owner", SEEDER)
+    domain = aws_json(server.endpoint_url, cli_env, "describe-domain", *owner)["domain"]
+    listed = aws_json(
+        server.endpoint_url, cli_env, "list-package-versions", *owner, "--repository", "staging",
+        "--format", "generic", "--namespace", "tools", "--package", "cli",
+    )  # fmt: skip
+
+    assert domain["owner"] == SEEDER
+    assert domain["arn"] == f"arn:aws:codeartifact:us-east-1:{SEEDER}:domain/shared"
+    assert [v["version"] for v in listed["versions"]] == ["1.0.0", "2.0.0"]
+
+
+@pytest.mark.awscli
+def test_aws_cli_reaches_the_serving_accounts_domain_with_or_without_domain_owner(
+    server: ServeProcess, cli_env: dict[str, str]
+) -> None:
+    without = aws_json(server.endpoint_url, cli_env, "describe-domain", "--domain", "acme")
+    with_owner = aws_json(
+        server.endpoint_url, cli_env, "describe-domain", "--domain", "acme", "--domain-owner", CALLER
+    )
+
+    assert without == with_owner
+    assert without["domain"]["owner"] == CALLER
+
+
+def test_serve_applies_a_quota_override(server: ServeProcess) -> None:
+    client = boto3_client(server.endpoint_url)
+
+    publish(client, "1.0.0", b"one", asset="one.bin", unfinished=True)
+    with raises_client_error("ServiceQuotaExceededException") as error:
+        publish(client, "1.0.0", b"two", asset="two.bin", unfinished=True)
+
+    assert error["resourceType"] == "package-version"
+    assert "at most 1 assets" in error["Error"]["Message"]
