@@ -12,6 +12,7 @@ the `aws:` prefix reserved for AWS.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from reconciler.local.errors import (
     ServiceQuotaExceededException,
     ValidationException,
 )
+from reconciler.local.group_patterns import parse_pattern
 
 TAGS_PER_RESOURCE = 50
 _RESERVED_PREFIX = "aws:"
@@ -54,11 +56,31 @@ def _repository_holder(ctx: Context, name: ResourceName) -> TagHolder:
     return TagHolder("repository", "id = ?", (row["id"],), repository, "repository")
 
 
-# ARN resource type -> the row holding that resource's tags. Another taggable resource (package
-# groups) is one more entry here.
+def _package_group_holder(ctx: Context, name: ResourceName) -> TagHolder:
+    """`package-group/DOMAIN/PATTERN`, the pattern percent-encoded as the group's ARN has it."""
+    domain, slash, encoded = name.path.partition("/")
+    if not slash:
+        raise _not_found(name)
+    row = get_domain(ctx, domain, name.owner)
+    pattern = parse_pattern("/" + urllib.parse.unquote(encoded)).text
+    key = (row["owner"], row["name"], pattern)
+    found = ctx.conn.execute(
+        "SELECT 1 FROM package_group WHERE domain_owner = ? AND domain = ? AND pattern = ?", key
+    ).fetchone()
+    if found is None:
+        raise ResourceNotFoundException(
+            f"Package group not found. Domain: {domain}, Package group: {pattern}", pattern, "package-group"
+        )
+    return TagHolder(
+        "package_group", "domain_owner = ? AND domain = ? AND pattern = ?", key, pattern, "package-group"
+    )
+
+
+# ARN resource type -> the row holding that resource's tags.
 TAGGABLE: dict[str, Callable[[Context, ResourceName], TagHolder]] = {
     "domain": _domain_holder,
     "repository": _repository_holder,
+    "package-group": _package_group_holder,
 }
 
 

@@ -156,3 +156,20 @@ def test_a_repository_created_again_after_deletion_has_no_tags(client: Any) -> N
     client.create_repository(domain=DOMAIN, repository="staging")
 
     assert tags_of(client, REPOSITORY_ARN) == []
+
+
+def test_a_package_group_is_tagged_by_its_arn_like_any_other_resource(any_client: Any) -> None:
+    setup_repository(any_client, "staging")
+    group = any_client.create_package_group(
+        domain=DOMAIN, packageGroup="/npm/acme/*", tags=[tag("team", "web")]
+    )["packageGroup"]
+
+    assert tags_of(any_client, group["arn"]) == [tag("team", "web")]
+    any_client.tag_resource(resourceArn=group["arn"], tags=[tag("tier", "1")])
+    any_client.untag_resource(resourceArn=group["arn"], tagKeys=["team"])
+    assert tags_of(any_client, group["arn"]) == [tag("tier", "1")]
+
+    missing = group["arn"].replace("/npm/acme/", "/npm/other/")
+    with raises_client_error("ResourceNotFoundException") as error:
+        tags_of(any_client, missing)
+    assert error["resourceType"] == "package-group"
