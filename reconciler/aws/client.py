@@ -7,7 +7,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -16,6 +16,7 @@ from botocore.config import Config
 
 from reconciler.aws import settings
 from reconciler.aws.failures import botocore_error, client_error, credentials_error
+from reconciler.aws.observe import CallLog
 from reconciler.errors import ReconcilerError
 
 
@@ -36,6 +37,10 @@ class Connection:
     endpoint: str
     region: str
     close: Callable[[], None]
+    log: CallLog = field(default_factory=CallLog)  # every call the client makes
+
+    def __post_init__(self) -> None:
+        self.log.attach(self.client)
 
 
 def connect(backend: Backend) -> Connection:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from deepdiff import DeepDiff
 
 from reconciler.applier import ApplyReport, Outcome
-from reconciler.staleness import Staleness, short_view
+from reconciler.staleness import Moved, Staleness, short_view
 
 _ORDER = {
     Outcome.FAILED: 0,
@@ -16,7 +18,7 @@ _ORDER = {
 }
 
 
-def render_apply_report(report: ApplyReport) -> str:
+def render_apply_report(report: ApplyReport, interrupted: bool = False) -> str:
     """Every version with its outcome (problems first), then the counts."""
     lines: list[str] = []
     ordered = sorted(
@@ -33,18 +35,38 @@ def render_apply_report(report: ApplyReport) -> str:
             f"{item.prior} -> {item.after}{detail}"
         )
     counts = ", ".join(f"{report.count(outcome)} {outcome.value}" for outcome in Outcome)
-    verdict = "Apply complete" if report.succeeded else "Apply incomplete"
+    verdict = (
+        "Apply interrupted" if interrupted else "Apply complete" if report.succeeded else "Apply incomplete"
+    )
     lines.append("")
     lines.append(f"{verdict}: {counts}; {report.calls} API calls.")
     return "\n".join(lines) + "\n"
 
 
-def apply_report_json(report: ApplyReport) -> dict[str, object]:
+def apply_report_json(
+    report: ApplyReport,
+    *,
+    result: str | None = None,
+    reason: tuple[str, str] | None = None,
+    limits_exceeded: Sequence[str] = (),
+    staleness: Staleness | None = None,
+    calls: Mapping[str, int] | None = None,
+    journal: str | None = None,
+) -> dict[str, object]:
+    """The report of any outcome: `result` is applied, incomplete, refused, failed or interrupted;
+    `reason` the summary and detail of a refusal or an error; `calls` every call per operation."""
+    result = result or ("applied" if report.succeeded else "incomplete")
     return {
-        "succeeded": report.succeeded,
+        "result": result,
+        "succeeded": result == "applied",
+        "reason": {"summary": reason[0], "detail": reason[1]} if reason else None,
+        "limits_exceeded": list(limits_exceeded),
+        "moved": [_moved_json(m) for m in staleness.moved] if staleness is not None else [],
         "counts": {outcome.value: report.count(outcome) for outcome in Outcome},
         "calls": report.calls,
+        "calls_by_operation": dict(sorted((calls or {}).items())),
         "throttled": report.throttled,
+        "journal": journal,
         "versions": [
             {
                 "package": str(item.package),
@@ -58,6 +80,17 @@ def apply_report_json(report: ApplyReport) -> dict[str, object]:
             }
             for item in report.outcomes
         ],
+    }
+
+
+def _moved_json(moved: Moved) -> dict[str, object]:
+    return {
+        "package": str(moved.package),
+        "version": moved.version,
+        "action": moved.kind.value,
+        "where": moved.where,
+        "planned": moved.planned,
+        "live": moved.live,
     }
 
 

@@ -55,11 +55,15 @@ def read_and_plan(
     concurrency: int,
     grace_seconds: float | None = None,
     clock: Callable[[], float] = time.time,
+    watch: Callable[[Connection], None] | None = None,
 ) -> FreshPlan:
-    """Load, read and plan, keeping the live state the plan was made from."""
+    """Load, read and plan, keeping the live state the plan was made from; `watch` is shown the
+    connection before any call is made on it."""
     desired = load_manifests(paths)
     connection = connect(backend_for(desired, backend))
     try:
+        if watch is not None:
+            watch(connection)
         # A state per version read and a change per version planned, kept to the end of the run:
         # see gcpause for why the collector waits meanwhile.
         with gc_paused():
