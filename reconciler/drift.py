@@ -78,6 +78,9 @@ class DriftReport:
     within_grace: int = 0  # drifted versions left out: published within the grace period
     grace_seconds: float | None = None
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    # What the manifests say that changes nothing (an entry that matches no package: a typo must not
+    # pass for "no drift"), as the plan words it.
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_drift(self) -> bool:
@@ -153,6 +156,7 @@ def detect_drift(
         within_grace=within_grace,
         grace_seconds=grace_seconds,
         api_calls=plan.api_calls,
+        warnings=plan.warnings,
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
 from reconciler.aws.client import Backend
+from reconciler.errors import ReconcilerError
 
 DEFAULT_LOCAL_DB = ".reconciler/local.db"
 
@@ -51,3 +52,19 @@ def backend_options(command: F) -> F:
 def concurrency_option(help: str = "Packages read in parallel.") -> Callable[[F], F]:
     """`--concurrency N`: how many packages a command works on at once (1..64, default 8)."""
     return click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help=help)
+
+
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 if there is any warning (an entry that matches no package, a plan apply will refuse).",
+)
+
+
+def refuse_warnings(warnings: Sequence[str]) -> None:
+    """--strict: warnings are errors (exit 1), once the report they belong to is out."""
+    if warnings:
+        raise ReconcilerError(
+            f"{len(warnings)} warning(s) with --strict",
+            "\n".join(warnings) + "\nFix the manifests, or run without --strict to accept them.",
+        )

@@ -19,6 +19,9 @@ from reconciler.aws.failures import botocore_error, client_error, credentials_er
 from reconciler.aws.observe import CallLog
 from reconciler.errors import ReconcilerError
 
+# A plan's target endpoint for the embedded local service: this prefix, then the database's absolute path.
+LOCAL_PREFIX = "local:"
+
 
 @dataclass(frozen=True)
 class Backend:
@@ -108,7 +111,7 @@ def _connect_local(backend: Backend, retry: Config) -> Connection:
     except BaseException:
         service.close()
         raise
-    return Connection(client, f"local:{os.path.abspath(path)}", region, service.close)
+    return Connection(client, f"{LOCAL_PREFIX}{os.path.abspath(path)}", region, service.close)
 
 
 def call(client: Any, operation: str, calls: Counter[str], **params: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from reconciler.aws.client import Backend
 from reconciler.models import DURATION_TOO_LARGE, Duration
-from reconciler.options import backend_options, concurrency_option
+from reconciler.options import backend_options, concurrency_option, refuse_warnings, strict_option
 from reconciler.render import RenderFormat, render_drift
 from reconciler.workflows.drifting import detect
 
@@ -47,12 +47,14 @@ class DurationParam(click.ParamType[dt.timedelta]):
     metavar="DURATION",
     help="Leave out versions published more recently than this (2h, 1d): CodeArtifact can lag behind a publish.",
 )
+@strict_option
 @concurrency_option()
 @backend_options
 def drift(
     paths: tuple[Path, ...],
     format_: RenderFormat,
     grace: dt.timedelta | None,
+    strict: bool,
     concurrency: int,
     backend: Backend,
 ) -> None:
@@ -62,9 +64,13 @@ def drift(
     its target repository, or a version that can no longer converge. Versions no manifest decides
     are counted as unmanaged.
 
-    Exit codes: 0 in sync, 1 error, 2 drift.
+    Entries that match no package are warned about, as in plan; --strict makes them an error.
+
+    Exit codes: 0 in sync, 1 error (and warnings with --strict), 2 drift.
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
     report = detect(paths, backend, concurrency, grace_seconds)
     click.echo(render_drift(report, format_), nl=False)
+    if strict:
+        refuse_warnings(report.warnings)
     raise click.exceptions.Exit(EXIT_DRIFT if report.has_drift else 0)

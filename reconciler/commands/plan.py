@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
 import click
 
 from reconciler.aws.client import Backend
-from reconciler.options import backend_options, concurrency_option
+from reconciler.options import backend_options, concurrency_option, refuse_warnings, strict_option
 from reconciler.plan import Plan
 from reconciler.planfile import read_plan, write_plan
 from reconciler.render import RenderFormat, render_plan
@@ -46,6 +47,7 @@ def echo_plan(plan: Plan, format: RenderFormat, summary: bool) -> None:
     "--format", "format_", type=FORMATS, default="text", show_default=True, help="How to show the plan."
 )
 @click.option("--summary", is_flag=True, help="One line per package instead of one per version.")
+@strict_option
 @concurrency_option()
 @backend_options
 def plan(
@@ -54,13 +56,14 @@ def plan(
     detailed_exitcode: bool,
     format_: RenderFormat,
     summary: bool,
+    strict: bool,
     concurrency: int,
     backend: Backend,
 ) -> None:
     """Diff the manifests under PATHS against live state, save the plan, and show it.
 
     Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error (including versions
-    that cannot converge), 2 changes present with --detailed-exitcode.
+    that cannot converge, and warnings with --strict), 2 changes present with --detailed-exitcode.
     """
     made = plan_for_review(paths, backend, concurrency)
     path = out or default_plan_path()
@@ -68,12 +71,15 @@ def plan(
     echo_plan(made, format_, summary)
     if made.applyable:
         click.echo(
-            f"Saved the plan to {path}. Apply exactly this plan with: reconciler apply {path}", err=True
+            f"Saved the plan to {path}. Apply exactly this plan with: reconciler apply {shlex.quote(str(path))}",
+            err=True,
         )
     else:
         click.echo(
             f"Saved the plan to {path}. It cannot be applied: fix the versions listed as errors.", err=True
         )
+    if strict:
+        refuse_warnings(made.warnings)
     raise click.exceptions.Exit(plan_exit_code(made, detailed_exitcode))
 
 

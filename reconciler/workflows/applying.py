@@ -23,8 +23,8 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.applier import VersionOutcome, apply_plan
-from reconciler.aws import reads
-from reconciler.aws.client import Backend, Connection, connect
+from reconciler.aws import reads, settings
+from reconciler.aws.client import LOCAL_PREFIX, Backend, Connection, connect
 from reconciler.aws.executor import BotoExecutor
 from reconciler.errors import AwsError, LimitExceededError, PlanError, StalePlanError
 from reconciler.limits import Limits, limit_problems
@@ -68,11 +68,12 @@ def apply_saved_plan(
         run.start(saved, settings.journal or path.with_suffix(".journal.jsonl"))
         _check_provenance(saved, manifest_paths)
         _check_applyable(saved, settings.limits, run)
-        connection = connect(dataclasses.replace(backend, region=backend.region or saved.target.region))
+        target = backend_for_plan(saved, backend)
+        connection = connect(target)
         run.watch(connection)
         try:
             _check_target(saved, connection)
-            _apply(saved, connection, backend, settings, run, fresh=False)
+            _apply(saved, connection, target, settings, run, fresh=False)
         finally:
             connection.close()
 
@@ -108,6 +109,20 @@ def apply_fresh_plan(
 
     with _terminate_gracefully():
         return run.guard(body)
+
+
+def backend_for_plan(plan: Plan, backend: Backend) -> Backend:
+    """The target the plan records, when none is given (no --local, no --endpoint-url, no endpoint
+    in the environment): `reconciler apply PLAN` reaches what the plan was made against. A target
+    that is given is kept, and refused by the target check if it contradicts the plan's."""
+    region = backend.region or plan.target.region
+    given = backend.local_db is not None or backend.endpoint_url is not None or settings.endpoint(None)
+    if given:
+        return dataclasses.replace(backend, region=region)
+    recorded = plan.target.endpoint
+    if recorded.startswith(LOCAL_PREFIX):
+        return dataclasses.replace(backend, local_db=recorded.removeprefix(LOCAL_PREFIX), region=region)
+    return dataclasses.replace(backend, endpoint_url=recorded, region=region)
 
 
 def _check_applyable(plan: Plan, limits: Limits, run: ApplyRun) -> None:
