@@ -14,7 +14,7 @@ from reconciler.plan import Plan
 from reconciler.planfile import read_plan, write_plan
 from reconciler.render import RenderFormat, render_plan
 from reconciler.workflows.applying import default_plan_path
-from reconciler.workflows.planning import plan_for_review
+from reconciler.workflows.planning import plan_for_review, refused_by_default_limits
 
 EXIT_CHANGES = 2
 FORMATS = click.Choice(["text", "json", "markdown"])
@@ -69,7 +69,13 @@ def plan(
     path = out or default_plan_path()
     write_plan(made, path)
     echo_plan(made, format_, summary)
-    if made.applyable:
+    if made.applyable and refused_by_default_limits(made):
+        click.echo(
+            f"Saved the plan to {path}. Apply will refuse it with the default blast-radius limits: "
+            "the warnings above name the options that would allow it.",
+            err=True,
+        )
+    elif made.applyable:
         click.echo(
             f"Saved the plan to {path}. Apply exactly this plan with: reconciler apply {shlex.quote(str(path))}",
             err=True,

@@ -118,6 +118,8 @@ def test_plan_shows_that_apply_will_refuse_it_in_every_view(
 
     assert result.exit_code == 0, result.output
     assert REFUSED in result.stdout
+    assert "Apply will refuse it with the default blast-radius limits" in result.stderr
+    assert "Apply exactly this plan with" not in result.stderr
     assert REFUSED in run("show", plan_file, *view).stdout
     assert run("apply", plan_file, "--local", db).exit_code == 1  # as the plan said
 
