@@ -791,6 +791,26 @@ def test_applying_manifests_with_auto_approve_plans_and_applies(
     assert saved[0].with_suffix(".journal.jsonl").exists()
 
 
+def test_applying_manifests_counts_and_journals_the_reads_that_made_the_plan(
+    db: Path, manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = run("apply", manifests, "--auto-approve", "--format", "json", "--local", db)
+
+    assert result.exit_code == 0, result.stderr
+    document = report(result)
+    records = read_journal(Path(document["journal"]))
+    reads: Counter[str] = Counter()
+    for record in records:
+        if record["event"] == "read":
+            reads[record["operation"]] += record["attempts"]
+    writes = {"CopyPackageVersions": 1, "UpdatePackageVersionsStatus": 4, "DisposePackageVersions": 1}
+    assert reads["DescribeDomain"] == 1 and reads["ListPackageVersions"] >= 3
+    assert document["calls_by_operation"] == dict(reads + Counter(writes))
+    assert document["calls"] == sum(reads.values()) + 6
+
+
 def test_applying_manifests_that_need_no_change_makes_no_call(
     db: Path, manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
