@@ -78,8 +78,8 @@ class DriftReport:
     within_grace: int = 0  # drifted versions left out: published within the grace period
     grace_seconds: float | None = None
     api_calls: Mapping[str, int] = field(default_factory=dict)
-    # What the manifests say that changes nothing (an entry that matches no package: a typo must not
-    # pass for "no drift"), as the plan words it.
+    # Entries of the manifests that match no package, as the plan words them: a typo must not pass
+    # for "no drift".
     warnings: tuple[str, ...] = ()
 
     @property
@@ -156,7 +156,6 @@ def detect_drift(
         within_grace=within_grace,
         grace_seconds=grace_seconds,
         api_calls=plan.api_calls,
-        warnings=plan.warnings,
     )
 
 
