@@ -216,14 +216,12 @@ def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome
         if len(skipped) == len(pending.versions):
             # Everything skipped and nothing failed on its own: retrying would loop forever.
             outcomes.extend(
-                _outcome(pending, c, Outcome.FAILED, "SKIPPED", "skipped with no version failing")
-                for c in skipped
+                _outcome(pending, c, Outcome.FAILED, "SKIPPED", "skipped with no version failing") for c in skipped
             )
             return outcomes, calls
         pending = pending.with_versions(tuple(skipped))
     outcomes.extend(
-        _outcome(pending, c, Outcome.FAILED, "SKIPPED", "still skipped after retries")
-        for c in pending.versions
+        _outcome(pending, c, Outcome.FAILED, "SKIPPED", "still skipped after retries") for c in pending.versions
     )
     return outcomes, calls
 

@@ -128,9 +128,7 @@ def _check_copy(
     if source is None and action.include_from_upstream:
         return None  # it comes from an upstream of the source; the call's versionRevisions guard it there
     if _view(source) != planned:
-        return Moved(
-            package, change.version, action.kind, planned, _view(source), action.source_repository or ""
-        )
+        return Moved(package, change.version, action.kind, planned, _view(source), action.source_repository or "")
     return None
 
 

@@ -93,6 +93,4 @@ def test_the_pure_core_does_no_io_and_never_imports_the_adapters() -> None:
             module.startswith(("reconciler.aws", "reconciler.local", "reconciler.commands"))
             for module in imported
         ), name
-        assert not imported & {"boto3", "botocore", "sqlite3", "click", "subprocess", "socket", "gc", "os"}, (
-            name
-        )
+        assert not imported & {"boto3", "botocore", "sqlite3", "click", "subprocess", "socket", "gc", "os"}, name
