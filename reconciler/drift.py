@@ -78,6 +78,9 @@ class DriftReport:
     within_grace: int = 0  # drifted versions left out: published within the grace period
     grace_seconds: float | None = None
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    # Entries of the manifests that match no package, as the plan words them: a typo must not pass
+    # for "no drift".
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_drift(self) -> bool:

@@ -1,8 +1,13 @@
 """The apply journal: every call and its per-version result, appended as JSON lines as it happens.
 
-Events: `apply` (what this run is about to do), then per attempt `send` (written and flushed before
-the request goes out), and `call` (its `successful`/`failed` maps) or `error` (its code, and
-`retry_in` when it is retried); last `done` (calls, throttles, outcome counts) or `interrupted`.
+Events: `apply` (the plan this run is about: written once the plan is read, before any check), `read`
+per read call (its operation, what it was about, its attempts and error code, if any: the target
+check and the staleness re-read of a saved plan, the reads of a fresh one), then per write attempt
+`send` (written and flushed before the request goes out), and `call` (its `successful`/`failed`
+maps) or `error` (its code, and `retry_in` when it is retried). Last, how the apply ended: `done`
+(applied, or incomplete), `refused` (its `reason` and `detail`, the `limits_exceeded`, how many
+versions `moved`), `failed` (an error: its `reason`) or `interrupted` (its `error`); each with
+`calls` (every attempt per operation, reads included), throttles and outcome counts.
 A killed apply thus leaves an exact record: a `send` without an answer is a call that may or may
 not have been carried out. The guards in the plan make running plan and apply again safe whatever
 that record says.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -182,3 +182,19 @@ def _refuse_terraform_habit(ctx: click.Context, param: click.Parameter, value: P
             f"Did you mean -o {text[1:]} or --out={text[1:]}?",
         )
     return value
+
+
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 if there is any warning (an entry that matches no package, a plan apply will refuse).",
+)
+
+
+def refuse_warnings(warnings: Sequence[str]) -> None:
+    """--strict: warnings are errors (exit 1), once the report they belong to is out."""
+    if warnings:
+        raise ReconcilerError(
+            f"{len(warnings)} warning(s) with --strict",
+            "\n".join(warnings) + "\nFix the manifests, or run without --strict to accept them.",
+        )

@@ -224,6 +224,11 @@ def _arriving(resolved: list[ResolvedEntry], live: LiveState) -> frozenset[tuple
     return frozenset(found)
 
 
+def unmatched_entries(desired: DesiredState, live: LiveState) -> list[str]:
+    """The warnings of `make_plan` about entries that speak about nothing (what drift warns about too)."""
+    return _unmatched(desired, resolve_entries(desired, live.package_names), live)
+
+
 def _unmatched(desired: DesiredState, resolved: list[ResolvedEntry], live: LiveState) -> list[str]:
     """Entries that speak about nothing: a typo in a name must not pass for "no changes"."""
     used = {id(item.declared) for item in resolved}

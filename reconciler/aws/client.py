@@ -7,14 +7,20 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from reconciler.errors import AwsError, ReconcilerError
+from reconciler.aws import settings
+from reconciler.aws.failures import botocore_error, client_error, credentials_error
+from reconciler.aws.observe import CallLog
+from reconciler.errors import ReconcilerError
+
+# A plan's target endpoint for the embedded local service: this prefix, then the database's absolute path.
+LOCAL_PREFIX = "local:"
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,10 @@ class Connection:
     endpoint: str
     region: str
     close: Callable[[], None]
+    log: CallLog = field(default_factory=CallLog)  # every call the client makes
+
+    def __post_init__(self) -> None:
+        self.log.attach(self.client)
 
 
 def connect(backend: Backend) -> Connection:
@@ -42,13 +52,25 @@ def connect(backend: Backend) -> Connection:
     retry = Config(
         retries={"mode": "standard", "total_max_attempts": backend.max_attempts}, max_pool_connections=32
     )
+    endpoint = settings.endpoint(backend.endpoint_url) if backend.local_db is None else None
+    profile = settings.profile_source(backend.profile)
     try:
         if backend.local_db is not None:
             return _connect_local(backend, retry)
-        session = boto3.session.Session(profile_name=backend.profile, region_name=backend.region)
-        client = session.client("codeartifact", endpoint_url=backend.endpoint_url, config=retry)
+        session = boto3.session.Session(
+            profile_name=backend.profile, region_name=settings.region(backend.region)
+        )
+        client = session.client(
+            "codeartifact", endpoint_url=endpoint.value if endpoint else None, config=retry
+        )
     except botocore.exceptions.ProfileNotFound as exc:
-        raise ReconcilerError(f"AWS profile not found: {backend.profile}", str(exc)) from None
+        name = exc.kwargs.get("profile") or (profile.value if profile else None)
+        where = f" (from {profile.source})" if profile else ""
+        raise ReconcilerError(
+            f"AWS profile not found: {name!r}{where}",
+            "The profiles are those of ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE and "
+            "AWS_SHARED_CREDENTIALS_FILE); `aws configure list-profiles` lists them.",
+        ) from None
     except botocore.exceptions.NoRegionError:
         raise ReconcilerError(
             "no AWS Region configured",
@@ -60,7 +82,9 @@ def connect(backend: Backend) -> Connection:
             "Give a Region code such as us-east-1 or eu-west-2 (--region, AWS_REGION, or the manifest target).",
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise ReconcilerError(f"cannot create the CodeArtifact client: {exc}") from None
+        raise credentials_error(exc) or ReconcilerError(
+            f"cannot create the CodeArtifact client: {exc}"
+        ) from None
     return Connection(client, client.meta.endpoint_url, client.meta.region_name, lambda: None)
 
 
@@ -87,7 +111,7 @@ def _connect_local(backend: Backend, retry: Config) -> Connection:
     except BaseException:
         service.close()
         raise
-    return Connection(client, f"local:{os.path.abspath(path)}", region, service.close)
+    return Connection(client, f"{LOCAL_PREFIX}{os.path.abspath(path)}", region, service.close)
 
 
 def call(client: Any, operation: str, calls: Counter[str], **params: Any) -> dict[str, Any]:
@@ -98,20 +122,9 @@ def call(client: Any, operation: str, calls: Counter[str], **params: Any) -> dic
         response: dict[str, Any] = method(**params)
     except botocore.exceptions.ClientError as exc:
         calls[operation] += exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-        error = exc.response.get("Error", {})
-        raise AwsError(
-            error.get("Code", "Unknown"),
-            error.get("Message", str(exc)),
-            operation,
-            exc.response.get("resourceType"),
-        ) from None
-    except botocore.exceptions.NoCredentialsError:
-        raise ReconcilerError(
-            "no AWS credentials found",
-            "Configure credentials (environment, profile or role), or use --local.",
-        ) from None
+        raise client_error(exc, operation, client.meta.endpoint_url) from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(type(exc).__name__, str(exc), operation) from None
+        raise botocore_error(exc, operation, client.meta.endpoint_url) from None
     # botocore may have retried (throttling, 5xx): every attempt is a request AWS counted.
     calls[operation] += response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
     return response

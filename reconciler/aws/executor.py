@@ -15,6 +15,7 @@ import botocore.parsers
 
 from reconciler.applier import BatchResult
 from reconciler.aws.client import snake
+from reconciler.aws.failures import error_code_and_message
 from reconciler.aws.requests import action_request
 from reconciler.codeartifact import ErrorCode
 from reconciler.journal import Journal
@@ -60,6 +61,7 @@ class BotoExecutor:
         stop: threading.Event | None = None,
     ) -> None:
         self.client = client
+        self.endpoint = str(getattr(getattr(client, "meta", None), "endpoint_url", "the endpoint"))
         self.limiter = limiter
         self.journal = journal or Journal(None)
         self.max_retries = max_retries
@@ -91,7 +93,7 @@ class BotoExecutor:
             self.journal.write(
                 "send", operation=operation, package=package, versions=versions, attempt=attempt
             )
-            answer = _attempt(method, params)
+            answer = _attempt(method, params, self.endpoint)
             if not isinstance(answer, _Failure):
                 result, recovered = _result(answer, action, ambiguous)
                 self.journal.write(
@@ -154,13 +156,14 @@ class _Failure:
     retry_after: float | None = None
 
 
-def _attempt(method: Callable[..., dict[str, Any]], params: dict[str, Any]) -> dict[str, Any] | _Failure:
+def _attempt(
+    method: Callable[..., dict[str, Any]], params: dict[str, Any], endpoint: str
+) -> dict[str, Any] | _Failure:
     """One call: its response, or why it failed."""
     try:
         return method(**params)
     except botocore.exceptions.ClientError as exc:
-        error = exc.response.get("Error", {})
-        code, message = str(error.get("Code", "Unknown")), str(error.get("Message", ""))
+        code, message = error_code_and_message(exc.response, endpoint)
         retryable = code in RETRYABLE_CODES or code.startswith("5")
         return _Failure(code, message, retryable, code == "ThrottlingException", _retry_after(exc.response))
     except _IN_TRANSIT as exc:

@@ -9,10 +9,10 @@ from typing import Literal
 
 import click
 
-from reconciler.applier import ApplyReport, Outcome
+from reconciler.applier import Outcome
 from reconciler.aws.client import Backend
 from reconciler.commands.plan import echo_plan
-from reconciler.errors import PlanError
+from reconciler.errors import PlanError, ReconcilerError
 from reconciler.limits import Limits
 from reconciler.manifest import SUFFIXES
 from reconciler.options import (
@@ -24,9 +24,9 @@ from reconciler.options import (
 )
 from reconciler.plan import Plan
 from reconciler.render.apply import apply_report_json, describe_moved, render_apply_report
-from reconciler.staleness import Staleness
 from reconciler.text import plural
 from reconciler.workflows.applying import ApplySettings, apply_fresh_plan, apply_saved_plan
+from reconciler.workflows.applyrun import ApplyResult
 
 
 def _is_plan_file(paths: tuple[Path, ...]) -> bool:
@@ -137,8 +137,10 @@ def apply(
                 _confirm(plan)
 
         result = apply_fresh_plan(target, backend, settings, show, confirm)
-    _emit(output, result.report, result.staleness, color=color.stdout())
-    if not result.report.succeeded:
+    _emit(output, result, color=color.stdout())
+    if result.stopped is not None:
+        raise result.stopped  # the cli words it and picks the exit code (1, or 130/143)
+    if not result.succeeded:
         raise click.exceptions.Exit(1)
 
 
@@ -181,18 +183,29 @@ def _confirm(plan: Plan) -> None:
         )
 
 
-def _emit(format_: str, report: ApplyReport, staleness: Staleness | None, *, color: bool = False) -> None:
+def _emit(format_: str, result: ApplyResult, *, color: bool = False) -> None:
+    """The report of every outcome: JSON on stdout whatever happened (a refusal too); in text, the
+    versions' outcomes once any call was planned to go out, then where the journal is."""
+    report, stopped = result.report, result.stopped
     if format_ == "json":
-        click.echo(json.dumps(apply_report_json(report), indent=2, sort_keys=True))
-    else:
-        click.echo(render_apply_report(report, color=color), nl=False)
-    if staleness is not None and staleness.moved and format_ == "text":
+        document = apply_report_json(
+            report,
+            result=result.result,
+            reason=(stopped.summary, stopped.detail) if isinstance(stopped, ReconcilerError) else None,
+            limits_exceeded=result.limits_exceeded,
+            staleness=result.staleness,
+            calls=result.calls,
+            journal=str(result.journal) if result.journal is not None else None,
+        )
+        click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
+    elif stopped is None or result.result == "interrupted":
+        interrupted = result.result == "interrupted"
+        click.echo(render_apply_report(report, color=color, interrupted=interrupted), nl=False)
+    staleness = result.staleness
+    if staleness is not None and staleness.moved and format_ == "text" and stopped is None:
         click.echo(describe_moved(staleness), err=True)
-    if not report.succeeded:
-        failed = [
-            o
-            for o in report.outcomes
-            if o.outcome is not Outcome.APPLIED and o.outcome is not Outcome.UNCHANGED
-        ]
-        if format_ == "text":
-            click.echo(f"Error: {len(failed)} version(s) were not applied; see the report above.", err=True)
+    if result.journal is not None:
+        click.echo(f"Journal: {result.journal}", err=True)
+    if stopped is None and not report.succeeded and format_ == "text":
+        failed = [o for o in report.outcomes if o.outcome not in (Outcome.APPLIED, Outcome.UNCHANGED)]
+        click.echo(f"Error: {len(failed)} version(s) were not applied; see the report above.", err=True)

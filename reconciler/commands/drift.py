@@ -11,7 +11,15 @@ from pydantic import TypeAdapter, ValidationError
 
 from reconciler.aws.client import Backend
 from reconciler.models import DURATION_TOO_LARGE, Duration
-from reconciler.options import ColorPolicy, backend_options, color_option, concurrency_option, output_option
+from reconciler.options import (
+    ColorPolicy,
+    backend_options,
+    color_option,
+    concurrency_option,
+    output_option,
+    refuse_warnings,
+    strict_option,
+)
 from reconciler.render import RenderFormat, render_drift
 from reconciler.workflows.drifting import detect
 
@@ -46,6 +54,7 @@ class DurationParam(click.ParamType[dt.timedelta]):
     help="Leave out versions published more recently than this (2h, 1d): CodeArtifact can lag behind a publish.",
 )
 @color_option
+@strict_option
 @concurrency_option()
 @backend_options
 def drift(
@@ -53,6 +62,7 @@ def drift(
     output: RenderFormat,
     grace: dt.timedelta | None,
     color: ColorPolicy,
+    strict: bool,
     concurrency: int,
     backend: Backend,
 ) -> None:
@@ -62,9 +72,13 @@ def drift(
     its target repository, or a version that can no longer converge. Versions no manifest decides
     are counted as unmanaged.
 
-    Exit codes: 0 in sync, 1 error, 2 drift.
+    Entries that match no package are warned about, as in plan; --strict makes them an error.
+
+    Exit codes: 0 in sync, 1 error (and warnings with --strict), 2 drift.
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
     report = detect(paths, backend, concurrency, grace_seconds)
     click.echo(render_drift(report, output, color=output == "text" and color.stdout()), nl=False)
+    if strict:
+        refuse_warnings(report.warnings)
     raise click.exceptions.Exit(EXIT_DRIFT if report.has_drift else 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -16,12 +17,14 @@ from reconciler.options import (
     concurrency_option,
     out_option,
     output_option,
+    refuse_warnings,
+    strict_option,
 )
 from reconciler.plan import Plan
 from reconciler.planfile import plan_json, read_plan, write_plan
 from reconciler.render import RenderFormat, render_plan
 from reconciler.workflows.applying import default_plan_path
-from reconciler.workflows.planning import plan_for_review
+from reconciler.workflows.planning import plan_for_review, refused_by_default_limits
 
 EXIT_CHANGES = 2
 FORMATS = ("text", "json", "markdown")
@@ -55,6 +58,7 @@ def echo_plan(plan: Plan, format: RenderFormat, summary: bool, color: bool, err:
 @output_option(*FORMATS, help="How to show the plan.")
 @click.option("--summary", is_flag=True, help="One line per package instead of one per version.")
 @color_option
+@strict_option
 @concurrency_option()
 @backend_options
 def plan(
@@ -65,13 +69,14 @@ def plan(
     output: RenderFormat,
     summary: bool,
     color: ColorPolicy,
+    strict: bool,
     concurrency: int,
     backend: Backend,
 ) -> None:
     """Diff the manifests under PATHS against live state, save the plan, and show it.
 
     Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error (including versions
-    that cannot converge), 2 changes present with --detailed-exitcode.
+    that cannot converge, and warnings with --strict), 2 changes present with --detailed-exitcode.
     """
     if no_save and out is not None:
         raise click.UsageError("--no-save and -o/--out are alternatives; give one")
@@ -91,11 +96,18 @@ def plan(
         saved = f"Saved the plan to {path}."
         if is_special(path):
             saved = f"Wrote the plan to {path}."  # a FIFO or device: nothing to apply later
+        elif made.applyable and refused_by_default_limits(made):
+            saved += (
+                " Apply will refuse it with the default blast-radius limits: the warnings above name the "
+                "options that would allow it."
+            )
         elif made.applyable:
-            saved += f" Apply exactly this plan with: reconciler apply {path}"
+            saved += f" Apply exactly this plan with: reconciler apply {shlex.quote(str(path))}"
     if not made.applyable:
         saved += " It cannot be applied: fix the versions listed as errors."
     click.echo(saved, err=True)
+    if strict:
+        refuse_warnings(made.warnings)
     raise click.exceptions.Exit(plan_exit_code(made, detailed_exitcode))
 
 

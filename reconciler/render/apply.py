@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from deepdiff import DeepDiff
 
 from reconciler.applier import ApplyReport, Outcome, VersionOutcome
@@ -39,7 +41,7 @@ def _order(item: VersionOutcome) -> tuple[object, ...]:
     )
 
 
-def render_apply_report(report: ApplyReport, color: bool = False) -> str:
+def render_apply_report(report: ApplyReport, color: bool = False, interrupted: bool = False) -> str:
     """Every version with its outcome (problems first), then the counts; `color` adds escape codes."""
     lines: list[Line] = []
     for item in sorted(report.outcomes, key=_order):
@@ -56,17 +58,41 @@ def render_apply_report(report: ApplyReport, color: bool = False) -> str:
             ]
         )
     counts = ", ".join(f"{report.count(outcome)} {outcome.value}" for outcome in Outcome)
-    verdict = ("Apply complete", "bold green") if report.succeeded else ("Apply incomplete", "bold red")
+    verdict = (
+        ("Apply interrupted", "bold red")
+        if interrupted
+        else ("Apply complete", "bold green")
+        if report.succeeded
+        else ("Apply incomplete", "bold red")
+    )
     lines += [[], [verdict, (f": {counts}; {report.calls} API calls.", "")]]
     return "".join(join_spans(line, color) + "\n" for line in lines)
 
 
-def apply_report_json(report: ApplyReport) -> dict[str, object]:
+def apply_report_json(
+    report: ApplyReport,
+    *,
+    result: str | None = None,
+    reason: tuple[str, str] | None = None,
+    limits_exceeded: Sequence[str] = (),
+    staleness: Staleness | None = None,
+    calls: Mapping[str, int] | None = None,
+    journal: str | None = None,
+) -> dict[str, object]:
+    """The report of any outcome: `result` is applied, incomplete, refused, failed or interrupted;
+    `reason` the summary and detail of a refusal or an error; `calls` every call per operation."""
+    result = result or ("applied" if report.succeeded else "incomplete")
     return {
-        "succeeded": report.succeeded,
+        "result": result,
+        "succeeded": result == "applied",
+        "reason": {"summary": reason[0], "detail": reason[1]} if reason else None,
+        "limits_exceeded": list(limits_exceeded),
+        "moved": [_moved_json(m) for m in staleness.moved] if staleness is not None else [],
         "counts": {outcome.value: report.count(outcome) for outcome in Outcome},
         "calls": report.calls,
+        "calls_by_operation": dict(sorted((calls or {}).items())),
         "throttled": report.throttled,
+        "journal": journal,
         "versions": [
             {
                 "package": str(item.package),
@@ -80,6 +106,17 @@ def apply_report_json(report: ApplyReport) -> dict[str, object]:
             }
             for item in report.outcomes
         ],
+    }
+
+
+def _moved_json(moved: Moved) -> dict[str, object]:
+    return {
+        "package": str(moved.package),
+        "version": moved.version,
+        "action": moved.kind.value,
+        "where": moved.where,
+        "planned": moved.planned,
+        "live": moved.live,
     }
 
 

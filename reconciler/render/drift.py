@@ -11,6 +11,7 @@ from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.drift import DriftItem, DriftKind, DriftReport
 from reconciler.planfile import package_json, target_json
 from reconciler.render.markup import (
+    MARKDOWN_NOTES_LISTED,
     MARKDOWN_ROWS_PER_PACKAGE,
     Line,
     RenderFormat,
@@ -53,6 +54,7 @@ def render_drift_json(report: DriftReport) -> str:
         "within_grace": report.within_grace,
         "grace_seconds": report.grace_seconds,
         "api_calls": dict(report.api_calls),
+        "warnings": list(report.warnings),
     }
     data["has_drift"] = report.has_drift
     data["counts"] = counts_json(report)
@@ -124,6 +126,7 @@ def render_drift_text(report: DriftReport, color: bool = False) -> str:
     lines: list[Line] = [*_text_header(report), []]
     lines.append([(_drift_headline(report), "bold" if report.has_drift else "bold green")])
     lines.append([("Versions: ", "bold"), (f"{_drift_tally(report)}.", "")])
+    lines += [[("Warning: ", "bold yellow"), (warning, "")] for warning in report.warnings]
     if report.within_grace:
         left_out = (
             f"Left out: {plural(report.within_grace, 'drifted version')} published in the last "
@@ -205,6 +208,14 @@ def render_drift_markdown(report: DriftReport) -> str:
         f"domains {domains or 'none'}.\n{checked}.",
         f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |",
     ]
+    if report.warnings:  # as the plan's Markdown words them
+        listed = [f"> - {escape_markdown(warning)}" for warning in report.warnings[:MARKDOWN_NOTES_LISTED]]
+        if len(report.warnings) > MARKDOWN_NOTES_LISTED:
+            listed.append(
+                f"> - … and {len(report.warnings) - MARKDOWN_NOTES_LISTED} more; run `reconciler drift`."
+            )
+        heading = plural(len(report.warnings), "warning")
+        blocks.append("\n".join(["> [!WARNING]", f"> **{heading}**", ">", *listed]))
     if not report.has_drift:
         blocks.append(NO_DRIFT)
     sections = [

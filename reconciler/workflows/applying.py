@@ -1,9 +1,11 @@
 """Apply: a saved plan exactly as reviewed, or a fresh plan after it was shown and confirmed.
 
-Every refusal that can be decided from the plan alone (provenance, errors, blast-radius limits)
-comes before any call; the target's identity is checked next, then the versions the plan touches
-are read again (staleness). Only then does the executor make the plan's calls, journaled as they
-happen.
+For a saved plan, every refusal that can be decided from the plan alone (tool version, manifests,
+errors, blast-radius limits) and a plan for another endpoint or Region come before any call; a
+plan for another account is refused after one DescribeDomain per domain (the only way to learn
+the owner); then the versions the plan touches are read again (staleness). Only then does the
+executor make the plan's calls. Every call, reads included, is counted and journaled as it happens
+(`ApplyRun`), and every outcome, refusals and interruptions included, returns a report.
 """
 
 from __future__ import annotations
@@ -20,20 +22,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.applier import ApplyReport, Outcome, VersionOutcome, apply_plan, in_plan_order
-from reconciler.aws import reads
-from reconciler.aws.client import Backend, Connection, connect
+from reconciler.applier import VersionOutcome, apply_plan
+from reconciler.aws import reads, settings
+from reconciler.aws.client import LOCAL_PREFIX, Backend, Connection, connect
 from reconciler.aws.executor import BotoExecutor
-from reconciler.errors import AwsError, PlanError, StalePlanError
-from reconciler.journal import Journal
-from reconciler.limits import Limits, check_limits
+from reconciler.errors import AwsError, LimitExceededError, PlanError, StalePlanError
+from reconciler.limits import Limits, limit_problems
 from reconciler.manifest import load_manifests
-from reconciler.plan import Plan
+from reconciler.plan import Action, Plan
 from reconciler.planfile import read_plan, write_plan
 from reconciler.progress import Progress
 from reconciler.ratelimit import RateLimiter
 from reconciler.render.apply import describe_moved
-from reconciler.staleness import Staleness, check_staleness, outcomes_before_apply, packages_to_check, without
+from reconciler.staleness import check_staleness, outcomes_before_apply, packages_to_check, without
+from reconciler.workflows.applyrun import ApplyResult, ApplyRun
 from reconciler.workflows.planning import read_and_plan
 from reconciler.workflows.reading import read_packages
 
@@ -48,12 +50,6 @@ class ApplySettings:
     progress: bool = True
 
 
-@dataclass(frozen=True)
-class ApplyResult:
-    report: ApplyReport
-    staleness: Staleness | None = None
-
-
 def default_plan_path() -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path("plans") / f"{stamp}.plan.json"
@@ -63,16 +59,26 @@ def apply_saved_plan(
     path: Path, manifest_paths: Sequence[Path], backend: Backend, settings: ApplySettings
 ) -> ApplyResult:
     """Apply exactly the plan saved at `path`, refusing it if it was made for anything else, if
-    anything it touches moved (unless `allow_moved`), or if it exceeds the limits."""
-    saved = read_plan(path)
-    _check_provenance(saved, manifest_paths)
-    _check_applyable(saved, settings.limits)
-    connection = connect(dataclasses.replace(backend, region=backend.region or saved.target.region))
-    try:
-        _check_target(saved, connection)
-        return _apply(saved, connection, backend, settings, path, fresh=False)
-    finally:
-        connection.close()
+    anything it touches moved (unless `allow_moved`), or if it exceeds the limits. Every outcome,
+    refusals and interruptions included, comes back as a result with its report."""
+    run = ApplyRun()
+
+    def body() -> None:
+        saved = read_plan(path)
+        run.start(saved, settings.journal or path.with_suffix(".journal.jsonl"))
+        _check_provenance(saved, manifest_paths)
+        _check_applyable(saved, settings.limits, run)
+        target = backend_for_plan(saved, backend)
+        connection = connect(target)
+        run.watch(connection)
+        try:
+            _check_target(saved, connection)
+            _apply(saved, connection, target, settings, run, fresh=False)
+        finally:
+            connection.close()
+
+    with _terminate_gracefully():
+        return run.guard(body)
 
 
 def apply_fresh_plan(
@@ -84,28 +90,54 @@ def apply_fresh_plan(
 ) -> ApplyResult:
     """Plan the manifests under `paths`, save and `show` the plan, then apply it once `confirm`
     returns (it raises to cancel)."""
-    fresh = read_and_plan(paths, backend, settings.concurrency)
-    try:
-        plan_path = default_plan_path()
-        write_plan(fresh.plan, plan_path)
-        show(fresh.plan)
-        _check_applyable(fresh.plan, settings.limits)
-        if fresh.plan.is_empty:
-            return ApplyResult(ApplyReport())
-        confirm(fresh.plan)
-        return _apply(fresh.plan, fresh.connection, backend, settings, plan_path, fresh=True)
-    finally:
-        fresh.connection.close()
+    run = ApplyRun()
+
+    def body() -> None:
+        fresh = read_and_plan(paths, backend, settings.concurrency, watch=run.watch)
+        try:
+            plan_path = default_plan_path()
+            write_plan(fresh.plan, plan_path)
+            run.start(fresh.plan, settings.journal or plan_path.with_suffix(".journal.jsonl"))
+            show(fresh.plan)
+            _check_applyable(fresh.plan, settings.limits, run)
+            if fresh.plan.is_empty:
+                return
+            confirm(fresh.plan)
+            _apply(fresh.plan, fresh.connection, backend, settings, run, fresh=True)
+        finally:
+            fresh.connection.close()
+
+    with _terminate_gracefully():
+        return run.guard(body)
 
 
-def _check_applyable(plan: Plan, limits: Limits) -> None:
-    """What can be refused from the plan alone, before any call."""
+def backend_for_plan(plan: Plan, backend: Backend) -> Backend:
+    """The target the plan records, when none is given (no --local, no --endpoint-url, no endpoint
+    in the environment): `reconciler apply PLAN` reaches what the plan was made against. A target
+    that is given is kept, and refused by the target check if it contradicts the plan's."""
+    region = backend.region or plan.target.region
+    given = backend.local_db is not None or backend.endpoint_url is not None or settings.endpoint(None)
+    if given:
+        return dataclasses.replace(backend, region=region)
+    recorded = plan.target.endpoint
+    if recorded.startswith(LOCAL_PREFIX):
+        return dataclasses.replace(backend, local_db=recorded.removeprefix(LOCAL_PREFIX), region=region)
+    return dataclasses.replace(backend, endpoint_url=recorded, region=region)
+
+
+def _check_applyable(plan: Plan, limits: Limits, run: ApplyRun) -> None:
+    """What can be refused from the plan alone (before any call, for a saved plan)."""
     if not plan.applyable:
         raise PlanError(
             f"refused: {len(plan.errors)} version(s) in the plan cannot converge; nothing was changed",
             "Fix the manifests and plan again (reconciler show PLAN lists them).",
         )
-    check_limits(plan, limits)
+    run.limits_exceeded = tuple(limit_problems(plan, limits))
+    if run.limits_exceeded:
+        raise LimitExceededError(
+            "refused: the plan exceeds the blast-radius limits; nothing was changed",
+            "\n".join(run.limits_exceeded),
+        )
 
 
 def _check_provenance(plan: Plan, manifest_paths: Sequence[Path]) -> None:
@@ -139,7 +171,7 @@ def _check_target(plan: Plan, connection: Connection) -> None:
         if repository.domain not in plan.target.domains:
             problems.append(f"domain {repository.domain}: in the plan's actions but not in its target")
     _refuse_target(problems)
-    counter: Counter[str] = Counter()
+    counter: Counter[str] = Counter()  # counted by the run, through the connection
     for domain, owner in plan.target.domains.items():
         try:
             found = reads.domain_owner(connection.client, domain, owners.get(domain), counter)
@@ -161,90 +193,48 @@ def _refuse_target(problems: list[str]) -> None:
 
 
 def _apply(
-    plan: Plan,
-    connection: Connection,
-    backend: Backend,
-    settings: ApplySettings,
-    plan_path: Path,
-    fresh: bool,
-) -> ApplyResult:
-    staleness: Staleness | None = None
-    pre: list[VersionOutcome] = []
+    plan: Plan, connection: Connection, backend: Backend, settings: ApplySettings, run: ApplyRun, fresh: bool
+) -> None:
     remaining = plan
     if not fresh:
         live, _ = read_packages(connection.client, packages_to_check(plan), settings.concurrency)
-        staleness = check_staleness(plan, live)
+        staleness = run.staleness = check_staleness(plan, live)
         if staleness.is_stale and not settings.allow_moved:
             raise StalePlanError(
                 f"refused: {len(staleness.moved)} version(s) moved since the plan was made; nothing was changed",
                 describe_moved(staleness)
                 + "\nPlan again, or run with --allow-moved to apply what is still valid.",
             )
-        pre = outcomes_before_apply(plan, staleness)
+        run.record(outcomes_before_apply(plan, staleness))
         remaining = without(plan, {m.key for m in staleness.moved} | set(staleness.done))
-    journal_path = settings.journal or plan_path.with_suffix(".journal.jsonl")
-    report = _execute(plan, remaining, staleness, connection.region, backend, settings, journal_path)
-    report.outcomes = in_plan_order(plan, [*pre, *report.outcomes])
-    return ApplyResult(report, staleness)
+    _execute(remaining, connection.region, backend, settings, run)
 
 
-def _execute(
-    original: Plan,
-    plan: Plan,
-    staleness: Staleness | None,
-    region: str,
-    backend: Backend,
-    settings: ApplySettings,
-    journal_path: Path,
-) -> ApplyReport:
+def _execute(plan: Plan, region: str, backend: Backend, settings: ApplySettings, run: ApplyRun) -> None:
     """Run the plan's calls on a client of its own whose retries are ours (one attempt each)."""
+    staleness = run.staleness
     skip = {(m.package, m.version) for m in staleness.moved} if staleness is not None else set()
+    assert run.journal is not None
     executor_connection = connect(dataclasses.replace(backend, max_attempts=1, region=region))
     try:
-        with Journal(journal_path) as journal:
-            stop = threading.Event()
-            executor = BotoExecutor(
-                executor_connection.client, RateLimiter(scale=settings.rate_scale), journal, stop=stop
-            )
-            total = sum(len(action.versions) for action in plan.actions)
-            journal.write(
-                "apply",
-                plan_created_at=original.created_at,
-                manifest_digest=original.manifest_digest,
-                actions=len(plan.actions),
-                versions=total,
-                already_done=len(staleness.done) if staleness is not None else 0,
-                moved=len(staleness.moved) if staleness is not None else 0,
-            )
-            try:
-                with _terminate_gracefully(), Progress(total, enabled=settings.progress) as progress:
-                    report = apply_plan(
-                        plan,
-                        executor,
-                        max_workers=settings.concurrency,
-                        skip=skip,
-                        on_outcomes=progress.advance,
-                        stop=stop,
-                    )
-            except BaseException as exc:
-                journal.write(
-                    "interrupted",
-                    error=type(exc).__name__,
-                    calls=dict(executor.calls),
-                    throttled=executor.throttled,
-                )
-                raise
-            journal.write(
-                "done",
-                calls=dict(executor.calls),
-                throttled=executor.throttled,
-                counts={outcome.value: report.count(outcome) for outcome in Outcome},
+        stop = threading.Event()
+        executor = BotoExecutor(
+            executor_connection.client, RateLimiter(scale=settings.rate_scale), run.journal, stop=stop
+        )
+        run.executor = executor
+        run.executing = True
+        total = sum(len(action.versions) for action in plan.actions)
+        with Progress(total, enabled=settings.progress) as progress:
+
+            def advance(action: Action, outcomes: list[VersionOutcome]) -> None:
+                run.record(outcomes)
+                progress.advance(action, outcomes)
+
+            apply_plan(
+                plan, executor, max_workers=settings.concurrency, skip=skip, on_outcomes=advance, stop=stop
             )
     finally:
         executor_connection.close()
-    report.calls = sum(executor.calls.values())
-    report.throttled = executor.throttled
-    return report
 
 
 @contextlib.contextmanager

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler.aws.client import Backend
 from reconciler.drift import DriftReport, detect_drift
+from reconciler.planner import unmatched_entries
 from reconciler.workflows.planning import read_and_plan
 
 
@@ -15,4 +17,7 @@ def detect(
 ) -> DriftReport:
     fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
     fresh.connection.close()
-    return detect_drift(fresh.plan, fresh.live, grace_seconds)
+    report = detect_drift(fresh.plan, fresh.live, grace_seconds)
+    # Only the warnings about what the manifests match: the plan's others are about changes drift
+    # does not make.
+    return dataclasses.replace(report, warnings=tuple(unmatched_entries(fresh.desired, fresh.live)))

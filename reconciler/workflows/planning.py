@@ -55,11 +55,15 @@ def read_and_plan(
     concurrency: int,
     grace_seconds: float | None = None,
     clock: Callable[[], float] = time.time,
+    watch: Callable[[Connection], None] | None = None,
 ) -> FreshPlan:
-    """Load, read and plan, keeping the live state the plan was made from."""
+    """Load, read and plan, keeping the live state the plan was made from; `watch` is shown the
+    connection before any call is made on it."""
     desired = load_manifests(paths)
     connection = connect(backend_for(desired, backend))
     try:
+        if watch is not None:
+            watch(connection)
         # A state per version read and a change per version planned, kept to the end of the run:
         # see gcpause for why the collector waits meanwhile.
         with gc_paused():
@@ -71,13 +75,19 @@ def read_and_plan(
     return FreshPlan(plan, desired, live, connection)
 
 
+APPLY_WILL_REFUSE = "apply will refuse this plan unless allowed: "
+
+
+def refused_by_default_limits(plan: Plan) -> bool:
+    """Whether `plan_for_review` found that apply's default blast-radius limits refuse the plan."""
+    return any(warning.startswith(APPLY_WILL_REFUSE) for warning in plan.warnings)
+
+
 def plan_for_review(paths: Sequence[Path], backend: Backend, concurrency: int) -> Plan:
     """A fresh plan, warning a reviewer of every way apply's default blast-radius limits will refuse
     it: the pull request, not the merge, is where to learn it."""
     fresh = read_and_plan(paths, backend, concurrency)
     fresh.connection.close()
     made = fresh.plan
-    beyond = tuple(
-        f"apply will refuse this plan unless allowed: {problem}" for problem in limit_problems(made, Limits())
-    )
+    beyond = tuple(f"{APPLY_WILL_REFUSE}{problem}" for problem in limit_problems(made, Limits()))
     return dataclasses.replace(made, warnings=(*beyond, *made.warnings)) if beyond else made

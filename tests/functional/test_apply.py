@@ -3,6 +3,7 @@ and over HTTP with --endpoint-url (with faults injected where the scenario needs
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -19,8 +20,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.applier import BatchResult
+from reconciler.aws.client import connect
 from reconciler.aws.executor import BotoExecutor
 from reconciler.cli import cli
+from reconciler.errors import AwsError
 from reconciler.local import BackgroundServer, Faults, LocalCodeArtifact, attach
 from reconciler.local.faults import FaultInjector
 from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
@@ -28,6 +31,7 @@ from reconciler.local.seed import SeedDocument, seed_service
 from reconciler.plan import Action
 from reconciler.ratelimit import RateLimiter
 from tests.refs import read_journal
+from tests.virtualtime import VirtualClock
 
 SEED = {
     "apiVersion": "reconciler/v1",
@@ -260,14 +264,27 @@ def test_an_applied_plan_leaves_nothing_to_plan(
     result = run("apply", plan_file, *backend)
 
     assert result.exit_code == 0, result.stderr
-    assert "Apply complete: 7 applied, 0 unchanged, 0 moved, 0 failed, 0 not-attempted; 6 API calls." in (
+    # 6 writes, and the reads: 1 DescribeDomain (the target), 3 ListPackageVersions (staleness).
+    assert "Apply complete: 7 applied, 0 unchanged, 0 moved, 0 failed, 0 not-attempted; 10 API calls." in (
         result.stdout
     )
     assert prod(versions(db)) == CONVERGED
     assert_converged(manifests, backend, tmp_path)
     records = read_journal(tmp_path / "prod.plan.journal.jsonl")
     assert [r["event"] for r in records].count("call") == 6
+    assert [r["operation"] for r in records if r["event"] == "read"] == [
+        "DescribeDomain",
+        *["ListPackageVersions"] * 3,
+    ]
     assert records[-1]["event"] == "done"
+    assert records[-1]["calls"] == {
+        "DescribeDomain": 1,
+        "ListPackageVersions": 3,
+        "CopyPackageVersions": 1,
+        "UpdatePackageVersionsStatus": 4,
+        "DisposePackageVersions": 1,
+    }
+    assert f"Journal: {tmp_path / 'prod.plan.journal.jsonl'}" in result.stderr
 
 
 def test_applying_the_same_plan_again_changes_nothing_and_reports_it_unchanged(
@@ -283,7 +300,8 @@ def test_applying_the_same_plan_again_changes_nothing_and_reports_it_unchanged(
     assert again.exit_code == 0, again.stderr
     document = report(again)
     assert set(outcome_of(document).values()) == {"unchanged"}
-    assert document["calls"] == 0
+    assert document["calls"] == 4  # the reads that found everything done; no write
+    assert document["calls_by_operation"] == {"DescribeDomain": 1, "ListPackageVersions": 3}
     assert prod(versions(db)) == CONVERGED
 
 
@@ -339,7 +357,10 @@ def test_a_plan_whose_versions_moved_is_refused_and_shows_what_moved(
     )
     assert "--allow-moved" in result.stderr
     assert versions(db) == before
-    assert not (tmp_path / "prod.plan.journal.jsonl").exists()
+    records = read_journal(tmp_path / "prod.plan.journal.jsonl")
+    assert [r["event"] for r in records if r["event"] != "read"] == ["apply", "refused"]
+    assert records[-1]["reason"] == "refused: 2 version(s) moved since the plan was made; nothing was changed"
+    assert records[-1]["moved"] == 2
 
 
 def test_allow_moved_applies_only_what_is_still_valid_and_reports_the_moved_versions(
@@ -423,7 +444,10 @@ def test_apply_converges_through_throttling_and_internal_errors_and_reports_trut
     records = read_journal(tmp_path / "prod.plan.journal.jsonl")
     errors = Counter(r["code"] for r in records if r["event"] == "error")
     assert errors["ThrottlingException"] > 0 and errors["InternalServerException"] > 0
-    assert document["calls"] == sum(1 for r in records if r["event"] == "send") == 6 + sum(errors.values())
+    sends = sum(1 for r in records if r["event"] == "send")
+    reads = sum(r["attempts"] for r in records if r["event"] == "read")
+    assert sends == 6 + sum(errors.values())
+    assert document["calls"] == sends + reads == sum(document["calls_by_operation"].values())
     assert document["throttled"] == errors["ThrottlingException"]
     assert prod(versions(db)) == CONVERGED
 
@@ -534,8 +558,11 @@ def test_sigterm_stops_an_apply_after_the_calls_in_flight_and_exits_143(
     assert "Terminated" in result.stderr
     assert len(made) == 1
     records = read_journal(tmp_path / "prod.plan.journal.jsonl")
-    assert [r["event"] for r in records] == ["apply", "send", "call", "interrupted"]
+    assert [r["event"] for r in records if r["event"] != "read"] == ["apply", "send", "call", "interrupted"]
     assert signal.getsignal(signal.SIGTERM) is handler
+    # The partial report: the one call that went through, the rest not attempted, and the journal.
+    assert "Apply interrupted: " in result.stdout
+    assert f"Journal: {tmp_path / 'prod.plan.journal.jsonl'}" in result.stderr
 
 
 # --- (5) blast radius
@@ -694,7 +721,12 @@ def test_a_plan_made_for_another_target_is_refused_before_any_change(
     assert "Error: refused: the plan was made for another target; nothing was changed" in result.stderr
     assert problem in result.stderr
     assert versions(db) == before
-    assert not (tmp_path / "prod.plan.journal.jsonl").exists()
+    # The journal records the refusal, and the only calls before it: an account is known by a call.
+    records = read_journal(tmp_path / "prod.plan.journal.jsonl")
+    assert [r["event"] for r in records if r["event"] != "read"] == ["apply", "refused"]
+    reads = [r["operation"] for r in records if r["event"] == "read"]
+    assert reads == (["DescribeDomain"] if "owner" in problem else [])
+    assert records[-1]["calls"] == dict(Counter(reads))
 
 
 def test_a_plan_file_of_another_format_version_is_refused_before_any_call(
@@ -759,6 +791,26 @@ def test_applying_manifests_with_auto_approve_plans_and_applies(
     assert saved[0].with_suffix(".journal.jsonl").exists()
 
 
+def test_applying_manifests_counts_and_journals_the_reads_that_made_the_plan(
+    db: Path, manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = run("apply", manifests, "--auto-approve", "--format", "json", "--local", db)
+
+    assert result.exit_code == 0, result.stderr
+    document = report(result)
+    records = read_journal(Path(document["journal"]))
+    reads: Counter[str] = Counter()
+    for record in records:
+        if record["event"] == "read":
+            reads[record["operation"]] += record["attempts"]
+    writes = {"CopyPackageVersions": 1, "UpdatePackageVersionsStatus": 4, "DisposePackageVersions": 1}
+    assert reads["DescribeDomain"] == 1 and reads["ListPackageVersions"] >= 3
+    assert document["calls_by_operation"] == dict(reads + Counter(writes))
+    assert document["calls"] == sum(reads.values()) + 6
+
+
 def test_applying_manifests_that_need_no_change_makes_no_call(
     db: Path, manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -784,7 +836,17 @@ def test_the_json_report_lists_every_version_of_the_plan(db: Path, manifests: Pa
     document = report(result)
     assert document["succeeded"] is True
     assert document["counts"] == {"applied": 7, "unchanged": 0, "moved": 0, "failed": 0, "not-attempted": 0}
-    assert document["calls"] == 6
+    assert document["result"] == "applied"
+    assert document["reason"] is None
+    assert document["calls"] == 10
+    assert document["calls_by_operation"] == {
+        "CopyPackageVersions": 1,
+        "DescribeDomain": 1,
+        "DisposePackageVersions": 1,
+        "ListPackageVersions": 3,
+        "UpdatePackageVersionsStatus": 4,
+    }
+    assert document["journal"] == str(tmp_path / "prod.plan.journal.jsonl")
     assert len(document["versions"]) == 7
     assert set(outcome_of(document)) == PLANNED
     lib = next(v for v in document["versions"] if v["version"] == "0.6")
@@ -800,7 +862,163 @@ def test_the_json_report_lists_every_version_of_the_plan(db: Path, manifests: Pa
     }
 
 
+# --- (8b) a report and a journal for every outcome, refusals included
+
+
+def test_a_refused_apply_writes_its_json_report_with_the_limits_exceeded_before_any_call(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "dispose.yaml").write_text(DISPOSING)
+    plan_to(tmp_path / "dispose.plan.json", tmp_path / "dispose.yaml", ["--local", str(db)])
+    refuse_connections(monkeypatch)
+
+    result = run("apply", tmp_path / "dispose.plan.json", "--format", "json", "--local", db)
+
+    assert result.exit_code == 1
+    document = report(result)
+    assert document["result"] == "refused"
+    assert document["succeeded"] is False
+    assert (
+        document["reason"]["summary"]
+        == "refused: the plan exceeds the blast-radius limits; nothing was changed"
+    )
+    assert document["limits_exceeded"] == [
+        "acme/prod/pypi/lib: the plan disposes 4 of its 6 versions (67%), more than the limit of 50%; "
+        "allow it with --max-dispose-share 0.67"
+    ]
+    assert document["calls"] == 0
+    assert document["versions"] == []
+    records = read_journal(tmp_path / "dispose.plan.journal.jsonl")
+    assert [r["event"] for r in records] == ["apply", "refused"]
+    assert records[-1]["limits_exceeded"] == document["limits_exceeded"]
+    assert records[-1]["calls"] == {}
+
+
+def test_a_plan_refused_because_versions_moved_writes_the_moved_versions_in_its_json_report(
+    db: Path, manifests: Path, tmp_path: Path, writer: Any
+) -> None:
+    plan_file = tmp_path / "prod.plan.json"
+    plan_to(plan_file, manifests, ["--local", str(db)])
+    move_two_versions(writer)
+
+    result = run("apply", plan_file, "--format", "json", "--local", db)
+
+    assert result.exit_code == 1
+    document = report(result)
+    assert document["result"] == "refused"
+    assert document["reason"]["summary"].startswith("refused: 2 version(s) moved since the plan was made")
+    moved = {
+        (m["package"], m["version"], m["where"]): (m["planned"]["status"], m["live"]["status"])
+        for m in document["moved"]
+    }
+    assert moved == {
+        ("acme/prod/npm/app", "1.0.0", "prod"): ("Published", "Unlisted"),
+        ("acme/prod/npm/app", "2.0.0", "staging"): ("Published", "Archived"),
+    }
+    assert document["calls_by_operation"] == {"DescribeDomain": 1, "ListPackageVersions": 3}
+    assert "Error: refused: 2 version(s) moved" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "summary"),
+    [
+        (lambda d: d.update(tool_version="0.0.1"), "refused: the plan was made by reconciler 0.0.1"),
+        (lambda d: d["target"].update(region="eu-west-1"), "refused: the plan was made for another target"),
+    ],
+    ids=["tool-version", "region"],
+)
+def test_refusals_that_promise_no_call_make_none_and_are_reported_and_journaled(
+    db: Path,
+    manifests: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    edit: Callable[[dict[str, Any]], None],
+    summary: str,
+) -> None:
+    plan_file = tmp_path / "prod.plan.json"
+    plan_to(plan_file, manifests, ["--local", str(db)])
+    edit_plan(plan_file, edit)
+    calls: list[str] = []  # every call of every client apply makes, its executor's included
+
+    def counted(backend: Any) -> Any:
+        connection = connect(backend)
+        connection.log.listen(lambda call: calls.append(call.operation))
+        return connection
+
+    monkeypatch.setattr("reconciler.workflows.applying.connect", counted)
+
+    result = run("apply", plan_file, "--format", "json", "--region", "us-east-1", "--local", db)
+
+    assert result.exit_code == 1
+    document = report(result)
+    assert document["result"] == "refused"
+    assert document["reason"]["summary"].startswith(summary)
+    assert calls == []
+    assert document["calls"] == 0
+    assert [r["event"] for r in read_journal(tmp_path / "prod.plan.journal.jsonl")] == ["apply", "refused"]
+
+
+def test_an_apply_that_fails_on_a_read_writes_its_json_report_and_journal(
+    db: Path, manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan_file = tmp_path / "prod.plan.json"
+    plan_to(plan_file, manifests, ["--local", str(db)])
+
+    def denied(*args: object) -> None:  # a role without codeartifact:ListPackageVersions
+        raise AwsError("AccessDeniedException", "not authorized", "ListPackageVersions")
+
+    monkeypatch.setattr("reconciler.workflows.applying.read_packages", denied)
+
+    result = run("apply", plan_file, "--format", "json", "--local", db)
+
+    assert result.exit_code == 1
+    document = report(result)
+    assert document["result"] == "failed"
+    assert (
+        document["reason"]["summary"]
+        == "AWS error in ListPackageVersions: AccessDeniedException: not authorized"
+    )
+    assert document["calls_by_operation"] == {"DescribeDomain": 1}
+    records = read_journal(tmp_path / "prod.plan.journal.jsonl")
+    assert records[-1]["event"] == "failed"
+    assert records[-1]["reason"] == document["reason"]["summary"]
+
+
+def test_a_plan_file_that_cannot_be_read_still_gets_a_json_report(tmp_path: Path) -> None:
+    plan_file = tmp_path / "broken.plan.json"
+    plan_file.write_text("{not json")
+
+    result = run("apply", plan_file, "--format", "json", "--local", tmp_path / "none.db")
+
+    assert result.exit_code == 1
+    document = report(result)
+    assert document["result"] == "refused"
+    assert document["reason"]["summary"]
+    assert document["journal"] is None
+    assert not list(tmp_path.glob("*.jsonl"))
+
+
 # --- (9) Ctrl-C
+
+
+def test_ctrl_c_during_apply_with_json_writes_the_partial_report(
+    db: Path, manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan_file = tmp_path / "prod.plan.json"
+    plan_to(plan_file, manifests, ["--local", str(db)])
+    interrupt_after(2, monkeypatch, KeyboardInterrupt)
+
+    result = run("apply", plan_file, "--format", "json", "--concurrency", "1", "--local", db)
+
+    assert result.exit_code == 130
+    document = report(result)
+    assert document["result"] == "interrupted"
+    counts = document["counts"]
+    assert counts["applied"] >= 2 and counts["applied"] + counts["not-attempted"] == 7
+    assert {v["message"] for v in document["versions"] if v["outcome"] == "not-attempted"} == {
+        "the apply was interrupted before this version"
+    }
+    assert f"Journal: {tmp_path / 'prod.plan.journal.jsonl'}" in result.stderr
 
 
 def test_ctrl_c_during_apply_exits_130_and_the_journal_says_so(
@@ -817,9 +1035,14 @@ def test_ctrl_c_during_apply_exits_130_and_the_journal_says_so(
     assert result.exit_code == 130
     assert result.stderr.endswith("Interrupted.\n")
     records = read_journal(tmp_path / "prod.plan.journal.jsonl")
-    assert [r["event"] for r in records] == ["apply", "interrupted"]
+    assert [r["event"] for r in records if r["event"] != "read"] == ["apply", "interrupted"]
     assert records[-1]["error"] == "KeyboardInterrupt"
     assert versions(db) == before
+    # The partial report: every version not attempted, and where the journal is.
+    assert "Apply interrupted: 0 applied, 0 unchanged, 0 moved, 0 failed, 7 not-attempted; 4 API calls." in (
+        result.stdout
+    )
+    assert f"Journal: {tmp_path / 'prod.plan.journal.jsonl'}" in result.stderr
 
 
 # --- the client-side rate limiter against AWS's quotas
@@ -864,7 +1087,11 @@ def test_a_big_apply_paced_by_the_rate_limiter_is_not_throttled_by_the_services_
     tmp_path: Path, aws_env: None, monkeypatch: pytest.MonkeyPatch, limited: bool
 ) -> None:
     # 3 packages: 150 versions each Unlisted (2 calls each), 101 copied (2 calls each): six copies
-    # at once are more than CopyPackageVersions' 5 a second.
+    # at once are more than CopyPackageVersions' 5 a second. The limiter, the executor's waits and
+    # the service's quotas share one virtual clock: time moves only when a call waits, so the
+    # pacing is checked exactly, whatever the load on the machine (the wall-clock version of this
+    # run is a benchmark: tests/bench_apply.py).
+    clock = VirtualClock()
     db = tmp_path / "big.db"
     with LocalCodeArtifact(db) as service:
         seed_service(service, SeedDocument.model_validate(big_seed(3, 150, 101)))
@@ -877,9 +1104,16 @@ def test_a_big_apply_paced_by_the_rate_limiter_is_not_throttled_by_the_services_
         f"apiVersion: reconciler/v1\nkind: PackageLifecycle\ntarget: {{domain: big, repository: prod}}\n"
         f"packages:\n{entries}"
     )
-    if not limited:
-        monkeypatch.setattr("reconciler.workflows.applying.RateLimiter", NoLimits)
-    with served(db, Faults(quotas=True)) as (backend, _):
+    limiter = NoLimits if not limited else RateLimiter
+    monkeypatch.setattr(
+        "reconciler.workflows.applying.RateLimiter",
+        functools.partial(limiter, clock=clock.now, sleep=clock.sleep),
+    )
+    monkeypatch.setattr(
+        "reconciler.workflows.applying.BotoExecutor",
+        functools.partial(BotoExecutor, sleep=clock.sleep_from_now),
+    )
+    with served(db, FaultInjector(Faults(quotas=True), clock=clock.now, sleep=clock.sleep)) as (backend, _):
         plan_to(tmp_path / "big.plan.json", tmp_path / "big.yaml", backend)
         result = run("apply", tmp_path / "big.plan.json", "--format", "json", *backend)
 

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,12 +141,11 @@ def test_serve_stops_promptly_and_closes_the_database_on_a_signal(tmp_path: Path
     with running_server(tmp_path, "--db", str(db)) as server:
         client = boto3_client(server.endpoint_url)
         client.create_domain(domain="acme")  # leaves a keep-alive connection and its thread open
-        started = time.monotonic()
+        # stop() fails the test if the server is not gone within STOP_TIMEOUT (a hang guard, not a
+        # measure): an idle keep-alive connection must not hold the shutdown up.
         code = server.stop(signal_number)
-        elapsed = time.monotonic() - started
 
     assert code == 0
-    assert elapsed < 4.0
     assert "Traceback" not in server.stderr
     # SQLite removes the write-ahead log when the last connection closes: the service closed them all.
     assert not Path(f"{db}-wal").exists()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +67,9 @@ def test_validate_refuses_an_alias_bomb_quickly_without_exhausting_memory(tmp_pa
     lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 10)]
     path.write_text("\n".join(lines) + "\n")
 
-    started = time.monotonic()
+    # Refused by counting, before anything is expanded (expanded, it would exhaust the memory).
     result = run("validate", str(path))
 
-    assert time.monotonic() - started < 10
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: 1 problem in the manifests\n{path}:1: document too large or too many aliases\n"

