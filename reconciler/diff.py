@@ -178,10 +178,11 @@ def package_warnings(
     )
     if had_published and not left_published:
         warnings.append(f"{ref}: no version will be left Published")
+    # Only a change this plan makes: CodeArtifact's default display version is the newest version
+    # whatever its status, so it may already be Unlisted or Archived, and saying so again on every
+    # plan (an empty one included) would be noise.
     default = target.default_display_version
-    if default is not None:
-        current = target.versions.get(default)
-        after = changed.get(default, current.status if current is not None else None)
-        if after not in (Status.PUBLISHED, None):
-            warnings.append(f"{ref}: the version users get by default ({default}) becomes {after.value}")
+    after = changed.get(default) if default is not None else None
+    if after is not None and after is not Status.PUBLISHED:
+        warnings.append(f"{ref}: the version users get by default ({default}) becomes {after.value}")
     return warnings

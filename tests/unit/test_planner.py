@@ -473,3 +473,16 @@ def test_without_include_from_upstream_a_version_only_upstream_cannot_be_copied(
     pin = {"status": "Published", "copy_from": "staging"}
     plan = plan_for(desired({"format": "npm", "name": "react", "versions": {"18.3.1": pin}}), state)
     assert [e.message for e in plan.errors] == ["cannot converge: copy source staging has no version 18.3.1"]
+
+
+def test_a_default_version_already_unlisted_is_no_warning_when_the_plan_leaves_it_alone() -> None:
+    # CodeArtifact's default display version is the newest, whatever its status: an empty plan over
+    # an Unlisted default says nothing about it.
+    plan = plan_for(
+        desired(
+            {"format": "npm", "name": "cli", "versions": {"2.0.0-rc.1": "Unlisted", "1.0.0": "Published"}}
+        ),
+        live(package(ref("cli"), {"1.0.0": "Published", "2.0.0-rc.1": "Unlisted"}, default="2.0.0-rc.1")),
+    )
+    assert plan.is_empty
+    assert not any("by default" in w for w in plan.warnings)
