@@ -36,6 +36,12 @@ def backend_options(command: F) -> F:
     @click.option("--endpoint-url", help="CodeArtifact endpoint URL (e.g. a `reconciler local serve` URL).")
     @click.option("--region", help="AWS Region (else the AWS configuration decides).")
     @click.option("--profile", help="AWS named profile.")
+    @click.option(
+        "--log-requests",
+        metavar="FILE",
+        help="Append one JSON line per CodeArtifact call (operation, what it was about, attempts, error) "
+        "to FILE; '-' writes to stderr.",
+    )
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -43,11 +49,18 @@ def backend_options(command: F) -> F:
         endpoint_url: str | None,
         region: str | None,
         profile: str | None,
+        log_requests: str | None,
         **kwargs: Any,
     ) -> Any:
         if local_db is not None and endpoint_url is not None:
             raise click.UsageError("--local and --endpoint-url are alternatives; give one")
-        backend = Backend(local_db=local_db, endpoint_url=endpoint_url, region=region, profile=profile)
+        backend = Backend(
+            local_db=local_db,
+            endpoint_url=endpoint_url,
+            region=region,
+            profile=profile,
+            log_requests=log_requests,
+        )
         return command(*args, backend=backend, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -17,6 +17,7 @@ from botocore.config import Config
 from reconciler.aws import settings
 from reconciler.aws.failures import botocore_error, client_error, credentials_error
 from reconciler.aws.observe import CallLog
+from reconciler.aws.requestlog import RequestLog
 from reconciler.errors import ReconcilerError
 
 # A plan's target endpoint for the embedded local service: this prefix, then the database's absolute path.
@@ -32,6 +33,7 @@ class Backend:
     region: str | None = None
     profile: str | None = None
     max_attempts: int = 10  # attempts per request, the first included (1: botocore never retries)
+    log_requests: str | None = None  # a file (or `-`, stderr) for one JSON line per call
 
 
 @dataclass
@@ -48,6 +50,29 @@ class Connection:
 
 def connect(backend: Backend) -> Connection:
     """A CodeArtifact client for `backend`; call `close()` when done."""
+    connection = _connect(backend)
+    if backend.log_requests is None:
+        return connection
+    # Opened after the client: a client that cannot be made leaves no empty log behind.
+    try:
+        log = RequestLog(backend.log_requests)
+    except BaseException:
+        connection.close()
+        raise
+    log.follow(connection.log)
+    close = connection.close
+
+    def close_both() -> None:
+        try:
+            close()
+        finally:
+            log.close()
+
+    connection.close = close_both
+    return connection
+
+
+def _connect(backend: Backend) -> Connection:
     # botocore's `max_attempts` counts retries; `total_max_attempts` counts every attempt, as ours does.
     retry = Config(
         retries={"mode": "standard", "total_max_attempts": backend.max_attempts}, max_pool_connections=32

@@ -1,0 +1,60 @@
+"""The request log (`--log-requests FILE`): one JSON line per CodeArtifact call, as it is answered.
+
+Each line says when, which operation, what it was about (domain, repository, package, version:
+never a token, a policy or a payload), how many attempts it took and its error code if it failed.
+It is written from the client's own events (`observe.CallLog`), so every call of every client of
+the run is there, reads and writes, whoever made it; `-` writes to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from reconciler.aws.observe import CallLog, ObservedCall
+from reconciler.errors import ReconcilerError
+
+STDERR = "-"
+
+
+class RequestLog:
+    """Appends a line per call to `target` for every `CallLog` attached to it; `close()` when done."""
+
+    def __init__(self, target: str) -> None:
+        self._lock = threading.Lock()
+        self._owned = target != STDERR
+        try:
+            # Open for the life of the log (closed by `close()`), not one block.
+            self._stream: TextIO = Path(target).open("a", encoding="utf-8") if self._owned else sys.stderr  # noqa: SIM115
+        except OSError as exc:
+            raise ReconcilerError(
+                f"cannot write the request log {target}: {exc.strerror}",
+                "Give a writable path to --log-requests.",
+            ) from None
+        self._stops: list[object] = []
+
+    def follow(self, log: CallLog) -> None:
+        self._stops.append(log.listen(self._write))
+
+    def _write(self, call: ObservedCall) -> None:
+        record = {
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "operation": call.operation,
+            "about": call.about,
+            "attempts": call.attempts,
+            "error": call.error,
+        }
+        line = json.dumps(record, sort_keys=True)
+        with self._lock:
+            if not self._stream.closed:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._owned and not self._stream.closed:
+                self._stream.close()
