@@ -10,8 +10,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reconciler.errors import PlanFormatError
-from reconciler.plan import FORMAT_VERSION, Plan
-from reconciler.planfile import read_plan
+from reconciler.plan import FORMAT_VERSION
+from reconciler.planfile import plan_from_document, read_plan
 from reconciler.problems import PLAIN, Vocabulary, error_path, humanize, problem_lines
 
 
@@ -37,7 +37,7 @@ def test_problem_lines_word_a_plan_file_as_the_plan_reader_does(tmp_path: Path) 
     path = tmp_path / "bad.plan.json"
     path.write_text(json.dumps(document))
     with pytest.raises(ValidationError) as validated:
-        Plan.model_validate(document)
+        plan_from_document(document)
 
     with pytest.raises(PlanFormatError) as raised:
         read_plan(path)
