@@ -65,6 +65,9 @@ _EXPECTED_TYPE = {
     "model_attributes_type": "a mapping",
     "list_type": "a list",
 }
+# Values longer than these are shown by their start and size: a message is one line.
+_LONG_NUMBER_BITS = 128
+_LONG_TEXT = 120
 # Statuses CodeArtifact gives versions but that nobody can set: naming one is no typo to correct.
 _UNDECLARABLE = ("unfinished", "deleted")
 
@@ -88,6 +91,8 @@ def describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > _LONG_NUMBER_BITS:
+        return f"a number of {len(str(abs(value)))} digits"
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, dt.date):
@@ -96,6 +101,8 @@ def describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, str) and len(value) > _LONG_TEXT:
+        return f"{value[: _LONG_TEXT - 20]!r}... ({len(value)} characters)"
     return repr(value)
 
 
