@@ -61,8 +61,6 @@ def drift(
     Drift is a version whose status differs from the declared one, a promoted version missing from
     its target repository, or a version that can no longer converge. Versions no manifest decides
     are counted as unmanaged.
-
-    Exit codes: 0 in sync, 1 error, 2 drift.
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
     report = detect(paths, backend, concurrency, grace_seconds)

@@ -58,9 +58,6 @@ def plan(
     backend: Backend,
 ) -> None:
     """Diff the manifests under PATHS against live state, save the plan, and show it.
-
-    Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error (including versions
-    that cannot converge), 2 changes present with --detailed-exitcode.
     """
     made = plan_for_review(paths, backend, concurrency)
     path = out or default_plan_path()
