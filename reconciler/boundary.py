@@ -49,7 +49,9 @@ def _enable_debug(ctx: click.Context, param: click.Parameter, value: bool) -> No
 
 def debug_option() -> click.Option:
     """`--debug`, for the group and each command, so that it works wherever it is written."""
-    return click.Option(["--debug"], is_flag=True, expose_value=False, callback=_enable_debug, help=DEBUG_HELP)
+    return click.Option(
+        ["--debug"], is_flag=True, expose_value=False, callback=_enable_debug, help=DEBUG_HELP
+    )
 
 
 def add_debug_option(command: click.Command) -> None:

@@ -51,11 +51,19 @@ COMMANDS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
     ),
     "validate": (
         "Check manifests without calling AWS.",
-        ((EXIT_OK, "the manifests are valid"), (EXIT_ERROR, f"a problem in the manifests, or {_USAGE}"), *_COMMON),
+        (
+            (EXIT_OK, "the manifests are valid"),
+            (EXIT_ERROR, f"a problem in the manifests, or {_USAGE}"),
+            *_COMMON,
+        ),
     ),
     "schema": (
         "Print the JSON Schema of the manifest format.",
-        ((EXIT_OK, "the schema was printed"), (EXIT_ERROR, f"the output cannot be written, or {_USAGE}"), *_COMMON),
+        (
+            (EXIT_OK, "the schema was printed"),
+            (EXIT_ERROR, f"the output cannot be written, or {_USAGE}"),
+            *_COMMON,
+        ),
     ),
     "plan": (
         "Diff manifests against live state; save and show the plan.",
