@@ -73,16 +73,32 @@ _UNDECLARABLE = ("unfinished", "deleted")
 
 
 def render_path(path: KeyPath) -> str:
-    """`("packages", 0, "versions", "2.3.1")` -> `packages[0].versions["2.3.1"]`."""
+    """`("packages", 0, "versions", "2.3.1")` -> `packages[0].versions["2.3.1"]`; a key that is not
+    plain (empty, with spaces, dots, brackets, quotes or characters that cannot be printed) is quoted
+    too, so that a problem stays one line and names its key unambiguously."""
     text = ""
     for position, part in enumerate(path):
         if isinstance(part, int):
             text += f"[{part}]"
-        elif position > 0 and path[position - 1] == "versions":
-            text += f"[{json.dumps(part)}]"
+        elif (position > 0 and path[position - 1] == "versions") or not _is_plain(part):
+            text += f"[{quoted(part)}]"
         else:
             text += f".{part}" if text else part
     return text or "document"
+
+
+# A key written as it is in a path: printable, without whitespace or what a path uses itself.
+_PLAIN_KEY = re.compile(r"[^\s.\[\]\"'\\]+")
+
+
+def _is_plain(key: str) -> bool:
+    return bool(_PLAIN_KEY.fullmatch(key)) and key.isprintable()
+
+
+def quoted(text: str) -> str:
+    """`text` in double quotes, with quotes, backslashes and what cannot be printed escaped as in JSON
+    (a raw line break would split the one line a problem is)."""
+    return '"' + "".join(c if c.isprintable() and c not in '"\\' else json.dumps(c)[1:-1] for c in text) + '"'
 
 
 def describe(value: Any) -> str:

@@ -373,3 +373,22 @@ def test_0_and_2_mean_success_and_changes(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "imported.yaml"
     assert_exit(invoke("import", "--domain", "acme", "--repository", "prod", "-o", out, "--local", db), 0)
     assert_exit(invoke("local", "seed", SEED, "--db", tmp_path / "fresh.db"), 0)
+
+
+# --- 8. outputs that cannot be written
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_journal_that_cannot_be_written_stops_apply_with_exit_1_before_any_change(
+    db: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file), 0)
+
+    result = invoke("apply", plan_file, "--local", db, "--journal", "/dev/full")
+
+    assert_exit(result, 1)
+    assert "cannot write the apply journal /dev/full: No space left on device" in result.stderr
+    again = tmp_path / "again.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", again), 0)
+    assert json.loads(again.read_text())["actions"] == json.loads(plan_file.read_text())["actions"]
