@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.codeartifact import Format, Status
+from reconciler.codeartifact import MAX_VERSIONS_PER_CALL, Format, Status
 from reconciler.errors import PlanFormatError, ReconcilerError
 from reconciler.files import write_atomically
 from reconciler.plan import (
@@ -154,7 +154,8 @@ class _Action(_Document):
     package: _Package
     expected_status: Status
     target_status: Status
-    versions: tuple[_Change, ...]
+    # One action is one call: at least one version, at most what a call takes.
+    versions: Annotated[tuple[_Change, ...], Field(min_length=1, max_length=MAX_VERSIONS_PER_CALL)]
     source_repository: str | None = None
     allow_overwrite: bool = False
     include_from_upstream: bool = False

@@ -9,7 +9,8 @@ one a user gets.
 
 The run is seeded (hypothesis, derandomized) and bounded: the default keeps it to a few seconds.
 RECONCILER_FUZZ_EXAMPLES raises the number of examples of each test for a long run, e.g.
-`RECONCILER_FUZZ_EXAMPLES=5000 pytest tests/functional/test_fuzz.py`.
+`RECONCILER_FUZZ_EXAMPLES=5000 pytest tests/functional/test_fuzz.py`; RECONCILER_FUZZ_SEED=N runs
+another sequence of examples than the default one.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import cli
@@ -36,15 +37,23 @@ EXAMPLES = ROOT / "manifests"
 EXAMPLE_MANIFESTS = sorted([*EXAMPLES.glob("prod/*.yaml"), *EXAMPLES.glob("staging/*.yaml")])
 
 
-def fuzz_settings(default: int) -> settings:
+def fuzz_settings(default: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Hypothesis's settings for one fuzz test: `default` examples, derandomized; the environment may
+    ask for more examples (RECONCILER_FUZZ_EXAMPLES) or another sequence (RECONCILER_FUZZ_SEED)."""
     examples = int(os.environ.get("RECONCILER_FUZZ_EXAMPLES", default))
-    return settings(
-        max_examples=examples,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    chosen = os.environ.get("RECONCILER_FUZZ_SEED")
+
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        test = settings(
+            max_examples=examples,
+            derandomize=chosen is None,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )(test)
+        return test if chosen is None else seed(int(chosen))(test)
+
+    return decorate
 
 
 @pytest.fixture(scope="module")

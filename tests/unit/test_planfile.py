@@ -122,6 +122,7 @@ def test_a_file_that_is_not_a_plan_is_a_plan_format_error_naming_it(
         ("summary", {"to_copy": -1}, "summary.to_copy: Input should be greater than or equal to 0"),
         ("actions", {"kind": "copy"}, "actions: Input should be a valid tuple"),
         ("target", None, "target: Input should be a valid dictionary"),
+        ("actions", [{"versions": []}], "actions.0.versions: Tuple should have at least 1 item"),
     ],
 )
 def test_a_plan_with_a_value_out_of_its_range_is_refused_with_the_field_named(
