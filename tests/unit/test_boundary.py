@@ -231,3 +231,29 @@ def test_the_readme_exit_code_table_lists_every_code_a_command_can_give() -> Non
     documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.MULTILINE)}
     used = {code for _, codes in COMMANDS.values() for code, _ in codes}
     assert documented == used
+
+
+# --- Ctrl-C while the command line is still loading
+
+
+class _InterruptedImport:
+    """A meta path finder that interrupts the import of `reconciler.cli`, as Ctrl-C during it would."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+        if name == "reconciler.cli":
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_command_line_loads_exits_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler import entry
+
+    monkeypatch.delitem(sys.modules, "reconciler.cli")
+    monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(), *sys.meta_path])
+
+    with pytest.raises(SystemExit) as exited:
+        entry.main()
+
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == "\nInterrupted.\n"
