@@ -280,25 +280,30 @@ def _line_mutation(draw: st.DrawFn, text: str) -> str:
 
 
 def _value_mutation(draw: st.DrawFn, text: str) -> str:
-    """Replace or remove one value of the parsed document, or add a key, and write it out again."""
+    """Replace or remove one value of one parsed document, or add a key, and write them out again."""
     try:
-        document = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError, RecursionError):
+        documents = list(yaml.safe_load_all(text))
+        if not documents:
+            return text
+        index = draw(st.integers(0, len(documents) - 1))
+        documents[index] = _changed(draw, documents[index])
+        return yaml.safe_dump_all(documents, allow_unicode=draw(st.booleans()), sort_keys=False)
+    except (Exception, RecursionError):
+        # Not YAML PyYAML reads (its constructors raise KeyError, AttributeError, ...): left as it is.
         return text
+
+
+def _changed(draw: st.DrawFn, document: Any) -> Any:
     where = draw(st.sampled_from(list(paths(document))))
     what = draw(st.sampled_from(["replace", "remove", "add"]))
     if what == "remove":
-        document = removed(document, where)
-    elif what == "add":
+        return removed(document, where)
+    if what == "add":
         target = _at(document, where)
         if isinstance(target, dict):
-            document = replaced(document, where, {**target, draw(st.text(max_size=12)): draw(VALUES)})
-    else:
-        document = replaced(document, where, draw(VALUES))
-    try:
-        return yaml.safe_dump(document, allow_unicode=draw(st.booleans()), sort_keys=False)
-    except (yaml.YAMLError, ValueError):
-        return text
+            return replaced(document, where, {**target, draw(st.text(max_size=12)): draw(VALUES)})
+        return document
+    return replaced(document, where, draw(VALUES))
 
 
 def _at(document: Any, path: tuple[Any, ...]) -> Any:

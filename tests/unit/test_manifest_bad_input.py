@@ -88,6 +88,7 @@ def test_a_number_beyond_pythons_digit_limit_is_a_problem_at_its_line(tmp_path: 
     [
         ("2026-13-01", "cannot read '2026-13-01' as a date: month must be in 1..12"),
         ("!!bool maybe", "cannot read 'maybe' as true or false"),
+        ("!!timestamp soon", "cannot read 'soon' as a date"),
         ("!!int 0x", "cannot read '0x' as a whole number: invalid literal for int() with base 16: ''"),
         ("!!float abc", "cannot read 'abc' as a number: could not convert string to float: 'abc'"),
     ],
