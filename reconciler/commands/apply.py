@@ -103,8 +103,7 @@ def apply(
     format_: Literal["text", "json"],
     backend: Backend,
 ) -> None:
-    """Apply TARGET: a saved plan file (exactly that plan), or manifest PATHS (plan, confirm, apply).
-    """
+    """Apply TARGET: a saved plan file (exactly that plan), or manifest PATHS (plan, confirm, apply)."""
     settings = ApplySettings(
         limits=Limits(max_dispose=max_dispose, max_dispose_share=max_dispose_share),
         allow_moved=allow_moved,

@@ -57,8 +57,7 @@ def plan(
     concurrency: int,
     backend: Backend,
 ) -> None:
-    """Diff the manifests under PATHS against live state, save the plan, and show it.
-    """
+    """Diff the manifests under PATHS against live state, save the plan, and show it."""
     made = plan_for_review(paths, backend, concurrency)
     path = out or default_plan_path()
     write_plan(made, path)

@@ -164,7 +164,9 @@ def load_seed(path: Path) -> SeedDocument:
         raise SeedError(f"{path}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         line = path.read_bytes().count(b"\n", 0, exc.start) + 1
-        raise SeedError(f"{path}:{line}: not UTF-8 text (byte offset {exc.start}); save it as UTF-8") from None
+        raise SeedError(
+            f"{path}:{line}: not UTF-8 text (byte offset {exc.start}); save it as UTF-8"
+        ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -174,7 +176,9 @@ def load_seed(path: Path) -> SeedDocument:
     except (ValueError, KeyError, RecursionError) as exc:
         # PyYAML's conversions raise as Python does (2026-13-01, a number of 5,000 digits), and its
         # composer recurses once per level of nesting.
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else f"a value YAML cannot convert: {exc}"
+        reason = (
+            "nested too deeply" if isinstance(exc, RecursionError) else f"a value YAML cannot convert: {exc}"
+        )
         raise SeedError(f"{path}: not valid YAML: {reason}") from None
     try:
         document = SeedDocument.model_validate(raw)
