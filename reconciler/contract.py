@@ -148,8 +148,9 @@ def exit_codes_text(codes: tuple[tuple[int, str], ...]) -> str:
 
 def describe_commands(group: click.Group, path: str = "") -> None:
     """Give `group` and every command below it the one-line description and the exit codes of `COMMANDS`;
-    a command that has none there is a `KeyError`, so that a new command is described on purpose."""
-    short_help, codes = COMMANDS[path]
+    a command that has none there stops the program at once, so that a new command is described on
+    purpose."""
+    short_help, codes = _described(path)
     if path:
         group.short_help = short_help
     group.epilog = exit_codes_text(codes)
@@ -158,5 +159,14 @@ def describe_commands(group: click.Group, path: str = "") -> None:
         if isinstance(command, click.Group):
             describe_commands(command, below)
         else:
-            command.short_help, codes = COMMANDS[below]
+            command.short_help, codes = _described(below)
             command.epilog = exit_codes_text(codes)
+
+
+def _described(path: str) -> tuple[str, tuple[tuple[int, str], ...]]:
+    if path not in COMMANDS:
+        raise LookupError(
+            f"the command {path!r} has no entry in reconciler.contract.COMMANDS: "
+            "give it its one-line description and its exit codes there"
+        )
+    return COMMANDS[path]

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from reconciler import cli as cli_module
 from reconciler.boundary import ReconcilerGroup, add_debug_option
 from reconciler.cli import cli
-from reconciler.contract import COMMANDS
+from reconciler.contract import COMMANDS, describe_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
@@ -257,3 +257,18 @@ def test_ctrl_c_while_the_command_line_loads_exits_130_without_a_traceback(
 
     assert exited.value.code == 130
     assert capsys.readouterr().err == "\nInterrupted.\n"
+
+
+def test_a_command_without_its_place_in_the_contract_is_refused_at_once() -> None:
+    @click.group()
+    def group() -> None:
+        """A group with an undescribed command."""
+
+    @group.command()
+    def undescribed() -> None:
+        """Nothing in the contract."""
+
+    with pytest.raises(
+        LookupError, match=re.escape("'undescribed' has no entry in reconciler.contract.COMMANDS")
+    ):
+        describe_commands(group)
