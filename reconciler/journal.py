@@ -15,6 +15,7 @@ that record says.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -53,8 +54,18 @@ class Journal:
         with self._lock:
             if self._stream is None:
                 return
-            self._stream.write(line + "\n")
-            self._stream.flush()
+            try:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+            except OSError as exc:
+                # A full disk, say: an apply that cannot keep its record stops rather than go on unrecorded.
+                stream, self._stream = self._stream, None
+                with contextlib.suppress(OSError):
+                    stream.close()
+                raise ReconcilerError(
+                    f"cannot write the apply journal {self.path}: {exc.strerror or exc}",
+                    "Give a writable path with --journal; the journal so far says what was done.",
+                ) from None
 
     def close(self) -> None:
         with self._lock:

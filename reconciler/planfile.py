@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.codeartifact import Format, Status
+from reconciler.codeartifact import MAX_VERSIONS_PER_CALL, Format, Status
 from reconciler.errors import PlanFormatError, ReconcilerError
 from reconciler.files import write_output
 from reconciler.plan import (
@@ -28,7 +28,7 @@ from reconciler.plan import (
     VersionChange,
     VersionProblem,
 )
-from reconciler.problems import problem_lines
+from reconciler.problems import describe, problem_lines
 
 # -- values to JSON ----------------------------------------------------------------------------------
 
@@ -119,6 +119,12 @@ class _Document(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Bounds no plan reaches, so that what a reader computes from a file's numbers (sums, times) stays in
+# range: a count is at most 2**53 and a moment lies between 1970 and 9999.
+Count = Annotated[int, Field(ge=0, le=2**53)]
+Moment = Annotated[float, Field(ge=0, le=253_402_300_799, allow_inf_nan=False)]
+
+
 class _Package(_Document):
     domain: str
     domain_owner: str | None = None
@@ -149,7 +155,8 @@ class _Action(_Document):
     package: _Package
     expected_status: Status
     target_status: Status
-    versions: tuple[_Change, ...]
+    # One action is one call: at least one version, at most what a call takes.
+    versions: Annotated[tuple[_Change, ...], Field(min_length=1, max_length=MAX_VERSIONS_PER_CALL)]
     source_repository: str | None = None
     allow_overwrite: bool = False
     include_from_upstream: bool = False
@@ -184,20 +191,20 @@ class _Target(_Document):
 
 
 class _Summary(_Document):
-    to_copy: int = 0
-    to_update: int = 0
-    to_dispose: int = 0
+    to_copy: Count = 0
+    to_update: Count = 0
+    to_dispose: Count = 0
     # Written as the views word them; plan files written before that are read too.
-    unchanged: int = Field(0, validation_alias=AliasChoices("as_declared", "unchanged"))
-    unmanaged: int = 0
-    errors: int = Field(0, validation_alias=AliasChoices("cannot_converge", "errors"))
+    unchanged: Count = Field(0, validation_alias=AliasChoices("as_declared", "unchanged"))
+    unmanaged: Count = 0
+    errors: Count = Field(0, validation_alias=AliasChoices("cannot_converge", "errors"))
 
 
 class _Plan(_Document):
     format_version: int = FORMAT_VERSION
     tool_version: str
     created_at: str
-    evaluated_at: float
+    evaluated_at: Moment
     manifest_digest: str
     manifest_files: tuple[str, ...]
     target: _Target
@@ -205,8 +212,8 @@ class _Plan(_Document):
     errors: tuple[_Problem, ...] = ()
     warnings: tuple[str, ...] = ()
     summary: _Summary
-    api_calls: dict[str, int]
-    package_versions: dict[str, int] = {}
+    api_calls: dict[str, Count]
+    package_versions: dict[str, Count] = {}
 
     def value(self) -> Plan:
         return Plan(
@@ -251,23 +258,53 @@ def write_plan(plan: Plan, path: Path) -> None:
 
 
 def read_plan(path: Path) -> Plan:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanFormatError(f"cannot read plan file {path}: {exc.strerror}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PlanFormatError(f"{path} is not a plan file", f"not JSON: {exc}") from None
-    if not isinstance(document, dict) or "format_version" not in document:
-        raise PlanFormatError(f"{path} is not a plan file", "it has no format_version")
-    if document["format_version"] != FORMAT_VERSION:
+    """The plan saved at `path`; anything else there (another format version, a file that is not
+    JSON, not UTF-8, truncated, nested beyond reason, or JSON of another shape) is a
+    `PlanFormatError` naming the file and what is wrong with it."""
+    document = _document(path, _text(path))
+    if not isinstance(document, dict):
         raise PlanFormatError(
-            f"{path} has plan format version {document['format_version']}; this reconciler reads version "
-            f"{FORMAT_VERSION}",
+            f"{path} is not a plan file", f"it holds {describe(document)}, not a JSON object"
+        )
+    if "format_version" not in document:
+        raise PlanFormatError(f"{path} is not a plan file", "it has no format_version")
+    version = document["format_version"]
+    if type(version) is not int or version != FORMAT_VERSION:
+        written = f"plan format version {version}" if type(version) is int else "no valid plan format version"
+        raise PlanFormatError(
+            f"{path} has {written}; this reconciler reads version {FORMAT_VERSION}",
             "Make the plan again with this version of the reconciler.",
         )
     try:
         return plan_from_document(document)
     except ValidationError as exc:
         raise PlanFormatError(f"{path} is not a valid plan file", "\n".join(problem_lines(exc))) from None
+
+
+def _text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PlanFormatError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise PlanFormatError(
+            f"{path} is not a plan file",
+            f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start} (line {line})",
+        ) from None
+
+
+def _document(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanFormatError(f"{path} is not a plan file", f"not JSON: {exc}") from None
+    except ValueError:
+        # Python refuses to read integers of more than 4,300 digits: no plan writes one.
+        raise PlanFormatError(
+            f"{path} is not a plan file", "it holds a number of more than 4300 digits"
+        ) from None
+    except RecursionError:
+        raise PlanFormatError(f"{path} is not a plan file", "JSON nested too deeply to read") from None

@@ -65,21 +65,40 @@ _EXPECTED_TYPE = {
     "model_attributes_type": "a mapping",
     "list_type": "a list",
 }
+# Values longer than these are shown by their start and size: a message is one line.
+_LONG_NUMBER_BITS = 128
+_LONG_TEXT = 120
 # Statuses CodeArtifact gives versions but that nobody can set: naming one is no typo to correct.
 _UNDECLARABLE = ("unfinished", "deleted")
 
 
 def render_path(path: KeyPath) -> str:
-    """`("packages", 0, "versions", "2.3.1")` -> `packages[0].versions["2.3.1"]`."""
+    """`("packages", 0, "versions", "2.3.1")` -> `packages[0].versions["2.3.1"]`; a key that is not
+    plain (empty, with spaces, dots, brackets, quotes or characters that cannot be printed) is quoted
+    too, so that a problem stays one line and names its key unambiguously."""
     text = ""
     for position, part in enumerate(path):
         if isinstance(part, int):
             text += f"[{part}]"
-        elif position > 0 and path[position - 1] == "versions":
-            text += f"[{json.dumps(part)}]"
+        elif (position > 0 and path[position - 1] == "versions") or not _is_plain(part):
+            text += f"[{quoted(part)}]"
         else:
             text += f".{part}" if text else part
     return text or "document"
+
+
+# A key written as it is in a path: printable, without whitespace or what a path uses itself.
+_PLAIN_KEY = re.compile(r"[^\s.\[\]\"'\\]+")
+
+
+def _is_plain(key: str) -> bool:
+    return bool(_PLAIN_KEY.fullmatch(key)) and key.isprintable()
+
+
+def quoted(text: str) -> str:
+    """`text` in double quotes, with quotes, backslashes and what cannot be printed escaped as in JSON
+    (a raw line break would split the one line a problem is)."""
+    return '"' + "".join(c if c.isprintable() and c not in '"\\' else json.dumps(c)[1:-1] for c in text) + '"'
 
 
 def describe(value: Any) -> str:
@@ -88,6 +107,8 @@ def describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > _LONG_NUMBER_BITS:
+        return f"a number of {len(str(abs(value)))} digits"
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, dt.date):
@@ -96,6 +117,8 @@ def describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, str) and len(value) > _LONG_TEXT:
+        return f"{value[: _LONG_TEXT - 20]!r}... ({len(value)} characters)"
     return repr(value)
 
 

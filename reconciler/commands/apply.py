@@ -109,10 +109,7 @@ def apply(
     color: ColorPolicy,
     backend: Backend,
 ) -> None:
-    """Apply TARGET: a saved plan file (exactly that plan), or manifest PATHS (plan, confirm, apply).
-
-    Exit codes: 0 everything applied; 1 anything refused, moved since the plan, or failed.
-    """
+    """Apply TARGET: a saved plan file (exactly that plan), or manifest PATHS (plan, confirm, apply)."""
     settings = ApplySettings(
         limits=Limits(max_dispose=max_dispose, max_dispose_share=max_dispose_share),
         allow_moved=allow_moved,

@@ -73,8 +73,6 @@ def drift(
     are counted as unmanaged.
 
     Entries that match no package are warned about, as in plan; --strict makes them an error.
-
-    Exit codes: 0 in sync, 1 error (and warnings with --strict), 2 drift.
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
     report = detect(paths, backend, concurrency, grace_seconds)

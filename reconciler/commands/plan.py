@@ -73,11 +73,7 @@ def plan(
     concurrency: int,
     backend: Backend,
 ) -> None:
-    """Diff the manifests under PATHS against live state, save the plan, and show it.
-
-    Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error (including versions
-    that cannot converge, and warnings with --strict), 2 changes present with --detailed-exitcode.
-    """
+    """Diff the manifests under PATHS against live state, save the plan, and show it."""
     if no_save and out is not None:
         raise click.UsageError("--no-save and -o/--out are alternatives; give one")
     made = plan_for_review(paths, backend, concurrency)

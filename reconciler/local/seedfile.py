@@ -236,12 +236,24 @@ def load_seed(path: Path) -> SeedDocument:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SeedError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes().count(b"\n", 0, exc.start) + 1
+        raise SeedError(
+            f"{path}:{line}: not UTF-8 text (byte offset {exc.start}); save it as UTF-8"
+        ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise SeedError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from exc
+    except (ValueError, KeyError, RecursionError) as exc:
+        # PyYAML's conversions raise as Python does (2026-13-01, a number of 5,000 digits), and its
+        # composer recurses once per level of nesting.
+        reason = (
+            "nested too deeply" if isinstance(exc, RecursionError) else f"a value YAML cannot convert: {exc}"
+        )
+        raise SeedError(f"{path}: not valid YAML: {reason}") from None
     try:
         document = SeedDocument.model_validate(raw)
     except ValidationError as exc:

@@ -30,13 +30,14 @@ from reconciler.manifest.discovery import SUFFIXES
 from reconciler.manifest.documents import SKIPPED_KINDS
 from reconciler.manifest.loader import load_manifests
 from reconciler.manifest.schema import SCHEMA_ID, json_schema
-from reconciler.manifest.yamlsource import MAX_ALIAS_VALUES
+from reconciler.manifest.yamlsource import MAX_ALIAS_VALUES, MAX_DEPTH
 
 # The wording of problems lives in reconciler.problems; these two are how manifest messages show keys and values.
 from reconciler.problems import describe, render_path
 
 __all__ = [
     "MAX_ALIAS_VALUES",
+    "MAX_DEPTH",
     "SCHEMA_ID",
     "SKIPPED_KINDS",
     "SUFFIXES",

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from reconciler.manifest.report import Report
 from reconciler.manifest.schema import MANIFEST
-from reconciler.manifest.yamlsource import TOO_LARGE, LineLoader, LoadedDocument, error_line, yaml_problem
+from reconciler.manifest.yamlsource import TOO_DEEP, LineLoader, LoadedDocument, error_line, yaml_problem
 from reconciler.models import API_VERSION, KIND, Manifest, PackageEntry, Target
 from reconciler.problems import describe, error_path, humanize, render_path
 
@@ -31,28 +31,54 @@ def validate_file(
 ) -> Iterator[tuple[LoadedDocument, Parts | None]]:
     """Every manifest document of the file `display` (the `index`th read), with its valid parts (None
     when not even its target is valid); every problem goes to `report`."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        report.add(index, 0, f"{display}: not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})")
+    text = _decoded(display, raw, index, report)
+    if text is None:
         return
-    loader = LineLoader(text)
+    loader: LineLoader | None = None
+    line = 1
     try:
+        # PyYAML checks the whole text for characters YAML forbids as the loader is built.
+        loader = LineLoader(text)
         for document in loader.documents():
-            if document.too_large:
-                report.add(index, document.line, f"{display}:{document.line}: {TOO_LARGE}")
+            line = document.line
+            if document.refused:
+                report.add(index, line, f"{display}:{line}: {document.refused}")
                 continue
             data = document.data
-            if data is None or (isinstance(data, dict) and data.get("kind") in SKIPPED_KINDS):
+            if isinstance(data, dict) and isinstance(data.get("kind"), str) and data["kind"] in SKIPPED_KINDS:
                 continue
-            for line, problem in document.problems:
-                report.add(index, line, f"{display}:{line}: {problem}")
+            for problem_line, problem in document.problems:
+                report.add(index, problem_line, f"{display}:{problem_line}: {problem}")
+            if data is None:
+                if document.problems:  # a document that is only a tag, say: it was meant to say something
+                    yield document, None
+                continue
             yield document, _validate_document(display, document, index, report)
     except yaml.YAMLError as exc:
         line = error_line(exc, text)
-        report.add(index, line, f"{display}:{line}: invalid YAML: {yaml_problem(exc)}")
+        report.add(index, line, f"{display}:{line}: invalid YAML: {yaml_problem(exc, text)}")
+    except RecursionError:
+        # The loader bounds nesting well below Python's stack; this is the net below that bound.
+        report.add(index, line, f"{display}:{line}: {TOO_DEEP}")
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _decoded(display: str, raw: bytes, index: int, report: Report) -> str | None:
+    """The text of a file, or None and a problem at the line of its first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        hint = " (it looks like UTF-16)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        report.add(
+            index,
+            line,
+            f"{display}:{line}: not UTF-8 text{hint}: byte {raw[exc.start]:#04x} at offset {exc.start}; "
+            "save the file as UTF-8",
+        )
+        return None
 
 
 def _validate_document(display: str, document: LoadedDocument, index: int, report: Report) -> Parts | None:

@@ -3,7 +3,8 @@
 PyYAML's SafeLoader loses lines once it has built Python values and silently keeps the last of two
 equal keys; `LineLoader` builds the values itself so that it can keep both facts. It also refuses
 what YAML lets pass but a manifest must not hold: version keys YAML reads as numbers (`1.10` would
-become 1.1), tags, and aliases that expand a document beyond `MAX_ALIAS_VALUES` values.
+become 1.1), tags, aliases that expand a document beyond `MAX_ALIAS_VALUES` values, nesting deeper
+than `MAX_DEPTH` levels, and values PyYAML cannot convert (`2026-13-01`, a number of 5,000 digits).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from reconciler.problems import KeyPath, describe, render_path
 # out once do not count, so a large manifest (an import of a big repository) is never refused.
 MAX_ALIAS_VALUES = 200_000
 TOO_LARGE = "document too large or too many aliases"
+# How deep collections may nest. A manifest needs six levels; PyYAML composes, and `_build` builds,
+# one Python call per level, so without a bound a few kilobytes of `[[[[...` exhaust the stack.
+MAX_DEPTH = 100
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels (aliases and merges included)"
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -37,8 +42,9 @@ class LoadedDocument:
     problems: list[tuple[int, str]] = field(default_factory=list)
     # Where a problem above left no value: the schema's complaints about those places are noise.
     broken: set[KeyPath] = field(default_factory=set)
-    # Aliases expand to more than MAX_ALIAS_VALUES values: `data` is None and nothing else counts.
-    too_large: bool = False
+    # Aliases expand to more than MAX_ALIAS_VALUES values, or values nest deeper than MAX_DEPTH through
+    # aliases or merges: `data` is None and `refused` says why; nothing else counts.
+    refused: str | None = None
 
     def report(self, node: yaml.Node, path: KeyPath, message: str) -> None:
         self.problems.append((_line(node), f"{render_path(path)}: {message}"))
@@ -57,9 +63,23 @@ class LineLoader(yaml.SafeLoader):
     and sequence item, refuse duplicate keys (PyYAML keeps the last one silently) and keep version keys
     that YAML would read as numbers from being converted."""
 
-    # The nodes of the current document built so far, and how many were built again through aliases.
+    # The nodes of the current document built so far, how many were built again through aliases, and
+    # how deep `_build` and `compose_node` are now.
     _built: set[int]
     _repeats: int
+    _building: int = 0
+    _composing: int = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """PyYAML's composer, refusing collections nested deeper than MAX_DEPTH where they are written."""
+        if self._composing >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+        self._composing += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._composing -= 1
 
     def documents(self) -> Iterator[LoadedDocument]:
         """Every document of the stream, empty ones included (their `data` is None)."""
@@ -70,10 +90,11 @@ class LineLoader(yaml.SafeLoader):
             document = LoadedDocument(data=None, line=_line(node))
             self._built = set()
             self._repeats = 0
+            self._building = 0
             try:
                 document.data = self._build(node, (), document, set())
-            except _TooLarge:
-                document = LoadedDocument(data=None, line=document.line, too_large=True)
+            except _Refused as refused:
+                document = LoadedDocument(data=None, line=document.line, refused=str(refused))
             finally:
                 self._built = set()
             yield document
@@ -86,15 +107,32 @@ class LineLoader(yaml.SafeLoader):
             # Built before: this is an alias (or lies below one) and adds a copy.
             self._repeats += 1
             if self._repeats > MAX_ALIAS_VALUES:
-                raise _TooLarge
+                raise _Refused(TOO_LARGE)
         else:
             self._built.add(id(node))
         if isinstance(node, yaml.ScalarNode):
-            try:
-                return self.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
-                document.report(node, path, yaml_problem(exc))
-                return None
+            return self._scalar(node, path, document)
+        if self._building >= MAX_DEPTH:
+            # Written nesting stops at the composer; this is nesting built up through aliases or merges.
+            raise _Refused(TOO_DEEP)
+        self._building += 1
+        try:
+            return self._collection(node, path, document, active)
+        finally:
+            self._building -= 1
+
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath, document: LoadedDocument) -> Any:
+        try:
+            return self.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            document.report(node, path, yaml_problem(exc))
+        except Exception as exc:
+            # PyYAML's constructors let Python's conversions raise as they will: ValueError for
+            # 2026-13-01 or a number of 5,000 digits, KeyError for `!!bool maybe`.
+            document.report(node, path, unconvertible(node, exc))
+        return None
+
+    def _collection(self, node: yaml.Node, path: KeyPath, document: LoadedDocument, active: set[int]) -> Any:
         if node.tag not in _COLLECTION_TAGS:
             document.report(node, path, f"YAML tag {node.tag} is not supported")
             return None
@@ -155,7 +193,8 @@ class LineLoader(yaml.SafeLoader):
     def _key(self, node: yaml.ScalarNode, path: KeyPath, document: LoadedDocument) -> Any:
         try:
             key = self.construct_object(node)
-        except yaml.YAMLError:
+        except Exception:
+            # An unreadable key (`2026-13-01:`) is kept as written; the schema names it if it is wrong.
             key = node.value
         if isinstance(key, str):
             return key
@@ -169,8 +208,29 @@ class LineLoader(yaml.SafeLoader):
         return node.value
 
 
-class _TooLarge(Exception):
-    """Aliases expand a document beyond MAX_ALIAS_VALUES values."""
+class _Refused(Exception):
+    """A document too large or too deep to build: the message says which."""
+
+
+# How a message names the value a tag asks for.
+_TAG_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "timestamp": "a date",
+    "binary": "base64 data",
+    "null": "nothing",
+}
+
+
+def unconvertible(node: yaml.ScalarNode, exc: Exception) -> str:
+    """Why PyYAML could not convert the scalar `node` to the type its tag (written or implied) names."""
+    kind = str(node.tag).rsplit(":", 1)[-1]
+    written = node.value if len(node.value) <= 40 else f"{node.value[:20]}...({len(node.value)} characters)"
+    if "integer string conversion" in str(exc):
+        return f"cannot read {written} as a number: more than 4300 digits"
+    reason = f": {exc}" if isinstance(exc, ValueError) else ""
+    return f"cannot read {written!r} as {_TAG_WORDS.get(kind, kind)}{reason}"
 
 
 def _is_versions(path: KeyPath) -> bool:
@@ -197,8 +257,15 @@ _YAML_HINTS = {
 }
 
 
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """PyYAML's complaint with its column, the context it names and what usually causes it."""
+def yaml_problem(exc: yaml.YAMLError, text: str = "") -> str:
+    """PyYAML's complaint with its column, the context it names and what usually causes it; `text`,
+    the text read, places a character YAML forbids (its error gives only an offset)."""
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return (
+            f"character {exc.character:#06x} is not allowed in YAML (column {column}): remove it, "
+            "or write it as an escape in a double-quoted string"
+        )
     if not isinstance(exc, yaml.MarkedYAMLError):
         return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     text = exc.problem or exc.context or "unreadable"

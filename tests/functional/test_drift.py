@@ -187,14 +187,14 @@ def test_drift_with_grace_still_reports_versions_published_before_it(
 def test_drift_rejects_a_grace_that_is_not_a_duration(tmp_path: Path, db: Path) -> None:
     result = drift(manifest(tmp_path, "prod", IN_SYNC), "--local", db, "--grace", "2 hours")
 
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "'2 hours' is not a duration" in result.stderr
 
 
 def test_drift_rejects_a_grace_too_large_as_a_usage_error(tmp_path: Path, db: Path) -> None:
     result = drift(manifest(tmp_path, "prod", IN_SYNC), "--local", db, "--grace", "99999999999d")
 
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert "Invalid value for '--grace': '99999999999d': duration too large" in result.stderr
 
 

@@ -171,13 +171,13 @@ def test_serve_rejects_a_bad_flag_with_a_usage_error_naming_it(
 ) -> None:
     result = CliRunner().invoke(cli, ["local", "serve", "--db", str(tmp_path / "x.db"), *args])
 
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert named in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not (tmp_path / "x.db").exists()
 
 
-def test_serve_process_answers_a_bad_flag_with_exit_code_2_and_no_traceback(tmp_path: Path) -> None:
+def test_serve_process_answers_a_bad_flag_with_exit_code_1_and_no_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
         serve_command("--db", str(tmp_path / "x.db"), "--port", "-1"),
         cwd=tmp_path,
@@ -187,7 +187,7 @@ def test_serve_process_answers_a_bad_flag_with_exit_code_2_and_no_traceback(tmp_
         timeout=30,
     )
 
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stdout == ""
     assert "Error: Invalid value for '--port'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -228,6 +228,6 @@ def test_seed_command_rejects_a_bad_account_id_with_a_usage_error_naming_it(tmp_
         cli, ["local", "seed", str(seed_file), "--db", str(tmp_path / "x.db"), "--account-id", "12"]
     )
 
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert "--account-id" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -24,7 +24,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
     6: ("aws.", "journal", "ratelimit"),
     7: ("render.", "progress"),
     8: ("workflows.",),
-    9: ("commands.", "cli", "options", "__main__"),
+    9: ("commands.", "cli", "boundary", "contract", "options", "entry", "__main__"),
 }
 # Besides the order: the AWS adapter is a plain set of reads and writes over identities and actions.
 # It never sees the manifests or the decisions made from them (it may implement the applier's

@@ -11,7 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from reconciler.cli import ReconcilerGroup, cli
+from reconciler.boundary import ReconcilerGroup, add_debug_option
+from reconciler.cli import cli
 from reconciler.errors import ManifestError, ReconcilerError
 
 DATA = Path(__file__).parent.parent / "data" / "manifests"
@@ -77,7 +78,7 @@ def test_validate_refuses_an_alias_bomb_quickly_without_exhausting_memory(tmp_pa
 
 
 def test_validate_needs_a_path() -> None:
-    assert run("validate").exit_code == 2
+    assert run("validate").exit_code == 1
 
 
 def test_schema_prints_a_json_schema_of_the_manifest_format() -> None:
@@ -110,8 +111,7 @@ def test_the_schema_accepts_the_valid_examples_and_refuses_a_typo() -> None:
 
 
 @click.group(cls=ReconcilerGroup)
-@click.option("--debug", is_flag=True)
-def boundary(debug: bool) -> None:
+def boundary() -> None:
     """A group with the boundary and commands that fail in each way."""
 
 
@@ -138,6 +138,9 @@ def interrupted() -> None:
 @boundary.command()
 def usage() -> None:
     raise click.UsageError("wrong")
+
+
+add_debug_option(boundary)
 
 
 def invoke(*args: str) -> Any:
@@ -174,5 +177,9 @@ def test_an_interruption_exits_130() -> None:
     assert (result.exit_code, result.stderr) == (130, "Interrupted.\n")
 
 
-def test_usage_errors_keep_clicks_exit_code_2() -> None:
-    assert invoke("usage").exit_code == 2
+def test_usage_errors_exit_1_not_clicks_2_which_means_changes_present() -> None:
+    result = invoke("usage")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Usage: boundary usage [OPTIONS]\nTry 'boundary usage --help' for help.\n\nError: wrong\n",
+    )

@@ -165,10 +165,10 @@ def test_an_unreadable_file_is_a_problem(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == [f"{tmp_path / 'dangling.yaml'}: cannot read: No such file or directory"]
 
 
-def test_a_file_that_is_not_utf8_is_a_problem(tmp_path: Path) -> None:
+def test_a_file_that_is_not_utf8_is_a_problem_at_the_line_of_its_first_bad_byte(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(manifest("caf\xe9").encode("latin-1"))
-    assert problems_of(path) == [f"{path}: not UTF-8 text (byte 0xe9 at offset 131)"]
+    assert problems_of(path) == [f"{path}:8: not UTF-8 text: byte 0xe9 at offset 131; save the file as UTF-8"]
 
 
 def test_problems_of_all_files_are_reported_together_in_file_and_line_order(

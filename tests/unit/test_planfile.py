@@ -3,13 +3,15 @@ expected error naming it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import PlanFormatError, ReconcilerError
 from reconciler.plan import Plan
-from reconciler.planfile import read_plan, write_plan
+from reconciler.planfile import plan_json, read_plan, write_plan
 from reconciler.planner import make_plan
 from tests.unit.planning import desired, live, package, ref
 
@@ -49,3 +51,99 @@ def test_a_plan_file_name_too_long_for_the_file_system_is_an_expected_error(tmp_
 
     assert raised.value.summary == f"cannot write the plan file {path}: File name too long"
     assert list(tmp_path.iterdir()) == []
+
+
+# --- reading what is not a plan: a PlanFormatError naming the file, never another exception
+
+
+def _valid_document() -> dict[str, Any]:
+    return cast(dict[str, Any], json.loads(plan_json(a_plan())))
+
+
+@pytest.mark.parametrize(
+    ("content", "summary", "detail"),
+    [
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00",
+            "is not a plan file",
+            "not UTF-8 text: byte 0x89 at offset 0 (line 1)",
+        ),
+        (
+            b'{\n"format_version": 1,\n"x": "\xe9"}',
+            "is not a plan file",
+            "not UTF-8 text: byte 0xe9 at offset 29 (line 3)",
+        ),
+        (
+            b'{"format_version": 1, "actions": [',
+            "is not a plan file",
+            "not JSON: Expecting value: line 1 column 35",
+        ),
+        (b"", "is not a plan file", "not JSON: Expecting value: line 1 column 1"),
+        (b"[" * 100_000 + b"]" * 100_000, "is not a plan file", "JSON nested too deeply to read"),
+        (b'{"a": ' * 50_000 + b"1" + b"}" * 50_000, "is not a plan file", "JSON nested too deeply to read"),
+        (b"[1, 2]", "is not a plan file", "it holds a list, not a JSON object"),
+        (b'"plan"', "is not a plan file", "it holds 'plan', not a JSON object"),
+        (b"null", "is not a plan file", "it holds nothing, not a JSON object"),
+        (b"{}", "is not a plan file", "it has no format_version"),
+        (
+            b'{"format_version": ' + b"9" * 5000 + b"}",
+            "is not a plan file",
+            "it holds a number of more than 4300 digits",
+        ),
+        (b'{"format_version": "1"}', "has no valid plan format version", "Make the plan again"),
+        (b'{"format_version": true}', "has no valid plan format version", "Make the plan again"),
+        (b'{"format_version": 99}', "has plan format version 99", "Make the plan again"),
+    ],
+)
+def test_a_file_that_is_not_a_plan_is_a_plan_format_error_naming_it(
+    tmp_path: Path, content: bytes, summary: str, detail: str
+) -> None:
+    path = tmp_path / "p.plan.json"
+    path.write_bytes(content)
+
+    with pytest.raises(PlanFormatError) as raised:
+        read_plan(path)
+
+    assert raised.value.summary.startswith(f"{path} {summary}")
+    assert raised.value.detail.startswith(detail)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("evaluated_at", float("nan"), "evaluated_at: Input should be a finite number"),
+        ("evaluated_at", 1e300, "evaluated_at: Input should be less than or equal to 253402300799"),
+        ("evaluated_at", -1.0, "evaluated_at: Input should be greater than or equal to 0"),
+        (
+            "api_calls",
+            {"ListPackages": 10**40},
+            "api_calls.ListPackages: Input should be less than or equal to",
+        ),
+        ("summary", {"to_copy": -1}, "summary.to_copy: Input should be greater than or equal to 0"),
+        ("actions", {"kind": "copy"}, "actions: Input should be a valid tuple"),
+        ("target", None, "target: Input should be a valid dictionary"),
+        ("actions", [{"versions": []}], "actions.0.versions: Tuple should have at least 1 item"),
+    ],
+)
+def test_a_plan_with_a_value_out_of_its_range_is_refused_with_the_field_named(
+    tmp_path: Path, field: str, value: Any, problem: str
+) -> None:
+    document = _valid_document()
+    document[field] = value
+    path = tmp_path / "p.plan.json"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(PlanFormatError) as raised:
+        read_plan(path)
+
+    assert raised.value.summary == f"{path} is not a valid plan file"
+    assert problem in raised.value.detail
+
+
+def test_a_missing_plan_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(PlanFormatError) as raised:
+        read_plan(tmp_path / "gone.plan.json")
+    assert (
+        raised.value.summary
+        == f"cannot read plan file {tmp_path / 'gone.plan.json'}: No such file or directory"
+    )

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from reconciler.errors import PlanFormatError
 from reconciler.plan import FORMAT_VERSION
 from reconciler.planfile import plan_from_document, read_plan
-from reconciler.problems import PLAIN, Vocabulary, error_path, humanize, problem_lines
+from reconciler.problems import PLAIN, Vocabulary, describe, error_path, humanize, problem_lines, render_path
 
 
 class _Item(BaseModel):
@@ -69,3 +69,23 @@ def test_a_vocabulary_names_the_keys_meant_and_what_a_value_must_be() -> None:
     assert humanize(unknown, error_path(unknown), vocabulary) == "unknown key (did you mean name?)"
     assert humanize(not_a_list, error_path(not_a_list), vocabulary) == "expected a list of items, got 'a'"
     assert humanize(not_a_list, error_path(not_a_list), PLAIN) == "expected a list, got 'a'"
+
+
+def test_a_key_that_is_not_plain_is_quoted_so_that_a_problem_stays_one_line() -> None:
+    assert render_path(("packages", 0, "versions", "2.3.1")) == 'packages[0].versions["2.3.1"]'
+    assert render_path(("target", "domian")) == "target.domian"
+    assert render_path(("2026-13-01",)) == "2026-13-01"
+    assert render_path(("\r",)) == '["\\r"]'
+    assert render_path(("a b", "c.d", "x", "")) == '["a b"]["c.d"].x[""]'
+    assert (
+        render_path(("packages", 0, "versions", "caf\u00e9\u2028\x85"))
+        == 'packages[0].versions["caf\u00e9\\u2028\\u0085"]'
+    )
+    assert render_path(()) == "document"
+
+
+def test_a_long_value_is_described_by_its_start_and_size() -> None:
+    assert describe(10**50) == "a number of 51 digits"
+    assert describe(12) == "the number 12"
+    assert describe("x" * 500) == repr("x" * 100) + "... (500 characters)"
+    assert describe("short") == "'short'"

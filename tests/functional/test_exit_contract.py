@@ -1,0 +1,400 @@
+"""The exit-code contract (README, "Exit codes"), held command by command and failure by failure.
+
+Every command (validate, schema, plan, show, apply, drift, import, local serve, local seed) is driven
+through every class of failure that applies to it: a usage error, a bad manifest, a bad plan file, a
+bad seed file, an unreachable or invalid endpoint, an AWS error, Ctrl-C (at apply's prompt too) and
+SIGTERM. Each must end with its code from the contract, a message and no traceback: 1 for whatever
+the user can act on, 130 and 143 for interruption; 0 and 2 only for what they mean.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import time
+import time as _time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import botocore.endpoint
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "manifests"
+SEED = EXAMPLES / "local" / "example-data.yaml"
+
+
+def invoke(*args: str | Path, input: Any = None) -> Result:
+    return CliRunner().invoke(cli, [str(arg) for arg in args], input=input)
+
+
+def assert_exit(result: Result, code: int) -> None:
+    """`result` ended with `code`, said something on stderr, and did not crash."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if code not in (0, 2):
+        assert result.stderr.strip()
+
+
+@pytest.fixture(scope="module")
+def plan_file(seeded_once: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plan of the example manifests against the example data, with changes (made once: the tests
+    that need a plan they can apply make their own)."""
+    path = tmp_path_factory.mktemp("plan") / "examples.plan.json"
+    db = path.parent / "example.db"
+    shutil.copy(seeded_once, db)
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", path), 0)
+    return path
+
+
+@pytest.fixture
+def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Credentials and a Region that need no AWS account, no shared configuration, and retries that do
+    not wait (botocore retries an unreachable endpoint with backoff)."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    class NoWait:
+        sleep = staticmethod(lambda seconds: None)
+        time = staticmethod(_time.time)
+        monotonic = staticmethod(_time.monotonic)
+
+    monkeypatch.setattr(botocore.endpoint, "time", NoWait)
+
+
+# --- 1. usage errors: exit 1 (never click's 2, which means "changes present"), for every command
+
+
+USAGE_ERRORS = {
+    "validate": [["validate", "--fromat", "text", "m"], ["validate"]],
+    "schema": [["schema", "--out", "x"], ["schema", "extra"]],
+    "plan": [["plan", "--detailed-exit-code", "m"], ["plan"], ["plan", "m", "--format", "yaml"]],
+    "show": [["show", "--fromat", "text", "p.json"], ["show"], ["show", "p.json", "--format", "html"]],
+    "apply": [["apply", "--auto-aprove", "m"], ["apply"], ["apply", "m", "--max-dispose", "-1"]],
+    "drift": [["drift", "--grace", "soon", "m"], ["drift"], ["drift", "m", "--concurrency", "0"]],
+    "import": [["import", "--repository", "r", "-o", "x.yaml"], ["import", "--domain", "d"]],
+    "local serve": [["local", "serve", "--port", "99999"], ["local", "serve", "--latency", "soon"]],
+    "local seed": [["local", "seed", "--db", "x.db"], ["local", "seed", "s.yaml"], ["local", "sed"]],
+    "(no command)": [[], ["--fromat"], ["nosuch"]],
+}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [args for cases in USAGE_ERRORS.values() for args in cases],
+    ids=[f"{command}-{i}" for command, cases in USAGE_ERRORS.items() for i in range(len(cases))],
+)
+def test_a_usage_error_exits_1(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert_exit(invoke(*args), 1)
+
+
+# --- 2. bad manifests: exit 1 with every problem at its FILE:LINE
+
+
+BAD_MANIFESTS: dict[str, bytes] = {
+    "binary": bytes(range(256)),
+    "control-character": b"apiVersion: reconciler/v1\nkind: PackageLifecycle\x07\n",
+    "deep": b"apiVersion: reconciler/v1\nkind: PackageLifecycle\npackages: " + b"[" * 3000 + b"]" * 3000,
+    "kind-as-a-list": b"apiVersion: reconciler/v1\nkind: [PackageLifecycle]\n",
+    "huge-number": b"apiVersion: reconciler/v1\nkind: PackageLifecycle\ntarget: " + b"7" * 5000 + b"\n",
+    "tag-only": b"!PackageLifecycle\n",
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "apply", "drift"])
+@pytest.mark.parametrize("case", sorted(BAD_MANIFESTS))
+def test_a_bad_manifest_exits_1_with_its_file_and_line(
+    command: str, case: str, tmp_path: Path, db: Path
+) -> None:
+    path = tmp_path / "manifests" / f"{case}.yaml"
+    path.parent.mkdir()
+    path.write_bytes(BAD_MANIFESTS[case])
+    backend = [] if command == "validate" else ["--local", str(db)]
+    out = ["-o", str(tmp_path / "p.json")] if command == "plan" else []
+
+    result = invoke(command, path.parent, *backend, *out)
+
+    assert_exit(result, 1)
+    assert result.stderr.startswith("Error: ")
+    assert all(line.startswith(f"{path}:") for line in result.stderr.splitlines()[1:]), result.stderr
+
+
+# --- 3. bad plan files: exit 1, naming the file
+
+
+def _valid_plan(plan_file: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(plan_file.read_text())
+    return document
+
+
+BAD_PLAN_FILES: dict[str, Callable[[Path], bytes]] = {
+    "binary": lambda valid: bytes(range(256)),
+    "non-utf8": lambda valid: valid.read_bytes().replace(b'"acme"', b'"acm\xe9"', 1),
+    "truncated": lambda valid: valid.read_bytes()[: len(valid.read_bytes()) // 2],
+    "deep": lambda valid: b"[" * 100_000 + b"]" * 100_000,
+    "not-an-object": lambda valid: b"[]",
+    "wrong-types": lambda valid: json.dumps({**_valid_plan(valid), "actions": {"a": 1}}).encode(),
+    "nan": lambda valid: json.dumps({**_valid_plan(valid), "evaluated_at": float("nan")}).encode(),
+    "empty": lambda valid: b"",
+}
+
+
+@pytest.mark.parametrize("command", ["show", "apply"])
+@pytest.mark.parametrize("case", sorted(BAD_PLAN_FILES))
+def test_a_bad_plan_file_exits_1_naming_it(
+    command: str, case: str, plan_file: Path, tmp_path: Path, db: Path
+) -> None:
+    path = tmp_path / f"{case}.plan.json"
+    path.write_bytes(BAD_PLAN_FILES[case](plan_file))
+    backend = ["--local", str(db)] if command == "apply" else []
+
+    result = invoke(command, path, *backend)
+
+    assert_exit(result, 1)
+    assert str(path) in result.stderr.splitlines()[0]
+
+
+# --- 4. bad seed files: exit 1, naming the file
+
+
+BAD_SEED_FILES = {
+    "binary": bytes(range(256)),
+    "deep": b"[" * 600 + b"]" * 600,
+    "bad-date": b"apiVersion: reconciler/v1\nkind: LocalSeed\ndomains: 2026-13-01\n",
+    "huge-number": b"apiVersion: reconciler/v1\nkind: LocalSeed\ndomains: " + b"7" * 5000 + b"\n",
+    "control-character": b"apiVersion: reconciler/v1\nkind: LocalSeed\x07\n",
+}
+
+
+@pytest.mark.parametrize("command", ["seed", "serve"])
+@pytest.mark.parametrize("case", sorted(BAD_SEED_FILES))
+def test_a_bad_seed_file_exits_1_naming_it(command: str, case: str, tmp_path: Path) -> None:
+    path = tmp_path / f"{case}.yaml"
+    path.write_bytes(BAD_SEED_FILES[case])
+    db = tmp_path / "local.db"
+    args = ["seed", path, "--db", db] if command == "seed" else ["serve", "--db", db, "--seed-file", path]
+
+    result = invoke("local", *args)
+
+    assert_exit(result, 1)
+    assert str(path) in result.stderr
+
+
+# --- 5. the endpoint: unreachable, invalid; AWS errors
+
+
+def _aws_commands(plan_file: Path, tmp_path: Path) -> dict[str, list[str | Path]]:
+    return {
+        "plan": ["plan", EXAMPLES, "-o", tmp_path / "p.json"],
+        "apply-plan": ["apply", plan_file],
+        "apply-manifests": ["apply", EXAMPLES, "--auto-approve"],
+        "drift": ["drift", EXAMPLES],
+        "import": ["import", "--domain", "acme", "--repository", "prod", "-o", tmp_path / "i.yaml"],
+    }
+
+
+AWS_COMMANDS = ["plan", "apply-plan", "apply-manifests", "drift", "import"]
+
+
+@pytest.mark.usefixtures("aws_environment")
+@pytest.mark.parametrize("command", AWS_COMMANDS)
+def test_an_unreachable_endpoint_exits_1(command: str, plan_file: Path, tmp_path: Path) -> None:
+    args = _aws_commands(plan_file, tmp_path)[command]
+    assert_exit(invoke(*args, "--endpoint-url", "http://127.0.0.1:1"), 1)
+
+
+@pytest.mark.usefixtures("aws_environment")
+@pytest.mark.parametrize("endpoint", ["notaurl", "http://127.0.0.1:99999"])
+@pytest.mark.parametrize("command", AWS_COMMANDS)
+def test_an_invalid_endpoint_exits_1(command: str, endpoint: str, plan_file: Path, tmp_path: Path) -> None:
+    args = _aws_commands(plan_file, tmp_path)[command]
+    assert_exit(invoke(*args, "--endpoint-url", endpoint), 1)
+
+
+@pytest.mark.usefixtures("aws_environment")
+@pytest.mark.parametrize("command", ["plan", "drift", "import"])
+def test_an_invalid_endpoint_in_the_environment_exits_1(
+    command: str, plan_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CODEARTIFACT", "notaurl")
+    assert_exit(invoke(*_aws_commands(plan_file, tmp_path)[command]), 1)
+
+
+@pytest.mark.usefixtures("aws_environment")
+@pytest.mark.parametrize("command", AWS_COMMANDS)
+def test_no_credentials_exits_1(
+    command: str, plan_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    args = _aws_commands(plan_file, tmp_path)[command]
+    assert_exit(invoke(*args, "--endpoint-url", "http://127.0.0.1:1"), 1)
+
+
+def test_aws_errors_exit_1(tmp_path: Path, db: Path) -> None:
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "m.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: PackageLifecycle\ntarget: {domain: nosuch, repository: prod}\n"
+        "packages: [{format: npm, name: web-sdk}]\n"
+    )
+    for args in (
+        ["plan", manifests, "-o", tmp_path / "p.json"],
+        ["drift", manifests],
+        ["apply", manifests, "--auto-approve"],
+        ["import", "--domain", "acme", "--repository", "nosuch", "-o", tmp_path / "i.yaml"],
+    ):
+        result = invoke(*args, "--local", db)
+        assert_exit(result, 1)
+        assert "not found" in result.stderr
+
+
+def test_a_missing_local_database_exits_1(tmp_path: Path) -> None:
+    assert_exit(invoke("drift", EXAMPLES, "--local", tmp_path / "none.db"), 1)
+
+
+# --- 6. interruption: Ctrl-C 130, SIGTERM 143, wherever they come
+
+
+# The one use case each command calls (README, architecture): where an interruption is injected.
+USE_CASES = {
+    "validate": ("reconciler.cli.load_manifests", ["validate", EXAMPLES]),
+    "schema": ("reconciler.cli.json_schema", ["schema"]),
+    "plan": (
+        "reconciler.commands.plan.plan_for_review",
+        ["plan", EXAMPLES, "--local", "{db}", "-o", "{tmp}/p.json"],
+    ),
+    "show": ("reconciler.commands.plan.read_plan", ["show", "{plan}"]),
+    "apply-plan": ("reconciler.commands.apply.apply_saved_plan", ["apply", "{plan}", "--local", "{db}"]),
+    "apply-manifests": (
+        "reconciler.commands.apply.apply_fresh_plan",
+        ["apply", EXAMPLES, "--local", "{db}", "--auto-approve"],
+    ),
+    "drift": ("reconciler.commands.drift.detect", ["drift", EXAMPLES, "--local", "{db}"]),
+    "import": (
+        "reconciler.commands.importer.import_repository",
+        ["import", "--domain", "acme", "--repository", "prod", "-o", "{tmp}/i.yaml", "--local", "{db}"],
+    ),
+    "local seed": ("reconciler.local.cli.load_seed", ["local", "seed", SEED, "--db", "{tmp}/s.db"]),
+}
+
+
+def _ctrl_c(*args: Any, **kwargs: Any) -> Any:
+    raise KeyboardInterrupt
+
+
+def _sigterm(*args: Any, **kwargs: Any) -> Any:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)  # not reached: the handler raises at the next instruction
+    raise AssertionError("SIGTERM did not end the run")
+
+
+@pytest.mark.parametrize(
+    ("signal_name", "interrupt", "code"), [("ctrl-c", _ctrl_c, 130), ("sigterm", _sigterm, 143)]
+)
+@pytest.mark.parametrize("command", sorted(USE_CASES))
+def test_an_interruption_exits_130_for_ctrl_c_and_143_for_sigterm(
+    command: str,
+    signal_name: str,
+    interrupt: Callable[..., Any],
+    code: int,
+    plan_file: Path,
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target, args = USE_CASES[command]
+    monkeypatch.setattr(target, interrupt)
+    places = {"db": str(db), "tmp": str(tmp_path), "plan": str(plan_file)}
+
+    result = invoke(*(str(arg).format(**places) for arg in args))
+
+    assert_exit(result, code)
+    assert result.stderr.splitlines()[-1] in ("Interrupted.", "Terminated.")
+
+
+class CtrlC(io.BytesIO):
+    """A terminal on which the user presses Ctrl-C when asked."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size == 0:
+            return b""
+        raise KeyboardInterrupt
+
+    read1 = readline = read  # type: ignore[assignment]
+
+
+def test_ctrl_c_at_applys_confirmation_prompt_exits_130_and_changes_nothing(db: Path, tmp_path: Path) -> None:
+    result = invoke("apply", EXAMPLES, "--local", db, input=CtrlC())
+
+    assert_exit(result, 130)
+    assert "Only 'yes' will be accepted to approve." in result.stderr
+    assert result.stderr.endswith("Interrupted.\n")
+    again = invoke("plan", EXAMPLES, "--local", db, "-o", tmp_path / "p.json", "--detailed-exitcode")
+    assert_exit(again, 2)  # the changes are all still there
+
+
+def test_no_answer_at_applys_confirmation_prompt_exits_1(db: Path) -> None:
+    class Closed(CtrlC):
+        def read(self, size: int | None = -1) -> bytes:
+            return b""
+
+        read1 = readline = read  # type: ignore[assignment]
+
+    assert_exit(invoke("apply", EXAMPLES, "--local", db, input=Closed()), 1)
+
+
+# --- 7. success and changes: 0 and 2 mean only what they say
+
+
+def test_0_and_2_mean_success_and_changes(db: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "a.json"
+    assert_exit(invoke("validate", EXAMPLES), 0)
+    assert_exit(invoke("schema"), 0)
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file, "--detailed-exitcode"), 2)
+    assert_exit(invoke("show", plan_file), 0)
+    assert_exit(invoke("drift", EXAMPLES, "--local", db), 2)
+    assert_exit(invoke("apply", plan_file, "--local", db), 0)
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", tmp_path / "b.json", "--detailed-exitcode"), 0)
+    assert_exit(invoke("drift", EXAMPLES, "--local", db), 0)
+    out = tmp_path / "imported.yaml"
+    assert_exit(invoke("import", "--domain", "acme", "--repository", "prod", "-o", out, "--local", db), 0)
+    assert_exit(invoke("local", "seed", SEED, "--db", tmp_path / "fresh.db"), 0)
+
+
+# --- 8. outputs that cannot be written
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_journal_that_cannot_be_written_stops_apply_with_exit_1_before_any_change(
+    db: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file), 0)
+
+    result = invoke("apply", plan_file, "--local", db, "--journal", "/dev/full")
+
+    assert_exit(result, 1)
+    assert "cannot write the apply journal /dev/full: No space left on device" in result.stderr
+    again = tmp_path / "again.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", again), 0)
+    assert json.loads(again.read_text())["actions"] == json.loads(plan_file.read_text())["actions"]
