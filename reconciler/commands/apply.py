@@ -30,12 +30,15 @@ from reconciler.workflows.applyrun import ApplyResult
 
 
 def _is_plan_file(paths: tuple[Path, ...]) -> bool:
-    """One file that is JSON (by its name, or by its first character when it is not named .yaml/.yml)."""
-    if len(paths) != 1 or not paths[0].is_file():
+    """One file that is JSON (by its name, or by its first character when it is not named .yaml/.yml).
+    A missing `.json` path is a plan file too, so that the error names the plan file it is not."""
+    if len(paths) != 1:
         return False
     path = paths[0]
-    if path.suffix.lower() == ".json":
+    if path.suffix.lower() == ".json" and not path.is_dir():
         return True
+    if not path.is_file():
+        return False
     if path.suffix.lower() in SUFFIXES:
         return False
     try:

@@ -398,3 +398,13 @@ def test_a_journal_that_cannot_be_written_stops_apply_with_exit_1_before_any_cha
     again = tmp_path / "again.json"
     assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", again), 0)
     assert json.loads(again.read_text())["actions"] == json.loads(plan_file.read_text())["actions"]
+
+
+def test_a_missing_plan_file_is_named_as_a_plan_file(tmp_path: Path) -> None:
+    missing = tmp_path / "pr-7.plan.json"
+
+    result = invoke("apply", missing)
+
+    assert_exit(result, 1)
+    assert f"cannot read plan file {missing}" in result.stderr
+    assert "manifests" not in result.stderr
