@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,6 +88,13 @@ def seed(service: LocalCodeArtifact, repositories: list[dict[str, Any]], domain:
         }
     )
     seed_service(service, document)
+
+
+def write_seed(directory: Path, text: str, name: str = "seed.yaml") -> Path:
+    """A seed file in `directory`: `text` dedented, without its leading blank lines."""
+    path = directory / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
 
 
 def seed_packages(service: LocalCodeArtifact, packages: list[dict[str, Any]], repository: str = REPO) -> None:

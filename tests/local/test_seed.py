@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from reconciler.cli import cli
 from reconciler.local import LocalCodeArtifact, local_client
 from reconciler.local.seed import BulkVersion, SeedDocument, SeedError, bulk_load, load_seed, seed_service
+from tests.local.builders import write_seed
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "manifests" / "local" / "example-data.yaml"
 ALL_FORMATS = {"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"}
@@ -32,12 +33,6 @@ def frozen(tmp_path: Path) -> Any:
 def example(service: LocalCodeArtifact) -> LocalCodeArtifact:
     seed_service(service, load_seed(EXAMPLE))
     return service
-
-
-def _write(tmp_path: Path, text: str, name: str = "seed.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
 
 
 def _document(repositories: list[dict[str, Any]], domain: str = "acme") -> SeedDocument:
@@ -251,7 +246,7 @@ def test_status_origin_and_assets_land_as_declared(frozen: LocalCodeArtifact) ->
 
 
 def test_relative_and_absolute_publish_times(frozen: LocalCodeArtifact, tmp_path: Path) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         """
         apiVersion: reconciler/v1
@@ -517,7 +512,7 @@ domains:
     ],
 )
 def test_bad_seed_files_name_the_file_line_and_field(tmp_path: Path, body: str, expected: str) -> None:
-    path = _write(tmp_path, HEADER + textwrap.indent(textwrap.dedent(body).lstrip(), "      "))
+    path = write_seed(tmp_path, HEADER + textwrap.indent(textwrap.dedent(body).lstrip(), "      "))
 
     with pytest.raises(SeedError) as caught:
         load_seed(path)
@@ -527,7 +522,7 @@ def test_bad_seed_files_name_the_file_line_and_field(tmp_path: Path, body: str, 
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         HEADER
         + """\
@@ -548,7 +543,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_a_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, "domains: [unclosed\n")
+    path = write_seed(tmp_path, "domains: [unclosed\n")
 
     with pytest.raises(SeedError, match=r"seed\.yaml:\d+: not valid YAML"):
         load_seed(path)
@@ -565,7 +560,7 @@ def test_a_document_built_in_code_is_checked_too(service: LocalCodeArtifact) -> 
 
 def test_a_failed_seed_leaves_the_database_unchanged(service: LocalCodeArtifact, tmp_path: Path) -> None:
     seed_service(service, _document([{"name": "staging"}]))
-    path = _write(
+    path = write_seed(
         tmp_path,
         """
         apiVersion: reconciler/v1
@@ -610,7 +605,7 @@ def test_cli_seed_prints_counts(tmp_path: Path) -> None:
 
 
 def test_cli_seed_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "      - name: staging\n        upstreams: [nowhere]\n")
+    path = write_seed(tmp_path, HEADER + "      - name: staging\n        upstreams: [nowhere]\n")
     db = tmp_path / "local.db"
 
     result = CliRunner().invoke(cli, ["local", "seed", str(path), "--db", str(db)])

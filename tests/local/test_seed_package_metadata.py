@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
 from reconciler.local.seed import SeedDocument, SeedError, load_seed, seed_service
+from tests.local.builders import write_seed
 
 SEED = """
 apiVersion: reconciler/v1
@@ -43,12 +43,6 @@ domains:
 """
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "seed.yaml"
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
-
-
 def _web_sdk(repository: str) -> dict[str, str]:
     return {
         "domain": "acme",
@@ -61,7 +55,7 @@ def _web_sdk(repository: str) -> dict[str, str]:
 
 @pytest.fixture
 def seeded(service: LocalCodeArtifact, tmp_path: Path) -> Any:
-    seed_service(service, load_seed(_write(tmp_path, SEED)))
+    seed_service(service, load_seed(write_seed(tmp_path, SEED)))
     return local_client(service)
 
 
@@ -139,7 +133,7 @@ def test_origin_configuration_not_given_follows_how_the_first_version_arrived(
 
 
 def test_a_dependency_with_an_unknown_key_is_refused_with_its_line(tmp_path: Path) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         """
         apiVersion: reconciler/v1
