@@ -160,12 +160,7 @@ def create_repository(
             f"Repository quota of {ctx.options.repositories_per_domain} per domain exceeded", domain, "domain"
         )
     upstream_names = [item["repositoryName"] for item in upstreams or []]
-    if len(upstream_names) > ctx.options.direct_upstreams:
-        raise ValidationException(
-            f"A repository can have at most {ctx.options.direct_upstreams} direct upstream repositories"
-        )
-    if len(set(upstream_names)) != len(upstream_names):
-        raise ValidationException("An upstream repository is listed more than once")
+    check_upstream_names(ctx, upstream_names)
     upstream_ids = []
     for name in upstream_names:
         row = ctx.conn.execute(
@@ -184,12 +179,27 @@ def create_repository(
                tags) VALUES (?, ?, ?, ?, ?, ?, ?)""",
         (owner, domain, repository, description, ctx.account_id, ctx.clock(), json.dumps(tags or [])),
     )
-    repository_id = cursor.lastrowid
+    assert cursor.lastrowid is not None
+    insert_upstreams(ctx, cursor.lastrowid, upstream_ids)
+    return {"repository": _repository_description(ctx, get_repository(ctx, domain, owner, repository))}
+
+
+def check_upstream_names(ctx: Context, names: list[str]) -> None:
+    """A repository's upstream list, before any is looked up: not too many, none twice."""
+    if len(names) > ctx.options.direct_upstreams:
+        raise ValidationException(
+            f"A repository can have at most {ctx.options.direct_upstreams} direct upstream repositories"
+        )
+    if len(set(names)) != len(names):
+        raise ValidationException("An upstream repository is listed more than once")
+
+
+def insert_upstreams(ctx: Context, repository_id: int, upstream_ids: list[int]) -> None:
+    """A repository's upstreams, in their order (it has none yet)."""
     ctx.conn.executemany(
         "INSERT INTO upstream (repository_id, position, upstream_id) VALUES (?, ?, ?)",
         [(repository_id, position, upstream_id) for position, upstream_id in enumerate(upstream_ids)],
     )
-    return {"repository": _repository_description(ctx, get_repository(ctx, domain, owner, repository))}
 
 
 def describe_repository(
