@@ -68,6 +68,30 @@ def coordinates(
     return found
 
 
+def copy_versions(
+    client: Any, source: str, target: str, versions: list[str] | None = None, **params: Any
+) -> dict[str, Any]:
+    """CopyPackageVersions of the generic package tools/cli: `versions`, or what `params` select."""
+    if versions is not None:
+        params["versions"] = versions
+    return client.copy_package_versions(  # type: ignore[no-any-return]
+        domain=DOMAIN,
+        sourceRepository=source,
+        destinationRepository=target,
+        format="generic",
+        namespace=NAMESPACE,
+        package=PACKAGE,
+        **params,
+    )
+
+
+def put_origin(client: Any, publish: str, upstream: str, **params: Any) -> dict[str, Any]:
+    """PutPackageOriginConfiguration of the generic package tools/cli, `params` overriding its coordinates."""
+    return client.put_package_origin_configuration(  # type: ignore[no-any-return]
+        **{**coordinates(), **params}, restrictions={"publish": publish, "upstream": upstream}
+    )
+
+
 def list_versions(client: Any, **params: Any) -> list[str]:
     merged = {**coordinates(), **params}
     return [v["version"] for v in client.list_package_versions(**merged)["versions"]]
