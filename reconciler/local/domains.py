@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
-from reconciler.local.context import Context, get_domain, get_repository
+from reconciler.local.context import Context, find_repository, get_domain, get_repository
 from reconciler.local.errors import (
     ConflictException,
     ResourceNotFoundException,
@@ -144,11 +144,7 @@ def create_repository(
 ) -> dict[str, Any]:
     check_tags(tags or [], repository, "repository")
     owner = get_domain(ctx, domain, domain_owner)["owner"]
-    exists = ctx.conn.execute(
-        "SELECT 1 FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-        (owner, domain, repository),
-    ).fetchone()
-    if exists:
+    if find_repository(ctx, owner, domain, repository) is not None:
         raise ConflictException(
             f"Repository already exists. Domain: {domain}, Repository: {repository}", repository, "repository"
         )
@@ -163,15 +159,12 @@ def create_repository(
     check_upstream_names(ctx, upstream_names)
     upstream_ids = []
     for name in upstream_names:
-        row = ctx.conn.execute(
-            "SELECT id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-            (owner, domain, name),
-        ).fetchone()
+        row = find_repository(ctx, owner, domain, name)
         if row is None:
             raise ResourceNotFoundException(
                 f"Upstream repository not found. Domain: {domain}, Repository: {name}", name, "repository"
             )
-        upstream_ids.append(row[0])
+        upstream_ids.append(row["id"])
     # The repository's administrator is the account that creates it, which may differ from the
     # domain's owner when an account creates a repository in another account's domain.
     cursor = ctx.conn.execute(

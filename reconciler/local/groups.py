@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from reconciler.local.context import Context, get_domain
+from reconciler.local.context import Context, find_repository, get_domain
 from reconciler.local.errors import ConflictException, ResourceNotFoundException, ValidationException
 from reconciler.local.group_patterns import (
     NAMESPACED,
@@ -400,11 +400,7 @@ def update_package_group_origin_configuration(
             f"Repository {repository} is both added to and removed from the {restriction} allowed repositories"
         )
     for _, repository in added:
-        found = ctx.conn.execute(
-            "SELECT 1 FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-            (row["owner"], row["name"], repository),
-        ).fetchone()
-        if found is None:
+        if find_repository(ctx, row["owner"], row["name"], repository) is None:
             raise ResourceNotFoundException(
                 f"Repository not found. Domain: {domain}, Repository: {repository}", repository, "repository"
             )
