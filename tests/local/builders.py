@@ -104,14 +104,19 @@ def statuses(client: Any, **params: Any) -> dict[str, str]:
 
 def seed(service: LocalCodeArtifact, repositories: list[dict[str, Any]], domain: str = DOMAIN) -> None:
     """Load repositories (in seed-document form) into a fresh domain of the service."""
-    document = SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [{"name": domain, "repositories": repositories}],
-        }
+    seed_service(service, seed_document(repositories, domain))
+
+
+def seed_document(repositories: list[dict[str, Any]], domain: str = DOMAIN) -> SeedDocument:
+    """A seed document of one domain holding these repositories (in seed-document form)."""
+    return domains_document([{"name": domain, "repositories": repositories}])
+
+
+def domains_document(domains: list[dict[str, Any]]) -> SeedDocument:
+    """A seed document of these domains (in seed-document form)."""
+    return SeedDocument.model_validate(
+        {"apiVersion": "reconciler/v1", "kind": "LocalSeed", "domains": domains}
     )
-    seed_service(service, document)
 
 
 def write_seed(directory: Path, text: str, name: str = "seed.yaml") -> Path:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, seed_service
 from tests.local.awscli import aws, aws_json, cli_endpoint
+from tests.local.builders import seed
 
 pytestmark = [pytest.mark.awscli, pytest.mark.http]
 
@@ -19,37 +19,28 @@ DOMAIN = "acme"
 NAMESPACE = "tools"
 
 
-SEED: dict[str, Any] = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": DOMAIN,
-            "repositories": [
-                {
-                    "name": "staging",
-                    "packages": [
-                        {
-                            "format": "generic",
-                            "namespace": NAMESPACE,
-                            "name": name,
-                            "versions": ["1.0.0", {"version": "1.1.0", "status": "Unlisted"}, "2.0.0"],
-                        }
-                        for name in ("listed", "updated", "mismatched", "disposed", "copied")
-                    ],
-                },
-                {"name": "prod"},
-            ],
-        }
-    ],
-}
+REPOSITORIES: list[dict[str, Any]] = [
+    {
+        "name": "staging",
+        "packages": [
+            {
+                "format": "generic",
+                "namespace": NAMESPACE,
+                "name": name,
+                "versions": ["1.0.0", {"version": "1.1.0", "status": "Unlisted"}, "2.0.0"],
+            }
+            for name in ("listed", "updated", "mismatched", "disposed", "copied")
+        ],
+    },
+    {"name": "prod"},
+]
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCodeArtifact]:
     db = tmp_path_factory.mktemp("awscli") / "codeartifact.db"
     with LocalCodeArtifact(db) as local:
-        seed_service(local, SeedDocument.model_validate(SEED))
+        seed(local, REPOSITORIES, DOMAIN)
         yield local
 
 

@@ -9,42 +9,28 @@ from typing import Any
 import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, seed_service
 from tests.local.awscli import aws, aws_json, cli_endpoint
+from tests.local.builders import seed
 
 pytestmark = [pytest.mark.awscli, pytest.mark.http]
 
 DOMAIN = "acme"
 NPM = ["--domain", DOMAIN, "--repository", "staging", "--format", "npm", "--namespace", "acme"]
-SEED: dict[str, Any] = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": DOMAIN,
-            "repositories": [
-                {
-                    "name": "staging",
-                    "packages": [
-                        {
-                            "format": "npm",
-                            "namespace": "acme",
-                            "name": name,
-                            "versions": ["1.0.0", "1.1.0"],
-                        }
-                        for name in ("described", "configured", "deleted")
-                    ],
-                },
-            ],
-        }
-    ],
-}
+REPOSITORIES: list[dict[str, Any]] = [
+    {
+        "name": "staging",
+        "packages": [
+            {"format": "npm", "namespace": "acme", "name": name, "versions": ["1.0.0", "1.1.0"]}
+            for name in ("described", "configured", "deleted")
+        ],
+    },
+]
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCodeArtifact]:
     with LocalCodeArtifact(tmp_path_factory.mktemp("awscli-packages") / "codeartifact.db") as local:
-        seed_service(local, SeedDocument.model_validate(SEED))
+        seed(local, REPOSITORIES, DOMAIN)
         yield local
 
 

@@ -24,7 +24,7 @@ from reconciler.local.faults import (
     DropConnection,
     FaultInjector,
 )
-from reconciler.local.seed import SeedDocument, seed_service
+from tests.local.builders import seed
 from tests.local.serving import NO_RETRIES, ServeProcess, boto3_client, running_servers
 
 DOMAIN = "acme"
@@ -58,33 +58,27 @@ class FakeTime:
 
 
 def _seed(service: LocalCodeArtifact) -> None:
-    document = {
-        "apiVersion": "reconciler/v1",
-        "kind": "LocalSeed",
-        "domains": [
+    seed(
+        service,
+        [
             {
-                "name": DOMAIN,
-                "repositories": [
+                "name": "staging",
+                "packages": [
                     {
-                        "name": "staging",
-                        "packages": [
-                            {
-                                "format": "generic",
-                                "namespace": "tools",
-                                "name": "cli",
-                                "versions": [
-                                    {"version": version, "assets": [{"name": ASSET, "content": "seeded"}]}
-                                    for version in ("1.0.0", "2.0.0", "3.0.0")
-                                ],
-                            }
+                        "format": "generic",
+                        "namespace": "tools",
+                        "name": "cli",
+                        "versions": [
+                            {"version": version, "assets": [{"name": ASSET, "content": "seeded"}]}
+                            for version in ("1.0.0", "2.0.0", "3.0.0")
                         ],
-                    },
-                    {"name": "prod"},
+                    }
                 ],
-            }
+            },
+            {"name": "prod"},
         ],
-    }
-    seed_service(service, SeedDocument.model_validate(document))
+        DOMAIN,
+    )
 
 
 Make = Callable[..., Any]

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.local import LocalCodeArtifact, local_client
-from reconciler.local.seed import BulkVersion, SeedDocument, SeedError, bulk_load, load_seed, seed_service
-from tests.local.builders import write_seed
+from reconciler.local.seed import BulkVersion, SeedError, bulk_load, load_seed, seed_service
+from tests.local.builders import seed_document, write_seed
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "manifests" / "local" / "example-data.yaml"
 ALL_FORMATS = {"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"}
@@ -33,16 +33,6 @@ def frozen(tmp_path: Path) -> Any:
 def example(service: LocalCodeArtifact) -> LocalCodeArtifact:
     seed_service(service, load_seed(EXAMPLE))
     return service
-
-
-def _document(repositories: list[dict[str, Any]], domain: str = "acme") -> SeedDocument:
-    return SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [{"name": domain, "repositories": repositories}],
-        }
-    )
 
 
 def _declared_versions() -> int:
@@ -183,7 +173,7 @@ def test_example_has_old_and_recent_versions(example: LocalCodeArtifact) -> None
 def test_status_origin_and_assets_land_as_declared(frozen: LocalCodeArtifact) -> None:
     seed_service(
         frozen,
-        _document(
+        seed_document(
             [
                 {
                     "name": "proxy",
@@ -287,7 +277,7 @@ def test_relative_and_absolute_publish_times(frozen: LocalCodeArtifact, tmp_path
 def test_versions_without_times_are_a_day_apart_ending_a_day_ago(frozen: LocalCodeArtifact) -> None:
     seed_service(
         frozen,
-        _document(
+        seed_document(
             [
                 {
                     "name": "staging",
@@ -313,7 +303,7 @@ def test_versions_without_times_are_spread_between_their_neighbours(frozen: Loca
         "last_published": "-10d",
         "versions": ["1.0.0", "1.1.0", {"version": "2.0.0", "published": "-40d"}, "2.1.0", "2.2.0"],
     }
-    seed_service(frozen, _document([{"name": "staging", "packages": [package]}]))
+    seed_service(frozen, seed_document([{"name": "staging", "packages": [package]}]))
     client = local_client(frozen)
     coordinates = {"repository": "staging", "format": "nuget", "package": "Acme.Logging"}
 
@@ -329,7 +319,7 @@ def test_a_version_in_a_later_repository_is_a_copy_unless_told_otherwise(frozen:
     npm = {"format": "npm", "name": "left-pad"}
     seed_service(
         frozen,
-        _document(
+        seed_document(
             [
                 {
                     "name": "staging",
@@ -550,7 +540,7 @@ def test_a_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_document_built_in_code_is_checked_too(service: LocalCodeArtifact) -> None:
-    document = _document(
+    document = seed_document(
         [{"name": "staging", "packages": [{"format": "generic", "name": "cli", "versions": ["1"]}]}]
     )
 
@@ -559,7 +549,7 @@ def test_a_document_built_in_code_is_checked_too(service: LocalCodeArtifact) -> 
 
 
 def test_a_failed_seed_leaves_the_database_unchanged(service: LocalCodeArtifact, tmp_path: Path) -> None:
-    seed_service(service, _document([{"name": "staging"}]))
+    seed_service(service, seed_document([{"name": "staging"}]))
     path = write_seed(
         tmp_path,
         """

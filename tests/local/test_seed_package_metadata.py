@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, SeedError, load_seed, seed_service
-from tests.local.builders import write_seed
+from reconciler.local.seed import SeedError, load_seed, seed_service
+from tests.local.builders import seed, write_seed
 
 SEED = """
 apiVersion: reconciler/v1
@@ -109,21 +109,7 @@ def test_a_seed_file_declares_origin_configuration(seeded: Any) -> None:
 def test_origin_configuration_not_given_follows_how_the_first_version_arrived(
     service: LocalCodeArtifact, package: dict[str, Any], expected: tuple[str, str]
 ) -> None:
-    document = SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [
-                {
-                    "name": "acme",
-                    "repositories": [
-                        {"name": "staging", "packages": [{"format": "npm", "name": "lib", **package}]}
-                    ],
-                }
-            ],
-        }
-    )
-    seed_service(service, document)
+    seed(service, [{"name": "staging", "packages": [{"format": "npm", "name": "lib", **package}]}])
 
     described = local_client(service).describe_package(
         domain="acme", repository="staging", format="npm", package="lib"
@@ -164,22 +150,13 @@ def test_a_package_seeded_again_takes_the_ingested_defaults_from_its_inherited_o
 ) -> None:
     ingested = {"format": "npm", "name": "lib", "versions": [{"version": "1.0.0", "origin": "EXTERNAL"}]}
     again = {"format": "npm", "name": "lib", "versions": ["1.0.0"]}  # inherits EXTERNAL from npm-proxy
-    document = SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [
-                {
-                    "name": "acme",
-                    "repositories": [
-                        {"name": "npm-proxy", "packages": [ingested]},
-                        {"name": "staging", "upstreams": ["npm-proxy"], "packages": [again]},
-                    ],
-                }
-            ],
-        }
+    seed(
+        service,
+        [
+            {"name": "npm-proxy", "packages": [ingested]},
+            {"name": "staging", "upstreams": ["npm-proxy"], "packages": [again]},
+        ],
     )
-    seed_service(service, document)
 
     client = local_client(service)
     described = client.describe_package(domain="acme", repository="staging", format="npm", package="lib")
