@@ -3,7 +3,6 @@ in process (with a fake clock) and through `reconciler local serve`'s flags."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -24,7 +23,8 @@ from reconciler.local.faults import (
     DropConnection,
     FaultInjector,
 )
-from tests.local.builders import seed
+from tests.local.builders import copy_versions, seed
+from tests.local.builders import publish as publish_version
 from tests.local.serving import NO_RETRIES, ServeProcess, boto3_client, running_servers
 
 DOMAIN = "acme"
@@ -143,25 +143,11 @@ def throttled(call: Callable[[], object]) -> dict[str, Any]:
 
 
 def copy(client: Any) -> Any:
-    return client.copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="prod",
-        format="generic",
-        namespace="tools",
-        package="cli",
-        versions=["1.0.0"],
-    )
+    return copy_versions(client, "staging", "prod", ["1.0.0"])
 
 
 def publish(client: Any, version: str = "9.0.0") -> Any:
-    return client.publish_package_version(
-        **PACKAGE,
-        packageVersion=version,
-        assetContent=CONTENT,
-        assetName=ASSET,
-        assetSHA256=hashlib.sha256(CONTENT).hexdigest(),
-    )
+    return publish_version(client, version, CONTENT, asset=ASSET)
 
 
 def update(client: Any, version: str = "1.0.0") -> Any:
