@@ -233,21 +233,9 @@ def dispose_package_versions(
     versions = _unique(versions)
     _check_request(ctx, versions, version_revisions)
     repo = get_repository(ctx, domain, domain_owner, repository)
-    package_id = get_package(ctx, repo, format, namespace, package)
-    rows = _rows(ctx, package_id, versions)
-    failures = {}
-    for version in versions:
-        failure = _guard(rows.get(version), version, expected_status, version_revisions)
-        if failure is not None:
-            failures[version] = failure
-    failed = _settle(versions, failures, lambda version: f"version {version} is skipped")
-    if failed:
-        return _response({}, failed)
-    ids = [(rows[v]["id"],) for v in versions]
-    # The record stays (listed as Disposed); the assets are deleted for good.
-    ctx.conn.executemany("DELETE FROM asset WHERE version_id = ?", ids)
-    ctx.conn.executemany("UPDATE package_version SET status = 'Disposed' WHERE id = ?", ids)
-    return _response({v: {"revision": rows[v]["revision"], "status": "Disposed"} for v in versions}, {})
+    return _remove(
+        ctx, repo, format, namespace, package, versions, expected_status, version_revisions, "Disposed"
+    )
 
 
 def delete_package_versions(
@@ -265,11 +253,27 @@ def delete_package_versions(
     versions = _unique(versions)
     _check_request(ctx, versions, None)
     repo = get_repository(ctx, domain, domain_owner, repository)
+    return _remove(ctx, repo, format, namespace, package, versions, expected_status, None, "Deleted")
+
+
+def _remove(
+    ctx: Context,
+    repo: sqlite3.Row,
+    format: str,
+    namespace: str | None,
+    package: str,
+    versions: list[str],
+    expected_status: str | None,
+    version_revisions: dict[str, str] | None,
+    outcome: str,
+) -> dict[str, Any]:
+    """Dispose (`outcome` Disposed) or delete (Deleted) the checked request's versions: their
+    assets go for good, and a Disposed version's record stays."""
     package_id = get_package(ctx, repo, format, namespace, package)
     rows = _rows(ctx, package_id, versions)
     failures = {}
     for version in versions:
-        failure = _guard(rows.get(version), version, expected_status, None)
+        failure = _guard(rows.get(version), version, expected_status, version_revisions)
         if failure is not None:
             failures[version] = failure
     failed = _settle(versions, failures, lambda version: f"version {version} is skipped")
@@ -277,8 +281,11 @@ def delete_package_versions(
         return _response({}, failed)
     ids = [(rows[v]["id"],) for v in versions]
     ctx.conn.executemany("DELETE FROM asset WHERE version_id = ?", ids)
-    ctx.conn.executemany("DELETE FROM package_version WHERE id = ?", ids)
-    return _response({v: {"revision": rows[v]["revision"], "status": "Deleted"} for v in versions}, {})
+    if outcome == "Disposed":
+        ctx.conn.executemany("UPDATE package_version SET status = 'Disposed' WHERE id = ?", ids)
+    else:
+        ctx.conn.executemany("DELETE FROM package_version WHERE id = ?", ids)
+    return _response({v: {"revision": rows[v]["revision"], "status": outcome} for v in versions}, {})
 
 
 def _asset_set(ctx: Context, version_id: int) -> set[tuple[str, str]]:

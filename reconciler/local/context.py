@@ -119,15 +119,20 @@ def get_domain(ctx: Context, domain: str, domain_owner: str | None) -> sqlite3.R
 def get_repository(ctx: Context, domain: str, domain_owner: str | None, repository: str) -> sqlite3.Row:
     """The repository in the domain `get_domain` finds; the row carries `domain_owner`."""
     get_domain(ctx, domain, domain_owner)
-    row = ctx.conn.execute(
-        "SELECT * FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-        (ctx.owner(domain_owner), domain, repository),
-    ).fetchone()
+    row = find_repository(ctx, ctx.owner(domain_owner), domain, repository)
     if row is None:
         raise ResourceNotFoundException(
             f"Repository not found. Domain: {domain}, Repository: {repository}", repository, "repository"
         )
-    return row  # type: ignore[no-any-return]
+    return row
+
+
+def find_repository(ctx: Context, owner: str, domain: str, repository: str) -> sqlite3.Row | None:
+    """The repository of the domain (owner, name), or None."""
+    return ctx.conn.execute(  # type: ignore[no-any-return]
+        "SELECT * FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
+        (owner, domain, repository),
+    ).fetchone()
 
 
 def find_package(

@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any
 
 from reconciler.local.context import Context
-from reconciler.local.packages import get_version
+from reconciler.local.packages import VersionAddress, get_version
 from reconciler.local.pagination import decode_token, encode_token
 
 # The operation takes no maxResults; AWS documents no page size. One page holds this many.
@@ -38,24 +38,9 @@ def list_package_version_dependencies(
     namespace: str | None = None,
     next_token: str | None = None,
 ) -> dict[str, Any]:
-    row = get_version(
-        ctx,
-        domain=domain,
-        repository=repository,
-        format=format,
-        package=package,
-        version=package_version,
-        domain_owner=domain_owner,
-        namespace=namespace,
-    )
-    filters = {
-        "domain": domain,
-        "repository": repository,
-        "format": format,
-        "namespace": namespace,
-        "package": package,
-        "version": package_version,
-    }
+    address = VersionAddress(domain, domain_owner, repository, format, namespace, package, package_version)
+    row = get_version(ctx, address)
+    filters = address.filters()
     after = decode_token("ListPackageVersionDependencies", filters, next_token)
     rows = ctx.conn.execute(
         """SELECT position, namespace, package, dependency_type, version_requirement
@@ -96,14 +81,7 @@ def get_package_version_readme(
     namespace: str | None = None,
 ) -> dict[str, Any]:
     row = get_version(
-        ctx,
-        domain=domain,
-        repository=repository,
-        format=format,
-        package=package,
-        version=package_version,
-        domain_owner=domain_owner,
-        namespace=namespace,
+        ctx, VersionAddress(domain, domain_owner, repository, format, namespace, package, package_version)
     )
     result = _coordinates(format, namespace, package, row)
     found = ctx.conn.execute(

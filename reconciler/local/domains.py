@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
-from reconciler.local.context import Context, get_domain, get_repository
+from reconciler.local.context import Context, find_repository, get_domain, get_repository
 from reconciler.local.errors import (
     ConflictException,
     ResourceNotFoundException,
@@ -144,11 +144,7 @@ def create_repository(
 ) -> dict[str, Any]:
     check_tags(tags or [], repository, "repository")
     owner = get_domain(ctx, domain, domain_owner)["owner"]
-    exists = ctx.conn.execute(
-        "SELECT 1 FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-        (owner, domain, repository),
-    ).fetchone()
-    if exists:
+    if find_repository(ctx, owner, domain, repository) is not None:
         raise ConflictException(
             f"Repository already exists. Domain: {domain}, Repository: {repository}", repository, "repository"
         )
@@ -160,23 +156,15 @@ def create_repository(
             f"Repository quota of {ctx.options.repositories_per_domain} per domain exceeded", domain, "domain"
         )
     upstream_names = [item["repositoryName"] for item in upstreams or []]
-    if len(upstream_names) > ctx.options.direct_upstreams:
-        raise ValidationException(
-            f"A repository can have at most {ctx.options.direct_upstreams} direct upstream repositories"
-        )
-    if len(set(upstream_names)) != len(upstream_names):
-        raise ValidationException("An upstream repository is listed more than once")
+    check_upstream_names(ctx, upstream_names)
     upstream_ids = []
     for name in upstream_names:
-        row = ctx.conn.execute(
-            "SELECT id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-            (owner, domain, name),
-        ).fetchone()
+        row = find_repository(ctx, owner, domain, name)
         if row is None:
             raise ResourceNotFoundException(
                 f"Upstream repository not found. Domain: {domain}, Repository: {name}", name, "repository"
             )
-        upstream_ids.append(row[0])
+        upstream_ids.append(row["id"])
     # The repository's administrator is the account that creates it, which may differ from the
     # domain's owner when an account creates a repository in another account's domain.
     cursor = ctx.conn.execute(
@@ -184,12 +172,27 @@ def create_repository(
                tags) VALUES (?, ?, ?, ?, ?, ?, ?)""",
         (owner, domain, repository, description, ctx.account_id, ctx.clock(), json.dumps(tags or [])),
     )
-    repository_id = cursor.lastrowid
+    assert cursor.lastrowid is not None
+    insert_upstreams(ctx, cursor.lastrowid, upstream_ids)
+    return {"repository": _repository_description(ctx, get_repository(ctx, domain, owner, repository))}
+
+
+def check_upstream_names(ctx: Context, names: list[str]) -> None:
+    """A repository's upstream list, before any is looked up: not too many, none twice."""
+    if len(names) > ctx.options.direct_upstreams:
+        raise ValidationException(
+            f"A repository can have at most {ctx.options.direct_upstreams} direct upstream repositories"
+        )
+    if len(set(names)) != len(names):
+        raise ValidationException("An upstream repository is listed more than once")
+
+
+def insert_upstreams(ctx: Context, repository_id: int, upstream_ids: list[int]) -> None:
+    """A repository's upstreams, in their order (it has none yet)."""
     ctx.conn.executemany(
         "INSERT INTO upstream (repository_id, position, upstream_id) VALUES (?, ?, ?)",
         [(repository_id, position, upstream_id) for position, upstream_id in enumerate(upstream_ids)],
     )
-    return {"repository": _repository_description(ctx, get_repository(ctx, domain, owner, repository))}
 
 
 def describe_repository(

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from reconciler.local.context import Context, get_domain
+from reconciler.local.context import Context, find_repository, get_domain
 from reconciler.local.errors import ConflictException, ResourceNotFoundException, ValidationException
 from reconciler.local.group_patterns import (
     NAMESPACED,
@@ -37,6 +37,7 @@ _COLUMNS = {
     "INTERNAL_UPSTREAM": "internal_upstream",
 }
 DEFAULT_PAGE = 100
+_Item = TypeVar("_Item")
 
 Restrictions = dict[str, tuple[str, frozenset[str]]]
 """Restriction type -> (effective mode, repositories allowed when it is ALLOW_SPECIFIC_REPOSITORIES)."""
@@ -348,15 +349,31 @@ def _page(
     max_results: int | None,
     next_token: str | None,
 ) -> dict[str, Any]:
+    ordered = sorted(chosen, key=_pattern_text)
+    page, more = _paged(operation, filters, ordered, _pattern_text, max_results, next_token)
+    return {"packageGroups": [groups.describe(group) for group in page], **more}
+
+
+def _pattern_text(group: _Group) -> str:
+    return group.pattern.text
+
+
+def _paged(
+    operation: str,
+    filters: dict[str, Any],
+    ordered: list[_Item],
+    key: Callable[[_Item], str],
+    max_results: int | None,
+    next_token: str | None,
+) -> tuple[list[_Item], dict[str, str]]:
+    """The page of `ordered` (sorted by `key`) that follows the token, and the response's
+    `nextToken` member when more items follow it."""
     after = decode_token(operation, filters, next_token)
     limit = max_results or DEFAULT_PAGE
-    ordered = sorted(chosen, key=lambda group: group.pattern.text)
-    if after:
-        ordered = [group for group in ordered if group.pattern.text > after[0]]
-    result: dict[str, Any] = {"packageGroups": [groups.describe(group) for group in ordered[:limit]]}
-    if len(ordered) > limit:
-        result["nextToken"] = encode_token(operation, filters, [ordered[limit - 1].pattern.text])
-    return result
+    rest = [item for item in ordered if not after or key(item) > after[0]]
+    if len(rest) > limit:
+        return rest[:limit], {"nextToken": encode_token(operation, filters, [key(rest[limit - 1])])}
+    return rest, {}
 
 
 def update_package_group_origin_configuration(
@@ -383,11 +400,7 @@ def update_package_group_origin_configuration(
             f"Repository {repository} is both added to and removed from the {restriction} allowed repositories"
         )
     for _, repository in added:
-        found = ctx.conn.execute(
-            "SELECT 1 FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-            (row["owner"], row["name"], repository),
-        ).fetchone()
-        if found is None:
+        if find_repository(ctx, row["owner"], row["name"], repository) is None:
             raise ResourceNotFoundException(
                 f"Repository not found. Domain: {domain}, Repository: {repository}", repository, "repository"
             )
@@ -440,13 +453,9 @@ def list_allowed_repositories_for_group(
         "packageGroup": package_group,
         "originRestrictionType": origin_restriction_type,
     }
-    after = decode_token("ListAllowedRepositoriesForGroup", filters, next_token)
-    limit = max_results or DEFAULT_PAGE
-    names = [name for name in group.allowed.get(origin_restriction_type, []) if not after or name > after[0]]
-    result: dict[str, Any] = {"allowedRepositories": names[:limit]}
-    if len(names) > limit:
-        result["nextToken"] = encode_token("ListAllowedRepositoriesForGroup", filters, [names[limit - 1]])
-    return result
+    allowed = group.allowed.get(origin_restriction_type, [])  # in name order
+    names, more = _paged("ListAllowedRepositoriesForGroup", filters, allowed, str, max_results, next_token)
+    return {"allowedRepositories": names, **more}
 
 
 def list_associated_packages(

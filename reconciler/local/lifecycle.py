@@ -7,7 +7,12 @@ from typing import Any
 
 from reconciler.local.cascade import delete_cascade
 from reconciler.local.context import Context, get_domain, get_repository
-from reconciler.local.domains import describe_domain, describe_repository
+from reconciler.local.domains import (
+    check_upstream_names,
+    describe_domain,
+    describe_repository,
+    insert_upstreams,
+)
 from reconciler.local.errors import ConflictException, ValidationException
 
 
@@ -66,10 +71,7 @@ def update_repository(
     if upstreams is not None:
         upstream_ids = _upstream_ids(ctx, owner, row, [item["repositoryName"] for item in upstreams])
         ctx.conn.execute("DELETE FROM upstream WHERE repository_id = ?", (row["id"],))
-        ctx.conn.executemany(
-            "INSERT INTO upstream (repository_id, position, upstream_id) VALUES (?, ?, ?)",
-            [(row["id"], position, upstream_id) for position, upstream_id in enumerate(upstream_ids)],
-        )
+        insert_upstreams(ctx, row["id"], upstream_ids)
     if description is not None:
         ctx.conn.execute("UPDATE repository SET description = ? WHERE id = ?", (description, row["id"]))
     return describe_repository(ctx, domain=domain, repository=repository, domain_owner=owner)
@@ -78,12 +80,7 @@ def update_repository(
 def _upstream_ids(ctx: Context, owner: str, row: sqlite3.Row, names: list[str]) -> list[int]:
     """CreateRepository's checks (count, duplicates, existence in the same domain), plus the two
     that only an update can break: no repository upstream of itself, directly or through others."""
-    if len(names) > ctx.options.direct_upstreams:
-        raise ValidationException(
-            f"A repository can have at most {ctx.options.direct_upstreams} direct upstream repositories"
-        )
-    if len(set(names)) != len(names):
-        raise ValidationException("An upstream repository is listed more than once")
+    check_upstream_names(ctx, names)
     ids = []
     for name in names:
         if name == row["name"]:

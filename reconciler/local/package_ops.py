@@ -35,11 +35,7 @@ def describe_package(
 ) -> dict[str, Any]:
     row = _package_row(ctx, domain, domain_owner, repository, format, namespace, package)
     # PackageDescription names the package `name` (PackageSummary, in the other responses, `package`).
-    description: dict[str, Any] = {"format": row["format"], "name": row["name"]}
-    if row["namespace"]:
-        description["namespace"] = row["namespace"]
-    description["originConfiguration"] = configuration(row["publish"], row["upstream"])
-    return {"package": description}
+    return {"package": _package(row, "name")}
 
 
 def delete_package(
@@ -61,8 +57,13 @@ def delete_package(
     )
     ctx.conn.execute("DELETE FROM package_version WHERE package_id = ?", (row["id"],))
     ctx.conn.execute("DELETE FROM package WHERE id = ?", (row["id"],))
-    summary: dict[str, Any] = {"format": row["format"], "package": row["name"]}
+    return {"deletedPackage": _package(row, "package")}
+
+
+def _package(row: sqlite3.Row, name_member: str) -> dict[str, Any]:
+    """A package and its origin configuration, its name under `name_member`."""
+    found: dict[str, Any] = {"format": row["format"], name_member: row["name"]}
     if row["namespace"]:
-        summary["namespace"] = row["namespace"]
-    summary["originConfiguration"] = configuration(row["publish"], row["upstream"])
-    return {"deletedPackage": summary}
+        found["namespace"] = row["namespace"]
+    found["originConfiguration"] = configuration(row["publish"], row["upstream"])
+    return found

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import operator
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.local.context import ORIGIN_JSON, Context, JsonText, get_package, get_repository, origin
 from reconciler.local.errors import ConflictException, ResourceNotFoundException
 from reconciler.local.names import display_name
+from reconciler.local.origin import configuration
 from reconciler.local.pagination import decode_token, encode_token
 
 
@@ -93,7 +94,7 @@ def _package_summary(row: sqlite3.Row) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "format": row["format"],
         "package": row["name"],
-        "originConfiguration": {"restrictions": {"publish": row["publish"], "upstream": row["upstream"]}},
+        "originConfiguration": configuration(row["publish"], row["upstream"]),
     }
     if row["namespace"]:
         summary["namespace"] = row["namespace"]
@@ -211,25 +212,41 @@ def _version_page_key(ctx: Context, package_id: int, sort_by: str | None, last: 
     return [published, last]
 
 
-def get_version(
-    ctx: Context,
-    *,
-    domain: str,
-    repository: str,
-    format: str,
-    package: str,
-    version: str,
-    domain_owner: str | None,
-    namespace: str | None,
-) -> sqlite3.Row:
-    repo = get_repository(ctx, domain, domain_owner, repository)
-    package_id = get_package(ctx, repo, format, namespace, package)
+class VersionAddress(NamedTuple):
+    """One package version as a request names it (with the domain owner it gives, if any)."""
+
+    domain: str
+    domain_owner: str | None
+    repository: str
+    format: str
+    namespace: str | None
+    package: str
+    version: str
+
+    def filters(self) -> dict[str, Any]:
+        """The request's parameters a page token of one of the version's listings is bound to."""
+        return {
+            "domain": self.domain,
+            "repository": self.repository,
+            "format": self.format,
+            "namespace": self.namespace,
+            "package": self.package,
+            "version": self.version,
+        }
+
+
+def get_version(ctx: Context, address: VersionAddress) -> sqlite3.Row:
+    repo = get_repository(ctx, address.domain, address.domain_owner, address.repository)
+    package_id = get_package(ctx, repo, address.format, address.namespace, address.package)
+    version = address.version
     row = ctx.conn.execute(
         "SELECT * FROM package_version WHERE package_id = ? AND version = ?", (package_id, version)
     ).fetchone()
     if row is None:
         raise ResourceNotFoundException(
-            f"Package version not found. Package: {package}, Version: {version}", version, "package-version"
+            f"Package version not found. Package: {address.package}, Version: {version}",
+            version,
+            "package-version",
         )
     return row  # type: ignore[no-any-return]
 
@@ -246,14 +263,7 @@ def describe_package_version(
     namespace: str | None = None,
 ) -> dict[str, Any]:
     row = get_version(
-        ctx,
-        domain=domain,
-        repository=repository,
-        format=format,
-        package=package,
-        version=package_version,
-        domain_owner=domain_owner,
-        namespace=namespace,
+        ctx, VersionAddress(domain, domain_owner, repository, format, namespace, package, package_version)
     )
     published_as = ctx.conn.execute(
         "SELECT display_name FROM package WHERE id = ?", (row["package_id"],)
@@ -294,24 +304,9 @@ def list_package_version_assets(
     max_results: int | None = None,
     next_token: str | None = None,
 ) -> dict[str, Any]:
-    row = get_version(
-        ctx,
-        domain=domain,
-        repository=repository,
-        format=format,
-        package=package,
-        version=package_version,
-        domain_owner=domain_owner,
-        namespace=namespace,
-    )
-    filters = {
-        "domain": domain,
-        "repository": repository,
-        "format": format,
-        "namespace": namespace,
-        "package": package,
-        "version": package_version,
-    }
+    address = VersionAddress(domain, domain_owner, repository, format, namespace, package, package_version)
+    row = get_version(ctx, address)
+    filters = address.filters()
     after = decode_token("ListPackageVersionAssets", filters, next_token)
     limit = max_results or ctx.options.default_page_size
     assets = ctx.conn.execute(
@@ -360,14 +355,7 @@ def get_package_version_asset(
     package_version_revision: str | None = None,
 ) -> dict[str, Any]:
     row = get_version(
-        ctx,
-        domain=domain,
-        repository=repository,
-        format=format,
-        package=package,
-        version=package_version,
-        domain_owner=domain_owner,
-        namespace=namespace,
+        ctx, VersionAddress(domain, domain_owner, repository, format, namespace, package, package_version)
     )
     if package_version_revision is not None and package_version_revision != row["revision"]:
         raise ResourceNotFoundException(

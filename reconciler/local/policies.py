@@ -31,22 +31,22 @@ def put_domain_permissions_policy(
     domain_owner: str | None = None,
     policy_revision: str | None = None,
 ) -> dict[str, Any]:
-    owner = get_domain(ctx, domain, domain_owner)["owner"]
-    return _put(ctx, owner, domain, "", domain_arn(ctx, owner, domain), policy_document, policy_revision)
+    owner, arn = _resource(ctx, domain, domain_owner)
+    return _put(ctx, owner, domain, "", arn, policy_document, policy_revision)
 
 
 def get_domain_permissions_policy(
     ctx: Context, *, domain: str, domain_owner: str | None = None
 ) -> dict[str, Any]:
-    owner = get_domain(ctx, domain, domain_owner)["owner"]
-    return {"policy": _policy(ctx, owner, domain, "", domain_arn(ctx, owner, domain))}
+    owner, arn = _resource(ctx, domain, domain_owner)
+    return {"policy": _policy(ctx, owner, domain, "", arn)}
 
 
 def delete_domain_permissions_policy(
     ctx: Context, *, domain: str, domain_owner: str | None = None, policy_revision: str | None = None
 ) -> dict[str, Any]:
-    owner = get_domain(ctx, domain, domain_owner)["owner"]
-    return _delete(ctx, owner, domain, "", domain_arn(ctx, owner, domain), policy_revision)
+    owner, arn = _resource(ctx, domain, domain_owner)
+    return _delete(ctx, owner, domain, "", arn, policy_revision)
 
 
 def put_repository_permissions_policy(
@@ -58,18 +58,15 @@ def put_repository_permissions_policy(
     domain_owner: str | None = None,
     policy_revision: str | None = None,
 ) -> dict[str, Any]:
-    owner = get_domain(ctx, domain, domain_owner)["owner"]
-    get_repository(ctx, domain, owner, repository)
-    arn = repository_arn(ctx, owner, domain, repository)
+    owner, arn = _resource(ctx, domain, domain_owner, repository)
     return _put(ctx, owner, domain, repository, arn, policy_document, policy_revision)
 
 
 def get_repository_permissions_policy(
     ctx: Context, *, domain: str, repository: str, domain_owner: str | None = None
 ) -> dict[str, Any]:
-    owner = get_domain(ctx, domain, domain_owner)["owner"]
-    get_repository(ctx, domain, owner, repository)
-    return {"policy": _policy(ctx, owner, domain, repository, repository_arn(ctx, owner, domain, repository))}
+    owner, arn = _resource(ctx, domain, domain_owner, repository)
+    return {"policy": _policy(ctx, owner, domain, repository, arn)}
 
 
 def delete_repository_permissions_policy(
@@ -80,10 +77,20 @@ def delete_repository_permissions_policy(
     domain_owner: str | None = None,
     policy_revision: str | None = None,
 ) -> dict[str, Any]:
-    owner = get_domain(ctx, domain, domain_owner)["owner"]
-    get_repository(ctx, domain, owner, repository)
-    arn = repository_arn(ctx, owner, domain, repository)
+    owner, arn = _resource(ctx, domain, domain_owner, repository)
     return _delete(ctx, owner, domain, repository, arn, policy_revision)
+
+
+def _resource(
+    ctx: Context, domain: str, domain_owner: str | None, repository: str | None = None
+) -> tuple[str, str]:
+    """The owner of the domain and the ARN of the policy's resource: the domain, or one of its
+    repositories (which must exist)."""
+    owner: str = get_domain(ctx, domain, domain_owner)["owner"]
+    if repository is None:
+        return owner, domain_arn(ctx, owner, domain)
+    get_repository(ctx, domain, owner, repository)
+    return owner, repository_arn(ctx, owner, domain, repository)
 
 
 def check_policy_document(document: str) -> None:

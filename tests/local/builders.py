@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,6 +68,30 @@ def coordinates(
     return found
 
 
+def copy_versions(
+    client: Any, source: str, target: str, versions: list[str] | None = None, **params: Any
+) -> dict[str, Any]:
+    """CopyPackageVersions of the generic package tools/cli: `versions`, or what `params` select."""
+    if versions is not None:
+        params["versions"] = versions
+    return client.copy_package_versions(  # type: ignore[no-any-return]
+        domain=DOMAIN,
+        sourceRepository=source,
+        destinationRepository=target,
+        format="generic",
+        namespace=NAMESPACE,
+        package=PACKAGE,
+        **params,
+    )
+
+
+def put_origin(client: Any, publish: str, upstream: str, **params: Any) -> dict[str, Any]:
+    """PutPackageOriginConfiguration of the generic package tools/cli, `params` overriding its coordinates."""
+    return client.put_package_origin_configuration(  # type: ignore[no-any-return]
+        **{**coordinates(), **params}, restrictions={"publish": publish, "upstream": upstream}
+    )
+
+
 def list_versions(client: Any, **params: Any) -> list[str]:
     merged = {**coordinates(), **params}
     return [v["version"] for v in client.list_package_versions(**merged)["versions"]]
@@ -78,14 +104,26 @@ def statuses(client: Any, **params: Any) -> dict[str, str]:
 
 def seed(service: LocalCodeArtifact, repositories: list[dict[str, Any]], domain: str = DOMAIN) -> None:
     """Load repositories (in seed-document form) into a fresh domain of the service."""
-    document = SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [{"name": domain, "repositories": repositories}],
-        }
+    seed_service(service, seed_document(repositories, domain))
+
+
+def seed_document(repositories: list[dict[str, Any]], domain: str = DOMAIN) -> SeedDocument:
+    """A seed document of one domain holding these repositories (in seed-document form)."""
+    return domains_document([{"name": domain, "repositories": repositories}])
+
+
+def domains_document(domains: list[dict[str, Any]]) -> SeedDocument:
+    """A seed document of these domains (in seed-document form)."""
+    return SeedDocument.model_validate(
+        {"apiVersion": "reconciler/v1", "kind": "LocalSeed", "domains": domains}
     )
-    seed_service(service, document)
+
+
+def write_seed(directory: Path, text: str, name: str = "seed.yaml") -> Path:
+    """A seed file in `directory`: `text` dedented, without its leading blank lines."""
+    path = directory / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
 
 
 def seed_packages(service: LocalCodeArtifact, packages: list[dict[str, Any]], repository: str = REPO) -> None:

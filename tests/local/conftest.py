@@ -11,12 +11,20 @@ import pytest
 from reconciler.local import BackgroundServer, LocalCodeArtifact, attach
 from reconciler.local.context import Options
 from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
+from tests.local.awscli import cli_environment, require_aws_cli
 
 
 @pytest.fixture(params=["client", "http_client"], ids=["in-process", "http"])
 def any_client(request: pytest.FixtureRequest) -> Any:
     """The same boto3 client contract, once in process and once over real HTTP."""
     return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of every `aws` run (skips without the AWS CLI): see tests.local.awscli."""
+    require_aws_cli()
+    return cli_environment(tmp_path_factory.mktemp("aws-home"))
 
 
 # --- CopyPackageVersions and origin controls: a server option, set both ways --------------------

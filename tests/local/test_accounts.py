@@ -12,17 +12,11 @@ import pytest
 from reconciler.local import BackgroundServer, LocalCodeArtifact, attach
 from reconciler.local.context import Options
 from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
-from reconciler.local.seed import SeedDocument, SeedError, seed_service
-from tests.local.builders import raises_client_error
+from reconciler.local.seed import SeedError, seed_service
+from tests.local.builders import domains_document, raises_client_error
 
 CALLER = "444455556666"
 OTHER = "111122223333"
-
-
-def _document(domains: list[dict[str, Any]]) -> SeedDocument:
-    return SeedDocument.model_validate(
-        {"apiVersion": "reconciler/v1", "kind": "LocalSeed", "domains": domains}
-    )
 
 
 def _domain(
@@ -52,7 +46,8 @@ def db(tmp_path: Path) -> Path:
     path = tmp_path / "accounts.db"
     with LocalCodeArtifact(path, account_id=OTHER) as seeding:
         seed_service(
-            seeding, _document([_domain("shared", repositories=("staging", "prod")), _domain("acme", CALLER)])
+            seeding,
+            domains_document([_domain("shared", repositories=("staging", "prod")), _domain("acme", CALLER)]),
         )
     return path
 
@@ -200,9 +195,9 @@ def test_the_domain_quota_counts_only_the_callers_domains(
 
 def test_a_seed_names_the_owner_in_its_duplicate_domain_error(tmp_path: Path) -> None:
     with LocalCodeArtifact(tmp_path / "twice.db", account_id=CALLER) as service:
-        seed_service(service, _document([_domain("acme", OTHER), _domain("acme")]))  # two owners: fine
+        seed_service(service, domains_document([_domain("acme", OTHER), _domain("acme")]))  # two owners: fine
         with pytest.raises(SeedError, match=f"domain acme of account {OTHER} already exists"):
-            seed_service(service, _document([_domain("acme", OTHER)]))
+            seed_service(service, domains_document([_domain("acme", OTHER)]))
 
 
 def test_arns_carry_the_domain_owners_account_whoever_calls(tmp_path: Path) -> None:

@@ -3,16 +3,15 @@ boto3 and the AWS CLI (`--domain-owner`) over HTTP."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from tests.local.builders import publish, raises_client_error
+from tests.local.awscli import aws, aws_json
+from tests.local.builders import publish, raises_client_error, write_seed
 from tests.local.serving import ServeProcess, boto3_client, running_server
-from tests.local.test_awscli import AWS, aws, aws_json
 
 pytestmark = [pytest.mark.http]
 
@@ -38,8 +37,7 @@ domains:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """A database seeded under SEEDER, served under CALLER (with one quota overridden)."""
     workdir = tmp_path_factory.mktemp("accounts")
-    seed_file = workdir / "seed.yaml"
-    seed_file.write_text(SEED, encoding="utf-8")
+    seed_file = write_seed(workdir, SEED)
     db = str(workdir / "local.db")
     seeded = CliRunner().invoke(cli, ["local", "seed", str(seed_file), "--db", db, "--account-id", SEEDER])
     assert seeded.exit_code == 0, seeded.output
@@ -47,22 +45,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
         workdir, "--db", db, "--account-id", CALLER, "--quota", "assets_per_version=1"
     ) as process:
         yield process
-
-
-@pytest.fixture(scope="module")
-def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    if not AWS.exists():
-        pytest.skip(f"the AWS CLI is not installed in this virtualenv (no {AWS})")
-    nowhere = tmp_path_factory.mktemp("aws-home") / "missing"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="AKIDLOCALTESTING",
-        AWS_SECRET_ACCESS_KEY="local-secret",
-        AWS_CONFIG_FILE=str(nowhere / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(nowhere / "credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
 
 
 def test_boto3_lists_only_the_serving_accounts_domains(server: ServeProcess) -> None:

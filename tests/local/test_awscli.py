@@ -3,114 +3,57 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, seed_service
+from reconciler.local import LocalCodeArtifact, local_client
+from tests.local.awscli import aws, aws_json, cli_endpoint
+from tests.local.builders import seed
 
 pytestmark = [pytest.mark.awscli, pytest.mark.http]
 
-AWS = Path(sys.executable).parent / ("aws.cmd" if os.name == "nt" else "aws")
 DOMAIN = "acme"
 NAMESPACE = "tools"
 
 
-SEED: dict[str, Any] = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": DOMAIN,
-            "repositories": [
-                {
-                    "name": "staging",
-                    "packages": [
-                        {
-                            "format": "generic",
-                            "namespace": NAMESPACE,
-                            "name": name,
-                            "versions": ["1.0.0", {"version": "1.1.0", "status": "Unlisted"}, "2.0.0"],
-                        }
-                        for name in ("listed", "updated", "mismatched", "disposed", "copied")
-                    ],
-                },
-                {"name": "prod"},
-            ],
-        }
-    ],
-}
+REPOSITORIES: list[dict[str, Any]] = [
+    {
+        "name": "staging",
+        "packages": [
+            {
+                "format": "generic",
+                "namespace": NAMESPACE,
+                "name": name,
+                "versions": ["1.0.0", {"version": "1.1.0", "status": "Unlisted"}, "2.0.0"],
+            }
+            for name in ("listed", "updated", "mismatched", "disposed", "copied")
+        ],
+    },
+    {"name": "prod"},
+]
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCodeArtifact]:
     db = tmp_path_factory.mktemp("awscli") / "codeartifact.db"
     with LocalCodeArtifact(db) as local:
-        seed_service(local, SeedDocument.model_validate(SEED))
+        seed(local, REPOSITORIES, DOMAIN)
         yield local
 
 
 @pytest.fixture(scope="module")
 def endpoint(service: LocalCodeArtifact) -> Iterator[str]:
-    if not AWS.exists():
-        pytest.skip(f"the AWS CLI is not installed in this virtualenv (no {AWS})")
-    with BackgroundServer(service) as server:
-        yield server.endpoint_url
+    with cli_endpoint(service) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def boto(service: LocalCodeArtifact) -> Any:
     """An in-process boto3 client on the same service, to check what the CLI's calls did."""
     return local_client(service)
-
-
-@pytest.fixture(scope="module")
-def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The environment of every `aws` run: dummy keys, no config or credentials files, no other AWS_*."""
-    nowhere = tmp_path_factory.mktemp("aws-home") / "missing"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="AKIDLOCALTESTING",
-        AWS_SECRET_ACCESS_KEY="local-secret",
-        AWS_CONFIG_FILE=str(nowhere / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(nowhere / "credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
-
-
-def aws(endpoint: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(AWS),
-            "--endpoint-url",
-            endpoint,
-            "--region",
-            "us-east-1",
-            "--output",
-            "json",
-            "codeartifact",
-            *args,
-        ],
-        env=env,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-    )
-
-
-def aws_json(endpoint: str, env: dict[str, str], *args: str) -> dict[str, Any]:
-    result = aws(endpoint, env, *args)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
 def package(name: str, repository: str = "staging") -> list[str]:

@@ -7,12 +7,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
-from tests.local.test_awscli import AWS, aws_json, cli_env
+from reconciler.local import LocalCodeArtifact, local_client
+from tests.local.awscli import aws_json, cli_endpoint
 
 pytestmark = [pytest.mark.awscli, pytest.mark.http]
-
-__all__ = ["cli_env"]  # the shared fixture: dummy keys, no AWS config files
 
 DOMAIN = "acme"
 ARN_PREFIX = f"arn:aws:codeartifact:us-east-1:111122223333:package-group/{DOMAIN}"
@@ -30,10 +28,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCodeArtif
 
 @pytest.fixture(scope="module")
 def endpoint(service: LocalCodeArtifact) -> Iterator[str]:
-    if not AWS.exists():
-        pytest.skip(f"the AWS CLI is not installed in this virtualenv (no {AWS})")
-    with BackgroundServer(service) as server:
-        yield server.endpoint_url
+    with cli_endpoint(service) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

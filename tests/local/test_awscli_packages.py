@@ -3,73 +3,41 @@ delete-package (each `aws` run costs about two seconds, so one call per test).""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, seed_service
-from tests.local.test_awscli import AWS, aws, aws_json
+from reconciler.local import LocalCodeArtifact, local_client
+from tests.local.awscli import aws, aws_json, cli_endpoint
+from tests.local.builders import seed
 
 pytestmark = [pytest.mark.awscli, pytest.mark.http]
 
 DOMAIN = "acme"
 NPM = ["--domain", DOMAIN, "--repository", "staging", "--format", "npm", "--namespace", "acme"]
-SEED: dict[str, Any] = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": DOMAIN,
-            "repositories": [
-                {
-                    "name": "staging",
-                    "packages": [
-                        {
-                            "format": "npm",
-                            "namespace": "acme",
-                            "name": name,
-                            "versions": ["1.0.0", "1.1.0"],
-                        }
-                        for name in ("described", "configured", "deleted")
-                    ],
-                },
-            ],
-        }
-    ],
-}
+REPOSITORIES: list[dict[str, Any]] = [
+    {
+        "name": "staging",
+        "packages": [
+            {"format": "npm", "namespace": "acme", "name": name, "versions": ["1.0.0", "1.1.0"]}
+            for name in ("described", "configured", "deleted")
+        ],
+    },
+]
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCodeArtifact]:
     with LocalCodeArtifact(tmp_path_factory.mktemp("awscli-packages") / "codeartifact.db") as local:
-        seed_service(local, SeedDocument.model_validate(SEED))
+        seed(local, REPOSITORIES, DOMAIN)
         yield local
 
 
 @pytest.fixture(scope="module")
-def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """As in test_awscli: dummy keys, no config or credentials files, no other AWS_* variables."""
-    nowhere = tmp_path_factory.mktemp("aws-home") / "missing"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="AKIDLOCALTESTING",
-        AWS_SECRET_ACCESS_KEY="local-secret",
-        AWS_CONFIG_FILE=str(nowhere / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(nowhere / "credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
-
-
-@pytest.fixture(scope="module")
 def endpoint(service: LocalCodeArtifact) -> Iterator[str]:
-    if not AWS.exists():
-        pytest.skip(f"the AWS CLI is not installed in this virtualenv (no {AWS})")
-    with BackgroundServer(service) as server:
-        yield server.endpoint_url
+    with cli_endpoint(service) as url:
+        yield url
 
 
 def test_describe_package_prints_the_package_and_its_origin_configuration(

@@ -4,15 +4,14 @@ deletion, external connections, endpoints and policies."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
-from tests.local.test_awscli import AWS, aws, aws_json
+from reconciler.local import LocalCodeArtifact, local_client
+from tests.local.awscli import aws, aws_json, cli_endpoint
 
 pytestmark = [pytest.mark.awscli, pytest.mark.http]
 
@@ -27,10 +26,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCodeArtif
 
 @pytest.fixture(scope="module")
 def endpoint(service: LocalCodeArtifact) -> Iterator[str]:
-    if not AWS.exists():
-        pytest.skip(f"the AWS CLI is not installed in this virtualenv (no {AWS})")
-    with BackgroundServer(service) as server:
-        yield server.endpoint_url
+    with cli_endpoint(service) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +36,7 @@ def boto(service: LocalCodeArtifact) -> Any:
     return local_client(service)
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Dummy keys, no config or credentials files, no other AWS_* from the environment."""
-    nowhere = tmp_path_factory.mktemp("aws-home") / "missing"
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    environment.update(
-        AWS_ACCESS_KEY_ID="AKIDLOCALTESTING",
-        AWS_SECRET_ACCESS_KEY="local-secret",
-        AWS_CONFIG_FILE=str(nowhere / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(nowhere / "credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return environment
-
-
-def test_tag_resource_list_tags_and_untag_resource(endpoint: str, env: dict[str, str], boto: Any) -> None:
+def test_tag_resource_list_tags_and_untag_resource(endpoint: str, cli_env: dict[str, str], boto: Any) -> None:
     boto.create_domain(domain="tagged")
     arn = boto.create_repository(
         domain="tagged", repository="staging", tags=[{"key": "stage", "value": "pre"}]
@@ -62,7 +44,7 @@ def test_tag_resource_list_tags_and_untag_resource(endpoint: str, env: dict[str,
 
     tagged = aws(
         endpoint,
-        env,
+        cli_env,
         "tag-resource",
         "--resource-arn",
         arn,
@@ -70,8 +52,8 @@ def test_tag_resource_list_tags_and_untag_resource(endpoint: str, env: dict[str,
         "key=team,value=web",
         "key=tier,value=1",
     )
-    listed = aws_json(endpoint, env, "list-tags-for-resource", "--resource-arn", arn)
-    untagged = aws(endpoint, env, "untag-resource", "--resource-arn", arn, "--tag-keys", "tier", "stage")
+    listed = aws_json(endpoint, cli_env, "list-tags-for-resource", "--resource-arn", arn)
+    untagged = aws(endpoint, cli_env, "untag-resource", "--resource-arn", arn, "--tag-keys", "tier", "stage")
 
     assert tagged.returncode == 0, tagged.stderr
     assert listed["tags"] == [
@@ -83,15 +65,17 @@ def test_tag_resource_list_tags_and_untag_resource(endpoint: str, env: dict[str,
     assert boto.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "web"}]
 
 
-def test_delete_repository_then_delete_domain(endpoint: str, env: dict[str, str], boto: Any) -> None:
+def test_delete_repository_then_delete_domain(endpoint: str, cli_env: dict[str, str], boto: Any) -> None:
     boto.create_domain(domain="doomed")
     boto.create_repository(domain="doomed", repository="only", description="the only one")
 
-    refused = aws(endpoint, env, "delete-domain", "--domain", "doomed")
+    refused = aws(endpoint, cli_env, "delete-domain", "--domain", "doomed")
     deleted_repository = aws_json(
-        endpoint, env, "delete-repository", "--domain", "doomed", "--repository", "only"
+        endpoint, cli_env, "delete-repository", "--domain", "doomed", "--repository", "only"
     )
-    deleted_domain = aws_json(endpoint, env, "delete-domain", "--domain", "doomed", "--domain-owner", ACCOUNT)
+    deleted_domain = aws_json(
+        endpoint, cli_env, "delete-domain", "--domain", "doomed", "--domain-owner", ACCOUNT
+    )
 
     assert refused.returncode in (254, 255)
     assert "An error occurred (ConflictException) when calling the DeleteDomain operation" in refused.stderr
@@ -103,7 +87,7 @@ def test_delete_repository_then_delete_domain(endpoint: str, env: dict[str, str]
 
 
 def test_external_connection_endpoint_and_policy(
-    endpoint: str, env: dict[str, str], boto: Any, tmp_path: Path
+    endpoint: str, cli_env: dict[str, str], boto: Any, tmp_path: Path
 ) -> None:
     boto.create_domain(domain="proxied")
     boto.create_repository(domain="proxied", repository="npm-store")
@@ -113,18 +97,23 @@ def test_external_connection_endpoint_and_policy(
     repository = ["--domain", "proxied", "--repository", "npm-store"]
 
     connected = aws_json(
-        endpoint, env, "associate-external-connection", *repository, "--external-connection", "public:npmjs"
+        endpoint,
+        cli_env,
+        "associate-external-connection",
+        *repository,
+        "--external-connection",
+        "public:npmjs",
     )
-    url = aws_json(endpoint, env, "get-repository-endpoint", *repository, "--format", "npm")
+    url = aws_json(endpoint, cli_env, "get-repository-endpoint", *repository, "--format", "npm")
     put = aws_json(
         endpoint,
-        env,
+        cli_env,
         "put-repository-permissions-policy",
         *repository,
         "--policy-document",
         f"file://{policy_file}",
     )
-    got = aws_json(endpoint, env, "get-repository-permissions-policy", *repository)
+    got = aws_json(endpoint, cli_env, "get-repository-permissions-policy", *repository)
 
     assert connected["repository"]["externalConnections"] == [
         {"externalConnectionName": "public:npmjs", "packageFormat": "npm", "status": "Available"}

@@ -7,22 +7,22 @@ from typing import Any
 import pytest
 
 from reconciler.local import LocalCodeArtifact
-from tests.local.builders import DOMAIN, coordinates, generic, raises_client_error, seed, statuses
+from tests.local.builders import (
+    DOMAIN,
+    coordinates,
+    copy_versions,
+    generic,
+    raises_client_error,
+    seed,
+    statuses,
+)
 
 SOURCE = "staging"
 TARGET = "prod"
 
 
 def _copy(client: Any, source: str = SOURCE, target: str = TARGET, **params: Any) -> dict[str, Any]:
-    return client.copy_package_versions(  # type: ignore[no-any-return]
-        domain=DOMAIN,
-        sourceRepository=source,
-        destinationRepository=target,
-        format="generic",
-        namespace="tools",
-        package="cli",
-        **params,
-    )
+    return copy_versions(client, source, target, **params)
 
 
 def _revisions(client: Any, repository: str) -> dict[str, str]:

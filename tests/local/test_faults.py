@@ -3,7 +3,6 @@ in process (with a fake clock) and through `reconciler local serve`'s flags."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -24,7 +23,8 @@ from reconciler.local.faults import (
     DropConnection,
     FaultInjector,
 )
-from reconciler.local.seed import SeedDocument, seed_service
+from tests.local.builders import copy_versions, seed
+from tests.local.builders import publish as publish_version
 from tests.local.serving import NO_RETRIES, ServeProcess, boto3_client, running_servers
 
 DOMAIN = "acme"
@@ -58,33 +58,27 @@ class FakeTime:
 
 
 def _seed(service: LocalCodeArtifact) -> None:
-    document = {
-        "apiVersion": "reconciler/v1",
-        "kind": "LocalSeed",
-        "domains": [
+    seed(
+        service,
+        [
             {
-                "name": DOMAIN,
-                "repositories": [
+                "name": "staging",
+                "packages": [
                     {
-                        "name": "staging",
-                        "packages": [
-                            {
-                                "format": "generic",
-                                "namespace": "tools",
-                                "name": "cli",
-                                "versions": [
-                                    {"version": version, "assets": [{"name": ASSET, "content": "seeded"}]}
-                                    for version in ("1.0.0", "2.0.0", "3.0.0")
-                                ],
-                            }
+                        "format": "generic",
+                        "namespace": "tools",
+                        "name": "cli",
+                        "versions": [
+                            {"version": version, "assets": [{"name": ASSET, "content": "seeded"}]}
+                            for version in ("1.0.0", "2.0.0", "3.0.0")
                         ],
-                    },
-                    {"name": "prod"},
+                    }
                 ],
-            }
+            },
+            {"name": "prod"},
         ],
-    }
-    seed_service(service, SeedDocument.model_validate(document))
+        DOMAIN,
+    )
 
 
 Make = Callable[..., Any]
@@ -149,25 +143,11 @@ def throttled(call: Callable[[], object]) -> dict[str, Any]:
 
 
 def copy(client: Any) -> Any:
-    return client.copy_package_versions(
-        domain=DOMAIN,
-        sourceRepository="staging",
-        destinationRepository="prod",
-        format="generic",
-        namespace="tools",
-        package="cli",
-        versions=["1.0.0"],
-    )
+    return copy_versions(client, "staging", "prod", ["1.0.0"])
 
 
 def publish(client: Any, version: str = "9.0.0") -> Any:
-    return client.publish_package_version(
-        **PACKAGE,
-        packageVersion=version,
-        assetContent=CONTENT,
-        assetName=ASSET,
-        assetSHA256=hashlib.sha256(CONTENT).hexdigest(),
-    )
+    return publish_version(client, version, CONTENT, asset=ASSET)
 
 
 def update(client: Any, version: str = "1.0.0") -> Any:

@@ -11,7 +11,7 @@ import pytest
 from reconciler.local import LocalCodeArtifact, local_client, names
 from reconciler.local.context import Options
 from reconciler.local.seed import SeedDocument, SeedError, normalisations, seed_service
-from tests.local.builders import raises_client_error
+from tests.local.builders import raises_client_error, seed_document
 
 DOMAIN = "acme"
 REPO = "staging"
@@ -75,15 +75,7 @@ def _seed(service: LocalCodeArtifact, packages: list[dict[str, Any]]) -> None:
 
 
 def _document(packages: list[dict[str, Any]]) -> SeedDocument:
-    return SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [
-                {"name": DOMAIN, "repositories": [{"name": REPO, "packages": packages}, {"name": "prod"}]}
-            ],
-        }
-    )
+    return seed_document([{"name": REPO, "packages": packages}, {"name": "prod"}])
 
 
 NUGET = {"format": "nuget", "name": "Newtonsoft.Json", "versions": ["12.0.3.0", "13.0.01"]}

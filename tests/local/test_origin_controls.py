@@ -11,9 +11,11 @@ from tests.local.builders import (
     DOMAIN,
     REPO,
     coordinates,
+    copy_versions,
     generic,
     list_versions,
     publish,
+    put_origin,
     raises_client_error,
     seed,
     setup_repository,
@@ -24,18 +26,12 @@ def _restrictions(publish: str, upstream: str) -> dict[str, Any]:
     return {"restrictions": {"publish": publish, "upstream": upstream}}
 
 
-def _put(client: Any, publish: str, upstream: str, **params: Any) -> dict[str, Any]:
-    return client.put_package_origin_configuration(  # type: ignore[no-any-return]
-        **{**coordinates(), **params}, restrictions={"publish": publish, "upstream": upstream}
-    )
-
-
 def test_put_package_origin_configuration_sets_and_returns_the_restrictions(
     service: LocalCodeArtifact, any_client: Any
 ) -> None:
     seed(service, [{"name": REPO, "packages": [generic(["1.0.0"])]}])
 
-    response = _put(any_client, "BLOCK", "ALLOW")
+    response = put_origin(any_client, "BLOCK", "ALLOW")
 
     assert response["originConfiguration"] == _restrictions("BLOCK", "ALLOW")
     assert any_client.describe_package(**coordinates())["package"]["originConfiguration"] == _restrictions(
@@ -67,8 +63,8 @@ def test_put_on_a_missing_package_creates_it_with_no_versions(
 
 def test_list_packages_filters_by_the_restrictions_put(service: LocalCodeArtifact, any_client: Any) -> None:
     seed(service, [{"name": REPO, "packages": [generic(["1.0.0"], name=n) for n in ("a", "b", "c")]}])
-    _put(any_client, "BLOCK", "ALLOW", package="b")
-    _put(any_client, "ALLOW", "ALLOW", package="c")
+    put_origin(any_client, "BLOCK", "ALLOW", package="b")
+    put_origin(any_client, "ALLOW", "ALLOW", package="c")
 
     def names(**filters: str) -> list[str]:
         packages = any_client.list_packages(domain=DOMAIN, repository=REPO, **filters)["packages"]
@@ -103,7 +99,7 @@ def test_put_refuses_a_package_coordinate_that_cannot_exist(
 def test_put_refuses_a_restriction_outside_the_enum(service: LocalCodeArtifact, any_client: Any) -> None:
     setup_repository(any_client)
     with raises_client_error("ValidationException") as error:
-        _put(any_client, "MAYBE", "BLOCK")
+        put_origin(any_client, "MAYBE", "BLOCK")
     assert "enum" in error["Error"]["Message"]
 
 
@@ -116,7 +112,7 @@ def test_put_in_a_missing_repository_is_not_found(
 ) -> None:
     setup_repository(any_client)
     with raises_client_error("ResourceNotFoundException") as error:
-        _put(any_client, "ALLOW", "BLOCK", **params)
+        put_origin(any_client, "ALLOW", "BLOCK", **params)
     assert (error["resourceType"], error["resourceId"]) == (resource_type, resource_id)
 
 
@@ -128,7 +124,7 @@ def test_publish_to_a_package_whose_publish_is_blocked_is_a_conflict(
 ) -> None:
     setup_repository(any_client)
     publish(any_client, "1.0.0")
-    _put(any_client, "BLOCK", "ALLOW")
+    put_origin(any_client, "BLOCK", "ALLOW")
 
     with raises_client_error("ConflictException") as error:
         publish(any_client, "2.0.0")
@@ -143,13 +139,13 @@ def test_blocking_publish_before_the_first_version_keeps_the_package_empty_until
     service: LocalCodeArtifact, any_client: Any
 ) -> None:
     setup_repository(any_client)
-    _put(any_client, "BLOCK", "BLOCK")
+    put_origin(any_client, "BLOCK", "BLOCK")
 
     with raises_client_error("ConflictException"):
         publish(any_client, "1.0.0")
     assert list_versions(any_client) == []
 
-    _put(any_client, "ALLOW", "BLOCK")
+    put_origin(any_client, "ALLOW", "BLOCK")
     assert publish(any_client, "1.0.0")["status"] == "Published"
 
 
@@ -157,7 +153,7 @@ def test_publish_blocked_in_one_repository_is_allowed_in_another(
     service: LocalCodeArtifact, any_client: Any
 ) -> None:
     setup_repository(any_client, REPO, "prod")
-    _put(any_client, "BLOCK", "ALLOW")
+    put_origin(any_client, "BLOCK", "ALLOW")
 
     assert publish(any_client, "1.0.0", repository="prod")["status"] == "Published"
 
@@ -210,19 +206,6 @@ def test_a_new_package_is_not_restricted_so_upstream_versions_are_reachable(
 # --- the effect on CopyPackageVersions: a server option ------------------------------------------
 
 
-def _copy(client: Any, source: str, target: str, versions: list[str], **params: Any) -> dict[str, Any]:
-    return client.copy_package_versions(  # type: ignore[no-any-return]
-        domain=DOMAIN,
-        sourceRepository=source,
-        destinationRepository=target,
-        format="generic",
-        namespace="tools",
-        package="cli",
-        versions=versions,
-        **params,
-    )
-
-
 def test_copy_into_a_package_whose_publish_is_blocked_follows_the_option(
     option_client: tuple[LocalCodeArtifact, Any], respects: bool
 ) -> None:
@@ -235,7 +218,7 @@ def test_copy_into_a_package_whose_publish_is_blocked_follows_the_option(
         ],
     )
 
-    response = _copy(client, REPO, "prod", ["1.0.0", "2.0.0"])
+    response = copy_versions(client, REPO, "prod", ["1.0.0", "2.0.0"])
 
     if respects:
         assert response["successfulVersions"] == {}
@@ -257,7 +240,7 @@ def test_copy_into_an_allowed_package_succeeds_under_either_option(
     service, client = option_client
     seed(service, [{"name": REPO, "packages": [generic(["1.0.0"])]}, {"name": "prod"}])
 
-    response = _copy(client, REPO, "prod", ["1.0.0"])
+    response = copy_versions(client, REPO, "prod", ["1.0.0"])
 
     assert set(response["successfulVersions"]) == {"1.0.0"}
 
@@ -275,7 +258,7 @@ def test_copy_from_upstream_through_a_package_whose_upstream_is_blocked_follows_
         ],
     )
 
-    response = _copy(client, REPO, "prod", ["1.0.0", "3.0.0"], includeFromUpstream=True)
+    response = copy_versions(client, REPO, "prod", ["1.0.0", "3.0.0"], includeFromUpstream=True)
 
     if respects:
         assert response["failedVersions"]["3.0.0"]["errorCode"] == "NOT_FOUND"

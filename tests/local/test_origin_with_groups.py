@@ -17,9 +17,11 @@ from tests.local.builders import (
     DOMAIN,
     REPO,
     coordinates,
+    copy_versions,
     generic,
     list_versions,
     publish,
+    put_origin,
     raises_client_error,
     seed,
     setup_repository,
@@ -41,12 +43,6 @@ def _group(client: Any, pattern: str, allowed: dict[str, list[str]] | None = Non
             for kind, names in (allowed or {}).items()
             for name in names
         ],
-    )
-
-
-def _own(client: Any, publish: str, upstream: str, repository: str = REPO) -> None:
-    client.put_package_origin_configuration(
-        **coordinates(repository=repository), restrictions={"publish": publish, "upstream": upstream}
     )
 
 
@@ -114,7 +110,7 @@ def test_a_refusal_names_every_side_that_blocks() -> None:
 
 def test_package_allow_and_group_block_refuses_the_publish(any_client: Any) -> None:
     setup_repository(any_client)
-    _own(any_client, "ALLOW", "ALLOW")
+    put_origin(any_client, "ALLOW", "ALLOW")
     _group(any_client, GROUP, PUBLISH="BLOCK")
 
     with raises_client_error("ConflictException") as error:
@@ -130,7 +126,7 @@ def test_package_allow_and_group_block_refuses_the_publish(any_client: Any) -> N
 
 def test_package_block_and_group_allow_refuses_the_publish(any_client: Any) -> None:
     setup_repository(any_client)
-    _own(any_client, "BLOCK", "ALLOW")
+    put_origin(any_client, "BLOCK", "ALLOW")
     _group(any_client, GROUP, PUBLISH="ALLOW")
 
     with raises_client_error("ConflictException") as error:
@@ -146,7 +142,7 @@ def test_allow_specific_repositories_admits_only_listed_repositories_the_package
 ) -> None:
     setup_repository(any_client, REPO, "prod", "qa")
     _group(any_client, GROUP, {"PUBLISH": ["prod", "qa"]}, PUBLISH="ALLOW_SPECIFIC_REPOSITORIES")
-    _own(any_client, "BLOCK", "ALLOW", repository="qa")
+    put_origin(any_client, "BLOCK", "ALLOW", repository="qa")
 
     assert publish(any_client, "1.0.0", repository="prod")["status"] == "Published"
     with raises_client_error("ConflictException") as not_listed:
@@ -216,13 +212,6 @@ def test_where_the_group_leaves_internal_upstreams_open_the_upstream_version_win
 # --- CopyPackageVersions under the copy-respects-origin-controls option ---------------------------------
 
 
-def _copy(client: Any, source: str, target: str, versions: list[str], **params: Any) -> dict[str, Any]:
-    return client.copy_package_versions(  # type: ignore[no-any-return]
-        domain=DOMAIN, sourceRepository=source, destinationRepository=target, format="generic",
-        namespace="tools", package="cli", versions=versions, **params,
-    )  # fmt: skip
-
-
 def test_copy_into_a_repository_the_group_blocks_follows_the_option(
     option_client: tuple[LocalCodeArtifact, Any], respects: bool
 ) -> None:
@@ -236,7 +225,7 @@ def test_copy_into_a_repository_the_group_blocks_follows_the_option(
     )
     _group(client, GROUP, {"PUBLISH": [REPO]}, PUBLISH="ALLOW_SPECIFIC_REPOSITORIES")
 
-    response = _copy(client, REPO, "prod", ["1.0.0"])
+    response = copy_versions(client, REPO, "prod", ["1.0.0"])
 
     if respects:
         assert response["failedVersions"]["1.0.0"]["errorCode"] == "NOT_ALLOWED"
@@ -261,7 +250,7 @@ def test_copy_from_upstream_where_the_group_blocks_internal_upstreams_follows_th
     )
     _group(client, GROUP, INTERNAL_UPSTREAM="BLOCK")
 
-    response = _copy(client, REPO, "prod", ["1.0.0", "3.0.0"], includeFromUpstream=True)
+    response = copy_versions(client, REPO, "prod", ["1.0.0", "3.0.0"], includeFromUpstream=True)
 
     if respects:
         assert set(response["successfulVersions"]) == set()

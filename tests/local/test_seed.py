@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.local import LocalCodeArtifact, local_client
-from reconciler.local.seed import BulkVersion, SeedDocument, SeedError, bulk_load, load_seed, seed_service
+from reconciler.local.seed import BulkVersion, SeedError, bulk_load, load_seed, seed_service
+from tests.local.builders import seed_document, write_seed
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "manifests" / "local" / "example-data.yaml"
 ALL_FORMATS = {"npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"}
@@ -32,22 +33,6 @@ def frozen(tmp_path: Path) -> Any:
 def example(service: LocalCodeArtifact) -> LocalCodeArtifact:
     seed_service(service, load_seed(EXAMPLE))
     return service
-
-
-def _write(tmp_path: Path, text: str, name: str = "seed.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
-
-
-def _document(repositories: list[dict[str, Any]], domain: str = "acme") -> SeedDocument:
-    return SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [{"name": domain, "repositories": repositories}],
-        }
-    )
 
 
 def _declared_versions() -> int:
@@ -188,7 +173,7 @@ def test_example_has_old_and_recent_versions(example: LocalCodeArtifact) -> None
 def test_status_origin_and_assets_land_as_declared(frozen: LocalCodeArtifact) -> None:
     seed_service(
         frozen,
-        _document(
+        seed_document(
             [
                 {
                     "name": "proxy",
@@ -251,7 +236,7 @@ def test_status_origin_and_assets_land_as_declared(frozen: LocalCodeArtifact) ->
 
 
 def test_relative_and_absolute_publish_times(frozen: LocalCodeArtifact, tmp_path: Path) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         """
         apiVersion: reconciler/v1
@@ -292,7 +277,7 @@ def test_relative_and_absolute_publish_times(frozen: LocalCodeArtifact, tmp_path
 def test_versions_without_times_are_a_day_apart_ending_a_day_ago(frozen: LocalCodeArtifact) -> None:
     seed_service(
         frozen,
-        _document(
+        seed_document(
             [
                 {
                     "name": "staging",
@@ -318,7 +303,7 @@ def test_versions_without_times_are_spread_between_their_neighbours(frozen: Loca
         "last_published": "-10d",
         "versions": ["1.0.0", "1.1.0", {"version": "2.0.0", "published": "-40d"}, "2.1.0", "2.2.0"],
     }
-    seed_service(frozen, _document([{"name": "staging", "packages": [package]}]))
+    seed_service(frozen, seed_document([{"name": "staging", "packages": [package]}]))
     client = local_client(frozen)
     coordinates = {"repository": "staging", "format": "nuget", "package": "Acme.Logging"}
 
@@ -334,7 +319,7 @@ def test_a_version_in_a_later_repository_is_a_copy_unless_told_otherwise(frozen:
     npm = {"format": "npm", "name": "left-pad"}
     seed_service(
         frozen,
-        _document(
+        seed_document(
             [
                 {
                     "name": "staging",
@@ -517,7 +502,7 @@ domains:
     ],
 )
 def test_bad_seed_files_name_the_file_line_and_field(tmp_path: Path, body: str, expected: str) -> None:
-    path = _write(tmp_path, HEADER + textwrap.indent(textwrap.dedent(body).lstrip(), "      "))
+    path = write_seed(tmp_path, HEADER + textwrap.indent(textwrap.dedent(body).lstrip(), "      "))
 
     with pytest.raises(SeedError) as caught:
         load_seed(path)
@@ -527,7 +512,7 @@ def test_bad_seed_files_name_the_file_line_and_field(tmp_path: Path, body: str, 
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         HEADER
         + """\
@@ -548,14 +533,14 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_a_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, "domains: [unclosed\n")
+    path = write_seed(tmp_path, "domains: [unclosed\n")
 
     with pytest.raises(SeedError, match=r"seed\.yaml:\d+: not valid YAML"):
         load_seed(path)
 
 
 def test_a_document_built_in_code_is_checked_too(service: LocalCodeArtifact) -> None:
-    document = _document(
+    document = seed_document(
         [{"name": "staging", "packages": [{"format": "generic", "name": "cli", "versions": ["1"]}]}]
     )
 
@@ -564,8 +549,8 @@ def test_a_document_built_in_code_is_checked_too(service: LocalCodeArtifact) -> 
 
 
 def test_a_failed_seed_leaves_the_database_unchanged(service: LocalCodeArtifact, tmp_path: Path) -> None:
-    seed_service(service, _document([{"name": "staging"}]))
-    path = _write(
+    seed_service(service, seed_document([{"name": "staging"}]))
+    path = write_seed(
         tmp_path,
         """
         apiVersion: reconciler/v1
@@ -610,7 +595,7 @@ def test_cli_seed_prints_counts(tmp_path: Path) -> None:
 
 
 def test_cli_seed_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
-    path = _write(tmp_path, HEADER + "      - name: staging\n        upstreams: [nowhere]\n")
+    path = write_seed(tmp_path, HEADER + "      - name: staging\n        upstreams: [nowhere]\n")
     db = tmp_path / "local.db"
 
     result = CliRunner().invoke(cli, ["local", "seed", str(path), "--db", str(db)])

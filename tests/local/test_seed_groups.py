@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +10,9 @@ import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
 from reconciler.local.seed import SeedError, load_seed, seed_service
-from tests.local.builders import raises_client_error
+from tests.local.builders import raises_client_error, write_seed
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "manifests" / "local" / "example-data.yaml"
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "seed.yaml"
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
 
 
 def _modes(group: dict[str, Any]) -> dict[str, str]:
@@ -54,7 +47,7 @@ def test_the_example_data_blocks_acme_npm_packages_from_the_public_upstream(
 
 
 def test_seeded_groups_carry_their_origin_configuration(service: LocalCodeArtifact, tmp_path: Path) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         """
         apiVersion: reconciler/v1
@@ -98,7 +91,7 @@ def test_seeded_groups_carry_their_origin_configuration(service: LocalCodeArtifa
 def test_a_seeded_domain_without_groups_has_the_root_group(
     service: LocalCodeArtifact, tmp_path: Path
 ) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         """
         apiVersion: reconciler/v1
@@ -135,7 +128,7 @@ def test_a_seeded_domain_without_groups_has_the_root_group(
     ids=["bad-pattern", "twice", "unknown-repository", "root-inherits", "bad-mode"],
 )
 def test_bad_package_groups_are_refused_with_their_line(tmp_path: Path, groups: str, message: str) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         f"""
         apiVersion: reconciler/v1

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, SeedError, load_seed, seed_service
+from reconciler.local.seed import SeedError, load_seed, seed_service
+from tests.local.builders import seed, write_seed
 
 SEED = """
 apiVersion: reconciler/v1
@@ -43,12 +43,6 @@ domains:
 """
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "seed.yaml"
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
-
-
 def _web_sdk(repository: str) -> dict[str, str]:
     return {
         "domain": "acme",
@@ -61,7 +55,7 @@ def _web_sdk(repository: str) -> dict[str, str]:
 
 @pytest.fixture
 def seeded(service: LocalCodeArtifact, tmp_path: Path) -> Any:
-    seed_service(service, load_seed(_write(tmp_path, SEED)))
+    seed_service(service, load_seed(write_seed(tmp_path, SEED)))
     return local_client(service)
 
 
@@ -115,21 +109,7 @@ def test_a_seed_file_declares_origin_configuration(seeded: Any) -> None:
 def test_origin_configuration_not_given_follows_how_the_first_version_arrived(
     service: LocalCodeArtifact, package: dict[str, Any], expected: tuple[str, str]
 ) -> None:
-    document = SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [
-                {
-                    "name": "acme",
-                    "repositories": [
-                        {"name": "staging", "packages": [{"format": "npm", "name": "lib", **package}]}
-                    ],
-                }
-            ],
-        }
-    )
-    seed_service(service, document)
+    seed(service, [{"name": "staging", "packages": [{"format": "npm", "name": "lib", **package}]}])
 
     described = local_client(service).describe_package(
         domain="acme", repository="staging", format="npm", package="lib"
@@ -139,7 +119,7 @@ def test_origin_configuration_not_given_follows_how_the_first_version_arrived(
 
 
 def test_a_dependency_with_an_unknown_key_is_refused_with_its_line(tmp_path: Path) -> None:
-    path = _write(
+    path = write_seed(
         tmp_path,
         """
         apiVersion: reconciler/v1
@@ -170,22 +150,13 @@ def test_a_package_seeded_again_takes_the_ingested_defaults_from_its_inherited_o
 ) -> None:
     ingested = {"format": "npm", "name": "lib", "versions": [{"version": "1.0.0", "origin": "EXTERNAL"}]}
     again = {"format": "npm", "name": "lib", "versions": ["1.0.0"]}  # inherits EXTERNAL from npm-proxy
-    document = SeedDocument.model_validate(
-        {
-            "apiVersion": "reconciler/v1",
-            "kind": "LocalSeed",
-            "domains": [
-                {
-                    "name": "acme",
-                    "repositories": [
-                        {"name": "npm-proxy", "packages": [ingested]},
-                        {"name": "staging", "upstreams": ["npm-proxy"], "packages": [again]},
-                    ],
-                }
-            ],
-        }
+    seed(
+        service,
+        [
+            {"name": "npm-proxy", "packages": [ingested]},
+            {"name": "staging", "upstreams": ["npm-proxy"], "packages": [again]},
+        ],
     )
-    seed_service(service, document)
 
     client = local_client(service)
     described = client.describe_package(domain="acme", repository="staging", format="npm", package="lib")

@@ -12,6 +12,7 @@ import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
 from reconciler.local.seed import SeedDocument, SeedError, load_seed, seed_service
+from tests.local.builders import domains_document
 
 ACCOUNT = "111122223333"
 POLICY = {
@@ -21,9 +22,7 @@ POLICY = {
 
 
 def document(domain: dict[str, Any]) -> SeedDocument:
-    return SeedDocument.model_validate(
-        {"apiVersion": "reconciler/v1", "kind": "LocalSeed", "domains": [domain]}
-    )
+    return domains_document([domain])
 
 
 def test_seeded_tags_policies_and_connections_are_what_the_api_reports(service: LocalCodeArtifact) -> None:

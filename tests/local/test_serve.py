@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from tests.local.builders import write_seed
 from tests.local.serving import ServeProcess, boto3_client, running_server, serve_command
 
 pytestmark = pytest.mark.http
@@ -42,8 +43,7 @@ domains:
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """One server for the module: a seeded database and a non-default account id."""
     workdir = tmp_path_factory.mktemp("serve")
-    seed_file = workdir / "seed.yaml"
-    seed_file.write_text(SEED, encoding="utf-8")
+    seed_file = write_seed(workdir, SEED)
     with running_server(
         workdir, "--db", str(workdir / "local.db"), "--seed-file", str(seed_file), "--account-id", ACCOUNT
     ) as server:
@@ -221,8 +221,7 @@ def test_serve_reports_an_invalid_seed_file_as_an_error_without_a_traceback(tmp_
 
 
 def test_seed_command_rejects_a_bad_account_id_with_a_usage_error_naming_it(tmp_path: Path) -> None:
-    seed_file = tmp_path / "seed.yaml"
-    seed_file.write_text(SEED, encoding="utf-8")
+    seed_file = write_seed(tmp_path, SEED)
 
     result = CliRunner().invoke(
         cli, ["local", "seed", str(seed_file), "--db", str(tmp_path / "x.db"), "--account-id", "12"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.local.builders import write_seed
 from tests.local.serving import NO_RETRIES, boto3_client, running_server
 
 pytestmark = pytest.mark.http
@@ -36,8 +37,7 @@ domains:
 def test_the_serve_flag_decides_whether_copy_obeys_a_publish_block(
     tmp_path: Path, flags: list[str], outcome: str
 ) -> None:
-    seed_file = tmp_path / "seed.yaml"
-    seed_file.write_text(SEED, encoding="utf-8")
+    seed_file = write_seed(tmp_path, SEED)
 
     with running_server(tmp_path, "--db", ":memory:", "--seed-file", str(seed_file), *flags) as server:
         client = boto3_client(server.endpoint_url, NO_RETRIES)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, seed_service
+from tests.local.builders import seed
 from tests.local.serving import boto3_client
 
 VERSIONS = [f"1.{minor}.0" for minor in range(10)]
@@ -36,34 +36,20 @@ Outcome = tuple[str, str]  # (version, "won" or the failure's error code or the 
 
 
 def _seed(db: Path) -> None:
-    document = {
-        "apiVersion": "reconciler/v1",
-        "kind": "LocalSeed",
-        "domains": [
+    packages = [
+        {"format": "generic", "namespace": "tools", "name": "cli", "versions": VERSIONS},
+        *(
             {
-                "name": "acme",
-                "repositories": [
-                    {
-                        "name": "staging",
-                        "packages": [
-                            {"format": "generic", "namespace": "tools", "name": "cli", "versions": VERSIONS},
-                            *(
-                                {
-                                    "format": "generic",
-                                    "namespace": "tools",
-                                    "name": f"other-{n}",
-                                    "versions": [f"0.{v}.0" for v in range(20)],
-                                }
-                                for n in range(5)
-                            ),
-                        ],
-                    }
-                ],
+                "format": "generic",
+                "namespace": "tools",
+                "name": f"other-{n}",
+                "versions": [f"0.{v}.0" for v in range(20)],
             }
-        ],
-    }
+            for n in range(5)
+        ),
+    ]
     with LocalCodeArtifact(db) as service:
-        seed_service(service, SeedDocument.model_validate(document))
+        seed(service, [{"name": "staging", "packages": packages}], "acme")
 
 
 def _archive_each(client: Any, order_seed: int) -> list[Outcome]:
