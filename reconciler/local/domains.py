@@ -13,7 +13,7 @@ from reconciler.local.errors import (
     ServiceQuotaExceededException,
     ValidationException,
 )
-from reconciler.local.groups import create_root_group
+from reconciler.local.group_model import create_root_group
 from reconciler.local.pagination import decode_token, encode_token
 from reconciler.local.tags import check_tags
 

@@ -36,7 +36,7 @@ from reconciler.local.context import (
     get_repository,
 )
 from reconciler.local.errors import ConflictException, ValidationException
-from reconciler.local.groups import GroupOrigin, group_origin
+from reconciler.local.group_model import GroupOrigin, group_origin
 
 Mode = Literal["ALLOW", "BLOCK"]
 ALLOW: Mode = "ALLOW"

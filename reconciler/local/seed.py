@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from reconciler.local import names
 from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import new_revision
-from reconciler.local.groups import create_root_group, put_package_group
+from reconciler.local.group_model import create_root_group, put_package_group
 from reconciler.local.publish import insert_asset
 from reconciler.local.seedfile import (
     AssetSeed,

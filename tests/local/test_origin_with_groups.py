@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler.local import LocalCodeArtifact
-from reconciler.local.groups import GroupOrigin
+from reconciler.local.group_model import GroupOrigin
 from reconciler.local.origin import ALLOW, BLOCK, combine
 from tests.local.builders import (
     DOMAIN,
