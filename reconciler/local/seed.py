@@ -18,6 +18,7 @@ from reconciler.local.connections import PUBLIC_CONNECTIONS
 from reconciler.local.context import new_revision
 from reconciler.local.group_model import create_root_group, put_package_group
 from reconciler.local.publish import insert_asset
+from reconciler.local.seedchecks import check_seed
 from reconciler.local.seedfile import (
     AssetSeed,
     DependencySeed,
@@ -27,7 +28,6 @@ from reconciler.local.seedfile import (
     SeedDocument,
     SeedError,
     VersionSeed,
-    check_seed,
     load_seed,
     normalisations,
     origin_defaults,
