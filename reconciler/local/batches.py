@@ -4,6 +4,9 @@ and CopyPackageVersions.
 All four answer HTTP 200 with `successfulVersions` and `failedVersions`. As CodeArtifact does
 today, a batch is all or nothing: every version is checked first, each version that fails on its
 own gets its own error code, and if any failed, all the others are `SKIPPED` and nothing changes.
+
+One module, although over 400 lines: the four share that all-or-nothing contract, its checks and
+its answer, which is easier to hold to AWS's documentation read in one place.
 """
 
 from __future__ import annotations

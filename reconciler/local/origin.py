@@ -12,7 +12,7 @@ https://docs.aws.amazon.com/codeartifact/latest/ug/package-origin-controls.html)
 * with `upstream` ALLOW, publishing a version that is present in a reachable upstream repository
   is rejected with a 409 Conflict.
 
-Package groups (`reconciler.local.groups`) restrict the same origins domain-wide; the two combine
+Package groups (`reconciler.local.group_model`) restrict the same origins domain-wide; the two combine
 per origin, BLOCK from either winning. Every decision an operation takes on origin controls
 (PublishPackageVersion, CopyPackageVersions under its server option, the upstream rule above) goes
 through `effective_restrictions`. DescribePackage and ListPackages report, and ListPackages

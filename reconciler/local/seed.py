@@ -2,6 +2,10 @@
 
 Only generic packages can be published through the API, so seeding writes to the store directly,
 in one transaction: a seed either loads whole or not at all.
+
+One module, although over 400 lines: every row the service stores is written here the way the
+operations would have left it (domains, repositories, groups, packages, versions, assets,
+metadata), and the order of those writes is the one thing it has to get right.
 """
 
 from __future__ import annotations

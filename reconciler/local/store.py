@@ -140,7 +140,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (domain_owner, domain, repository)
     );
     """,
-    # Package groups (reconciler.local.groups), keyed by the domain's owner and name. Every domain
+    # Package groups (reconciler.local.group_model), keyed by the domain's owner and name. Every domain
     # has the root group /*, which allows every origin: databases made before groups get theirs here.
     """
     CREATE TABLE package_group (
