@@ -8,6 +8,8 @@ Per-version outcomes come from `successfulVersions`/`failedVersions`: MISMATCHED
 MISMATCHED_REVISION mean the version moved since the plan and are never retried; versions SKIPPED
 because another version of their batch failed are retried in a new, still guarded batch without it.
 A copy that arrives with another status than planned (its source moved) is reported as moved too.
+A version the executor could not settle after a try whose answer was lost (code AMBIGUOUS: it is
+not as the plan saw it, nor as this apply's write leaves it) is reported as moved, never applied.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from reconciler.codeartifact import ErrorCode
 from reconciler.plan import Action, ActionKind, Plan, VersionChange
 
 MAX_SKIP_ROUNDS = 5
+# The code of a version an unanswered try may or may not have changed: someone else changed it, and
+# whether this apply did so first cannot be told (`aws.executor` words what it is now).
+AMBIGUOUS = "AMBIGUOUS"
 
 
 class Outcome(StrEnum):
@@ -244,7 +249,7 @@ def _version_outcome(action: Action, change: VersionChange, result: BatchResult)
         return _outcome(action, change, Outcome.APPLIED)
     if change.version in result.failed:
         code, message = result.failed[change.version]
-        if code in (ErrorCode.MISMATCHED_STATUS, ErrorCode.MISMATCHED_REVISION):
+        if code in (ErrorCode.MISMATCHED_STATUS, ErrorCode.MISMATCHED_REVISION, AMBIGUOUS):
             return _outcome(action, change, Outcome.MOVED, code, message)
         return _outcome(action, change, Outcome.FAILED, code, message)
     if action.kind is ActionKind.COPY:

@@ -22,9 +22,11 @@ from reconciler.local.errors import InternalServerException, ServiceError, Throt
 from reconciler.local.faults import FaultInjector
 from reconciler.local.seed import SeedDocument, seed_service
 from reconciler.ratelimit import RateLimiter
+from tests.lostreplies import LosesReply
 from tests.refs import read_journal
 from tests.unit.applying import copy, update
 
+REBUILT = "rebuilt-1.0.0-revision"
 SEED = {
     "apiVersion": "reconciler/v1",
     "kind": "LocalSeed",
@@ -32,10 +34,24 @@ SEED = {
         {
             "name": "acme",
             "repositories": [
-                {"name": "staging", "packages": [{"format": "npm", "name": "app", "versions": ["2.0.0"]}]},
+                {
+                    "name": "staging",
+                    "packages": [{"format": "npm", "name": "app", "versions": ["2.0.0", "2.1.0"]}],
+                },
                 {
                     "name": "prod",
                     "packages": [{"format": "npm", "name": "app", "versions": ["1.0.0", "1.1.0"]}],
+                },
+                {
+                    # A rebuilt 1.0.0 (other contents, so another revision) another writer can put in prod.
+                    "name": "elsewhere",
+                    "packages": [
+                        {
+                            "format": "npm",
+                            "name": "app",
+                            "versions": [{"version": "1.0.0", "revision": REBUILT, "summary": "rebuilt"}],
+                        }
+                    ],
                 },
             ],
         }
@@ -105,8 +121,35 @@ def with_revisions(client: Any, action: Any) -> Any:
 
 
 def status_of(client: Any, version: str, repository: str = "prod") -> str:
+    return state_of(client, version, repository)[0]
+
+
+def state_of(client: Any, version: str, repository: str = "prod") -> tuple[str, str]:
+    """(status, revision) of a version, as the service holds it."""
     listed = client.list_package_versions(domain="acme", repository=repository, format="npm", package="app")
-    return next(item["status"] for item in listed["versions"] if item["version"] == version)  # type: ignore[no-any-return]
+    return next(
+        (item["status"], item["revision"]) for item in listed["versions"] if item["version"] == version
+    )
+
+
+def rebuild(client: Any, status: str = "Archived") -> None:
+    """Another writer: puts the rebuilt 1.0.0 (another revision) in prod, then gives it `status`."""
+    client.copy_package_versions(
+        domain="acme",
+        sourceRepository="elsewhere",
+        destinationRepository="prod",
+        format="npm",
+        package="app",
+        versions=["1.0.0"],
+        allowOverwrite=True,
+    )
+    client.update_package_versions_status(
+        domain="acme", repository="prod", format="npm", package="app", versions=["1.0.0"], targetStatus=status
+    )
+
+
+def events(records: list[dict[str, Any]]) -> list[str]:
+    return [record["event"] for record in records]
 
 
 def test_a_throttled_call_is_retried_no_sooner_than_retry_after_asks(
@@ -158,7 +201,8 @@ def test_retries_stop_after_max_retries_with_the_last_error(
     result = executor.execute(with_revisions(client, update("1.0.0")))
 
     assert result.error == ("InternalServerException", "still broken (still failing after 3 retries)")
-    assert executor.calls == {"UpdatePackageVersionsStatus": 4}
+    # A 500 may come after the change was made: the versions are read again, and found untouched.
+    assert executor.calls == {"UpdatePackageVersionsStatus": 4, "ListPackageVersions": 1}
     assert len(recorder.slept) == 3  # no pointless wait after the last try
     assert status_of(client, "1.0.0") == "Published"
 
@@ -236,29 +280,124 @@ class DropsFirstAnswer:
         return call
 
 
-def test_a_status_change_whose_answer_was_lost_is_recognised_as_applied_on_retry(
-    client: Any, recorder: Recorder, journal_path: Path
+def test_a_status_change_whose_answer_was_lost_is_booked_applied_once_read_again_as_its_write_leaves_it(
+    service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path
 ) -> None:
-    executor = executor_for(DropsFirstAnswer(client), recorder, journal_path)
-    result = executor.execute(with_revisions(client, update("1.0.0", "1.1.0")))
+    action = with_revisions(client, update("1.0.0", "1.1.0"))
+    service.faults = lost = LosesReply("UpdatePackageVersionsStatus")
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(action)
     executor.journal.close()
 
+    assert lost.lost == 1
     assert result.successful == {"1.0.0": "Archived", "1.1.0": "Archived"}
     assert result.failed == {}
     records = read_journal(journal_path)
-    assert [r["event"] for r in records] == ["send", "error", "send", "call"]
+    assert events(records) == ["send", "error", "send", "read", "verify", "call"]
     assert records[1]["code"] == "ConnectionClosedError"
-    assert sorted(records[3]["recovered"]) == ["1.0.0", "1.1.0"]
+    assert records[4]["verdicts"] == {"1.0.0": "recovered", "1.1.0": "recovered"}
+    assert sorted(records[5]["recovered"]) == ["1.0.0", "1.1.0"]
+    assert "ambiguous" not in records[5]
+    # The service holds what the report says: Archived, at the revision the plan saw.
+    for change in action.versions:
+        assert state_of(client, change.version) == ("Archived", change.prior_revision)
+    assert executor.calls == {"UpdatePackageVersionsStatus": 2, "ListPackageVersions": 1}
+
+
+@pytest.mark.parametrize("carried_out", [True, False], ids=["reply-lost", "request-dropped"])
+def test_a_retry_that_finds_the_planned_status_at_another_revision_is_ambiguous_never_applied(
+    service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path, carried_out: bool
+) -> None:
+    action = with_revisions(client, update("1.0.0"))  # Published -> Archived
+    # The first try loses its answer (carried out or not); meanwhile another writer puts a rebuilt
+    # 1.0.0 in prod and archives it: the retry meets the planned status, but not this apply's write.
+    service.faults = LosesReply(
+        "UpdatePackageVersionsStatus", carried_out=carried_out, meanwhile=lambda: rebuild(client)
+    )
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(action)
+    executor.journal.close()
+
+    assert result.successful == {}
+    code, message = result.failed["1.0.0"]
+    assert code == "AMBIGUOUS"
+    assert message.startswith("ambiguous: ")
+    assert f"now Archived at revision {REBUILT}" in message
+    records = read_journal(journal_path)
+    verify = next(r for r in records if r["event"] == "verify")
+    assert verify["verdicts"] == {"1.0.0": "ambiguous"}
+    assert verify["found"] == {"1.0.0": {"status": "Archived", "revision": REBUILT}}
+    assert records[-1]["event"] == "call"
+    assert records[-1]["ambiguous"] == ["1.0.0"]
+    assert "recovered" not in records[-1]
+    assert state_of(client, "1.0.0") == ("Archived", REBUILT)
 
 
 def test_a_copy_whose_answer_was_lost_is_recognised_as_applied_on_retry(
-    client: Any, recorder: Recorder, journal_path: Path
+    service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path
 ) -> None:
-    executor = executor_for(DropsFirstAnswer(client), recorder, journal_path)
-    result = executor.execute(with_revisions(client, copy("2.0.0")))
+    service.faults = LosesReply("CopyPackageVersions")
+    executor = executor_for(client, recorder, journal_path)
+    action = with_revisions(client, copy("2.0.0"))
+    result = executor.execute(action)
 
     assert result.successful == {"2.0.0": "Published"}
-    assert status_of(client, "2.0.0") == "Published"
+    assert state_of(client, "2.0.0") == ("Published", action.versions[0].prior_revision)
+
+
+def test_a_lost_copy_reply_then_a_change_to_one_source_version_still_books_both_copies(
+    service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    action = with_revisions(client, copy("2.0.0", "2.1.0"))
+
+    def archive_the_source() -> None:
+        client.update_package_versions_status(
+            domain="acme",
+            repository="staging",
+            format="npm",
+            package="app",
+            versions=["2.1.0"],
+            targetStatus="Archived",
+        )
+
+    # The copy is carried out and its answer lost; then 2.1.0 is archived in staging, so the retry
+    # is refused (NOT_ALLOWED for 2.1.0, SKIPPED for 2.0.0) although both were copied.
+    service.faults = LosesReply("CopyPackageVersions", meanwhile=archive_the_source)
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(action)
+    executor.journal.close()
+
+    assert result.successful == {"2.0.0": "Published", "2.1.0": "Published"}
+    assert result.failed == {}
+    records = read_journal(journal_path)
+    retry = records[2]
+    assert retry["event"] == "send" and retry["attempt"] == 1
+    verify = next(r for r in records if r["event"] == "verify")
+    assert verify["verdicts"] == {"2.0.0": "recovered", "2.1.0": "recovered"}
+    assert sorted(records[-1]["recovered"]) == ["2.0.0", "2.1.0"]
+    assert records[-1]["failed"] == {}
+    for change in action.versions:
+        assert state_of(client, change.version) == ("Published", change.prior_revision)
+    assert status_of(client, "2.1.0", repository="staging") == "Archived"
+
+
+def test_a_write_whose_answer_was_lost_and_whose_retries_all_fail_is_settled_by_reading_it_again(
+    service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    class LostThenBroken(LosesReply):
+        def before(self, operation: str, writes: bool) -> None:
+            if writes and self.seen >= 1:
+                raise InternalServerException("still broken")
+            super().before(operation, writes)
+
+    action = with_revisions(client, update("1.0.0"))
+    service.faults = LostThenBroken("UpdatePackageVersionsStatus")
+    executor = executor_for(client, recorder, journal_path, max_retries=2)
+    result = executor.execute(action)
+
+    assert result.error is None
+    assert result.successful == {"1.0.0": "Archived"}
+    assert state_of(client, "1.0.0") == ("Archived", action.versions[0].prior_revision)
 
 
 def test_a_version_moved_to_another_status_is_not_mistaken_for_an_earlier_try(
