@@ -4,7 +4,12 @@ Events: `apply` (the plan this run is about: written once the plan is read, befo
 per read call (its operation, what it was about, its attempts and error code, if any: the target
 check and the staleness re-read of a saved plan, the reads of a fresh one), then per write attempt
 `send` (written and flushed before the request goes out), and `call` (its `successful`/`failed`
-maps) or `error` (its code, and `retry_in` when it is retried). Last, how the apply ended: `done`
+maps) or `error` (its code, and `retry_in` when it is retried). After a try that got no answer,
+the versions its retry left open are read again (a `read`) and a `verify` line gives what was
+`found` (status and revision) and each version's verdict: `recovered` (as this apply's own write
+leaves it: booked as applied), `untouched`, `moved` or `ambiguous` (at the planned status, but not
+as this write leaves it: never booked as applied); the `call` line lists the `recovered` and
+`ambiguous` versions. Last, how the apply ended: `done`
 (applied, or incomplete), `refused` (its `reason` and `detail`, the `limits_exceeded`, how many
 versions `moved`), `failed` (an error: its `reason`) or `interrupted` (its `error`); each with
 `calls` (every attempt per operation, reads included), throttles and outcome counts.

@@ -50,10 +50,11 @@ class BotoExecutor:
 
     A call that failed in transit (a dropped connection, a 5xx) may still have been carried out.
     Its retry is guarded like the first try, so it cannot change anything twice. What the retry
-    cannot settle (a version it refuses, a copy it reports in neither map, a retry that fails too)
-    is settled by reading the versions again (`Recovery`): a version exactly as this call's own
-    write leaves it (see `_verdict`) is booked as applied (journaled as `recovered`); any other is
-    `ambiguous` (code AMBIGUOUS, what it is now in the message), never applied.
+    leaves open (a version it refuses, a copy it reports in neither map, a retry that fails too) is
+    settled by listing the package's versions again (`_settle`, journaled as `verify`): a version
+    exactly as this call's own write leaves it (`_verdict`: status and revision) is booked as
+    applied (`recovered`); one at the planned status by someone else's hand is `ambiguous` (code
+    AMBIGUOUS, what it is now in the message), never applied.
     """
 
     def __init__(

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from reconciler.addresses import PackageRef
-from reconciler.applier import ApplyReport, BatchResult, Outcome, apply_plan
+from reconciler.applier import AMBIGUOUS, ApplyReport, BatchResult, Outcome, apply_plan
 from reconciler.codeartifact import Status
 from reconciler.plan import Action, ActionKind, Plan
 from reconciler.render.apply import apply_report_json
@@ -322,3 +322,22 @@ def test_the_update_that_settles_a_copy_runs_right_after_it_before_other_updates
     assert report.succeeded
     assert order[:2] == [("copy", str(promote.package)), ("update-status", str(settle.package))]
     assert order[2] == ("update-status", str(other.package))
+
+
+def test_a_version_the_executor_could_not_settle_is_moved_never_applied_and_holds_its_later_changes() -> None:
+    def script(action: Action) -> BatchResult | None:
+        if action.kind is ActionKind.UPDATE_STATUS:
+            return BatchResult(failed={"1.0.0": (AMBIGUOUS, "ambiguous: now Archived at revision other")})
+        return None
+
+    service = FakeCodeArtifact(script=script)
+    service.seed("prod", "app", "1.0.0")
+    plan = make_plan(update("1.0.0"), dispose("1.0.0", prior=Status.ARCHIVED))
+    report = apply_plan(plan, service)
+
+    assert outcomes(report) == {
+        ("update-status", "1.0.0"): (Outcome.MOVED, AMBIGUOUS),
+        ("dispose", "1.0.0"): (Outcome.NOT_ATTEMPTED, ""),
+    }
+    assert service.calls_of(ActionKind.DISPOSE) == []
+    assert not report.succeeded
