@@ -91,6 +91,14 @@ class BotoExecutor:
             if attempt and self.stop.is_set():
                 # No further call goes out, not even a read to settle an earlier try.
                 note = f"; {_NOT_SETTLED}" if ambiguous else ""
+                if ambiguous:
+                    self.journal.write(
+                        "verify",
+                        operation=operation,
+                        package=package,
+                        error="Interrupted",
+                        verdicts=dict.fromkeys(versions, "ambiguous"),
+                    )
                 return BatchResult(
                     error=("Interrupted", f"{failure.message} (not retried: the apply was interrupted{note})")
                 )

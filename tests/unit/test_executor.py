@@ -18,7 +18,12 @@ from reconciler.aws.executor import BotoExecutor
 from reconciler.codeartifact import Status
 from reconciler.journal import Journal
 from reconciler.local import Faults, LocalCodeArtifact, local_client
-from reconciler.local.errors import InternalServerException, ServiceError, ThrottlingException
+from reconciler.local.errors import (
+    AccessDeniedException,
+    InternalServerException,
+    ServiceError,
+    ThrottlingException,
+)
 from reconciler.local.faults import FaultInjector
 from reconciler.local.seed import SeedDocument, seed_service
 from reconciler.ratelimit import RateLimiter
@@ -27,6 +32,7 @@ from tests.refs import read_journal
 from tests.unit.applying import copy, update
 
 REBUILT = "rebuilt-1.0.0-revision"
+REBUILT_2 = "rebuilt-2.0.0-revision"
 SEED = {
     "apiVersion": "reconciler/v1",
     "kind": "LocalSeed",
@@ -49,7 +55,10 @@ SEED = {
                         {
                             "format": "npm",
                             "name": "app",
-                            "versions": [{"version": "1.0.0", "revision": REBUILT, "summary": "rebuilt"}],
+                            "versions": [
+                                {"version": "1.0.0", "revision": REBUILT, "summary": "rebuilt"},
+                                {"version": "2.0.0", "revision": REBUILT_2, "summary": "rebuilt"},
+                            ],
                         }
                     ],
                 },
@@ -280,9 +289,16 @@ class DropsFirstAnswer:
         return call
 
 
+@pytest.mark.parametrize("page_size", [1000, 1], ids=["one-page", "a-page-per-version"])
 def test_a_status_change_whose_answer_was_lost_is_booked_applied_once_read_again_as_its_write_leaves_it(
-    service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path
+    service: LocalCodeArtifact,
+    client: Any,
+    recorder: Recorder,
+    journal_path: Path,
+    page_size: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("reconciler.aws.executor.MAX_PAGE_SIZE", page_size)
     action = with_revisions(client, update("1.0.0", "1.1.0"))
     service.faults = lost = LosesReply("UpdatePackageVersionsStatus")
     executor = executor_for(client, recorder, journal_path)
@@ -293,15 +309,16 @@ def test_a_status_change_whose_answer_was_lost_is_booked_applied_once_read_again
     assert result.successful == {"1.0.0": "Archived", "1.1.0": "Archived"}
     assert result.failed == {}
     records = read_journal(journal_path)
-    assert events(records) == ["send", "error", "send", "read", "verify", "call"]
+    pages = 1 if page_size > 1 else 2  # prod holds two versions of app
+    assert events(records) == ["send", "error", "send", *["read"] * pages, "verify", "call"]
     assert records[1]["code"] == "ConnectionClosedError"
-    assert records[4]["verdicts"] == {"1.0.0": "recovered", "1.1.0": "recovered"}
-    assert sorted(records[5]["recovered"]) == ["1.0.0", "1.1.0"]
-    assert "ambiguous" not in records[5]
+    assert records[-2]["verdicts"] == {"1.0.0": "recovered", "1.1.0": "recovered"}
+    assert sorted(records[-1]["recovered"]) == ["1.0.0", "1.1.0"]
+    assert "ambiguous" not in records[-1]
     # The service holds what the report says: Archived, at the revision the plan saw.
     for change in action.versions:
         assert state_of(client, change.version) == ("Archived", change.prior_revision)
-    assert executor.calls == {"UpdatePackageVersionsStatus": 2, "ListPackageVersions": 1}
+    assert executor.calls == {"UpdatePackageVersionsStatus": 2, "ListPackageVersions": pages}
 
 
 @pytest.mark.parametrize("carried_out", [True, False], ids=["reply-lost", "request-dropped"])
@@ -379,6 +396,77 @@ def test_a_lost_copy_reply_then_a_change_to_one_source_version_still_books_both_
     for change in action.versions:
         assert state_of(client, change.version) == ("Published", change.prior_revision)
     assert status_of(client, "2.1.0", repository="staging") == "Archived"
+
+
+def test_a_copy_that_finds_the_version_in_the_destination_at_another_revision_is_ambiguous(
+    service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    def rebuild_200() -> None:
+        client.copy_package_versions(
+            domain="acme",
+            sourceRepository="elsewhere",
+            destinationRepository="prod",
+            format="npm",
+            package="app",
+            versions=["2.0.0"],
+        )
+
+    # The copy's request is dropped; meanwhile another writer copies a rebuilt 2.0.0 into prod.
+    service.faults = LosesReply("CopyPackageVersions", carried_out=False, meanwhile=rebuild_200)
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(with_revisions(client, copy("2.0.0")))
+    executor.journal.close()
+
+    assert result.successful == {}
+    code, message = result.failed["2.0.0"]
+    assert code == "AMBIGUOUS"
+    assert f"now Published at revision {REBUILT_2}" in message
+    assert read_journal(journal_path)[-1]["ambiguous"] == ["2.0.0"]
+    assert state_of(client, "2.0.0") == ("Published", REBUILT_2)
+
+
+def test_when_the_versions_cannot_be_read_again_the_answer_stands_marked_ambiguous(
+    service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path
+) -> None:
+    class CannotRead(LosesReply):
+        def before(self, operation: str, writes: bool) -> None:
+            if operation == "ListPackageVersions":
+                raise AccessDeniedException("not allowed to list")
+            super().before(operation, writes)
+
+    action = with_revisions(client, update("1.0.0"))
+    service.faults = CannotRead("UpdatePackageVersionsStatus")
+    executor = executor_for(client, recorder, journal_path)
+    result = executor.execute(action)
+    executor.journal.close()
+
+    assert result.successful == {}
+    code, message = result.failed["1.0.0"]
+    assert code == "MISMATCHED_STATUS"  # as the retry answered: reported moved, never applied
+    assert "ambiguous" in message and "AccessDeniedException" in message
+    verify = next(r for r in read_journal(journal_path) if r["event"] == "verify")
+    assert verify["error"] == "AccessDeniedException"
+    assert verify["verdicts"] == {"1.0.0": "ambiguous"}
+    service.faults = None
+    assert state_of(client, "1.0.0") == ("Archived", action.versions[0].prior_revision)
+
+
+def test_an_apply_interrupted_after_a_lost_answer_reads_nothing_and_says_it_is_ambiguous(
+    service: LocalCodeArtifact, client: Any, journal_path: Path
+) -> None:
+    stop = threading.Event()
+    service.faults = LosesReply("UpdatePackageVersionsStatus", meanwhile=stop.set)  # Ctrl-C meanwhile
+    executor = BotoExecutor(client, journal=Journal(journal_path), stop=stop, sleep=lambda seconds: None)
+    result = executor.execute(with_revisions(client, update("1.0.0")))
+    executor.journal.close()
+
+    assert result.error is not None
+    assert result.error[0] == "Interrupted"
+    assert "ambiguous" in result.error[1]
+    assert executor.calls == {"UpdatePackageVersionsStatus": 1}
+    records = read_journal(journal_path)
+    assert events(records) == ["send", "error", "verify"]
+    assert records[-1]["verdicts"] == {"1.0.0": "ambiguous"}
 
 
 def test_a_write_whose_answer_was_lost_and_whose_retries_all_fail_is_settled_by_reading_it_again(
