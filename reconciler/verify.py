@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from reconciler.addresses import PackageRef
 from reconciler.codeartifact import COPYABLE_STATUSES, MAX_VERSIONS_PER_CALL, UPDATABLE_STATUSES, Status
 from reconciler.errors import PlanInconsistentError
-from reconciler.plan import Action, ActionKind, Plan
+from reconciler.plan import Action, ActionKind, Plan, VersionChange
 
 # The problems a refusal lists; the rest are counted.
 PROBLEMS_LISTED = 20
@@ -126,44 +126,58 @@ def _version_problems(plan: Plan) -> Iterator[str]:
     """No version twice in one kind of action of a package; a settling update only of versions an
     earlier copy brings from its source; no version both updated and disposed, nor copied and
     changed any other way."""
-    # (package, version) -> kind -> (action number, action)
-    changed: dict[tuple[PackageRef, str], dict[ActionKind, tuple[int, Action]]] = {}
-    copied: dict[tuple[PackageRef, str], tuple[str | None, Status, str]] = {}
+    # package -> version -> kind -> action number (the first)
+    changed: dict[PackageRef, dict[str, dict[ActionKind, int]]] = {}
+    # package -> version -> (source repository, status it arrives with, revision)
+    copied: dict[PackageRef, dict[str, tuple[str | None, Status, str]]] = {}
+    settling: set[int] = set()  # the numbers of the updates that settle copies
     for number, action in enumerate(plan.actions, 1):
+        versions = changed.setdefault(action.package, {})
+        arrivals = copied.setdefault(action.package, {})
+        kind, settles = action.kind, action.settles_copy
+        if settles:
+            settling.add(number)
         for change in action.versions:
-            key = (action.package, change.version)
-            kinds = changed.setdefault(key, {})
-            where = f"{_name(number, action)}: version {change.version!r}"
-            if action.kind in kinds and kinds[action.kind][1] is not action:
-                earlier = kinds[action.kind][0]
-                yield f"{where} is also in action {earlier}, of the same kind and package"
+            kinds = versions.setdefault(change.version, {})
+            earlier = kinds.setdefault(kind, number)
+            if earlier != number:
+                yield (
+                    f"{_name(number, action)}: version {change.version!r} is also in action {earlier}, "
+                    "of the same kind and package"
+                )
                 continue
-            kinds[action.kind] = (number, action)
-            if action.kind is ActionKind.COPY:
-                copied[key] = (action.source_repository, change.after, change.prior_revision)
-            elif action.settles_copy:
-                arrival = copied.get(key)
-                if arrival is None or arrival[0] != action.source_repository:
-                    yield (
-                        f"{where}: source_repository {action.source_repository} on an update that settles "
-                        f"no copy of this version from {action.source_repository} before it"
-                    )
-                elif (arrival[1], arrival[2]) != (change.prior_status, change.prior_revision):
-                    yield (
-                        f"{where}: settles a copy that arrives {arrival[1].value} (revision {arrival[2]}), "
-                        f"not {change.prior_status.value} (revision {change.prior_revision})"
-                    )
-    for (package, version), kinds in changed.items():
-        if len(kinds) < 2:
-            continue
-        copy = kinds.get(ActionKind.COPY)
-        update = kinds.get(ActionKind.UPDATE_STATUS)
-        if copy is not None and update is not None and update[1].settles_copy and len(kinds) == 2:
-            continue
-        numbers = ", ".join(str(number) for number, _ in sorted(kinds.values(), key=lambda item: item[0]))
+            if kind is ActionKind.COPY:
+                arrivals[change.version] = (action.source_repository, change.after, change.prior_revision)
+            elif settles:
+                yield from _settle_problems(number, action, change, arrivals.get(change.version))
+    for package, versions in changed.items():
+        for version, kinds in versions.items():
+            if len(kinds) < 2:
+                continue
+            update = kinds.get(ActionKind.UPDATE_STATUS)
+            if len(kinds) == 2 and ActionKind.COPY in kinds and update in settling:
+                continue
+            numbers = ", ".join(str(number) for number in sorted(kinds.values()))
+            yield (
+                f"{package} version {version!r} is changed by actions {numbers}: a version is copied, "
+                "updated or disposed (or copied, then settled by its update), once"
+            )
+
+
+def _settle_problems(
+    number: int, action: Action, change: VersionChange, arrival: tuple[str | None, Status, str] | None
+) -> Iterator[str]:
+    where = f"{_name(number, action)}: version {change.version!r}"
+    source = action.source_repository
+    if arrival is None or arrival[0] != source:
         yield (
-            f"{package} version {version!r} is changed by actions {numbers}: a version is copied, "
-            "updated or disposed (or copied, then settled by its update), once"
+            f"{where}: source_repository {source} on an update that settles no copy of this version "
+            f"from {source} before it"
+        )
+    elif (arrival[1], arrival[2]) != (change.prior_status, change.prior_revision):
+        yield (
+            f"{where}: settles a copy that arrives {arrival[1].value} (revision {arrival[2]}), "
+            f"not {change.prior_status.value} (revision {change.prior_revision})"
         )
 
 
