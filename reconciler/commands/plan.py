@@ -42,9 +42,7 @@ def echo_plan(
 ) -> None:
     """The plan's view on stdout (stderr with `err`); `color` only applies to the text view.
     `digest` is the plan's, when known (else the view computes it)."""
-    text = render_plan(
-        plan, format, summary_only=summary, color=color and format == "text", digest=digest
-    )
+    text = render_plan(plan, format, summary_only=summary, color=color and format == "text", digest=digest)
     click.echo(text, nl=False, err=err)
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from reconciler.aws.client import Backend
+from reconciler.cli import cli
 from reconciler.codeartifact import Status
 from reconciler.errors import PlanInconsistentError
 from reconciler.plan import Plan
@@ -354,3 +356,25 @@ def test_a_refusal_lists_the_first_problems_and_counts_the_rest() -> None:
     assert f"({problems} problems)" in caught.value.summary
     assert lines[PROBLEMS_LISTED] == f"... and {problems - PROBLEMS_LISTED} more"
     assert lines[-1].startswith("A plan is applied only as the planner wrote it")
+
+
+def test_the_json_report_of_a_tampered_plan_names_the_problem_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit, named = TAMPERED["a dispose that archives"]
+    doc = document()
+    edit(doc)
+    path = tmp_path / "tampered.plan.json"
+    path.write_text(json.dumps(doc))
+    refuse_connections(monkeypatch)
+    monkeypatch.setattr("reconciler.workflows.applying.__version__", doc["tool_version"])
+
+    result = CliRunner().invoke(cli, ["apply", str(path), "--output", "json"])
+
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["result"] == "refused"
+    assert report["reason"]["summary"].startswith("refused: the plan file is not consistent")
+    assert named in report["reason"]["detail"]
+    assert report["calls"] == 0 and report["versions"] == []
+    assert "Error: refused: the plan file is not consistent" in result.stderr
