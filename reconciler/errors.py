@@ -36,6 +36,10 @@ class PlanFormatError(PlanError):
     """A plan file this version cannot read (another format version, or not a plan at all)."""
 
 
+class PlanInconsistentError(PlanError):
+    """A plan file that breaks the planner's own invariants (edited since it was written)."""
+
+
 class StalePlanError(PlanError):
     """Live state moved since the plan was made."""
 

@@ -1,6 +1,7 @@
 """The apply journal: every call and its per-version result, appended as JSON lines as it happens.
 
-Events: `apply` (the plan this run is about: written once the plan is read, before any check), `read`
+Events: `apply` (the plan this run is about, with its `plan_digest`: written once the plan is read,
+before any check), `read`
 per read call (its operation, what it was about, its attempts and error code, if any: the target
 check and the staleness re-read of a saved plan, the reads of a fresh one), then per write attempt
 `send` (written and flushed before the request goes out), and `call` (its `successful`/`failed`

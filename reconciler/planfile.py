@@ -4,10 +4,18 @@ The file is canonical JSON (sorted keys, two-space indent), so the same plan alw
 same bytes, and it is written atomically, so a half-written plan can never be applied. Reading
 validates the document against its schema (pydantic, at the file edge) and builds the plan's
 plain values from it.
+
+The plan's digest is the SHA-256 (64 lowercase hex digits) of its canonical JSON, UTF-8: the plan
+file exactly as `write_plan` writes it (keys sorted, two-space indent, non-ASCII escaped, a final
+newline). It covers every field of the file: the target, every action with its versions' statuses,
+revisions and reasons, the errors, warnings, counts, times and manifests digest. For a file written
+by `plan` it is `sha256sum FILE`; a plan read back is digested over its canonical JSON again, so
+reformatting a file does not change its digest but any change of its content does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,6 +118,16 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 
 def plan_json(plan: Plan) -> str:
     return json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n"
+
+
+def plan_digest(plan: Plan) -> str:
+    """The plan's digest: SHA-256 of its canonical JSON (see the module's documentation)."""
+    return digest_of(plan_json(plan))
+
+
+def digest_of(canonical: str) -> str:
+    """The digest of a plan's canonical JSON text (`plan_json`)."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # -- the file's schema -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Literal
@@ -97,10 +98,18 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
     help="With a plan file: refuse it unless it was made from these manifests as they are now "
     "(give the paths given to plan; repeatable).",
 )
+@click.option(
+    "--expect-digest",
+    metavar="SHA256",
+    callback=lambda ctx, param, value: _digest(value),
+    help="With a plan file: refuse it unless its digest (the SHA-256 plan prints and its Markdown "
+    "shows) is this, so that the file applied is the one reviewed.",
+)
 @backend_options
 def apply(
     target: tuple[Path, ...],
     manifest_paths: tuple[Path, ...],
+    expect_digest: str | None,
     auto_approve: bool,
     allow_moved: bool,
     max_dispose: int,
@@ -120,10 +129,13 @@ def apply(
         rate_scale=rate_scale,
         journal=journal,
         progress=output == "text",
+        expect_digest=expect_digest,
     )
     if _is_plan_file(target):
         result = apply_saved_plan(target[0], manifest_paths, backend, settings)
     else:
+        if expect_digest is not None:
+            raise click.UsageError("--expect-digest checks a plan file; give one plan file, not manifests")
 
         def show(plan: Plan) -> None:
             if output == "text":
@@ -142,6 +154,19 @@ def apply(
         raise result.stopped  # the cli words it and picks the exit code (1, or 130/143)
     if not result.succeeded:
         raise click.exceptions.Exit(1)
+
+
+_DIGEST = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
+
+
+def _digest(value: str | None) -> str | None:
+    """A SHA-256 as 64 hex digits (any case, `sha256:` in front or not), in lowercase."""
+    if value is None:
+        return None
+    found = _DIGEST.fullmatch(value.strip().lower())
+    if found is None:
+        raise click.BadParameter(f"{value!r} is not a SHA-256 digest (64 hexadecimal digits)")
+    return found.group(1)
 
 
 def _can_ask() -> bool:

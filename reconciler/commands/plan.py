@@ -21,7 +21,7 @@ from reconciler.options import (
     strict_option,
 )
 from reconciler.plan import Plan
-from reconciler.planfile import plan_json, read_plan, write_plan
+from reconciler.planfile import digest_of, plan_digest, plan_json, read_plan, write_plan
 from reconciler.render import RenderFormat, render_plan
 from reconciler.workflows.applying import default_plan_path
 from reconciler.workflows.planning import plan_for_review, refused_by_default_limits
@@ -37,9 +37,12 @@ def plan_exit_code(plan: Plan, detailed: bool) -> int:
     return EXIT_CHANGES if detailed and not plan.is_empty else 0
 
 
-def echo_plan(plan: Plan, format: RenderFormat, summary: bool, color: bool, err: bool = False) -> None:
-    """The plan's view on stdout (stderr with `err`); `color` only applies to the text view."""
-    text = render_plan(plan, format, summary_only=summary, color=color and format == "text")
+def echo_plan(
+    plan: Plan, format: RenderFormat, summary: bool, color: bool, err: bool = False, digest: str | None = None
+) -> None:
+    """The plan's view on stdout (stderr with `err`); `color` only applies to the text view.
+    `digest` is the plan's, when known (else the view computes it)."""
+    text = render_plan(plan, format, summary_only=summary, color=color and format == "text", digest=digest)
     click.echo(text, nl=False, err=err)
 
 
@@ -77,18 +80,20 @@ def plan(
     if no_save and out is not None:
         raise click.UsageError("--no-save and -o/--out are alternatives; give one")
     made = plan_for_review(paths, backend, concurrency)
+    canonical = plan_json(made)
+    digest = digest_of(canonical)
     if out is not None and str(out) == STDOUT:
         # stdout carries the plan file alone, so that `plan -o - > x.plan.json` saves a plan.
-        click.echo(plan_json(made), nl=False)
-        echo_plan(made, output, summary, color.stderr(), err=True)
+        click.echo(canonical, nl=False)
+        echo_plan(made, output, summary, color.stderr(), err=True, digest=digest)
         saved = "Wrote the plan to stdout."
     elif no_save:
-        echo_plan(made, output, summary, color.stdout())
+        echo_plan(made, output, summary, color.stdout(), digest=digest)
         saved = "The plan was not saved (--no-save)."
     else:
         path = out or default_plan_path()
         write_plan(made, path)
-        echo_plan(made, output, summary, color.stdout())
+        echo_plan(made, output, summary, color.stdout(), digest=digest)
         saved = f"Saved the plan to {path}."
         if is_special(path):
             saved = f"Wrote the plan to {path}."  # a FIFO or device: nothing to apply later
@@ -102,6 +107,7 @@ def plan(
     if not made.applyable:
         saved += " It cannot be applied: fix the versions listed as errors."
     click.echo(saved, err=True)
+    click.echo(f"Plan digest (SHA-256): {digest}", err=True)
     if strict:
         refuse_warnings(made.warnings)
     raise click.exceptions.Exit(plan_exit_code(made, detailed_exitcode))
@@ -114,4 +120,5 @@ def plan(
 @color_option
 def show(plan_file: Path, output: RenderFormat, summary: bool, color: ColorPolicy) -> None:
     """Show a saved plan again."""
-    echo_plan(read_plan(plan_file), output, summary, color.stdout())
+    saved = read_plan(plan_file)
+    echo_plan(saved, output, summary, color.stdout(), digest=plan_digest(saved))

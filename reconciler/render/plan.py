@@ -15,7 +15,7 @@ from typing import assert_never
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.plan import Action, ActionKind, Plan, VersionChange, VersionProblem
-from reconciler.planfile import plan_json
+from reconciler.planfile import plan_digest, plan_json
 from reconciler.render.markup import (
     MARKDOWN_NOTES_LISTED,
     MARKDOWN_ROWS_PER_PACKAGE,
@@ -40,17 +40,25 @@ _LEGEND = {
 }
 _STYLES = {ActionKind.COPY: "green", ActionKind.UPDATE_STATUS: "yellow", ActionKind.DISPOSE: "bold red"}
 NO_CHANGES = "No changes. Live state matches the manifests."
+DIGEST_LABEL = "Plan digest (SHA-256)"
 
 
-def render_plan(plan: Plan, format: RenderFormat, summary_only: bool = False, color: bool = False) -> str:
-    """The plan in one of the three views; `summary_only` and `color` apply to the text view only."""
+def render_plan(
+    plan: Plan,
+    format: RenderFormat,
+    summary_only: bool = False,
+    color: bool = False,
+    digest: str | None = None,
+) -> str:
+    """The plan in one of the three views; `summary_only` and `color` apply to the text view only.
+    `digest` is the plan's (`planfile.plan_digest`), computed when not given."""
     match format:
         case "text":
-            return render_plan_text(plan, summary_only=summary_only, color=color)
+            return render_plan_text(plan, summary_only=summary_only, color=color, digest=digest)
         case "json":
             return render_plan_json(plan)
         case "markdown":
-            return render_plan_markdown(plan)
+            return render_plan_markdown(plan, digest=digest)
         case _:
             assert_never(format)
 
@@ -119,8 +127,11 @@ def _transition(action: Action, change: VersionChange, arrow: str) -> str:
 # -- text --------------------------------------------------------------------------------------------
 
 
-def render_plan_text(plan: Plan, summary_only: bool = False, color: bool = False) -> str:
-    """Terraform's view: target, counts, warnings, errors, then every change grouped by package.
+def render_plan_text(
+    plan: Plan, summary_only: bool = False, color: bool = False, digest: str | None = None
+) -> str:
+    """Terraform's view: target, counts, warnings, errors, then every change grouped by package, and
+    the plan's digest last (`apply --expect-digest` checks it).
 
     `summary_only` gives one line per package instead of one per version. Without `color` the text
     holds no escape codes at all.
@@ -137,6 +148,7 @@ def render_plan_text(plan: Plan, summary_only: bool = False, color: bool = False
         lines += [_plan_line(plan)]
     while lines and not lines[-1]:
         lines.pop()
+    lines += [[], [(f"{DIGEST_LABEL}: {digest or plan_digest(plan)}", "dim")]]
     return "".join(join_spans(line, color) + "\n" for line in lines)
 
 
@@ -220,14 +232,15 @@ def _text_changes(packages: list[_PackageChanges]) -> list[Line]:
     return lines
 
 
-def render_plan_markdown(plan: Plan) -> str:
-    """A pull-request comment: counts, warnings, errors, and one collapsible section per package.
+def render_plan_markdown(plan: Plan, digest: str | None = None) -> str:
+    """A pull-request comment: counts, the plan's digest, warnings, errors, and one collapsible
+    section per package.
 
     It stays under GitHub's comment limit at any plan size: each package shows at most
     `MARKDOWN_ROWS_PER_PACKAGE` changes, most destructive first; packages that no longer fit are
     listed by name with their counts, and those beyond even that are counted.
     """
-    blocks = [_md_title(plan), _md_target(plan), _md_table(plan)]
+    blocks = [_md_title(plan), _md_target(plan), _md_table(plan), _md_digest(digest or plan_digest(plan))]
     blocks += _md_notes("WARNING", plural(len(plan.warnings), "warning"), map(escape_markdown, plan.warnings))
     if plan.errors:
         heading = f"{plural(len(plan.errors), 'version')} cannot converge, so this plan cannot be applied."
@@ -258,6 +271,11 @@ def _md_target(plan: Plan) -> str:
         f"Target {code_span(target.endpoint)} (region {code_span(target.region)}), "
         f"domains {domains or 'none'}.\nRead with {escape_markdown(calls_phrase(plan.api_calls))}. {made}."
     )
+
+
+def _md_digest(digest: str) -> str:
+    """The line the apply job reads back (docs/ci.md): the digest the reviewed plan file must have."""
+    return f"{DIGEST_LABEL}: `{digest}` (`reconciler apply PLAN --expect-digest` checks it)"
 
 
 def _md_table(plan: Plan) -> str:

@@ -1,10 +1,12 @@
 """Apply: a saved plan exactly as reviewed, or a fresh plan after it was shown and confirmed.
 
-For a saved plan, every refusal that can be decided from the plan alone (tool version, manifests,
-errors, blast-radius limits) and a plan for another endpoint or Region come before any call; a
-plan for another account is refused after one DescribeDomain per domain (the only way to learn
-the owner); then the versions the plan touches are read again (staleness). Only then does the
-executor make the plan's calls. Every call, reads included, is counted and journaled as it happens
+For a saved plan, every refusal that can be decided from the plan alone (its digest, when one is
+expected; its consistency, `verify`; tool version, manifests, errors, the total it disposes) and a
+plan for another endpoint or Region come before any call; a plan for another account is refused
+after one DescribeDomain per domain (the only way to learn the owner); then the packages the plan
+touches are read again, and that one read decides both each package's share of disposes (the
+blast-radius limit, from live state, never from the plan's own counts) and staleness. Only then
+does the executor make the plan's calls. Every call, reads included, is counted and journaled as it happens
 (`ApplyRun`), and every outcome, refusals and interruptions included, returns a report.
 """
 
@@ -17,24 +19,27 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import __version__
+from reconciler.addresses import PackageRef
 from reconciler.applier import VersionOutcome, apply_plan
 from reconciler.aws import reads, settings
 from reconciler.aws.client import LOCAL_PREFIX, Backend, Connection, connect
 from reconciler.aws.executor import BotoExecutor
 from reconciler.errors import AwsError, LimitExceededError, PlanError, StalePlanError
-from reconciler.limits import Limits, limit_problems
+from reconciler.limits import Limits, share_problems, total_problems
 from reconciler.manifest import load_manifests
 from reconciler.plan import Action, Plan
-from reconciler.planfile import read_plan, write_plan
+from reconciler.planfile import plan_digest, read_plan, write_plan
 from reconciler.progress import Progress
 from reconciler.ratelimit import RateLimiter
 from reconciler.render.apply import describe_moved
 from reconciler.staleness import check_staleness, outcomes_before_apply, packages_to_check, without
+from reconciler.state import PackageState
+from reconciler.verify import check_plan
 from reconciler.workflows.applyrun import ApplyResult, ApplyRun
 from reconciler.workflows.planning import read_and_plan
 from reconciler.workflows.reading import read_packages
@@ -48,6 +53,7 @@ class ApplySettings:
     rate_scale: float = 1.0
     journal: Path | None = None  # default: next to the plan file, .journal.jsonl
     progress: bool = True
+    expect_digest: str | None = None  # a saved plan's digest (planfile.plan_digest) must be this
 
 
 def default_plan_path() -> Path:
@@ -65,8 +71,11 @@ def apply_saved_plan(
 
     def body() -> None:
         saved = read_plan(path)
-        run.start(saved, settings.journal or path.with_suffix(".journal.jsonl"))
+        digest = plan_digest(saved)
+        run.start(saved, settings.journal or path.with_suffix(".journal.jsonl"), digest)
+        _check_digest(digest, settings.expect_digest)
         _check_provenance(saved, manifest_paths)
+        check_plan(saved)
         _check_applyable(saved, settings.limits, run)
         target = backend_for_plan(saved, backend)
         connection = connect(target)
@@ -97,9 +106,15 @@ def apply_fresh_plan(
         try:
             plan_path = default_plan_path()
             write_plan(fresh.plan, plan_path)
-            run.start(fresh.plan, settings.journal or plan_path.with_suffix(".journal.jsonl"))
+            run.start(
+                fresh.plan,
+                settings.journal or plan_path.with_suffix(".journal.jsonl"),
+                plan_digest(fresh.plan),
+            )
             show(fresh.plan)
+            check_plan(fresh.plan)
             _check_applyable(fresh.plan, settings.limits, run)
+            _check_shares(fresh.plan, settings.limits, fresh.live.packages, run)
             if fresh.plan.is_empty:
                 return
             confirm(fresh.plan)
@@ -125,18 +140,36 @@ def backend_for_plan(plan: Plan, backend: Backend) -> Backend:
     return dataclasses.replace(backend, endpoint_url=recorded, region=region)
 
 
+def _check_digest(digest: str, expected: str | None) -> None:
+    """The plan applied is the plan reviewed: its digest is the one given (--expect-digest)."""
+    if expected is not None and digest != expected:
+        raise PlanError(
+            "refused: the plan file is not the one expected; nothing was changed",
+            f"its digest is {digest}, not {expected}. Apply the plan file that was reviewed.",
+        )
+
+
 def _check_applyable(plan: Plan, limits: Limits, run: ApplyRun) -> None:
-    """What can be refused from the plan alone (before any call, for a saved plan)."""
+    """What can be refused from the plan alone (before any call, for a saved plan): errors, and the
+    total it disposes (each package's share waits for live state: `_check_shares`)."""
     if not plan.applyable:
         raise PlanError(
             f"refused: {len(plan.errors)} version(s) in the plan cannot converge; nothing was changed",
             "Fix the manifests and plan again (reconciler show PLAN lists them).",
         )
-    run.limits_exceeded = tuple(limit_problems(plan, limits))
-    if run.limits_exceeded:
+    _refuse_limits(tuple(total_problems(plan, limits)), run)
+
+
+def _check_shares(plan: Plan, limits: Limits, live: Mapping[PackageRef, PackageState], run: ApplyRun) -> None:
+    """Each package's share of disposes, against the package as it is now (`live`)."""
+    _refuse_limits(tuple(share_problems(plan, limits, live)), run)
+
+
+def _refuse_limits(problems: tuple[str, ...], run: ApplyRun) -> None:
+    if problems:
+        run.limits_exceeded = problems
         raise LimitExceededError(
-            "refused: the plan exceeds the blast-radius limits; nothing was changed",
-            "\n".join(run.limits_exceeded),
+            "refused: the plan exceeds the blast-radius limits; nothing was changed", "\n".join(problems)
         )
 
 
@@ -198,6 +231,7 @@ def _apply(
     remaining = plan
     if not fresh:
         live, _ = read_packages(connection.client, packages_to_check(plan), settings.concurrency)
+        _check_shares(plan, settings.limits, live, run)
         staleness = run.staleness = check_staleness(plan, live)
         if staleness.is_stale and not settings.allow_moved:
             raise StalePlanError(

@@ -91,12 +91,14 @@ class ApplyRun:
         error = {"error": call.error} if call.error else {}
         self.journal.write("read", operation=call.operation, attempts=call.attempts, **call.about, **error)
 
-    def start(self, plan: Plan, journal_path: Path) -> None:
-        """The plan is known: open its journal and write what this apply is about."""
+    def start(self, plan: Plan, journal_path: Path, digest: str | None = None) -> None:
+        """The plan is known: open its journal and write what this apply is about (with the plan's
+        digest, `planfile.plan_digest`, when given)."""
         self.plan = plan
         journal = Journal(journal_path)
         journal.write(
             "apply",
+            **({"plan_digest": digest} if digest is not None else {}),
             plan_created_at=plan.created_at,
             manifest_digest=plan.manifest_digest,
             actions=len(plan.actions),

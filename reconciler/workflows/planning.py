@@ -89,5 +89,7 @@ def plan_for_review(paths: Sequence[Path], backend: Backend, concurrency: int) -
     fresh = read_and_plan(paths, backend, concurrency)
     fresh.connection.close()
     made = fresh.plan
-    beyond = tuple(f"{APPLY_WILL_REFUSE}{problem}" for problem in limit_problems(made, Limits()))
+    beyond = tuple(
+        f"{APPLY_WILL_REFUSE}{problem}" for problem in limit_problems(made, Limits(), fresh.live.packages)
+    )
     return dataclasses.replace(made, warnings=(*beyond, *made.warnings)) if beyond else made

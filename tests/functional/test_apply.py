@@ -585,19 +585,8 @@ def refuse_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("reconciler.workflows.applying.connect", connect)
 
 
-@pytest.mark.parametrize(
-    ("options", "named"),
-    [
-        (["--max-dispose", "3", "--max-dispose-share", "1"], "allow it with --max-dispose 4"),
-        (
-            [],
-            "acme/prod/pypi/lib: the plan disposes 4 of its 6 versions (67%), more than the limit of 50%; "
-            "allow it with --max-dispose-share 0.67",
-        ),
-    ],
-)
-def test_a_plan_disposing_beyond_the_limits_is_refused_before_any_call(
-    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], named: str
+def test_a_plan_disposing_beyond_the_total_limit_is_refused_before_any_call(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "dispose.yaml").write_text(DISPOSING)
     backend = ["--local", str(db)]
@@ -605,12 +594,58 @@ def test_a_plan_disposing_beyond_the_limits_is_refused_before_any_call(
     before = versions(db)
     refuse_connections(monkeypatch)
 
-    result = run("apply", tmp_path / "dispose.plan.json", *options, *backend)
+    result = run(
+        "apply", tmp_path / "dispose.plan.json", "--max-dispose", "3", "--max-dispose-share", "1", *backend
+    )
 
     assert result.exit_code == 1
     assert "Error: refused: the plan exceeds the blast-radius limits; nothing was changed" in result.stderr
-    assert named in result.stderr
+    assert "allow it with --max-dispose 4" in result.stderr
     monkeypatch.undo()
+    assert versions(db) == before
+
+
+WRITES = {"send", "call", "error"}  # the journal's events of the plan's own calls
+
+
+def test_a_plan_disposing_beyond_a_packages_share_is_refused_after_reading_before_any_change(
+    db: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "dispose.yaml").write_text(DISPOSING)
+    backend = ["--local", str(db)]
+    plan_to(tmp_path / "dispose.plan.json", tmp_path / "dispose.yaml", backend)
+    before = versions(db)
+
+    result = run("apply", tmp_path / "dispose.plan.json", *backend)
+
+    assert result.exit_code == 1
+    assert "Error: refused: the plan exceeds the blast-radius limits; nothing was changed" in result.stderr
+    assert (
+        "acme/prod/pypi/lib: the plan disposes 4 of its 6 versions (67%), more than the limit of 50%; "
+        "allow it with --max-dispose-share 0.67"
+    ) in result.stderr
+    assert versions(db) == before
+    events = [r["event"] for r in read_journal(tmp_path / "dispose.plan.journal.jsonl")]
+    assert events[-1] == "refused" and not WRITES & set(events)
+
+
+def test_editing_the_plans_own_package_counts_does_not_get_past_the_share_limit(
+    db: Path, tmp_path: Path
+) -> None:
+    """The share is taken from the package as it is now, not from the plan file's package_versions."""
+    (tmp_path / "dispose.yaml").write_text(DISPOSING)
+    backend = ["--local", str(db)]
+    path = tmp_path / "dispose.plan.json"
+    plan_to(path, tmp_path / "dispose.yaml", backend)
+    document = json.loads(path.read_text())
+    document["package_versions"] = dict.fromkeys(document["package_versions"], 1000)
+    path.write_text(json.dumps(document))
+    before = versions(db)
+
+    result = run("apply", path, *backend)
+
+    assert result.exit_code == 1
+    assert "the plan disposes 4 of its 6 versions (67%)" in result.stderr
     assert versions(db) == before
 
 
@@ -700,8 +735,9 @@ def test_a_plan_applies_when_its_manifests_are_as_planned(db: Path, manifests: P
             "domain acme: plan owner 999999999999",
         ),
         (
+            # A plan file whose actions name a domain its target does not: not consistent (verify).
             lambda d: d["target"].update(domains={}),
-            "domain acme: in the plan's actions but not in its target",
+            "domain acme is not in the plan's target",
         ),
     ],
     ids=["endpoint", "region", "domain-owner", "no-domain"],
@@ -718,7 +754,12 @@ def test_a_plan_made_for_another_target_is_refused_before_any_change(
     result = run("apply", plan_file, "--region", "us-east-1", *backend)
 
     assert result.exit_code == 1
-    assert "Error: refused: the plan was made for another target; nothing was changed" in result.stderr
+    refusal = (
+        "Error: refused: the plan file is not consistent ("
+        if "not in the plan's target" in problem
+        else "Error: refused: the plan was made for another target; nothing was changed"
+    )
+    assert refusal in result.stderr
     assert problem in result.stderr
     assert versions(db) == before
     # The journal records the refusal, and the only calls before it: an account is known by a call.
@@ -865,12 +906,11 @@ def test_the_json_report_lists_every_version_of_the_plan(db: Path, manifests: Pa
 # --- (8b) a report and a journal for every outcome, refusals included
 
 
-def test_a_refused_apply_writes_its_json_report_with_the_limits_exceeded_before_any_call(
-    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_refused_apply_writes_its_json_report_with_the_limits_exceeded_before_any_change(
+    db: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "dispose.yaml").write_text(DISPOSING)
     plan_to(tmp_path / "dispose.plan.json", tmp_path / "dispose.yaml", ["--local", str(db)])
-    refuse_connections(monkeypatch)
 
     result = run("apply", tmp_path / "dispose.plan.json", "--format", "json", "--local", db)
 
@@ -886,12 +926,13 @@ def test_a_refused_apply_writes_its_json_report_with_the_limits_exceeded_before_
         "acme/prod/pypi/lib: the plan disposes 4 of its 6 versions (67%), more than the limit of 50%; "
         "allow it with --max-dispose-share 0.67"
     ]
-    assert document["calls"] == 0
+    # Only the reads: the target's owner, and the package as it is now (the base of its share).
+    assert set(document["calls_by_operation"]) == {"DescribeDomain", "ListPackageVersions"}
     assert document["versions"] == []
     records = read_journal(tmp_path / "dispose.plan.journal.jsonl")
-    assert [r["event"] for r in records] == ["apply", "refused"]
+    assert records[0]["event"] == "apply" and records[-1]["event"] == "refused"
+    assert not WRITES & {r["event"] for r in records}
     assert records[-1]["limits_exceeded"] == document["limits_exceeded"]
-    assert records[-1]["calls"] == {}
 
 
 def test_a_plan_refused_because_versions_moved_writes_the_moved_versions_in_its_json_report(

@@ -21,7 +21,9 @@ from reconciler.manifest import load_manifests
 from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import read_plan
 from reconciler.planner import make_plan
-from reconciler.workflows.reading import read_live_state
+from reconciler.staleness import packages_to_check
+from reconciler.verify import plan_problems
+from reconciler.workflows.reading import read_live_state, read_packages
 
 REPO = Path(__file__).parents[2]
 MANIFESTS = REPO / "manifests"
@@ -69,12 +71,25 @@ def test_the_example_manifests_plan_copies_updates_and_disposes_without_errors_o
     assert f"Plan: {made.summary.to_dispose} to dispose" in result.stdout
 
 
-def test_the_example_plan_stays_within_the_default_blast_radius_limits(
+def test_the_example_plan_is_consistent_as_apply_checks_a_plan_file(
     example_plan: tuple[Result, Plan],
 ) -> None:
     _, made = example_plan
 
-    check_limits(made, Limits())  # raises LimitExceededError past 100 disposes or half a package
+    assert plan_problems(made) == []
+
+
+def test_the_example_plan_stays_within_the_default_blast_radius_limits(
+    example_plan: tuple[Result, Plan], seeded_once: Path
+) -> None:
+    _, made = example_plan
+    connection = connect(Backend(local_db=str(seeded_once)))
+    try:
+        live, _ = read_packages(connection.client, packages_to_check(made))
+    finally:
+        connection.close()
+
+    check_limits(made, Limits(), live)  # raises LimitExceededError past 100 disposes or half a package
 
     assert made.summary.to_dispose <= Limits().max_dispose // 2  # disposes stay a small part of the plan
 

@@ -20,7 +20,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
     2: ("versioning.",),
     3: ("models", "manifest.", "problems", "state", "plan", "planfile", "files"),
     4: ("scope",),
-    5: ("rules", "diff", "planner", "staleness", "applier", "drift", "limits", "importer"),
+    5: ("rules", "diff", "planner", "staleness", "applier", "drift", "limits", "verify", "importer"),
     6: ("aws.", "journal", "ratelimit"),
     7: ("render.", "progress"),
     8: ("workflows.",),
@@ -40,6 +40,7 @@ NEVER_IN_THE_ADAPTER = (
     "importer",
     "staleness",
     "limits",
+    "verify",
 )
 ISLAND = "local."
 MAY_IMPORT_THE_ISLAND = {"aws.client", "cli"}

@@ -11,11 +11,15 @@ from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import plan_json
 from reconciler.planner import make_plan
 from reconciler.scope import read_specs, resolve_entries
+from reconciler.verify import plan_problems
 from tests.unit.planning import NOW, desired, live, package, ref
 
 
 def plan_for(state_desired, state_live) -> Plan:  # type: ignore[no-untyped-def]
-    return make_plan(state_desired, state_live, endpoint="https://example", region="us-east-1")
+    """The plan, checked as apply checks a plan file: every plan the planner makes is consistent."""
+    made = make_plan(state_desired, state_live, endpoint="https://example", region="us-east-1")
+    assert plan_problems(made) == []
+    return made
 
 
 def changes(plan: Plan) -> list[tuple[str, str, str, str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from reconciler.plan import (
     VersionChange,
     VersionProblem,
 )
-from reconciler.planfile import plan_from_document
+from reconciler.planfile import plan_digest, plan_from_document
 from reconciler.render import (
     GITHUB_COMMENT_LIMIT,
     MARKDOWN_ROWS_PER_PACKAGE,
@@ -399,3 +400,16 @@ def test_markdown_lists_at_most_fifty_warnings() -> None:
     markdown = render_plan_markdown(plan)
     assert "> - warning 49\n" in markdown and "warning 50" not in markdown
     assert "… and 30 more; the full plan is in the plan file." in markdown
+
+
+@pytest.mark.parametrize("name", ["plan.txt", "plan-summary.txt", "plan.md"])
+def test_the_views_show_the_digest_of_the_plan_file_they_describe(name: str) -> None:
+    """The digest is the SHA-256 of the plan file as written (here, the JSON view's golden file)."""
+    digest = hashlib.sha256((GOLDEN / "plan.json").read_bytes()).hexdigest()
+    assert digest == plan_digest(realistic_plan())
+    assert f"Plan digest (SHA-256): {digest}" in (GOLDEN / name).read_text().replace("`", "")
+
+
+def test_a_digest_given_to_the_view_is_the_one_shown() -> None:
+    assert render_plan(empty_plan(), "text", digest="f" * 64).endswith(f"Plan digest (SHA-256): {'f' * 64}\n")
+    assert f"`{'f' * 64}`" in render_plan(empty_plan(), "markdown", digest="f" * 64)
