@@ -221,6 +221,7 @@ def _emit(format_: str, result: ApplyResult, *, color: bool = False) -> None:
             staleness=result.staleness,
             calls=result.calls,
             journal=str(result.journal) if result.journal is not None else None,
+            plan_digest=result.digest,
         )
         click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif stopped is None or result.result == "interrupted":

@@ -78,6 +78,7 @@ def apply_report_json(
     staleness: Staleness | None = None,
     calls: Mapping[str, int] | None = None,
     journal: str | None = None,
+    plan_digest: str | None = None,
 ) -> dict[str, object]:
     """The report of any outcome: `result` is applied, incomplete, refused, failed or interrupted;
     `reason` the summary and detail of a refusal or an error; `calls` every call per operation."""
@@ -93,6 +94,7 @@ def apply_report_json(
         "calls_by_operation": dict(sorted((calls or {}).items())),
         "throttled": report.throttled,
         "journal": journal,
+        "plan_digest": plan_digest,
         "versions": [
             {
                 "package": str(item.package),

@@ -42,6 +42,7 @@ class ApplyResult:
     calls: Counter[str] = field(default_factory=Counter)
     stopped: BaseException | None = None
     limits_exceeded: tuple[str, ...] = ()
+    digest: str | None = None  # the applied plan's digest (`planfile.plan_digest`), once read
 
     @property
     def result(self) -> str:
@@ -67,6 +68,7 @@ class ApplyRun:
         self.journal: Journal | None = None
         self.staleness: Staleness | None = None
         self.limits_exceeded: tuple[str, ...] = ()
+        self.digest: str | None = None
         self.reads: Counter[str] = Counter()
         self.executor: BotoExecutor | None = None  # makes, counts and journals the plan's calls
         self.outcomes: list[VersionOutcome] = []
@@ -94,7 +96,7 @@ class ApplyRun:
     def start(self, plan: Plan, journal_path: Path, digest: str | None = None) -> None:
         """The plan is known: open its journal and write what this apply is about (with the plan's
         digest, `planfile.plan_digest`, when given)."""
-        self.plan = plan
+        self.plan, self.digest = plan, digest
         journal = Journal(journal_path)
         journal.write(
             "apply",
@@ -149,6 +151,7 @@ class ApplyRun:
             calls,
             stopped,
             self.limits_exceeded,
+            self.digest,
         )
 
     def _not_reached(self, outcomes: list[VersionOutcome]) -> list[VersionOutcome]:

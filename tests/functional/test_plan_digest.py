@@ -171,3 +171,15 @@ def test_a_malformed_digest_or_one_given_with_manifests_is_a_usage_error(
 
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+def test_the_json_report_of_apply_names_the_digest_of_the_plan_it_applied(
+    db: Path, manifests: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "pr.plan.json"
+    digest, _, _ = planned(db, manifests, path)
+
+    result = run("apply", path, "--local", db, "--output", "json")
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["plan_digest"] == digest
