@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import regex
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -255,9 +256,11 @@ class Rule(Promotion):
     @classmethod
     def _regex_compiles(cls, value: str | None) -> str | None:
         if value is not None:
+            # Compiled by the engine that runs it (rules.py): the `regex` library, whose syntax is
+            # Python's `re` and more (\p{L}, possessive quantifiers), and whose matches take a timeout.
             try:
-                re.compile(value)
-            except re.error as exc:
+                regex.compile(value)
+            except regex.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
 
