@@ -19,7 +19,7 @@ from reconciler.local.faults import Faults
 from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
 from reconciler.local.quotas import RATE_DEFAULTS, Overrides, parse_overrides
 from reconciler.local.seed import SeedError, load_seed, normalisations, seed_service
-from reconciler.local.server import LocalServer
+from reconciler.local.server import LocalServer, binds_loopback_only
 from reconciler.local.service import LocalCodeArtifact
 
 
@@ -167,7 +167,7 @@ def serve(
     )
     service = _open_service(db, account_id, faults, options)
     server = _start(service, seed_file, host, port, verbose=verbose, auth_check=not no_auth_check)
-    if not server.loopback_only:
+    if not binds_loopback_only(host):
         click.echo(
             f"Warning: listening on {host}, reachable from other machines; the local CodeArtifact service "
             "authenticates nobody, so anyone who can reach it can read and change every package.",

@@ -46,6 +46,22 @@ _SIGV4 = re.compile(r"AWS4-HMAC-SHA256 +Credential=\S+")
 _FETCHED_BY_THE_USER = frozenset({"none", "same-origin"})
 
 
+def binds_loopback_only(host: str) -> bool:
+    """Whether a server bound to `host` is reachable from this machine only (every address it names
+    is a loopback one; a name that does not resolve counts as reachable from elsewhere)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(found) and all(
+        ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in found
+    )
+
+
 class _Framing(Exception):
     """The request's body cannot be delimited: answer it (the status says why), then hang up."""
 
@@ -244,16 +260,6 @@ class LocalServer(ThreadingHTTPServer):
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
-
-    @property
-    def loopback_only(self) -> bool:
-        """Whether only this machine can reach the server (it binds a loopback address)."""
-        address = self.server_address[0]
-        host = address if isinstance(address, str) else bytes(address).decode()
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer is no error of ours: no traceback for it.

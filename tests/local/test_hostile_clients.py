@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from reconciler.local import BackgroundServer, LocalCodeArtifact
+from reconciler.local.server import binds_loopback_only
 from tests.local.builders import write_seed
 from tests.local.serving import ServeProcess, boto3_client, running_server, running_servers
 
@@ -261,3 +262,18 @@ def test_binding_beyond_loopback_warns_that_nothing_is_authenticated(
     assert warning.startswith("Warning: listening on 0.0.0.0, reachable from other machines;")
     assert "authenticates nobody" in warning
     assert "Warning" not in server.stderr  # 127.0.0.1, the default: no warning
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.1.2.3", False),
+    ],
+)
+def test_only_loopback_addresses_count_as_this_machine_only(host: str, loopback: bool) -> None:
+    assert binds_loopback_only(host) is loopback
