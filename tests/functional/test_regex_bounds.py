@@ -82,3 +82,12 @@ def test_plan_on_a_pattern_that_hangs_pythons_re_plans_at_once(tmp_path: Path, d
     assert result.returncode == 0, result.stderr
     assert "~ 1.2.3-abcdefghix  Published -> Unlisted  # rule 1 (regex ((.*)*)*x)" in result.stdout
     assert "1.2.3-abcdefghi " not in result.stdout
+
+
+def test_validate_refuses_a_regex_that_would_take_long_to_compile(tmp_path: Path) -> None:
+    path = _manifest(tmp_path, "(?:a{1000}){100}")
+
+    result = _run("validate", path)
+
+    assert result.exit_code == 1, result.output
+    assert f"{path}:9: packages[0].rules[0].regex: the regular expression repeats too much" in result.stderr
