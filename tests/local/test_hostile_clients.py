@@ -5,6 +5,7 @@ server in a child process whose stderr the tests read."""
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import struct
@@ -277,3 +278,21 @@ def test_binding_beyond_loopback_warns_that_nothing_is_authenticated(
 )
 def test_only_loopback_addresses_count_as_this_machine_only(host: str, loopback: bool) -> None:
     assert binds_loopback_only(host) is loopback
+
+
+@pytest.mark.parametrize("length", ["two", "-5", "1_0", "٣"])
+def test_the_wsgi_application_answers_a_bad_content_length_with_a_400(
+    service: LocalCodeArtifact, length: str
+) -> None:
+    started: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/v1/domains",
+        "CONTENT_LENGTH": length,
+        "wsgi.input": io.BytesIO(b"{}"),
+    }
+
+    body = b"".join(service.wsgi(environ, lambda status, headers: started.append(status)))
+
+    assert started == ["400 Bad Request"]
+    assert json.loads(body)["reason"] == "CANNOT_PARSE"
