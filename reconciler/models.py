@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import regex
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -68,6 +69,115 @@ RegionName = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 ERROR_AT = "manifest_error_at"
 
 _DURATION = re.compile(DURATION_PATTERN)
+
+# The `regex` library compiles a counted repetition by unrolling its minimum: (?:a{1000}){1000} takes
+# half a second to compile, ((a{1000}){1000}){1000} minutes, and no time bound reaches a compile. A
+# pattern's weight is the number of items it unrolls to (each item counts 1, times the minimum count
+# of every repetition around it); above this weight it is refused before it is compiled. 10,000 items
+# compile in a few milliseconds, and are far beyond any pattern a version string (at most 255
+# characters) needs.
+MAX_REGEX_WEIGHT = 10_000
+_COUNTED = re.compile(r"\{([0-9]{0,10})(?:,([0-9]{0,10}))?\}")
+# Verbose (x) or version 1 (V1) syntax changes what brackets and spaces mean: weighed without structure.
+_SYNTAX_FLAGS = re.compile(r"\(\?[\^a-zA-Z0-9-]*[xV]")
+
+
+def regex_weight(pattern: str) -> int:  # noqa: PLR0912 (one branch per kind of token)
+    """How many items `pattern` unrolls to when compiled: never less than the `regex` library unrolls.
+
+    Groups, character sets, escapes and comments are followed where their reading is certain; where it
+    is not (verbose or V1 syntax, a `[` inside a set, unbalanced parentheses) the weight is the
+    pattern's length times every minimum count in it, a bound on any nesting of them.
+    """
+    if _SYNTAX_FLAGS.search(pattern):
+        return _flat_weight(pattern)
+    frames = [[0, 0]]  # per open group: [weight of its items but the last, weight of the last item]
+    at, end = 0, len(pattern)
+    while at < end:
+        char, frame = pattern[at], frames[-1]
+        step = 1
+        if (
+            char == "{"
+            and (counted := _COUNTED.match(pattern, at))
+            and (counted[1] or counted[2] is not None)
+        ):
+            frame[1] *= max(int(counted[1] or 0), 1)  # the minimum count multiplies the item before it
+            step = counted.end() - at
+        elif char in "*+?|":
+            # Repetitions whose minimum is 0 or 1 change no weight; an alternative starts afresh.
+            if char == "|":
+                frame[0], frame[1] = frame[0] + frame[1], 0
+        elif char == "(" and not pattern.startswith("(?#", at):
+            frames.append([0, 0])
+        elif char == ")":
+            if not _close_group(frames):
+                return _flat_weight(pattern)
+        else:
+            length = _item_length(pattern, at)
+            if length is None:
+                return _flat_weight(pattern)
+            step = length
+            if not pattern.startswith("(?#", at):  # an item of weight 1; a comment is none
+                frame[0], frame[1] = frame[0] + frame[1], 1
+        if frame[0] + frame[1] > MAX_REGEX_WEIGHT:
+            return frame[0] + frame[1]
+        at += step
+    if len(frames) != 1:
+        return _flat_weight(pattern)
+    return frames[0][0] + frames[0][1]
+
+
+def _close_group(frames: list[list[int]]) -> bool:
+    """Fold the innermost open group into its parent as one item; False when none is open."""
+    if len(frames) == 1:
+        return False
+    inner = frames.pop()
+    outer = frames[-1]
+    outer[0], outer[1] = outer[0] + outer[1], max(inner[0] + inner[1], 1)
+    return True
+
+
+def _item_length(pattern: str, at: int) -> int | None:
+    """How many characters the item (or comment) at `at` spans, or None when that is not certain."""
+    if pattern[at] == "\\":
+        return 2
+    if pattern.startswith("(?#", at):
+        close = pattern.find(")", at)
+        return None if close < 0 or "\\" in pattern[at:close] else close + 1 - at
+    if pattern[at] == "[":
+        end = _set_end(pattern, at)
+        return None if end is None else end + 1 - at
+    return 1
+
+
+def _set_end(pattern: str, start: int) -> int | None:
+    """Where the character set opening at `start` closes, or None when that is not certain."""
+    at = start + 1
+    if pattern.startswith("^", at):
+        at += 1
+    if pattern.startswith("]", at):
+        at += 1
+    while at < len(pattern):
+        if pattern[at] == "\\":
+            at += 2
+            continue
+        if pattern[at] == "[":
+            return None  # a nested set or a POSIX class: read differently in V0 and V1
+        if pattern[at] == "]":
+            return at
+        at += 1
+    return None
+
+
+def _flat_weight(pattern: str) -> int:
+    weight = max(len(pattern), 1)
+    for counted in _COUNTED.finditer(pattern):
+        weight *= max(int(counted[1] or 0), 1)
+        if weight > MAX_REGEX_WEIGHT:
+            break
+    return weight
+
+
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # The longest duration a `timedelta` holds: 999999999 days.
 MAX_DURATION_DAYS = dt.timedelta.max.days
@@ -255,9 +365,17 @@ class Rule(Promotion):
     @classmethod
     def _regex_compiles(cls, value: str | None) -> str | None:
         if value is not None:
+            # Compiled by the engine that runs it (rules.py): the `regex` library, whose syntax is
+            # Python's `re` and more (\p{L}, possessive quantifiers), and whose matches take a timeout.
+            weight = regex_weight(value)
+            if weight > MAX_REGEX_WEIGHT:
+                raise ValueError(
+                    f"the regular expression repeats too much: its counted repetitions unroll to more "
+                    f"than {MAX_REGEX_WEIGHT:,} items ({weight:,}), which takes too long to compile"
+                )
             try:
-                re.compile(value)
-            except re.error as exc:
+                regex.compile(value)
+            except regex.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
 

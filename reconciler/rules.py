@@ -4,23 +4,59 @@ Pins come first; then rules, top to bottom, each taking some of the versions no 
 took; then `otherwise`. A rule with `copy_from` evaluates its selectors against the source
 repository's versions. Unless `current` names them, no rule (nor `otherwise`) takes versions that
 are Unfinished (an upload in progress) or Disposed (gone).
+
+A rule's `regex` is the one pattern a manifest author writes that runs against live data, and a
+pattern with nested repetition can backtrack for longer than anyone waits. It runs with the `regex`
+library, which sees through most such patterns (`((.*)*)*x` fails at once) and takes a time bound
+for the rest: a version that one pattern cannot decide within `REGEX_TIMEOUT` seconds stops the run
+with a `RegexTimeoutError` naming the rule's line, the pattern and the version.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import operator
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import regex as regex_engine
+
 from reconciler.codeartifact import CLOSED_STATUSES, FINAL_STATUSES, Format, Status
+from reconciler.errors import ManifestError
 from reconciler.models import DeclaredEntry, Pin, Rule
 from reconciler.state import PackageState, VersionState
 from reconciler.text import format_duration
 from reconciler.versioning import ORDERING, parse_range, version_parser
 
 _OPEN = frozenset(Status) - CLOSED_STATUSES
+
+# Seconds one `regex` may take on one version. A plain pattern decides a version string (at most a
+# few hundred characters) in microseconds: the bound leaves a thousandfold margin for a loaded
+# machine and still stops a run on a runaway pattern within a fraction of a second.
+REGEX_TIMEOUT = 0.1
+# A pattern or version longer than this is shown by its start in an error (one line a problem).
+_SHOWN = 80
+
+
+class RegexTimeoutError(ManifestError):
+    """A rule's `regex` ran out of time on a version: a pattern that backtracks without bound."""
+
+    def __init__(self, origin: str, pattern: str, version: str, timeout: float) -> None:
+        super().__init__(
+            [
+                f"{origin}.regex: the regular expression {_shown(pattern)} did not finish within "
+                f"{timeout:g} s on version {_shown(version)}; it backtracks without bound (nested "
+                "repetition such as (a|aa)+ or (x+)+): write it so that each character can be matched "
+                "one way only"
+            ]
+        )
+        self.origin = origin
+        self.pattern = pattern
+        self.version = version
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= _SHOWN else f"{text[:_SHOWN]!r}... ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -62,7 +98,7 @@ def evaluate(
         state = sources.get(rule.copy_from) if rule.copy_from else target
         if state is None:
             continue
-        candidates = _candidates(rule, entry.format, state, now, decisions)
+        candidates = _candidates(rule, entry.format, state, now, decisions, f"{rule_origin}: rules[{index}]")
         if rule.copy_from and target is not None:
             # Selectors read the source; a version already gone for good in the target stays out of
             # reach of a promotion, as it is out of reach of every other rule.
@@ -119,14 +155,15 @@ def _from_pin(pin: Pin, origin: str) -> Decision:
 
 
 def _candidates(
-    rule: Rule, format: Format, state: PackageState, now: float, decided: dict[str, Decision]
+    rule: Rule, format: Format, state: PackageState, now: float, decided: dict[str, Decision], where: str
 ) -> list[VersionState]:
-    """The versions of `state` that no pin or earlier rule decided and that every selector of `rule` takes."""
+    """The versions of `state` that no pin or earlier rule decided and that every selector of `rule` takes
+    (`where` names the rule in an error: `FILE:LINE: rules[N]`)."""
     # Runs once per rule over every version of a package: the status test is a set lookup, and each
     # selector the rule has narrows the list in one comprehension.
     statuses = frozenset(rule.current) if rule.current is not None else _OPEN
     versions = [v for v in state.versions.values() if v.status in statuses and v.version not in decided]
-    for narrow in _selectors(rule, format, state, now):
+    for narrow in _selectors(rule, format, state, now, where):
         versions = narrow(versions)
     return versions
 
@@ -134,15 +171,15 @@ def _candidates(
 _Narrow = Callable[[list[VersionState]], list[VersionState]]
 
 
-def _selectors(rule: Rule, format: Format, state: PackageState, now: float) -> list[_Narrow]:
+def _selectors(rule: Rule, format: Format, state: PackageState, now: float, where: str) -> list[_Narrow]:
     """One filter per selector the rule has (beyond `current`), in the order they are written in `Rule`."""
     narrows: list[_Narrow] = []
     if rule.match is not None:
         globs = rule.match
         narrows.append(lambda vs: [v for v in vs if any(fnmatch.fnmatchcase(v.version, g) for g in globs)])
     if rule.regex is not None:
-        regex = re.compile(rule.regex)
-        narrows.append(lambda vs: [v for v in vs if regex.fullmatch(v.version) is not None])
+        matches = _bounded_fullmatch(rule.regex, where)
+        narrows.append(lambda vs: [v for v in vs if matches(v.version)])
     if rule.range is not None:
         contains = parse_range(format, rule.range).contains
         narrows.append(lambda vs: [v for v in vs if contains(v.version)])
@@ -159,6 +196,20 @@ def _selectors(rule: Rule, format: Format, state: PackageState, now: float) -> l
         after = now - rule.newer_than.total_seconds()
         narrows.append(lambda vs: [v for v in vs if state.is_older_than(v, after) is False])
     return narrows
+
+
+def _bounded_fullmatch(pattern: str, where: str) -> Callable[[str], bool]:
+    """Whether a version fully matches `pattern`, within `REGEX_TIMEOUT` seconds or a `RegexTimeoutError`."""
+    compiled = regex_engine.compile(pattern)
+    timeout = REGEX_TIMEOUT
+
+    def matches(version: str) -> bool:
+        try:
+            return compiled.fullmatch(version, timeout=timeout) is not None
+        except TimeoutError as exc:
+            raise RegexTimeoutError(where, pattern, version, timeout) from exc
+
+    return matches
 
 
 def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[list[VersionState], list[str]]:

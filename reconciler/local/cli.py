@@ -19,7 +19,7 @@ from reconciler.local.faults import Faults
 from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
 from reconciler.local.quotas import RATE_DEFAULTS, Overrides, parse_overrides
 from reconciler.local.seed import SeedError, load_seed, normalisations, seed_service
-from reconciler.local.server import LocalServer
+from reconciler.local.server import LocalServer, binds_loopback_only
 from reconciler.local.service import LocalCodeArtifact
 
 
@@ -116,6 +116,12 @@ def local() -> None:
     "includeFromUpstream skips upstreams an effective upstream BLOCK closes. AWS documents no effect, "
     "so by default it does not.",
 )
+@click.option(
+    "--no-auth-check",
+    is_flag=True,
+    help="Serve requests without an AWS SigV4-shaped Authorization header too (e.g. from curl). "
+    "Requests from web pages (an Origin header) are refused either way.",
+)
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve(
     db: str,
@@ -133,6 +139,7 @@ def serve(
     fault_seed: int | None,
     seed_file: Path | None,
     copy_respects_origin_controls: bool,
+    no_auth_check: bool,
     verbose: bool,
 ) -> None:
     """Serve the CodeArtifact API on HOST:PORT until interrupted.
@@ -159,7 +166,13 @@ def serve(
         copy_respects_origin_controls=copy_respects_origin_controls,
     )
     service = _open_service(db, account_id, faults, options)
-    server = _start(service, seed_file, host, port, verbose=verbose)
+    server = _start(service, seed_file, host, port, verbose=verbose, auth_check=not no_auth_check)
+    if not binds_loopback_only(host):
+        click.echo(
+            f"Warning: listening on {host}, reachable from other machines; the local CodeArtifact service "
+            "authenticates nobody, so anyone who can reach it can read and change every package.",
+            err=True,
+        )
     try:
         with _stop_on_signals():
             click.echo(server.endpoint_url)
@@ -173,7 +186,13 @@ def serve(
 
 
 def _start(
-    service: LocalCodeArtifact, seed_file: Path | None, host: str, port: int, *, verbose: bool
+    service: LocalCodeArtifact,
+    seed_file: Path | None,
+    host: str,
+    port: int,
+    *,
+    verbose: bool,
+    auth_check: bool = True,
 ) -> LocalServer:
     """Seed the service (if asked) and bind its server; a click error (the service closed) if either fails."""
     try:
@@ -182,7 +201,7 @@ def _start(
             seed_service(service, document)
             for note in normalisations(document):  # stderr: stdout's first line is the endpoint
                 click.echo(f"Normalised as CodeArtifact stores it: {note}", err=True)
-        return LocalServer(service, host, port, verbose=verbose)
+        return LocalServer(service, host, port, verbose=verbose, auth_check=auth_check)
     except SeedError as exc:
         service.close()
         raise click.ClickException(str(exc)) from None

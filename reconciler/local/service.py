@@ -97,8 +97,20 @@ class LocalCodeArtifact:
             return serialize_error(InternalServerException("An internal error occurred"))
 
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """The service as a WSGI application (a dropped connection becomes a 503 with no body)."""
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        """The service as a WSGI application (a dropped connection becomes a 503 with no body).
+
+        Framing and size are the WSGI server's; a CONTENT_LENGTH that is not a number of bytes is a 400.
+        """
+        declared = str(environ.get("CONTENT_LENGTH") or "0").strip()
+        if not declared.isdigit() or not declared.isascii():
+            response = serialize_error(
+                ValidationException("The request's Content-Length is not a number of bytes", "CANNOT_PARSE")
+            )
+            start_response(
+                "400 Bad Request", [*response.headers.items(), ("Content-Length", str(len(response.body)))]
+            )
+            return [response.body]
+        length = int(declared)
         body = environ["wsgi.input"].read(length) if length else b""
         headers = {
             key[5:].replace("_", "-").lower(): value

@@ -31,6 +31,11 @@ from tests.local.builders import (
 pytestmark = pytest.mark.http
 
 QUERY = "domain=acme&repository=staging&format=generic&namespace=tools&package=cli"
+# What the server's browser guard looks for (it checks the shape, not the signature).
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/codeartifact/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def raw(service: LocalCodeArtifact, server: BackgroundServer) -> Iterator[Any]:
     ) -> RawResponse:
         connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=10)
         connections.append(connection)
-        connection.request(method, path, body=body, headers=headers or {})
+        connection.request(method, path, body=body, headers={**SIGNED, **(headers or {})})
         response = connection.getresponse()
         return RawResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
 
@@ -179,7 +184,9 @@ def test_a_missing_resource_is_a_404_with_its_type_in_the_body(raw: Any) -> None
 
 
 def test_urllib_sees_the_same_error_contract(server: BackgroundServer) -> None:
-    request = urllib.request.Request(f"{server.endpoint_url}/v1/domain?domain=Bad_Domain", method="GET")
+    request = urllib.request.Request(
+        f"{server.endpoint_url}/v1/domain?domain=Bad_Domain", method="GET", headers=SIGNED
+    )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 400

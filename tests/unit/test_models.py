@@ -10,7 +10,16 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler.codeartifact import Format, Status
 from reconciler.manifest import json_schema
-from reconciler.models import ERROR_AT, Manifest, PackageEntry, Pin, Promotion, Rule, Target
+from reconciler.models import (
+    ERROR_AT,
+    Manifest,
+    PackageEntry,
+    Pin,
+    Promotion,
+    Rule,
+    Target,
+    regex_weight,
+)
 
 
 def entry(**fields: Any) -> PackageEntry:
@@ -249,6 +258,43 @@ def test_a_regex_must_compile() -> None:
     found = error(Rule, {"status": "Archived", "regex": "1.(["})
     assert found["loc"] == ("regex",)
     assert found["msg"].startswith("Value error, not a valid regular expression: ")
+
+
+def test_a_regex_that_would_take_long_to_compile_is_refused_before_it_is_compiled() -> None:
+    # The regex library unrolls counted repetitions when it compiles: this one is about 100,000 items
+    # (a twentieth of a second); ((a{1000}){1000}){1000} would be minutes, out of reach of any timeout.
+    found = error(Rule, {"status": "Archived", "regex": "(?:a{1000}){100}"})
+    assert found["loc"] == ("regex",)
+    assert found["msg"] == (
+        "Value error, the regular expression repeats too much: its counted repetitions unroll to more "
+        "than 10,000 items (100,100), which takes too long to compile"
+    )
+    uuid = r"v[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    assert rule(regex=uuid).regex == uuid
+
+
+@pytest.mark.parametrize(
+    ("pattern", "weight"),
+    [
+        (r"\d+\.\d+\.\d+", 5),  # an escape is one item; * + ? change nothing
+        ("((.*)*)*x", 2),
+        ("a{,5}b{0,9}", 2),  # a minimum of 0 unrolls nothing
+        ("(?:a{1000}){0,1000}", 1001),
+        ("(a{100})(b{100})", 200),  # repetitions in sequence add up
+        ("(?:a{100}b){100}", 10200),  # nested ones multiply (a group's "?:" counts as an item)
+        ("((a{1000}){1000}){1000}", 1000000),  # the count stops once past the limit
+        ("(a|b{100}){100}", 10100),  # every alternative counts
+        ("[]{}]{50}", 50),  # a set, with ] first and braces inside, is one item
+        (r"\{1000\}", 6),  # escaped braces are no repetition
+        ("(?#[){99}x{3}", 3),  # a comment is no item, brackets and braces in it included
+        # Where the reading is not certain, length times every minimum count: never less.
+        ("(?x)a{10} {10}", 1400),
+        ("[[:alpha:]]{5}", 70),
+        ("a)(b{100}", 900),
+    ],
+)
+def test_a_regex_weight_counts_what_the_regex_library_unrolls(pattern: str, weight: int) -> None:
+    assert regex_weight(pattern) == weight
 
 
 def test_prerelease_is_true_or_false() -> None:

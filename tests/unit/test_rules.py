@@ -14,7 +14,7 @@ import pytest
 
 from reconciler.codeartifact import Status
 from reconciler.models import DeclaredEntry, Origin
-from reconciler.rules import Decision, Evaluation, evaluate
+from reconciler.rules import REGEX_TIMEOUT, Decision, Evaluation, RegexTimeoutError, evaluate
 from reconciler.state import PackageState
 from tests.unit.planning import NOW, desired, package, ref
 
@@ -881,3 +881,30 @@ def test_every_version_one_rule_takes_shares_one_decision() -> None:
     assert evaluation.decisions["2.1.0"] is second
     assert first is not second and first != second  # same status, different rule
     assert first == Decision(Status.ARCHIVED, "rule 1 (match 1.*)", f"{ENTRY_ORIGIN} rules[0]")
+
+
+# --- regular expressions cannot hang a run -------------------------------------------------------
+
+
+def test_a_regex_that_runs_out_of_time_stops_the_run_naming_its_rule_pattern_and_version() -> None:
+    # (a|aa)+b backtracks along every way of splitting the a's (Fibonacci-many): the time bound stops it.
+    slow = "a" * 40
+    entry = dataclasses.replace(
+        declared(
+            "generic",
+            rules=[{"match": "z*", "status": "Archived"}, {"regex": "(a|aa)+b", "status": "Unlisted"}],
+        ),
+        rule_origins=(Origin("manifests/test.yaml", 15), Origin("manifests/test.yaml", 18)),
+    )
+    with pytest.raises(RegexTimeoutError) as raised:
+        evaluate(entry, state("generic", published("ab", slow)), {}, NOW)
+    error = raised.value
+    assert isinstance(
+        error.__cause__, TimeoutError
+    )  # raised by the time bound, not by a check of the pattern
+    assert error.problems == [
+        f"manifests/test.yaml:18: rules[1].regex: the regular expression '(a|aa)+b' did not finish within "
+        f"{REGEX_TIMEOUT:g} s on version '{slow}'; it backtracks without bound (nested repetition such as "
+        "(a|aa)+ or (x+)+): write it so that each character can be matched one way only"
+    ]
+    assert str(error).startswith("1 problem in the manifests\nmanifests/test.yaml:18: rules[1].regex:")
