@@ -15,12 +15,12 @@ from reconciler.render.markup import (
     MARKDOWN_ROWS_PER_PACKAGE,
     Line,
     RenderFormat,
-    calls_phrase,
     code_span,
     escape_markdown,
     fit_markdown,
     join_spans,
     label,
+    target_lines,
 )
 from reconciler.text import format_duration, plural
 
@@ -148,17 +148,10 @@ def render_drift_text(report: DriftReport, color: bool = False) -> str:
 
 
 def _text_header(report: DriftReport) -> list[Line]:
-    target = report.target
-    domains = ", ".join(f"{domain} (owner {owner})" for domain, owner in sorted(target.domains.items()))
     checked = f"Checked {report.checked_at}"
     if report.manifest_files:
         checked += f" against {', '.join(report.manifest_files)}"
-    return [
-        [("Target: ", "bold"), (f"{target.endpoint} (region {target.region})", "")],
-        [("Domains: ", "bold"), (domains or "none", "")],
-        [(f"Read with {calls_phrase(report.api_calls)}", "")],
-        [(checked, "dim")],
-    ]
+    return target_lines(report.target, report.api_calls, checked)
 
 
 def _text_package(address: PackageRef, items: list[DriftItem]) -> list[Line]:

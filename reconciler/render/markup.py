@@ -10,6 +10,7 @@ from rich.color import ColorSystem
 from rich.style import Style
 
 from reconciler.addresses import PackageRef
+from reconciler.plan import TargetIdentity
 from reconciler.text import plural
 
 RenderFormat = Literal["text", "json", "markdown"]
@@ -110,3 +111,15 @@ def fit_markdown(blocks: list[str], sections: list[tuple[str, str]], more: str) 
         if hidden:
             blocks.append(f"… {plural(hidden, 'more package')} not shown; {more}.")
     return "\n\n".join(blocks) + "\n"
+
+
+def target_lines(target: TargetIdentity, api_calls: Mapping[str, int], provenance: str) -> list[Line]:
+    """The head of a text view, the same in every view: where, whose domains, what reading cost,
+    and where the report comes from (`provenance`, dimmed)."""
+    domains = ", ".join(f"{domain} (owner {owner})" for domain, owner in sorted(target.domains.items()))
+    return [
+        [("Target: ", "bold"), (f"{target.endpoint} (region {target.region})", "")],
+        [("Domains: ", "bold"), (domains or "none", "")],
+        [(f"Read with {calls_phrase(api_calls)}", "")],
+        [(provenance, "dim")],
+    ]

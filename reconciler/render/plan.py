@@ -27,6 +27,7 @@ from reconciler.render.markup import (
     fit_markdown,
     join_spans,
     label,
+    target_lines,
 )
 from reconciler.text import plural
 
@@ -153,17 +154,10 @@ def render_plan_text(
 
 
 def _text_header(plan: Plan) -> list[Line]:
-    target = plan.target
-    domains = ", ".join(f"{domain} (owner {owner})" for domain, owner in sorted(target.domains.items()))
     made = f"Planned {plan.created_at} by reconciler {plan.tool_version}"
     if plan.manifest_files:
         made += f" from {', '.join(plan.manifest_files)}"
-    return [
-        [("Target: ", "bold"), (f"{target.endpoint} (region {target.region})", "")],
-        [("Domains: ", "bold"), (domains or "none", "")],
-        [(f"Read with {calls_phrase(plan.api_calls)}", "")],
-        [(made, "dim")],
-    ]
+    return target_lines(plan.target, plan.api_calls, made)
 
 
 def _plan_line(plan: Plan) -> Line:
