@@ -461,6 +461,14 @@ class PackageEntry(_Strict):
                     raise _error_at(str(exc), index, "range") from None
             if format is Format.GENERIC and rule.by == "version":
                 raise _error_at("generic packages have no version order; use by: published", index, "by")
+            # A generic version has no major or minor: `per` would put every version in one group
+            # and quietly mean "newest N", so it is refused rather than ignored.
+            if format is Format.GENERIC and rule.per is not None:
+                raise _error_at(
+                    f"generic packages have no version order, so no {rule.per} to group by; remove per",
+                    index,
+                    "per",
+                )
         return rules
 
     @field_validator("protect")

@@ -387,6 +387,16 @@ def test_generic_packages_refuse_ranking_by_version() -> None:
         assert generic.rules[0].by == by
 
 
+@pytest.mark.parametrize("per", ["major", "minor"])
+def test_generic_packages_refuse_grouping_by_major_or_minor(per: str) -> None:
+    rules = [{"keep_latest": 3, "per": per, "status": "Published"}]
+    found = error(PackageEntry, {"format": "generic", "namespace": "tools", "name": "a", "rules": rules})
+    assert (found["loc"], found["msg"]) == (
+        ("rules", 0, "per"),
+        f"generic packages have no version order, so no {per} to group by; remove per",
+    )
+
+
 def test_only_age_selectors_and_ranking_by_publish_time_need_publish_times() -> None:
     assert rule(older_than="30d").needs_publish_times
     assert rule(newer_than="1d").needs_publish_times
