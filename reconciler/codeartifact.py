@@ -5,7 +5,10 @@ Values are the exact wire strings, so an enum member can be sent to or compared 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+
+from packaging.utils import canonicalize_name
 
 
 class Format(StrEnum):
@@ -77,3 +80,43 @@ DEFAULT_QUOTAS: dict[str, float] = {
 }
 ACCOUNT_WRITE_QUOTA = 100.0
 ACCOUNT_READ_QUOTA = 800.0
+
+
+# --- Names as CodeArtifact stores them
+#
+# CodeArtifact User Guide, "Package name, package version, and asset name normalization": PyPI names
+# are stored PEP 503-normalised and the normalised name must be used in API requests; NuGet and Swift
+# names (and Swift namespaces) are stored lowercased; NuGet versions lose leading zeroes, a zero
+# fourth part and build metadata. ListPackages and ListPackageVersions answer with the stored forms,
+# so a manifest's names and pinned versions are compared in those forms too.
+
+_NUMERIC_RELEASE = re.compile(r"\d+(\.\d+){0,3}")
+
+
+def stored_name(format: Format, name: str) -> str:
+    """The package name (or glob over names) as CodeArtifact stores it."""
+    if format is Format.PYPI:
+        return canonicalize_name(name)
+    if format in (Format.NUGET, Format.SWIFT):
+        return name.lower()
+    return name
+
+
+def stored_namespace(format: Format, namespace: str | None) -> str | None:
+    """The namespace as CodeArtifact stores it."""
+    return namespace.lower() if namespace is not None and format is Format.SWIFT else namespace
+
+
+def stored_version(format: Format, version: str) -> str:
+    """The version as CodeArtifact stores it: only NuGet's are normalised (`1.00` -> `1.0`,
+    `1.0.0.0` -> `1.0.0`, `1.0.7+build` -> `1.0.7`); a release part that is not numeric is kept."""
+    if format is not Format.NUGET:
+        return version
+    text = version.split("+", 1)[0]
+    release, dash, prerelease = text.partition("-")
+    if not _NUMERIC_RELEASE.fullmatch(release):
+        return text
+    parts = [str(int(part)) for part in release.split(".")]
+    if len(parts) == 4 and parts[3] == "0":
+        parts.pop()
+    return ".".join(parts) + dash + prerelease

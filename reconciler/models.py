@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from reconciler.codeartifact import Format, Status
+from reconciler.codeartifact import Format, Status, stored_name, stored_namespace, stored_version
 
 API_VERSION = "reconciler/v1"
 KIND = "PackageLifecycle"
@@ -443,7 +443,32 @@ class PackageEntry(_Strict):
             raise ValueError(f"{format.value} packages have no namespace")
         if format is Format.NPM and value.startswith("@"):
             raise ValueError(f"write the npm scope without '@': {value[1:]}")
-        return value
+        return stored_namespace(format, value)
+
+    @field_validator("name")
+    @classmethod
+    def _name_as_stored(cls, value: str, info: ValidationInfo) -> str:
+        # Listings answer with the stored name: `Django_Rest` must find `django-rest`.
+        format = info.data.get("format")
+        return value if format is None else stored_name(format, value)
+
+    @field_validator("versions")
+    @classmethod
+    def _versions_as_stored(cls, pins: dict[str, Pin], info: ValidationInfo) -> dict[str, Pin]:
+        format = info.data.get("format")
+        if format is None:
+            return pins
+        stored: dict[str, Pin] = {}
+        written: dict[str, str] = {}
+        for version, pin in pins.items():
+            key = stored_version(format, version)
+            if key in written:
+                raise _error_at(
+                    f"pins {written[key]!r} and {version!r} name the same version, stored as {key!r}", version
+                )
+            written[key] = version
+            stored[key] = pin
+        return stored
 
     @field_validator("rules")
     @classmethod

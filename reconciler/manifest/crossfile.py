@@ -7,7 +7,6 @@ compared the way CodeArtifact compares names. A `copy_from` cannot name the repo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,14 +94,8 @@ def _domain_owners(documents: Documents, file_index: dict[str, int], report: Rep
 
 
 def _package_identity(entry: PackageEntry) -> tuple[str, str | None, bool, str]:
-    name = entry.name
-    if not entry.is_glob:
-        # CodeArtifact stores PyPI names PEP 503-normalized and NuGet names lowercased.
-        if entry.format == "pypi":
-            name = re.sub(r"[-_.]+", "-", name).lower()
-        elif entry.format == "nuget":
-            name = name.lower()
-    return (entry.format.value, entry.namespace, entry.is_glob, name)
+    # Names are already as CodeArtifact stores them (models.stored_name): `Acme_Utils` is `acme-utils`.
+    return (entry.format.value, entry.namespace, entry.is_glob, entry.name)
 
 
 def _entry_label(entry: PackageEntry, target: Target) -> str:

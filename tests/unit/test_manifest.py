@@ -361,7 +361,7 @@ def test_the_same_package_declared_in_two_files_names_both_places(
 def test_pypi_names_are_compared_as_codeartifact_normalizes_them(tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", manifest("Acme_Utils", "acme.utils"))
     assert problems_of(path) == [
-        f"{path}:9: packages[1]: pypi package acme.utils in acme/prod is also declared at {path}:7"
+        f"{path}:9: packages[1]: pypi package acme-utils in acme/prod is also declared at {path}:7"
     ]
 
 
