@@ -15,7 +15,14 @@ from pydantic import ValidationError
 
 from reconciler.manifest.report import Report
 from reconciler.manifest.schema import MANIFEST
-from reconciler.manifest.yamlsource import TOO_DEEP, LineLoader, LoadedDocument, error_line, yaml_problem
+from reconciler.manifest.yamlsource import (
+    TOO_DEEP,
+    LineLoader,
+    LoadedDocument,
+    error_line,
+    load_fast,
+    yaml_problem,
+)
 from reconciler.models import API_VERSION, KIND, Manifest, PackageEntry, Target
 from reconciler.problems import describe, error_path, humanize, render_path
 
@@ -34,35 +41,50 @@ def validate_file(
     text = _decoded(display, raw, index, report)
     if text is None:
         return
+    fast = load_fast(text)
+    if fast is not None:
+        yield from _checked(display, iter(fast), index, report)
+        return
     loader: LineLoader | None = None
-    line = 1
+    position = [1]  # the line of the document being read, for an error that names none
     try:
         # PyYAML checks the whole text for characters YAML forbids as the loader is built.
         loader = LineLoader(text)
-        for document in loader.documents():
-            line = document.line
-            if document.refused:
-                report.add(index, line, f"{display}:{line}: {document.refused}")
-                continue
-            data = document.data
-            if isinstance(data, dict) and isinstance(data.get("kind"), str) and data["kind"] in SKIPPED_KINDS:
-                continue
-            for problem_line, problem in document.problems:
-                report.add(index, problem_line, f"{display}:{problem_line}: {problem}")
-            if data is None:
-                if document.problems:  # a document that is only a tag, say: it was meant to say something
-                    yield document, None
-                continue
-            yield document, _validate_document(display, document, index, report)
+        yield from _checked(display, loader.documents(), index, report, position)
     except yaml.YAMLError as exc:
         line = error_line(exc, text)
         report.add(index, line, f"{display}:{line}: invalid YAML: {yaml_problem(exc, text)}")
     except RecursionError:
         # The loader bounds nesting well below Python's stack; this is the net below that bound.
-        report.add(index, line, f"{display}:{line}: {TOO_DEEP}")
+        report.add(index, position[0], f"{display}:{position[0]}: {TOO_DEEP}")
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _checked(
+    display: str,
+    documents: Iterator[LoadedDocument],
+    index: int,
+    report: Report,
+    position: list[int] | None = None,
+) -> Iterator[tuple[LoadedDocument, Parts | None]]:
+    for document in documents:
+        if position is not None:
+            position[0] = document.line
+        if document.refused:
+            report.add(index, document.line, f"{display}:{document.line}: {document.refused}")
+            continue
+        data = document.data
+        if isinstance(data, dict) and isinstance(data.get("kind"), str) and data["kind"] in SKIPPED_KINDS:
+            continue
+        for problem_line, problem in document.problems:
+            report.add(index, problem_line, f"{display}:{problem_line}: {problem}")
+        if data is None:
+            if document.problems:  # a document that is only a tag, say: it was meant to say something
+                yield document, None
+            continue
+        yield document, _validate_document(display, document, index, report)
 
 
 def _decoded(display: str, raw: bytes, index: int, report: Report) -> str | None:

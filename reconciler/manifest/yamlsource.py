@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -58,28 +58,23 @@ class LoadedDocument:
         return self.line
 
 
-class LineLoader(yaml.SafeLoader):
-    """A SafeLoader that builds plain data itself, so that it can record the line of every mapping key
-    and sequence item, refuse duplicate keys (PyYAML keeps the last one silently) and keep version keys
-    that YAML would read as numbers from being converted."""
+class _LineBuilder:
+    """Builds plain data from composed nodes itself, so that it can record the line of every mapping
+    key and sequence item, refuse duplicate keys (PyYAML keeps the last one silently) and keep version
+    keys that YAML would read as numbers from being converted. Mixed into a PyYAML loader, whose
+    composer (`check_node`, `get_node`) and constructor (`construct_object`) it uses."""
 
     # The nodes of the current document built so far, how many were built again through aliases, and
-    # how deep `_build` and `compose_node` are now.
+    # how deep `_build` is now.
     _built: set[int]
     _repeats: int
     _building: int = 0
-    _composing: int = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        """PyYAML's composer, refusing collections nested deeper than MAX_DEPTH where they are written."""
-        if self._composing >= MAX_DEPTH:
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
-        self._composing += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._composing -= 1
+    if TYPE_CHECKING:
+
+        def check_node(self) -> bool: ...
+        def get_node(self) -> yaml.Node | None: ...
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any: ...
 
     def documents(self) -> Iterator[LoadedDocument]:
         """Every document of the stream, empty ones included (their `data` is None)."""
@@ -206,6 +201,59 @@ class LineLoader(yaml.SafeLoader):
             document.problems.append((_line(node), f"{render_path((*path, node.value))}: {message}"))
         # Other mappings keep the key as written, so that the schema names it as the user wrote it.
         return node.value
+
+
+class LineLoader(_LineBuilder, yaml.SafeLoader):
+    """The pure-Python loader: the reference for what a manifest's YAML means and how its errors read."""
+
+    _composing: int = 0  # how deep `compose_node` is now
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """PyYAML's composer, refusing collections nested deeper than MAX_DEPTH where they are written."""
+        if self._composing >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+        self._composing += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._composing -= 1
+
+
+if yaml.__with_libyaml__:
+
+    class FastLineLoader(_LineBuilder, yaml.CSafeLoader):
+        """The same building over libyaml's parser and composer (C), several times faster on large
+        manifests. libyaml words some errors differently and bounds nesting at its own depth, so a
+        stream it cannot read cleanly is read again by `LineLoader` (see `load_documents`)."""
+
+    FAST_LOADER: type[_LineBuilder] | None = FastLineLoader
+else:  # PyYAML built without libyaml
+    FAST_LOADER = None
+
+
+_READ_APART = frozenset("\t\ufeff?")
+
+
+def load_fast(text: str) -> list[LoadedDocument] | None:
+    """Every document of `text` read with libyaml, or None when it is not installed or the stream is
+    not clean (a YAML error, or a document refused): then `LineLoader` must read it, so that problems
+    read and are placed exactly as the pure-Python loader gives them. Problems `_LineBuilder` reports
+    itself (duplicate keys, tags, unquoted versions) come from the same nodes either way."""
+    # Characters the two read differently, found by tests/unit/test_yaml_loaders.py: libyaml takes a
+    # tab or a `?` inside a plain scalar (`p\tackages:`, `{p? ackages: 1}`) as part of it where PyYAML
+    # refuses it, and skips a byte order mark after the first line where PyYAML reads it as text. All
+    # are rare in manifests: a text with one takes the pure-Python reading.
+    if FAST_LOADER is None or not _READ_APART.isdisjoint(text):
+        return None
+    loader: Any = FAST_LOADER(text)  # type: ignore[call-arg]
+    try:
+        documents = list(loader.documents())
+    except (yaml.YAMLError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    return None if any(document.refused for document in documents) else documents
 
 
 class _Refused(Exception):
