@@ -54,6 +54,14 @@ REMOVING_STATUSES = frozenset({Status.ARCHIVED, Status.DISPOSED})
 CLOSED_STATUSES = frozenset({Status.UNFINISHED, Status.DISPOSED, Status.DELETED})
 
 
+class OriginType(StrEnum):
+    """`origin.originType` of a package version: how it came into the repository."""
+
+    INTERNAL = "INTERNAL"  # published directly to this repository
+    EXTERNAL = "EXTERNAL"  # ingested from an external connection (a public registry)
+    UNKNOWN = "UNKNOWN"  # the origin could not be determined
+
+
 class ErrorCode(StrEnum):
     """`failedVersions[*].errorCode`."""
 

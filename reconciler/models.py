@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from reconciler.codeartifact import Format, Status, stored_name, stored_namespace, stored_version
+from reconciler.codeartifact import Format, OriginType, Status, stored_name, stored_namespace, stored_version
 
 API_VERSION = "reconciler/v1"
 KIND = "PackageLifecycle"
@@ -329,6 +329,14 @@ class Rule(Promotion):
         default=None,
         description="Selects versions whose live status is this one, or one of a list. Only a rule that names "
         "Unfinished or Disposed here ever takes such versions.",
+    )
+    origin: Annotated[
+        list[OriginType] | None,
+        BeforeValidator(_one_or_many, json_schema_input_type=OriginType | list[OriginType] | None),
+    ] = Field(
+        default=None,
+        description="Selects versions whose origin is this one, or one of a list: INTERNAL (published to the "
+        "repository), EXTERNAL (ingested from an external connection), UNKNOWN.",
     )
     older_than: Duration | None = Field(
         default=None, description="Selects versions published longer ago than this: 90d, 12h, 2w, 30m, 45s."

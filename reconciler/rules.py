@@ -189,6 +189,9 @@ def _selectors(rule: Rule, format: Format, state: PackageState, now: float, wher
         narrows.append(
             lambda vs: [v for v in vs if (p := parse(v.version)) is not None and p.is_prerelease == wanted]
         )
+    if rule.origin is not None:
+        origins = frozenset(origin.value for origin in rule.origin)
+        narrows.append(lambda vs: [v for v in vs if v.origin_type in origins])
     if rule.older_than is not None:
         before = now - rule.older_than.total_seconds()
         narrows.append(lambda vs: [v for v in vs if state.is_older_than(v, before) is True])
@@ -268,6 +271,8 @@ def _describe(rule: Rule, format: Format) -> str:
         parts.append("pre-release" if rule.prerelease else "release")
     if rule.current is not None:
         parts.append("current " + "|".join(status.value for status in rule.current))
+    if rule.origin is not None:
+        parts.append("origin " + "|".join(origin.value for origin in rule.origin))
     if rule.older_than is not None:
         parts.append(f"older than {format_duration(rule.older_than.total_seconds())}")
     if rule.newer_than is not None:

@@ -397,6 +397,13 @@ def test_generic_packages_refuse_grouping_by_major_or_minor(per: str) -> None:
     )
 
 
+def test_origin_takes_one_origin_type_or_a_list_of_them() -> None:
+    assert rule(origin="EXTERNAL").origin == ["EXTERNAL"]
+    assert rule(origin=["INTERNAL", "UNKNOWN"]).origin == ["INTERNAL", "UNKNOWN"]
+    found = error(Rule, {"status": "Archived", "origin": "UPSTREAM"})
+    assert found["loc"][0] == "origin"
+
+
 def test_only_age_selectors_and_ranking_by_publish_time_need_publish_times() -> None:
     assert rule(older_than="30d").needs_publish_times
     assert rule(newer_than="1d").needs_publish_times

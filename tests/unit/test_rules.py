@@ -454,6 +454,47 @@ def test_a_version_whose_age_was_not_read_is_neither_older_nor_newer() -> None:
         assert evaluation.decisions == {}, selector
 
 
+ORIGINS = {"1.0.0": "INTERNAL", "1.1.0": "EXTERNAL", "1.2.0": "UNKNOWN", "2.0.0": "EXTERNAL"}
+
+
+def with_origins(origins: dict[str, str]) -> PackageState:
+    """A package whose versions (all Published) came in as `origins` says."""
+    base = state("npm", published(*origins))
+    return dataclasses.replace(
+        base,
+        versions={v: base.versions[v]._replace(origin_type=origin) for v, origin in origins.items()},
+    )
+
+
+@pytest.mark.parametrize(
+    ("origin", "selected"),
+    [
+        ("INTERNAL", {"1.0.0"}),
+        ("EXTERNAL", {"1.1.0", "2.0.0"}),
+        ("UNKNOWN", {"1.2.0"}),
+        (["INTERNAL", "EXTERNAL"], {"1.0.0", "1.1.0", "2.0.0"}),
+    ],
+)
+def test_origin_selects_versions_by_how_they_came_into_the_repository(
+    origin: str | list[str], selected: set[str]
+) -> None:
+    entry = declared(rules=[{"origin": origin, "status": "Unlisted"}])
+    evaluation = evaluate(entry, with_origins(ORIGINS), {}, NOW)
+    assert set(evaluation.decisions) == selected
+
+
+def test_origin_combines_with_the_other_selectors_and_the_ranking() -> None:
+    # The newest EXTERNAL version stays; older cached ones are unlisted; INTERNAL builds are untouched.
+    entry = declared(
+        rules=[
+            {"origin": "EXTERNAL", "keep_latest": 1, "status": "Published"},
+            {"origin": "EXTERNAL", "status": "Unlisted"},
+        ]
+    )
+    evaluation = evaluate(entry, with_origins(ORIGINS), {}, NOW)
+    assert statuses(evaluation) == {"2.0.0": "Published", "1.1.0": "Unlisted"}
+
+
 # --- keep_latest ---------------------------------------------------------------------------------
 
 
@@ -776,6 +817,8 @@ REASON_AGES = {"1.0.0-rc.1": 40.0, "1.0.0": 35.0, "2.0.0": 0.5}
         ({"prerelease": False}, "release"),
         ({"current": "Unlisted"}, "current Unlisted"),
         ({"current": ["Published", "Unlisted"]}, "current Published|Unlisted"),
+        ({"origin": "INTERNAL"}, "origin INTERNAL"),
+        ({"origin": ["UNKNOWN", "INTERNAL"]}, "origin UNKNOWN|INTERNAL"),
         ({"older_than": "30d"}, "older than 30d"),
         ({"older_than": "2w"}, "older than 2w"),
         ({"newer_than": "1d"}, "newer than 1d"),
