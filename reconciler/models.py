@@ -228,11 +228,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Target(_Strict):
-    """Where a manifest's packages live: one repository of one domain.
-
-    `domain_owner` and `region` are optional; without them the AWS configuration decides.
-    """
+class _Domain(_Strict):
+    """The domain part of a target. `domain_owner` and `region` are optional; without them the AWS
+    configuration decides."""
 
     domain: DomainName = Field(description="The CodeArtifact domain.")
     domain_owner: AccountId | None = Field(
@@ -245,7 +243,54 @@ class Target(_Strict):
         description="The AWS Region code of the domain (us-east-1, eu-west-2, ...). "
         "Default: the AWS configuration decides.",
     )
+
+
+class RepositoryTarget(_Domain):
+    """Where a declared entry's packages live: one repository of one domain."""
+
     repository: RepositoryName = Field(description="The repository the packages live in.")
+
+
+class Target(_Domain):
+    """A manifest's `target` as written: one repository (`repository`), or several (`repositories`) that
+    the document applies to as if it were written once for each. `targets()` gives them one by one."""
+
+    repository: RepositoryName | None = Field(
+        default=None, description="The repository the packages live in (or give repositories)."
+    )
+    repositories: Annotated[list[RepositoryName], Field(min_length=1)] | None = Field(
+        default=None,
+        description="Several repositories of the domain: the document applies to each of them as if it were "
+        "written once per repository (instead of repository).",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_name_repositories(self) -> Target:
+        if self.repository is None and self.repositories is None:
+            raise _error_at("missing required key (or give repositories, a list)", "repository")
+        if self.repository is not None and self.repositories is not None:
+            raise _error_at("give repository or repositories, not both", "repositories")
+        if self.repositories is not None:
+            seen: set[str] = set()
+            for index, name in enumerate(self.repositories):
+                if name in seen:
+                    raise _error_at(f"repository {name} is listed twice", "repositories", index)
+                seen.add(name)
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        """The repositories of the target, in the order written."""
+        return list(self.repositories) if self.repositories is not None else [str(self.repository)]
+
+    def targets(self) -> list[RepositoryTarget]:
+        """One `RepositoryTarget` per repository."""
+        return [
+            RepositoryTarget(
+                domain=self.domain, domain_owner=self.domain_owner, region=self.region, repository=name
+            )
+            for name in self.names
+        ]
 
 
 class Promotion(_Strict):
@@ -540,7 +585,7 @@ class Manifest(_Strict):
         description="The version of this format: reconciler/v1."
     )
     kind: Literal["PackageLifecycle"] = Field(description="The kind of document: PackageLifecycle.")
-    target: Target = Field(description="The repository the packages live in.")
+    target: Target = Field(description="The repository (or repositories) the packages live in.")
     packages: list[PackageEntry] = Field(
         description="Package entries: the lifecycle of one package, or of every package a glob name matches."
     )
@@ -561,7 +606,7 @@ class Origin:
 class DeclaredEntry:
     """A package entry with its target and where it was written: what the planner works from."""
 
-    target: Target
+    target: RepositoryTarget
     entry: PackageEntry
     origin: Origin
     # Where each pinned version's key was written (for "pinned twice" and plan reasons).

@@ -14,16 +14,18 @@ from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
 from reconciler.files import is_special, write_output
 from reconciler.importer import ImportedRepository, ImportSelection, render_manifest
-from reconciler.models import PATTERN_HINTS, Target
+from reconciler.models import PATTERN_HINTS, RepositoryTarget
 from reconciler.options import STDOUT, backend_options, concurrency_option, out_option
 from reconciler.text import plural
 from reconciler.workflows.importing import import_repository
 
 
-def _target(domain: str, repository: str, domain_owner: str | None, region: str | None) -> Target:
+def _target(domain: str, repository: str, domain_owner: str | None, region: str | None) -> RepositoryTarget:
     """The target the manifest will declare, checked now: what import writes must validate."""
     try:
-        return Target(domain=domain, repository=repository, domain_owner=domain_owner, region=region)
+        return RepositoryTarget(
+            domain=domain, repository=repository, domain_owner=domain_owner, region=region
+        )
     except ValidationError as exc:
         options = {
             "domain": "--domain",

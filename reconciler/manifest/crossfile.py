@@ -13,7 +13,7 @@ from typing import Any
 from reconciler.manifest.documents import Parts
 from reconciler.manifest.report import Report
 from reconciler.manifest.yamlsource import LoadedDocument
-from reconciler.models import DeclaredEntry, Origin, PackageEntry, Target
+from reconciler.models import DeclaredEntry, Origin, PackageEntry, RepositoryTarget, Target
 from reconciler.problems import KeyPath, render_path
 
 # Each document that has valid parts: the file it is in (as messages name it), the document, its parts.
@@ -26,32 +26,36 @@ def declared_entries(documents: Documents, file_index: dict[str, int], report: R
     entries: list[DeclaredEntry] = []
     seen: dict[tuple[Any, ...], Origin] = {}
     owners = _domain_owners(documents, file_index, report)
-    for display, document, (written, packages) in documents:
-        target = written
-        if target.domain_owner is None and owners.get(target.domain):
-            # One domain name is one domain: an owner written in one manifest applies to all of them,
-            # so `acme/prod` is the same repository whether or not a file spells the owner out.
-            target = target.model_copy(update={"domain_owner": owners[target.domain]})
-        for position, entry in packages:
-            origin = Origin(display, document.line_of(("packages", position)))
-            for where in _copies_from_itself(entry, target, position):
-                line = document.line_of(where)
-                report.add(
-                    file_index[display],
-                    line,
-                    f"{display}:{line}: {render_path(where)}: cannot copy from the target repository itself",
-                )
-            identity = (target.domain, target.repository, *_package_identity(entry))
-            first = seen.setdefault(identity, origin)
-            if first is not origin:
-                message = f"{_entry_label(entry, target)} is also declared at {first}"
-                report.add(file_index[display], origin.line, f"{origin}: packages[{position}]: {message}")
-            entries.append(_declared(display, document, target, position, entry, origin))
+    for display, document, (spec, packages) in documents:
+        for written in spec.targets():
+            target = written
+            if target.domain_owner is None and owners.get(target.domain):
+                # One domain name is one domain: an owner written in one manifest applies to all of
+                # them, so `acme/prod` is the same repository whether or not a file spells the owner out.
+                target = target.model_copy(update={"domain_owner": owners[target.domain]})
+            for position, entry in packages:
+                origin = Origin(display, document.line_of(("packages", position)))
+                for where in _copies_from_itself(entry, target, position):
+                    line = document.line_of(where)
+                    report.add(
+                        file_index[display], line, f"{display}:{line}: {render_path(where)}: {_itself(spec)}"
+                    )
+                identity = (target.domain, target.repository, *_package_identity(entry))
+                first = seen.setdefault(identity, origin)
+                if first is not origin:
+                    message = f"{_entry_label(entry, target)} is also declared at {first}"
+                    report.add(file_index[display], origin.line, f"{origin}: packages[{position}]: {message}")
+                entries.append(_declared(display, document, target, position, entry, origin))
     return entries
 
 
 def _declared(
-    display: str, document: LoadedDocument, target: Target, position: int, entry: PackageEntry, origin: Origin
+    display: str,
+    document: LoadedDocument,
+    target: RepositoryTarget,
+    position: int,
+    entry: PackageEntry,
+    origin: Origin,
 ) -> DeclaredEntry:
     """`entry` with where it, each of its pins and each of its rules were written."""
     pin_origins = {
@@ -65,7 +69,13 @@ def _declared(
     return DeclaredEntry(target, entry, origin, pin_origins, rule_origins)
 
 
-def _copies_from_itself(entry: PackageEntry, target: Target, position: int) -> Iterator[KeyPath]:
+def _itself(spec: Target) -> str:
+    if spec.repositories is None:
+        return "cannot copy from the target repository itself"
+    return "cannot copy from a repository that target.repositories also lists: it would copy into itself"
+
+
+def _copies_from_itself(entry: PackageEntry, target: RepositoryTarget, position: int) -> Iterator[KeyPath]:
     """The `copy_from` keys of `entry` that name its own target repository: nothing to copy."""
     for version, pin in entry.versions.items():
         if pin.copy_from == target.repository:
@@ -98,7 +108,7 @@ def _package_identity(entry: PackageEntry) -> tuple[str, str | None, bool, str]:
     return (entry.format.value, entry.namespace, entry.is_glob, entry.name)
 
 
-def _entry_label(entry: PackageEntry, target: Target) -> str:
+def _entry_label(entry: PackageEntry, target: RepositoryTarget) -> str:
     where = f"{target.domain}/{target.repository}"
     if entry.is_glob:
         scope = f", namespace {entry.namespace}" if entry.namespace else ""

@@ -481,3 +481,43 @@ def test_field_paths_read_like_the_yaml(path: tuple[str | int, ...], text: str) 
 )
 def test_values_are_described_in_words(value: object, text: str) -> None:
     assert describe(value) == text
+
+
+# --- target.repositories: one document for several repositories
+
+
+def test_a_document_for_several_repositories_declares_its_entries_once_per_repository(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "a.yaml",
+        manifest("one", "two").replace("repository: prod", "repositories: [staging, prod]"),
+    )
+    desired = load_manifests([path])
+    assert [(d.target.repository, d.entry.name, d.origin.line) for d in desired.entries] == [
+        ("staging", "one", 7),
+        ("staging", "two", 9),
+        ("prod", "one", 7),
+        ("prod", "two", 9),
+    ]
+
+
+def test_a_package_a_list_of_repositories_declares_is_a_duplicate_in_each_repository_declared_again(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "a.yaml", manifest("shared").replace("repository: prod", "repositories: [staging, prod]"))
+    write(tmp_path, "b.yaml", manifest("shared"))
+    assert problems_of(tmp_path) == [
+        f"{tmp_path / 'b.yaml'}:7: packages[0]: pypi package shared in acme/prod is also declared at {tmp_path / 'a.yaml'}:7"
+    ]
+
+
+def test_copy_from_may_not_name_a_repository_the_same_list_targets(tmp_path: Path) -> None:
+    text = (
+        manifest("lib").replace("repository: prod", "repositories: [staging, prod]")
+        + '    versions:\n      "1.0": {status: Published, copy_from: staging}\n'
+    )
+    path = write(tmp_path, "a.yaml", text)
+    assert problems_of(path) == [
+        f'{path}:10: packages[0].versions["1.0"].copy_from: cannot copy from a repository that '
+        "target.repositories also lists: it would copy into itself"
+    ]

@@ -57,7 +57,44 @@ def test_a_target_needs_a_domain_and_a_repository_and_may_name_owner_and_region(
     assert (target.domain_owner, target.region) == (None, None)
     full = Target(domain="acme", domain_owner="111122223333", region="eu-west-1", repository="prod")
     assert (full.domain_owner, full.region) == ("111122223333", "eu-west-1")
-    assert error(Target, {"domain": "acme"})["type"] == "missing"
+    missing = error(Target, {"domain": "acme"})
+    assert (missing["loc"], missing["msg"]) == (
+        ("repository",),
+        "missing required key (or give repositories, a list)",
+    )
+
+
+def test_a_target_may_name_several_repositories_instead_of_one() -> None:
+    target = Target(domain="acme", region="eu-west-1", repositories=["staging", "prod"])
+    assert [(t.domain, t.region, t.repository) for t in target.targets()] == [
+        ("acme", "eu-west-1", "staging"),
+        ("acme", "eu-west-1", "prod"),
+    ]
+    assert [t.repository for t in Target(domain="acme", repository="prod").targets()] == ["prod"]
+
+
+@pytest.mark.parametrize(
+    ("written", "at", "message"),
+    [
+        (
+            {"repository": "prod", "repositories": ["staging"]},
+            ("repositories",),
+            "give repository or repositories, not both",
+        ),
+        (
+            {"repositories": ["prod", "staging", "prod"]},
+            ("repositories", 2),
+            "repository prod is listed twice",
+        ),
+    ],
+)
+def test_repositories_are_a_list_of_distinct_names_given_instead_of_repository(
+    written: dict[str, Any], at: tuple[Any, ...], message: str
+) -> None:
+    found = error(Target, {"domain": "acme", **written})
+    assert (found["msg"], found["loc"]) == (message, at)
+    assert error(Target, {"domain": "acme", "repositories": []})["loc"] == ("repositories",)
+    assert error(Target, {"domain": "acme", "repositories": ["p"]})["loc"] == ("repositories", 0)
 
 
 @pytest.mark.parametrize("domain", ["Acme", "a", "acme-", "1acme", "ac_me", "a" * 51])
