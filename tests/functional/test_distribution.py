@@ -1,18 +1,22 @@
 """The distribution as a user gets it: an sdist and a wheel built by `python -m build`, the wheel
 installed into a fresh virtual environment, and the installed command run from outside the source tree.
 
-The fresh environment is made with `--system-site-packages` from this interpreter: the runtime
-dependencies resolve from the packages already installed here, so pip installs only the wheel (a
-real install: pip resolves and checks every requirement, it just finds them satisfied), with no
-download of boto3 and the rest, which would cost a minute and need the registry. The environment's
-own site-packages comes first on its path, so the `reconciler` it imports is the wheel's, never the
-editable checkout this interpreter may have: the test checks that too.
+The fresh environment sees this interpreter's site-packages through a `.pth` line (after its own):
+the runtime dependencies resolve from the packages already installed here, so pip installs only
+the wheel (a real install: pip resolves and checks every requirement, it just finds them
+satisfied), with no download of boto3 and the rest, which would cost a minute. Not
+`--system-site-packages`: from a virtual environment, that reaches the base interpreter's
+packages, not this environment's. A directory named in a `.pth` line is not a site directory, so
+the editable install of this checkout that this environment may hold is not activated there, and
+the environment's own site-packages comes first: the `reconciler` it imports is the wheel's, which
+the test checks too.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 import tarfile
@@ -80,11 +84,16 @@ def test_sdist_and_wheel_build_install_and_run_outside_the_source_tree(tmp_path:
     assert {"LICENSE", "README.md", "pyproject.toml", "reconciler/py.typed"} <= members
 
     venv = tmp_path / "venv"
-    made = _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=tmp_path)
+    made = _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
+    [own] = venv.glob("lib/python3*/site-packages")
+    (own / "project-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
     installed = _run([str(python), "-m", "pip", "install", str(wheels[0])], cwd=tmp_path)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    # Only the wheel: every dependency was found installed.
+    [done] = [line for line in installed.stdout.splitlines() if line.startswith("Successfully installed")]
+    assert done == f"Successfully installed codeartifact-reconciler-{__version__}", installed.stdout
 
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(ROOT / "manifests", elsewhere / "manifests")
