@@ -11,7 +11,7 @@ from reconciler import __version__
 from reconciler.boundary import ReconcilerGroup, add_debug_option
 from reconciler.commands.apply import apply
 from reconciler.commands.drift import drift
-from reconciler.commands.github import AnnotationMode, annotations_option, github_reporting
+from reconciler.commands.github import annotations_option
 from reconciler.commands.importer import import_
 from reconciler.commands.plan import plan, show
 from reconciler.contract import describe_commands
@@ -33,13 +33,12 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @annotations_option
-def validate(paths: tuple[Path, ...], annotations: AnnotationMode) -> None:
+def validate(paths: tuple[Path, ...]) -> None:
     """Check the manifests under PATHS (files or directories) without calling AWS.
 
     Every problem of every file is printed as FILE:LINE: field.path: message.
     """
-    with github_reporting(annotations, "reconciler validate").errors_annotated():
-        desired = load_manifests(paths)
+    desired = load_manifests(paths)
     manifests = _count(len(desired.manifests), "manifest", "manifests")
     entries = _count(len(desired.entries), "package entry", "package entries")
     click.echo(f"{manifests}, {entries}: valid")

@@ -12,7 +12,7 @@ import click
 
 from reconciler.applier import Outcome
 from reconciler.aws.client import Backend
-from reconciler.commands.github import AnnotationMode, GitHubReporting, annotations_option, github_reporting
+from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.commands.plan import echo_plan
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.limits import Limits
@@ -122,45 +122,18 @@ def apply(
     rate_scale: float,
     output: Literal["text", "json"],
     color: ColorPolicy,
-    annotations: AnnotationMode,
     backend: Backend,
 ) -> None:
     """Apply TARGET: a saved plan file (exactly that plan), or manifest PATHS (plan, confirm, apply)."""
-    github = github_reporting(annotations, "reconciler apply")
-    with github.errors_annotated():
-        _apply(
-            target,
-            manifest_paths,
-            expect_digest,
-            auto_approve,
-            output,
-            color,
-            settings=ApplySettings(
-                limits=Limits(max_dispose=max_dispose, max_dispose_share=max_dispose_share),
-                allow_moved=allow_moved,
-                concurrency=concurrency,
-                rate_scale=rate_scale,
-                journal=journal,
-                progress=output == "text",
-                expect_digest=expect_digest,
-            ),
-            backend=backend,
-            github=github,
-        )
-
-
-def _apply(
-    target: tuple[Path, ...],
-    manifest_paths: tuple[Path, ...],
-    expect_digest: str | None,
-    auto_approve: bool,
-    output: Literal["text", "json"],
-    color: ColorPolicy,
-    *,
-    settings: ApplySettings,
-    backend: Backend,
-    github: GitHubReporting,
-) -> None:
+    settings = ApplySettings(
+        limits=Limits(max_dispose=max_dispose, max_dispose_share=max_dispose_share),
+        allow_moved=allow_moved,
+        concurrency=concurrency,
+        rate_scale=rate_scale,
+        journal=journal,
+        progress=output == "text",
+        expect_digest=expect_digest,
+    )
     if _is_plan_file(target):
         result = apply_saved_plan(target[0], manifest_paths, backend, settings)
     else:
@@ -180,22 +153,25 @@ def _apply(
 
         result = apply_fresh_plan(target, backend, settings, show, confirm)
     _emit(output, result, color=color.stdout())
-    _summarise(github, result)
+    _summarise(result)
     if result.stopped is not None:
         raise result.stopped  # the cli words it and picks the exit code (1, or 130/143)
     if not result.succeeded:
         raise click.exceptions.Exit(1)
 
 
-def _summarise(github: GitHubReporting, result: ApplyResult) -> None:
-    """The step summary of every outcome, and an annotation for versions not applied (a refusal or an
-    error is annotated as the run stops with it)."""
+def _summarise(result: ApplyResult) -> None:
+    """The step summary of every outcome, and an annotation for versions not applied (the error a run
+    stops with, a refusal included, is annotated by the error boundary)."""
+    github = current_reporting()
     stopped = result.stopped
-    reason = str(stopped) if isinstance(stopped, ReconcilerError) else None
-    journal = str(result.journal) if result.journal is not None else None
     github.append_summary(
         render_apply_markdown(
-            result.report, result=result.result, reason=reason, digest=result.digest, journal=journal
+            result.report,
+            result=result.result,
+            reason=str(stopped) if isinstance(stopped, ReconcilerError) else None,
+            digest=result.digest,
+            journal=str(result.journal) if result.journal is not None else None,
         )
     )
     if stopped is None and not result.report.succeeded:

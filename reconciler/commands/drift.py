@@ -10,7 +10,7 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from reconciler.aws.client import Backend
-from reconciler.commands.github import AnnotationMode, annotations_option, github_reporting
+from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.models import DURATION_TOO_LARGE, Duration
 from reconciler.options import (
     ColorPolicy,
@@ -66,7 +66,6 @@ def drift(
     color: ColorPolicy,
     strict: bool,
     concurrency: int,
-    annotations: AnnotationMode,
     backend: Backend,
 ) -> None:
     """Report where live state differs from the manifests under PATHS, changing nothing.
@@ -78,11 +77,10 @@ def drift(
     Entries that match no package are warned about, as in plan; --strict makes them an error.
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
-    github = github_reporting(annotations, "reconciler drift")
-    with github.errors_annotated():
-        report = detect(paths, backend, concurrency, grace_seconds)
+    report = detect(paths, backend, concurrency, grace_seconds)
     click.echo(render_drift(report, output, color=output == "text" and color.stdout()), nl=False)
-    github.annotate(report.warnings, "error" if strict else "warning")
+    github = current_reporting()
+    github.annotate(report.warnings, "warning")
     github.append_summary(render_drift_markdown(report))
     if strict:
         refuse_warnings(report.warnings)

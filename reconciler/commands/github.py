@@ -1,23 +1,23 @@
-"""`--annotations` and the step summary: what plan, apply, drift and validate also tell GitHub Actions.
+"""`--annotations` and the step summary: what validate, plan, apply and drift also tell GitHub Actions.
 
 With annotations on (`--annotations github`, or `auto` inside a GitHub Actions job), every
-validation problem, plan error and warning is also printed on stderr as a workflow command, which
-the runner reads from stdout and stderr alike: stderr keeps stdout for the view or the plan file a
-job redirects. When the job names a step summary file (`$GITHUB_STEP_SUMMARY`), plan, apply and
-drift append their Markdown to it; a summary that cannot be written is a warning, never a change
-of the exit code.
+validation problem, plan error and warning, and the error a run stops with, is also printed on
+stderr as a workflow command, which the runner reads from stdout and stderr alike: stderr keeps
+stdout for the view or the plan file a job redirects. When the job names a step summary file
+(`$GITHUB_STEP_SUMMARY`), plan, apply and drift append their Markdown to it; a summary that
+cannot be written is a warning, never a change of the exit code.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import click
 
+from reconciler.boundary import ON_ERROR
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.github.commands import Annotation, Level, annotate
 from reconciler.github.env import GitHubEnv, github_env
@@ -25,19 +25,8 @@ from reconciler.github.summary import append_step_summary
 from reconciler.plan import VersionProblem
 
 AnnotationMode = Literal["auto", "github", "none"]
+REPORTING = "reconciler.github"
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def annotations_option(command: F) -> F:
-    """`--annotations [auto|github|none]`."""
-    return click.option(
-        "--annotations",
-        type=click.Choice(["auto", "github", "none"]),
-        default="auto",
-        show_default=True,
-        help="Also print problems, errors and warnings as GitHub workflow commands on stderr, so they "
-        "show on the pull request's diff; auto: when GITHUB_ACTIONS=true.",
-    )(command)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +48,13 @@ class GitHubReporting:
         """The plan's versions that cannot converge, each on the manifest line that decided it."""
         self.annotate((f"{p.origin}: {p.package}@{p.version}: {p.message}" for p in problems), "error")
 
+    def annotate_error(self, exc: ReconcilerError) -> None:
+        """The error a run stops with: every manifest problem on its line, anything else on the run."""
+        if isinstance(exc, ManifestError):
+            self.annotate(exc.problems, "error")
+        else:
+            self.annotate([f"{exc.summary}\n{exc.detail}" if exc.detail else exc.summary], "error")
+
     def append_summary(self, markdown: str) -> None:
         """Append to the job's step summary, when it has one; a failure is a warning on stderr."""
         path = self.env.step_summary
@@ -70,19 +66,6 @@ class GitHubReporting:
             if self.annotating:
                 click.echo(Annotation("warning", problem, self.title).command(), err=True)
 
-    @contextmanager
-    def errors_annotated(self) -> Iterator[None]:
-        """Annotate the error a run stops with (every manifest problem on its line), then let it go on
-        to the command line's error boundary, which words it and picks the exit code."""
-        try:
-            yield
-        except ManifestError as exc:
-            self.annotate(exc.problems, "error")
-            raise
-        except ReconcilerError as exc:
-            self.annotate([f"{exc.summary}\n{exc.detail}" if exc.detail else exc.summary], "error")
-            raise
-
 
 def github_reporting(
     mode: AnnotationMode, command: str, environ: Mapping[str, str] | None = None
@@ -91,3 +74,32 @@ def github_reporting(
     env = github_env(os.environ if environ is None else environ)
     annotating = mode == "github" or (mode == "auto" and env.actions)
     return GitHubReporting(env=env, annotating=annotating, title=command)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: AnnotationMode) -> None:
+    reporting = github_reporting(value, f"reconciler {ctx.info_name}")
+    ctx.meta[REPORTING] = reporting
+    ctx.meta[ON_ERROR] = reporting.annotate_error
+
+
+def annotations_option(command: F) -> F:
+    """`--annotations [auto|github|none]`; the command reads its choice with `current_reporting()`, and
+    the error boundary annotates the error a run stops with."""
+    return click.option(
+        "--annotations",
+        type=click.Choice(["auto", "github", "none"]),
+        default="auto",
+        show_default=True,
+        expose_value=False,
+        callback=_remember,
+        help="Also print problems, errors and warnings as GitHub workflow commands on stderr, so they "
+        "show on the pull request's diff; auto: when GITHUB_ACTIONS=true.",
+    )(command)
+
+
+def current_reporting() -> GitHubReporting:
+    """The reporting the running command's `--annotations` chose."""
+    reporting = click.get_current_context().meta.get(REPORTING)
+    if not isinstance(reporting, GitHubReporting):  # a command without the option: nothing to annotate
+        return github_reporting("none", "reconciler")
+    return reporting

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.aws.client import Backend
-from reconciler.commands.github import AnnotationMode, annotations_option, github_reporting
+from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.files import is_special
 from reconciler.options import (
     STDOUT,
@@ -76,15 +76,12 @@ def plan(
     color: ColorPolicy,
     strict: bool,
     concurrency: int,
-    annotations: AnnotationMode,
     backend: Backend,
 ) -> None:
     """Diff the manifests under PATHS against live state, save the plan, and show it."""
     if no_save and out is not None:
         raise click.UsageError("--no-save and -o/--out are alternatives; give one")
-    github = github_reporting(annotations, "reconciler plan")
-    with github.errors_annotated():
-        made = plan_for_review(paths, backend, concurrency)
+    made = plan_for_review(paths, backend, concurrency)
     canonical = plan_json(made)
     digest = digest_of(canonical)
     if out is not None and str(out) == STDOUT:
@@ -113,8 +110,9 @@ def plan(
         saved += " It cannot be applied: fix the versions listed as errors."
     click.echo(saved, err=True)
     click.echo(f"Plan digest (SHA-256): {digest}", err=True)
+    github = current_reporting()
     github.annotate_problems(made.errors)
-    github.annotate(made.warnings, "error" if strict else "warning")
+    github.annotate(made.warnings, "warning")
     github.append_summary(render_plan_markdown(made, digest=digest))
     if strict:
         refuse_warnings(made.warnings)

@@ -103,16 +103,39 @@ def test_plan_warnings_with_a_hostile_name_are_annotations_that_inject_nothing(
     assert written.removeprefix("earlier step\n") == result.stdout
 
 
-def test_strict_makes_the_warnings_error_annotations(db: Path, tmp_path: Path) -> None:
+def test_strict_adds_an_error_on_the_run_to_the_warnings_on_their_lines(db: Path, tmp_path: Path) -> None:
     manifest = tmp_path / "unmatched.yaml"
     manifest.write_text(UNMATCHED, encoding="utf-8")
 
     result = run(["plan", manifest, "--local", db, "--no-save", "--strict"], {"GITHUB_ACTIONS": "true"})
 
     assert result.exit_code == 1
-    unmatched, default_version = commands(result.stderr)
-    assert unmatched.startswith(f"::error file={manifest},line=11,title=reconciler plan::no package ")
-    assert default_version.startswith("::error title=reconciler plan::")
+    unmatched, default_version, refused = commands(result.stderr)
+    assert unmatched.startswith(f"::warning file={manifest},line=11,title=reconciler plan::no package ")
+    assert default_version.startswith("::warning title=reconciler plan::")
+    assert refused.startswith("::error title=reconciler plan::2 warning(s) with --strict%0A")
+
+
+def test_versions_that_cannot_converge_are_errors_on_the_line_that_declared_them(
+    db: Path, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "prod.yaml"
+    manifest.write_text(
+        "apiVersion: reconciler/v1\nkind: PackageLifecycle\n"
+        "target: {domain: acme, repository: prod}\npackages:\n"
+        "  - format: npm\n    namespace: acme\n    name: web-sdk\n    versions:\n"
+        '      "1.1.1": Published\n',  # Disposed in prod: Disposed is final
+        encoding="utf-8",
+    )
+
+    result = run(["plan", manifest, "--local", db, "--no-save"], {"GITHUB_ACTIONS": "true"})
+
+    assert result.exit_code == 1
+    [error] = commands(result.stderr)
+    assert error == (
+        f"::error file={manifest},line=9,title=reconciler plan::"
+        "acme/prod/npm/acme/web-sdk@1.1.1: cannot converge: Disposed is final (declared Published)"
+    )
 
 
 def test_a_step_summary_that_cannot_be_written_is_a_warning_and_the_exit_code_stays(
