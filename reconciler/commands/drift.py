@@ -10,6 +10,7 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from reconciler.aws.client import Backend
+from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.models import DURATION_TOO_LARGE, Duration
 from reconciler.options import (
     ColorPolicy,
@@ -20,7 +21,7 @@ from reconciler.options import (
     refuse_warnings,
     strict_option,
 )
-from reconciler.render import RenderFormat, render_drift
+from reconciler.render import RenderFormat, render_drift, render_drift_markdown
 from reconciler.workflows.drifting import detect
 
 EXIT_DRIFT = 2
@@ -56,6 +57,7 @@ class DurationParam(click.ParamType[dt.timedelta]):
 @color_option
 @strict_option
 @concurrency_option()
+@annotations_option
 @backend_options
 def drift(
     paths: tuple[Path, ...],
@@ -77,6 +79,9 @@ def drift(
     grace_seconds = grace.total_seconds() if grace is not None else None
     report = detect(paths, backend, concurrency, grace_seconds)
     click.echo(render_drift(report, output, color=output == "text" and color.stdout()), nl=False)
+    github = current_reporting()
+    github.annotate(report.warnings, "warning")
+    github.append_summary(render_drift_markdown(report))
     if strict:
         refuse_warnings(report.warnings)
     raise click.exceptions.Exit(EXIT_DRIFT if report.has_drift else 0)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.aws.client import Backend
+from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.files import is_special
 from reconciler.options import (
     STDOUT,
@@ -22,7 +23,7 @@ from reconciler.options import (
 )
 from reconciler.plan import Plan
 from reconciler.planfile import digest_of, plan_digest, plan_json, read_plan, write_plan
-from reconciler.render import RenderFormat, render_plan
+from reconciler.render import RenderFormat, render_plan, render_plan_markdown
 from reconciler.workflows.applying import default_plan_path
 from reconciler.workflows.planning import plan_for_review, refused_by_default_limits
 
@@ -63,6 +64,7 @@ def echo_plan(
 @color_option
 @strict_option
 @concurrency_option()
+@annotations_option
 @backend_options
 def plan(
     paths: tuple[Path, ...],
@@ -108,6 +110,10 @@ def plan(
         saved += " It cannot be applied: fix the versions listed as errors."
     click.echo(saved, err=True)
     click.echo(f"Plan digest (SHA-256): {digest}", err=True)
+    github = current_reporting()
+    github.annotate_problems(made.errors)
+    github.annotate(made.warnings, "warning")
+    github.append_summary(render_plan_markdown(made, digest=digest))
     if strict:
         refuse_warnings(made.warnings)
     raise click.exceptions.Exit(plan_exit_code(made, detailed_exitcode))

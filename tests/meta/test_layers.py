@@ -21,7 +21,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
     3: ("models", "manifest.", "problems", "state", "plan", "planfile", "files"),
     4: ("scope",),
     5: ("rules", "diff", "planner", "staleness", "applier", "drift", "limits", "verify", "importer"),
-    6: ("aws.", "journal", "ratelimit"),
+    6: ("aws.", "github.", "journal", "ratelimit"),
     7: ("render.", "progress"),
     8: ("workflows.",),
     9: ("commands.", "cli", "boundary", "contract", "options", "entry", "__main__"),
