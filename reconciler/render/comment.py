@@ -152,9 +152,10 @@ def _provenance(files: tuple[str, ...]) -> re.Pattern[str] | None:
     return _PATTERNS[files]
 
 
-def run_line(digest_line: str, context: CommentContext) -> str:
-    """The digest, then the commit and the run when the environment names them."""
-    pieces = [digest_line]
+def run_line(first: str | None, context: CommentContext) -> str:
+    """`first` (the plan's digest), then the commit and the run when the environment names them;
+    empty when there is nothing to say."""
+    pieces = [first] if first else []
     if context.sha:
         short = code_span(context.sha[:12])
         pieces.append(f"commit [{short}]({context.commit_url})" if context.commit_url else f"commit {short}")

@@ -7,7 +7,6 @@ anything else.
 
 from __future__ import annotations
 
-import html
 import shlex
 from collections import Counter
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from reconciler.render.markup import (
     calls_phrase,
     code_span,
     escape_markdown,
+    html_code,
     join_spans,
     label,
     target_lines,
@@ -432,7 +432,7 @@ def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> 
         blocks.append(Block((heading,), label=name))
     if others:
         other_counts = _counts(Counter(a.kind for a, _ in group.changes if not a.kind.is_destructive))
-        summary = f"<code>{html.escape(name)}</code>: {other_counts if harmful else counts}"
+        summary = f"{html_code(name)}: {other_counts if harmful else counts}"
         blocks.append(
             Block(
                 (f"<details><summary>{summary}</summary>", "", *_TABLE_HEAD),
