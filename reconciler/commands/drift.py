@@ -10,6 +10,7 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from reconciler.aws.client import Backend
+from reconciler.commands.comment import comment_context
 from reconciler.models import DURATION_TOO_LARGE, Duration
 from reconciler.options import (
     ColorPolicy,
@@ -76,7 +77,10 @@ def drift(
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
     report = detect(paths, backend, concurrency, grace_seconds)
-    click.echo(render_drift(report, output, color=output == "text" and color.stdout()), nl=False)
+    context = comment_context(report.manifest_files) if output == "markdown" else None
+    click.echo(
+        render_drift(report, output, color=output == "text" and color.stdout(), context=context), nl=False
+    )
     if strict:
         refuse_warnings(report.warnings)
     raise click.exceptions.Exit(EXIT_DRIFT if report.has_drift else 0)

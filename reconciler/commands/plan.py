@@ -111,7 +111,9 @@ def plan(
     path = (out or default_plan_path()) if saving else None
     if path is not None:
         write_plan(made, path)
-    context = comment_context(made.manifest_files, str(path) if path and not is_special(path) else None)
+    context = None
+    if output == "markdown" or comment_dir is not None:
+        context = comment_context(made.manifest_files, str(path) if path and not is_special(path) else None)
     if comment_dir is not None:
         write_comment_parts(comment_dir, plan_comment(made, digest, context))
     if path is None and not no_save:

@@ -31,8 +31,8 @@ def github(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_the_comment_links_every_change_to_its_manifest_line_at_the_commit(
     github: None,
     db: Path,
-    manifests: Path,
-    tmp_path: Path,  # noqa: F811
+    manifests: Path,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     plan_path = tmp_path / "plans" / "pr-3.plan.json"
     comments = tmp_path / "comment"
@@ -63,8 +63,8 @@ def test_the_comment_links_every_change_to_its_manifest_line_at_the_commit(
 def test_show_renders_the_same_comment_from_the_saved_plan(
     github: None,
     db: Path,
-    manifests: Path,
-    tmp_path: Path,  # noqa: F811
+    manifests: Path,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     plan_path = tmp_path / "pr.plan.json"
     made = run("plan", manifests, "-o", plan_path, "--output", "markdown", "--local", db)
@@ -77,9 +77,9 @@ def test_show_renders_the_same_comment_from_the_saved_plan(
 
 def test_without_the_environment_the_comment_has_no_links(
     db: Path,
-    manifests: Path,
+    manifests: Path,  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_RUN_ID"):
         monkeypatch.delenv(name, raising=False)
