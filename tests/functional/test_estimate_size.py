@@ -3,6 +3,7 @@ from the local service (in process and over HTTP), counted in the plan's calls, 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 
 from reconciler.local import LocalCodeArtifact
 from reconciler.local.seed import SeedDocument, seed_service
-from reconciler.planfile import read_plan
+from reconciler.planfile import plan_digest, plan_json, read_plan
 from tests.functional.test_apply import client_on, run, served
 
 SEED = {
@@ -187,3 +188,42 @@ def test_a_plan_file_without_sizes_reads_and_keeps_its_digest(
 
     assert shown.stdout.rstrip().endswith(f"Plan digest (SHA-256): {digest}")
     assert "reclaim" not in shown.stdout
+
+
+def test_a_sized_plan_is_verified_and_applied_like_any_other(
+    db: Path, manifests: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "pr.plan.json"
+    assert run("plan", manifests, "-o", path, "--estimate-size", "--local", db).exit_code == 0
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    applied = run(
+        "apply",
+        path,
+        "--expect-digest",
+        digest,
+        "--max-dispose-share",
+        "1",
+        "--output",
+        "json",
+        "--local",
+        db,
+    )
+
+    assert applied.exit_code == 0, applied.output
+    assert json.loads(applied.stdout)["plan_digest"] == digest
+
+
+def test_the_digest_covers_the_sizes_and_the_file_round_trips_them(
+    db: Path, manifests: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "pr.plan.json"
+    assert run("plan", manifests, "-o", path, "--estimate-size", "--local", db).exit_code == 0
+    plan = read_plan(path)
+    assert plan_json(plan) == path.read_text()  # read back, written again: the same bytes
+
+    edited = dataclasses.replace(
+        plan, reclaimed_bytes={**(plan.reclaimed_bytes or {}), "acme/prod/generic/tools/cli": 1}
+    )
+
+    assert plan_digest(edited) != plan_digest(plan)
