@@ -212,15 +212,16 @@ def split_comment(
     """The comment as parts of at most `limit` characters each, every row of every block in exactly
     one part, in order. `top` opens part 1; when there are several parts, part 1 lists them (an
     index, after `top`), and each later part opens with `continued_heading(part, parts)`."""
+    # The index's size depends on the split, and the split on the room kept for the index. The room
+    # only grows, and an index is of bounded size (at most `_INDEXED_PARTS` lines of bounded
+    # labels), so this ends, with room enough for the index of the split it ends with.
     reserve = 0
-    for _ in range(8):  # the index's size depends on the split and the split on the index's room
+    while True:
         parts = _pack([*top, *body], limit, first_room=reserve)
-        if len(parts) == 1:
+        needed = len(_index(parts)) + 2 if len(parts) > 1 else 0
+        if needed <= reserve:
             break
-        index = _index(parts)
-        if len(index) + 2 <= reserve:
-            break
-        reserve = len(index) + 2 + 200
+        reserve = needed + 200
     total = len(parts)
     texts = []
     for number, part in enumerate(parts, start=1):
