@@ -166,7 +166,7 @@ def _summarise(result: ApplyResult) -> None:
     github = current_reporting()
     stopped = result.stopped
     github.append_summary(
-        render_apply_markdown(
+        lambda: render_apply_markdown(
             result.report,
             result=result.result,
             reason=str(stopped) if isinstance(stopped, ReconcilerError) else None,

@@ -10,6 +10,7 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from reconciler.aws.client import Backend
+from reconciler.commands.comment import comment_context
 from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.models import DURATION_TOO_LARGE, Duration
 from reconciler.options import (
@@ -78,10 +79,15 @@ def drift(
     """
     grace_seconds = grace.total_seconds() if grace is not None else None
     report = detect(paths, backend, concurrency, grace_seconds)
-    click.echo(render_drift(report, output, color=output == "text" and color.stdout()), nl=False)
+    context = comment_context(report.manifest_files) if output == "markdown" else None
+    click.echo(
+        render_drift(report, output, color=output == "text" and color.stdout(), context=context), nl=False
+    )
     github = current_reporting()
     github.annotate(report.warnings, "warning")
-    github.append_summary(render_drift_markdown(report))
+    github.append_summary(
+        lambda: render_drift_markdown(report, context or comment_context(report.manifest_files))
+    )
     if strict:
         refuse_warnings(report.warnings)
     raise click.exceptions.Exit(EXIT_DRIFT if report.has_drift else 0)

@@ -55,12 +55,13 @@ class GitHubReporting:
         else:
             self.annotate([f"{exc.summary}\n{exc.detail}" if exc.detail else exc.summary], "error")
 
-    def append_summary(self, markdown: str) -> None:
-        """Append to the job's step summary, when it has one; a failure is a warning on stderr."""
+    def append_summary(self, markdown: Callable[[], str]) -> None:
+        """Append `markdown()` to the job's step summary, when it has one (rendered only then: a large
+        plan's Markdown costs time); a failure is a warning on stderr."""
         path = self.env.step_summary
         if path is None:
             return
-        problem = append_step_summary(path, markdown)
+        problem = append_step_summary(path, markdown())
         if problem is not None:
             click.echo(f"Warning: {' '.join(problem.splitlines())}", err=True)
             if self.annotating:
