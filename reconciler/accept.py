@@ -202,9 +202,9 @@ def _entry_edits(
                 new[version] = status
                 continue
             edit, problem = _status_edit(existing[version], status)
-            if problem is not None:
+            if edit is None:
                 return [], f"pin {version!r}: {problem}"
-            edits.append(edit)  # type: ignore[arg-type]
+            edits.append(_keeping_comment_column(text, edit))
         if not new:
             return edits, None
         if versions.flow_style:
@@ -253,6 +253,16 @@ def _status_edit(value: Node, status: Status) -> tuple[_Edit | None, str | None]
     if not isinstance(value, ScalarNode):
         return None, f"line {value.start_mark.line + 1}: the pin is not a status"
     return _Edit(value.start_mark.index, value.end_mark.index, str(status)), None
+
+
+def _keeping_comment_column(text: str, edit: _Edit) -> _Edit:
+    """The edit, taking or giving the spaces before a comment that follows on the line, so that the
+    comment stays in its column (`"2.3.1": Archived    # why` -> `"2.3.1": Published   # why`)."""
+    spaces = len(text[edit.end :]) - len(text[edit.end :].lstrip(" "))
+    if not spaces or text[edit.end + spaces : edit.end + spaces + 1] != "#":
+        return edit
+    kept = spaces - (len(edit.text) - (edit.end - edit.start))
+    return _Edit(edit.start, edit.end + spaces, edit.text + " " * max(1, kept))
 
 
 def _pin_lines(indent: str, pins: dict[str, Status], newline: str) -> str:

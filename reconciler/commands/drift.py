@@ -80,8 +80,8 @@ class DurationParam(click.ParamType[dt.timedelta]):
     "--accept-into",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="With --accept (implied): write the pins into FILE, one of the manifests under PATHS; a "
-    "package a glob decides gets there an exact entry copied from the glob's.",
+    help="With --accept (implied): a package a glob decides gets its pins in a new exact entry in "
+    "FILE (a manifest under PATHS), copied from the glob's; exact entries are pinned where they are.",
 )
 @color_option
 @strict_option

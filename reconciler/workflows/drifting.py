@@ -60,9 +60,10 @@ class Accepted:
 
 
 def accept_drift(run: DriftRun, into: Path | None = None) -> Accepted:
-    """Write a pin of its live status for every drifted version a pin can describe: into the entry
-    that decides it, or with `into`, into that file (a glob-decided package gets there an exact entry
-    copied from the glob's). Nothing is written unless every pin can be."""
+    """Write a pin of its live status for every drifted version a pin can describe, into the exact
+    entry that decides it; a package a glob decides gets, with `into`, an exact entry in that file,
+    copied from the glob's (without `into` it is refused: a pin in a glob entry would apply to every
+    package it matches). Nothing is written unless every pin can be."""
     acceptance = pins_for(run.report.items, run.deciders)
     accepted = Accepted(left=acceptance.left)
     texts: dict[str, str] = {}
@@ -72,30 +73,22 @@ def accept_drift(run: DriftRun, into: Path | None = None) -> Accepted:
     copied: dict[PackageRef, DeclaredEntry] = {}
     for pin in acceptance.pins:
         declared = pin.entry
-        if into_display is None:
+        if into is None or into_display is None or not declared.entry.is_glob:
+            # An exact entry takes its pins wherever it is: a second exact entry would conflict with it.
             per_file.setdefault(declared.origin.path, []).append(pin)
             continue
-        assert into is not None
-        if not declared.entry.is_glob and _same_file(Path(declared.origin.path), into):
-            per_file.setdefault(into_display, []).append(pin)
-        elif not declared.entry.is_glob:
-            problems.append(
-                f"{declared.origin}: {pin.package} has its exact entry here, and a second one in {into} "
-                "would conflict with it; accept without --accept-into"
-            )
-        else:
-            if pin.package not in copied:
-                copy, problem = _copy_into(into, into_display, declared, pin.package, texts)
-                if problem is not None:
-                    problems.append(problem)
-                    continue
-                copied[pin.package] = copy
-            per_file.setdefault(into_display, []).append(dataclasses.replace(pin, entry=copied[pin.package]))
+        if pin.package not in copied:
+            copy, problem = _copy_into(into, into_display, declared, pin.package, texts)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            copied[pin.package] = copy
+        per_file.setdefault(into_display, []).append(dataclasses.replace(pin, entry=copied[pin.package]))
     edited: dict[str, str] = {}
     for display, pins in sorted(per_file.items()):
         text = texts[display] if display in texts else _read(display)
         result, found = edit_file(display, text, pins)
-        problems += found
+        problems += [problem for problem in found if problem not in problems]
         edited[display] = result
     if problems:
         raise AcceptRefused(problems)
@@ -135,6 +128,3 @@ def _read(display: str) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise ReconcilerError(f"cannot read {display}: {exc}") from None
 
-
-def _same_file(one: Path, other: Path) -> bool:
-    return os.path.realpath(one) == os.path.realpath(other)
