@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from reconciler.drift import DriftItem, DriftKind
 from reconciler.errors import ReconcilerError
 from reconciler.models import DeclaredEntry
 
-MAP_TAG = "tag:yaml.org,2002:map"
+_AT_LINE = re.compile(r"line (\d+): ")
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -127,6 +128,10 @@ def edit_file(display: str, text: str, pins: list[Pin]) -> tuple[str, list[str]]
         wanted = {pin.version: pin.status for pin in entry_pins}
         made, problem = _entry_edits(body, node, wanted, newline)
         if problem is not None:
+            # A problem at a line of its own (`line 9: ...`) is named by that line.
+            at = _AT_LINE.search(problem)
+            if at is not None:
+                where, problem = f"{display}:{at.group(1)}", problem[: at.start()] + problem[at.end() :]
             problems.append(f"{where}: {problem}")
             continue
         edits += made
@@ -196,14 +201,15 @@ def _entry_edits(
                 [],
                 f"line {versions.start_mark.line + 1}: versions is anchored (&): write the pins by hand",
             )
-        existing = {key.value: value for key, value in versions.value if isinstance(key, ScalarNode)}
+        existing = {key.value: (key, value) for key, value in versions.value if isinstance(key, ScalarNode)}
         for version, status in wanted.items():
             if version not in existing:
                 new[version] = status
                 continue
-            edit, problem = _status_edit(existing[version], status)
+            key, value = existing[version]
+            edit, problem = _status_edit(value, status)
             if edit is None:
-                return [], f"pin {version!r}: {problem}"
+                return [], f"line {key.start_mark.line + 1}: pin {version!r}: {problem}"
             edits.append(_keeping_comment_column(text, edit))
         if not new:
             return edits, None
@@ -239,19 +245,19 @@ def _entry_edits(
 def _status_edit(value: Node, status: Status) -> tuple[_Edit | None, str | None]:
     """The edit that makes an existing pin say `status`."""
     if value.anchor is not None:
-        return None, f"line {value.start_mark.line + 1}: the pin is anchored or an alias; write it by hand"
+        return None, "the pin is anchored or an alias; write it by hand"
     if isinstance(value, MappingNode):
         inner = _value(value, "status")
         if inner is None:
-            return None, f"line {value.start_mark.line + 1}: the pin has no status"
+            return None, "the pin has no status"
         value = inner
         if value.anchor is not None:
             return (
                 None,
-                f"line {value.start_mark.line + 1}: the status is anchored or an alias; write it by hand",
+                "the status is anchored or an alias; write it by hand",
             )
     if not isinstance(value, ScalarNode):
-        return None, f"line {value.start_mark.line + 1}: the pin is not a status"
+        return None, "the pin is not a status"
     return _Edit(value.start_mark.index, value.end_mark.index, str(status)), None
 
 

@@ -127,4 +127,3 @@ def _read(display: str) -> str:
             return stream.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ReconcilerError(f"cannot read {display}: {exc}") from None
-

@@ -46,11 +46,19 @@ class FakeGitHub:
     def add_issue(self, title: str, body: str, state: str = "open", labels: tuple[str, ...] = ()) -> int:
         number = len(self.issues) + 1
         self.issues.append(
-            {"number": number, "title": title, "body": body, "state": state, "labels": [{"name": n} for n in labels]}
+            {
+                "number": number,
+                "title": title,
+                "body": body,
+                "state": state,
+                "labels": [{"name": n} for n in labels],
+            }
         )
         return number
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
         split = urllib.parse.urlsplit(raw_path)
         query = urllib.parse.parse_qs(split.query)
         with self.lock:
@@ -63,7 +71,9 @@ class FakeGitHub:
                 return self.webhook_status.get(split.path, 200), {}, {"ok": True}
             return self._api(method, split.path, query, body)
 
-    def _api(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, dict[str, str], Any]:
+    def _api(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
         base = f"/repos/{REPOSITORY}"
         if not path.startswith(base):
             return 404, {}, {"message": "Not Found"}

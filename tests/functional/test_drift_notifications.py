@@ -63,7 +63,9 @@ def manifest(tmp_path: Path) -> Path:
 
 
 def set_status(writer: Any, version: str, status: str) -> None:
-    writer.update_package_versions_status(**WEB_SDK, repository="prod", versions=[version], targetStatus=status)
+    writer.update_package_versions_status(
+        **WEB_SDK, repository="prod", versions=[version], targetStatus=status
+    )
 
 
 def run(*args: str | Path) -> Result:
@@ -130,9 +132,20 @@ def test_the_issue_is_found_by_its_marker_among_labelled_issues_and_pull_request
 ) -> None:
     github.page_size = 1
     github.add_issue("someone else's", "no marker here", labels=("reconciler-drift",))
-    github.add_issue("another target", "<!-- reconciler:drift-issue target=acme/1/staging -->", labels=("reconciler-drift",))
+    github.add_issue(
+        "another target",
+        "<!-- reconciler:drift-issue target=acme/1/staging -->",
+        labels=("reconciler-drift",),
+    )
     github.issues.append(
-        {"number": 3, "title": "a PR", "body": MARKER, "state": "open", "pull_request": {}, "labels": [{"name": "reconciler-drift"}]}
+        {
+            "number": 3,
+            "title": "a PR",
+            "body": MARKER,
+            "state": "open",
+            "pull_request": {},
+            "labels": [{"name": "reconciler-drift"}],
+        }
     )
     github.add_issue("ours", f"{MARKER}\nold", state="closed", labels=("reconciler-drift",))
     set_status(writer, "2.3.12", "Unlisted")
@@ -172,7 +185,10 @@ def test_a_rate_limit_longer_than_the_bound_is_a_warning_and_changes_no_exit_cod
     result = run("drift", manifest(tmp_path), "--local", db, "--github-issue")
 
     assert result.exit_code == 2
-    assert "Warning: drift issue for acme/111122223333/prod not updated: HTTP 403 (rate limited)" in result.stderr
+    assert (
+        "Warning: drift issue for acme/111122223333/prod not updated: HTTP 403 (rate limited)"
+        in result.stderr
+    )
     assert sleeps == [] and github.issues == []
 
 
