@@ -302,3 +302,18 @@ def test_notify_is_silent_when_apply_applies_everything(
 
     assert result.exit_code == 0, result.output
     assert github.webhooks == {} and github.requests == []
+
+
+def test_notify_tells_of_a_drift_run_that_failed(
+    tmp_path: Path, db: Path, github: FakeGitHub, sleeps: list[float]
+) -> None:
+    path = manifest(tmp_path)
+    path.write_text(path.read_text().replace("domain: acme", "domain: nowhere"))
+    url = f"{github.url}/hooks/s3cret"
+
+    result = run("drift", path, "--local", db, "--notify", url)
+
+    assert result.exit_code == 1
+    (payload,) = github.webhooks["/hooks/s3cret"]
+    assert (payload["command"], payload["outcome"], payload["exit_status"]) == ("drift", "failed", 1)
+    assert "s3cret" not in result.output and "s3cret" not in result.stderr
