@@ -155,7 +155,12 @@ def _find_entry(documents: list[Node], line: int) -> tuple[int, int, MappingNode
         if not isinstance(packages, SequenceNode):
             continue
         for position, item in enumerate(packages.value):
-            if item.start_mark.line + 1 == line and isinstance(item, MappingNode):
+            if not isinstance(item, MappingNode):
+                continue
+            # The entry's line is where the item starts, or (after an anchor on a line of its own)
+            # where its first key is.
+            first_key = item.value[0][0].start_mark.line + 1 if item.value else None
+            if line in (item.start_mark.line + 1, first_key):
                 return document_index, position, item
     return None
 
@@ -218,8 +223,6 @@ def _entry_edits(
                 [],
                 f"line {versions.start_mark.line + 1}: versions is a flow-style mapping ({{...}}); write the pins by hand",
             )
-        if not versions.value:
-            return [], "versions is an empty flow-style mapping; write the pins by hand"
         assert item is not None
         key_line_end = _line_end(text, item[0].end_mark.index)
         indent = " " * versions.start_mark.column
@@ -283,8 +286,9 @@ def _line_end(text: str, index: int) -> int:
 
 
 def _reads_back(before: str, after: str, expected: dict[tuple[int, int], dict[str, Status]]) -> bool:
-    """Whether `after` holds exactly the data of `before` with the pins set."""
-    loader = YAML(typ="safe", pure=True)
+    """Whether `after` holds exactly the data of `before` with the pins set. Every scalar is read as
+    its text (the base loader), as the manifests read version keys: `1.10` is not the number 1.1."""
+    loader = YAML(typ="base", pure=True)
     try:
         old = list(loader.load_all(before))
         new = list(loader.load_all(after))
