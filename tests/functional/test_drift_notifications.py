@@ -3,6 +3,7 @@ on 127.0.0.1, with the local CodeArtifact service in process."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -317,3 +318,23 @@ def test_notify_tells_of_a_drift_run_that_failed(
     (payload,) = github.webhooks["/hooks/s3cret"]
     assert (payload["command"], payload["outcome"], payload["exit_status"]) == ("drift", "failed", 1)
     assert "s3cret" not in result.output and "s3cret" not in result.stderr
+
+
+def test_notify_names_the_digest_of_a_refused_plan_file_and_journals_no_url(
+    tmp_path: Path, db: Path, writer: Any, github: FakeGitHub, sleeps: list[float]
+) -> None:
+    set_status(writer, "2.3.12", "Unlisted")
+    plan_file = tmp_path / "pr.plan.json"
+    assert run("plan", manifest(tmp_path), "--local", db, "-o", plan_file).exit_code == 0
+    url = f"{github.url}/hooks/s3cret"
+
+    result = run("apply", plan_file, "--expect-digest", "0" * 64, "--notify", url)
+
+    assert result.exit_code == 1
+    (payload,) = github.webhooks["/hooks/s3cret"]
+    assert (payload["command"], payload["outcome"]) == ("apply", "refused")
+    assert payload["digest"] == hashlib.sha256(plan_file.read_bytes()).hexdigest()
+    assert "s3cret" not in result.output and "s3cret" not in result.stderr
+    for written in tmp_path.rglob("*"):
+        if written.is_file() and written.suffix in (".jsonl", ".json", ".md"):
+            assert b"s3cret" not in written.read_bytes(), written
