@@ -160,13 +160,12 @@ class DriftIssues:
     def _ensure_label(self) -> None:
         if self._label_made:
             return
-        response = self._send(
+        self._send(
             "POST",
             f"{self._base()}/labels",
             {"name": LABEL, "color": LABEL_COLOR, "description": "Drift found by reconciler drift"},
             accept=(201, 422),  # 422: the label is there already
         )
-        del response
         self._label_made = True
 
     def _call(self, method: str, path: str, payload: dict[str, Any]) -> dict[str, Any]:
