@@ -1,1 +1,2 @@
-"""GitHub Actions, from inside a job: its environment, workflow commands (annotations) and the step summary."""
+"""GitHub, from inside a job: its environment, workflow commands (annotations), the step summary, and
+the REST API calls the commands make."""
