@@ -110,6 +110,7 @@ class Writer:
     rejected: list[str] = field(default_factory=list)  # writes answered with a 4xx (none expected)
     in_flight: Write | None = None  # sent, not answered: the service was killed under it
     refused: bool = False  # the last write found no service listening: it was never sent
+    error: Exception | None = None  # what stopped this writer, if not the service
     _versions: int = 0
     _repositories: int = 0
 
@@ -118,6 +119,13 @@ class Writer:
         return f"pkg-{self.name}"
 
     def run(self, limit: int, stop: threading.Event) -> None:
+        """Write until `limit` writes, `stop`, or the first write the service did not answer."""
+        try:
+            self._run(limit, stop)
+        except Exception as exc:  # kept for the thread that started this one, which raises it
+            self.error = exc
+
+    def _run(self, limit: int, stop: threading.Event) -> None:
         for _ in range(limit):
             if stop.is_set():
                 return

@@ -68,6 +68,7 @@ def written(tmp_path: Path, boto_session: boto3.session.Session) -> Iterator[tup
         client = attach(boto_session.client("codeartifact", endpoint_url=IN_PROCESS_ENDPOINT), service)
         writer = Writer("t0w0", client, random.Random(3), durability._setup(client))
         writer.run(40, threading.Event())
+        assert writer.error is None
         assert writer.acknowledged == 40 and not writer.rejected
         yield db, writer, client
 
@@ -165,6 +166,7 @@ def test_the_seeded_mix_reaches_every_kind_of_write(
         client = attach(boto_session.client("codeartifact", endpoint_url=IN_PROCESS_ENDPOINT), service)
         writer = Writer("t0w0", client, random.Random(5), durability._setup(client))
         writer.run(150, threading.Event())
+    assert writer.error is None
 
     assert not writer.rejected
     assert set(writer.operations) == {
