@@ -104,7 +104,7 @@ class Figures:
     in_flight: Counter[str] = field(default_factory=Counter)  # applied / not applied / either
     stale_wal: int = 0
     startup: Counter[str] = field(default_factory=Counter)  # what kills at startup left
-    rejected: int = 0
+    rejected: list[str] = field(default_factory=list)  # writes answered with a 4xx, with their trial
 
     def line(self) -> str:
         modes = ", ".join(f"{count} {mode}" for mode, count in sorted(self.modes.items()))
@@ -113,7 +113,8 @@ class Figures:
         return (
             f"  {self.kills} kills ({modes}); {self.acknowledged} acknowledged writes checked; "
             f"writes in flight at the kill: {flight or 'none'}; a WAL left behind {self.stale_wal} times; "
-            f"kills at startup left: {startup or 'none'}; {self.rejected} writes refused with a 4xx"
+            f"kills at startup left: {startup or 'none'}; {len(self.rejected)} writes refused with a 4xx"
+            + "".join(f"\n    - {refusal}" for refusal in self.rejected[:5])
         )
 
 
@@ -187,13 +188,13 @@ def run_trial(
 
 def _kill_at_startup(workdir: Path, db: Path, rng: random.Random) -> None:
     """Kill a server on a new file as it creates the database: once the file exists, after a pause
-    of up to 30 ms, which spans its switch to WAL (through a rollback journal) and the schema's one
-    transaction on an idle machine."""
+    of up to 60 ms, which spans its switch to WAL (through a rollback journal) and the schema's one
+    transaction (about 15 ms on an idle machine, longer on a busy one)."""
     server = ServeProcess(workdir, "--db", str(db))
     deadline = time.monotonic() + 20
     while not db.exists() and server.process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.0005)
-    time.sleep(rng.uniform(0, 0.03))
+    time.sleep(rng.uniform(0, 0.06))
     server.stop(signal.SIGKILL)
 
 
@@ -408,7 +409,7 @@ def _check_writers(writers: list[Writer], reader: Reader, where: str, tally: Tal
     partial: list[str] = []
     for writer in writers:
         figures.acknowledged += writer.acknowledged
-        figures.rejected += len(writer.rejected)
+        figures.rejected.extend(f"{where}, {writer.name}: {refusal}" for refusal in writer.rejected)
         pending = writer.in_flight
         pending_keys = set(pending.after) if pending is not None else set()
         for key, expected in writer.state.items():
