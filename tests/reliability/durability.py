@@ -203,7 +203,7 @@ def _write_and_kill(workdir: Path, db: Path, rng: random.Random, mode: str, tria
     try:
         url = server.endpoint_url
         setup_client = _client(url)
-        stage_arn = _setup(setup_client)
+        _setup(setup_client)
         acks = threading.Condition()
         count = [0]
         sending = threading.Event()
@@ -223,7 +223,6 @@ def _write_and_kill(workdir: Path, db: Path, rng: random.Random, mode: str, tria
                 f"t{trial}w{n}",
                 _client(url),
                 random.Random(rng.random()),
-                stage_arn,
                 on_ack=on_ack,
                 before_send=before_send,
             )
@@ -257,9 +256,8 @@ def _write_and_kill(workdir: Path, db: Path, rng: random.Random, mode: str, tria
             server.stop(signal.SIGKILL)
 
 
-def _setup(client: Any) -> str:
-    """The domain and the two repositories every writer uses (already there on a shared file);
-    the stage repository's ARN."""
+def _setup(client: Any) -> None:
+    """The domain and the two repositories every writer uses (already there on a shared file)."""
     for create in (
         lambda: client.create_domain(domain=DOMAIN),
         lambda: client.create_repository(domain=DOMAIN, repository=STAGE),
@@ -270,8 +268,6 @@ def _setup(client: Any) -> str:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConflictException":
                 raise
-    arn: str = client.describe_repository(domain=DOMAIN, repository=STAGE)["repository"]["arn"]
-    return arn
 
 
 # --- the file as the kill left it ---------------------------------------------------------------
@@ -321,7 +317,7 @@ class Reader:
     def __init__(self, client: Any) -> None:
         self.client = client
         self._listings: dict[tuple[str, str], dict[str, Version]] = {}
-        self._stage_tags: dict[str, str] | None = None
+        self._tags: dict[str, dict[str, str]] = {}
         self.damaged: list[str] = []  # assets whose content is not their SHA-256
 
     def read(self, key: Key, *, assets: bool = True) -> State:
@@ -333,7 +329,7 @@ class Reader:
                 return found
             return Version(found.status, found.revision, self._assets(repository, package, version, found))
         if kind == "tag":
-            return self._tags().get(key[2])
+            return self._tags_of(key[1]).get(key[2])
         if kind == "origin":
             restrictions = self.client.describe_package(
                 domain=DOMAIN, repository=key[1], format=FORMAT, namespace=NAMESPACE, package=key[2]
@@ -385,12 +381,16 @@ class Reader:
                     self.damaged.append(f"{repository}/{package}@{version}/{name}")
         return assets
 
-    def _tags(self) -> dict[str, str]:
-        if self._stage_tags is None:
-            arn = self.client.describe_repository(domain=DOMAIN, repository=STAGE)["repository"]["arn"]
-            tags = self.client.list_tags_for_resource(resourceArn=arn)["tags"]
-            self._stage_tags = {tag["key"]: tag["value"] for tag in tags}
-        return self._stage_tags
+    def _tags_of(self, name: str) -> dict[str, str]:
+        if name not in self._tags:
+            repository = self._repository(name)
+            tags = (
+                []
+                if repository is None
+                else self.client.list_tags_for_resource(resourceArn=repository["arn"])["tags"]
+            )
+            self._tags[name] = {tag["key"]: tag["value"] for tag in tags}
+        return self._tags[name]
 
     def _repository(self, name: str) -> dict[str, Any] | None:
         try:

@@ -1,6 +1,6 @@
 """The writers of the durability suite, and what each of their writes must have made true.
 
-A writer owns its own names (packages, repositories, a tag key), so the writers of a trial never
+A writer owns its own names (a package, repositories and their tags), so the writers of a trial never
 touch each other's resources and each one's record is exact: every key it wrote holds the state of
 its last acknowledged write to it, unless its one write in flight when the service was killed took
 effect too, whole. A key is a tuple naming one thing the service stores (a version in a repository,
@@ -28,6 +28,7 @@ FORMAT = "generic"
 UPDATABLE = ("Published", "Unlisted", "Archived")
 COPYABLE = ("Published", "Unlisted")
 CONNECTION = "public:npmjs"
+TAG_KEYS = ("team", "cost-centre", "stage")
 # A version's revision a write in flight would have given it: unknown, any revision matches.
 ANY_REVISION = "*"
 # The origin restrictions of a package nobody configured (CodeArtifact's default for a package
@@ -100,7 +101,6 @@ class Writer:
     name: str  # unique in the database file: t<trial>w<n>
     client: Any
     rng: random.Random
-    stage_arn: str
     on_ack: Callable[[], None] = lambda: None
     before_send: Callable[[], None] = lambda: None
     # The state of every key this writer wrote, as its acknowledged writes left it.
@@ -111,6 +111,7 @@ class Writer:
     in_flight: Write | None = None  # sent, not answered: the service was killed under it
     refused: bool = False  # the last write found no service listening: it was never sent
     error: Exception | None = None  # what stopped this writer, if not the service
+    _arns: dict[str, str] = field(default_factory=dict)  # of the repositories this writer created
     _versions: int = 0
     _repositories: int = 0
 
@@ -163,6 +164,9 @@ class Writer:
         if write.operation == "PublishPackageVersion":
             ((key, version),) = after.items()
             after[key] = Version(version.status, response["versionRevision"], version.assets)
+        if write.operation == "CreateRepository":
+            ((key, _),) = after.items()
+            self._arns[key[1]] = response["repository"]["arn"]
         self.state.update(after)
         self.in_flight = None
         self.acknowledged += 1
@@ -305,14 +309,19 @@ class Writer:
             "DeletePackageVersions", before, dict.fromkeys(keys)
         ), lambda: self.client.delete_package_versions(**self._coordinates(repository), versions=versions)
 
-    def _tag(self) -> tuple[Write, Callable[[], Any]]:
-        key = ("tag", STAGE, self.name)
+    def _tag(self) -> tuple[Write, Callable[[], Any]] | None:
+        # On the writer's own repositories: a repository holds at most 50 tags, and a shared one
+        # would reach that after a few dozen trials on the shared file.
+        if not self._arns:
+            return None
+        repository = self.rng.choice(sorted(self._arns))
+        name = self.rng.choice(TAG_KEYS)
+        key = ("tag", repository, name)
         value = f"v{self.rng.randrange(10**6)}"
+        arn = self._arns[repository]
         return Write(
             "TagResource", {key: self.state.get(key)}, {key: value}
-        ), lambda: self.client.tag_resource(
-            resourceArn=self.stage_arn, tags=[{"key": self.name, "value": value}]
-        )
+        ), lambda: self.client.tag_resource(resourceArn=arn, tags=[{"key": name, "value": value}])
 
     def _origin(self) -> tuple[Write, Callable[[], Any]] | None:
         if not any(key[0] == "version" and key[1] == STAGE for key in self.state):
