@@ -221,6 +221,13 @@ def _one_or_many(value: Any) -> Any:
 
 
 Declarable = Literal["Published", "Unlisted", "Archived", "Disposed"]
+# The live statuses `accept` may leave as they are: those someone takes a version out of use with by
+# hand (an incident response), which the next apply must not undo.
+Acceptable = Literal["Unlisted", "Archived"]
+_ACCEPT_DESCRIPTION = (
+    "Live statuses (Unlisted, Archived) accepted as they are: a version whose live status is one of them "
+    "is neither changed by a plan nor reported as drift, whatever the pins and rules decide."
+)
 Otherwise = Literal["ignore", "Published", "Unlisted", "Archived", "Disposed"]
 
 
@@ -406,6 +413,10 @@ class Rule(Promotion):
         "default) or publish time (published). generic packages have no version order: always published.",
     )
     status: Declarable = Field(description="The status the versions this rule takes must have.")
+    accept: Annotated[
+        list[Acceptable] | None,
+        BeforeValidator(_one_or_many, json_schema_input_type=Acceptable | list[Acceptable] | None),
+    ] = Field(default=None, description=_ACCEPT_DESCRIPTION + " On a rule: the versions it takes.")
 
     @field_validator("match")
     @classmethod
@@ -485,6 +496,10 @@ class PackageEntry(_Strict):
             "or Dispose: a plan that would is refused.",
         )
     )
+    accept: Annotated[
+        list[Acceptable] | None,
+        BeforeValidator(_one_or_many, json_schema_input_type=Acceptable | list[Acceptable] | None),
+    ] = Field(default=None, description=_ACCEPT_DESCRIPTION + " On an entry: every version it decides.")
 
     @field_validator("namespace")
     @classmethod
