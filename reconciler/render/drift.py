@@ -91,12 +91,10 @@ def counts_json(report: DriftReport) -> dict[str, int]:
     """Every count the text and Markdown views show, keyed by its label (`wrong status` is
     `wrong_status`), so the three views speak of the same things in the same words."""
     counts = {_key(kind.label): count for kind, count in report.counts().items()}
-    counts.update(
-        as_declared=report.unchanged,
-        accepted=len(report.accepted),
-        unmanaged=report.unmanaged,
-        within_grace=report.within_grace,
-    )
+    counts["as_declared"] = report.unchanged
+    if report.accepted:  # as the other views: only when there are any
+        counts["accepted"] = len(report.accepted)
+    counts.update(unmanaged=report.unmanaged, within_grace=report.within_grace)
     return counts
 
 

@@ -71,7 +71,7 @@ def test_example_data_loads_whole(service: LocalCodeArtifact) -> None:
     counts = seed_service(service, document)
 
     declared = _declared_versions()
-    assert counts == {"domains": 1, "repositories": 3, "packages": 23, "versions": declared}
+    assert counts == {"domains": 1, "repositories": 3, "packages": 25, "versions": declared}
     assert 300 <= declared <= 400
 
 
@@ -588,7 +588,7 @@ def test_cli_seed_prints_counts(tmp_path: Path) -> None:
     declared = _declared_versions()
     assert result.output == (
         "Normalised as CodeArtifact stores it: nuget Acme.Logging is stored as nuget acme.logging\n"
-        f"Seeded {db}: 1 domains, 3 repositories, 23 packages, {declared} versions.\n"
+        f"Seeded {db}: 1 domains, 3 repositories, 25 packages, {declared} versions.\n"
     )
     with LocalCodeArtifact(db) as service:
         assert len(local_client(service).list_repositories()["repositories"]) == 3

@@ -50,7 +50,7 @@ def test_an_incomplete_apply_lists_what_was_not_applied_escaped() -> None:
         "\n"
         "| version | outcome | detail |\n"
         "|---|---|---|\n"
-        "| ``acme/prod/generic/ns/x\\|`y`<!--@team@2.0.0`` | moved | now \\*Unlisted\\* \\| &lt;b&gt; |\n"
+        "| <code>acme/prod/generic/ns/x&#124;&#96;y&#96;&lt;!--@team@2.0.0</code> | moved | now \\*Unlisted\\* \\| &lt;b&gt; |\n"
     )
 
 
