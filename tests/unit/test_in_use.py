@@ -8,7 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli import cli
 from reconciler.errors import ManifestError
 from reconciler.manifest import load_manifests
 from reconciler.planner import make_plan
@@ -194,3 +196,44 @@ def test_the_digest_covers_the_lockfiles(tmp_path: Path) -> None:
     before = load_manifests([path]).digest
     lock.write_text("left-pad@1.4.0\n")
     assert load_manifests([path]).digest != before
+
+
+def test_a_pin_may_not_archive_a_version_in_use_but_may_unlist_it(tmp_path: Path) -> None:
+    write(tmp_path, "manifests/prod.inventory", "left-pad@1.0.0\nleft-pad@1.1.0\n# left-pad@1.2.0\n")
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            name: left-pad
+            protect_in_use: prod.inventory
+            versions:
+              "1.0.0": Archived
+              "1.1.0": Unlisted
+              "1.2.0": Archived
+        """,
+    )
+    plan = make_plan(
+        load_manifests([path]),
+        live(package(ref("left-pad"), {"1.0.0": "Published", "1.1.0": "Published", "1.2.0": "Published"})),
+        "https://example",
+        "us-east-1",
+    )
+    assert [(error.version, error.message.split(" (")[0]) for error in plan.errors] == [
+        ("1.0.0", f"refused: Archived of a version in use: named by {tmp_path}/manifests/prod.inventory:1")
+    ]
+
+
+def test_validate_shows_the_warning_of_a_glob_that_matches_no_file(tmp_path: Path) -> None:
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            name: left-pad
+            protect_in_use: ["locks/*.inventory"]
+        """,
+    )
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"Warning: {path}:9: protect_in_use: 'locks/*.inventory' matches no file\n"
