@@ -2,8 +2,8 @@
 entry must not take out of use.
 
 Paths and globs are relative to the manifest file that names them (`**` reaches any depth). A file
-that cannot be read or parsed is a problem at its own `FILE:LINE`, with the manifest line that names
-it; a glob that matches no file is a warning (a literal path that does not exist is a problem). Each
+that cannot be read or parsed is a problem of the manifest at the key that names it, followed by the
+file's own `FILE:LINE`; a glob that matches no file is a warning (a literal path that does not exist is a problem). Each
 file is read once however many entries and documents name it, and its bytes join the manifests'
 digest, so a plan made from other lockfiles is not applied as if they were the same.
 """
@@ -21,7 +21,7 @@ from reconciler.lockfiles import KIND_NAMES, Kind, LockfileError, Pinned, kind_n
 from reconciler.manifest.report import Report
 from reconciler.manifest.yamlsource import LoadedDocument
 from reconciler.models import InUseFile, Origin, in_use_version
-from reconciler.problems import KeyPath
+from reconciler.problems import KeyPath, render_path
 
 # Per package (namespace, name as stored): each version named, and where it is first named.
 InUse = Mapping[tuple[str | None, str], Mapping[str, Origin]]
@@ -72,7 +72,8 @@ class InUseReader:
             return key
         pattern = item if isinstance(item, str) else item.path
         base = Path(display).parent
-        where = f"{display}:{line}"
+        # Problems are the manifest's, at the key that names the file: `FILE:LINE: field.path: ...`.
+        where = f"{display}:{line}: {render_path(at)}"
         if any(char in pattern for char in "*?["):
             matches = [
                 name
@@ -80,7 +81,7 @@ class InUseReader:
                 if (base / name).is_file()
             ]
             if not matches:
-                self.warnings.append(f"{where}: protect_in_use: {pattern!r} matches no file")
+                self.warnings.append(f"{where}: {pattern!r} matches no file")
         else:
             matches = [pattern]
         found = []
@@ -92,17 +93,17 @@ class InUseReader:
                 self._problem(
                     display,
                     line,
-                    f"{where}: protect_in_use: cannot tell what kind of file {shown} is from its name; "
+                    f"{where}: cannot tell what kind of file {shown} is from its name; "
                     f"write {{path: {name}, kind: KIND}} with KIND one of {', '.join(KIND_NAMES)}",
                 )
                 continue
-            pinned = self._parse(display, line, name, kind)
+            pinned = self._parse(display, line, where, name, kind)
             if pinned is not None:
                 found.append((shown, pinned))
         self._files[key] = found
         return key
 
-    def _parse(self, display: str, line: int, name: str, kind: Kind) -> list[Pinned] | None:
+    def _parse(self, display: str, line: int, where: str, name: str, kind: Kind) -> list[Pinned] | None:
         path = Path(display).parent / name
         shown = os.path.normpath(path)
         cache = (path.resolve(), kind.name)
@@ -116,17 +117,11 @@ class InUseReader:
             self.read[os.path.normpath(Path(self.relative.get(display, display)).parent / name)] = raw
             pinned = parse_lockfile(raw, path, kind)
         except OSError as exc:
-            self._problem(
-                display, line, f"{shown}: cannot read: {exc.strerror} (protect_in_use at {display}:{line})"
-            )
+            self._problem(display, line, f"{where}: {shown}: cannot read: {exc.strerror}")
         except LockfileError as exc:
             file = os.path.normpath(exc.path) if exc.path is not None else shown
             at = f"{file}:{exc.line}" if exc.line else file
-            self._problem(
-                display,
-                line,
-                f"{at}: cannot read as {kind.name}: {exc.message} (protect_in_use at {display}:{line})",
-            )
+            self._problem(display, line, f"{where}: {at}: cannot read as {kind.name}: {exc.message}")
         self._parsed[cache] = pinned
         return pinned
 

@@ -159,14 +159,18 @@ def test_a_corrupt_lockfile_fails_the_plan_at_its_line_and_a_glob_matching_nothi
     lock.write_text('{\n  "lockfileVersion": 3,\n  "packages": {\n    "": {}\n  \n')
     broken = run("plan", manifest, *backend, "--no-save")
     assert broken.exit_code == 1, broken.output
-    assert f"{tmp_path}/deploy/storefront/package-lock.json:6: cannot read as package-lock: invalid JSON" in (
-        broken.output
-    )
+    assert (
+        f"{manifest}:11: packages[0].protect_in_use[0]: {tmp_path}/deploy/storefront/package-lock.json:6: "
+        "cannot read as package-lock: invalid JSON"
+    ) in broken.output
     assert "Traceback" not in broken.output
 
     lock.unlink()
     (tmp_path / "deploy" / "billing" / "python" / "poetry.lock").unlink()
     warned = run("plan", manifest, *backend, "--no-save")
     assert warned.exit_code == 0, warned.output
-    assert f"{manifest}:6: protect_in_use: '../deploy/**/poetry.lock' matches no file" in warned.output
-    assert f"{manifest}:11: protect_in_use: '../deploy/*/package-lock.json' matches no file" in warned.output
+    assert f"{manifest}:6: protect_in_use[0]: '../deploy/**/poetry.lock' matches no file" in warned.output
+    assert (
+        f"{manifest}:11: packages[0].protect_in_use[0]: '../deploy/*/package-lock.json' matches no file"
+        in warned.output
+    )

@@ -135,9 +135,9 @@ def test_a_lockfile_that_cannot_be_parsed_is_a_problem_at_its_own_line(tmp_path:
     )
     [problem] = messages([path])
     assert problem.startswith(
-        f"{tmp_path}/manifests/locks/Cargo.lock:5: cannot read as cargo-lock: invalid TOML"
+        f"{path}:9: packages[0].protect_in_use[0]: {tmp_path}/manifests/locks/Cargo.lock:5: "
+        "cannot read as cargo-lock: invalid TOML"
     )
-    assert problem.endswith(f"(protect_in_use at {path}:9)")
 
 
 def test_a_missing_file_or_a_name_of_no_known_kind_is_a_problem(tmp_path: Path) -> None:
@@ -155,10 +155,10 @@ def test_a_missing_file_or_a_name_of_no_known_kind_is_a_problem(tmp_path: Path) 
     )
     problems = messages([path])
     assert problems[0] == (
-        f"{tmp_path}/manifests/gone/package-lock.json: cannot read: No such file or directory "
-        f"(protect_in_use at {path}:10)"
+        f"{path}:10: packages[0].protect_in_use[0]: {tmp_path}/manifests/gone/package-lock.json: "
+        "cannot read: No such file or directory"
     )
-    assert problems[1].startswith(f"{path}:11: protect_in_use: cannot tell what kind of file")
+    assert problems[1].startswith(f"{path}:11: packages[0].protect_in_use[1]: cannot tell what kind of file")
     assert "{path: versions.txt, kind: KIND}" in problems[1]
 
 
@@ -174,7 +174,7 @@ def test_a_glob_that_matches_no_file_is_a_plan_warning(tmp_path: Path) -> None:
         """,
     )
     desired = load_manifests([path])
-    warning = f"{path}:9: protect_in_use: 'deploy/**/package-lock.json' matches no file"
+    warning = f"{path}:9: packages[0].protect_in_use[0]: 'deploy/**/package-lock.json' matches no file"
     assert desired.warnings == (warning,)
     plan = make_plan(
         desired, live(package(ref("left-pad"), {"1.0.0": "Published"})), "https://example", "us-east-1"
@@ -236,4 +236,6 @@ def test_validate_shows_the_warning_of_a_glob_that_matches_no_file(tmp_path: Pat
     )
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"Warning: {path}:9: protect_in_use: 'locks/*.inventory' matches no file\n"
+    assert result.stderr == (
+        f"Warning: {path}:9: packages[0].protect_in_use[0]: 'locks/*.inventory' matches no file\n"
+    )
