@@ -39,6 +39,9 @@ from reconciler.errors import ReconcilerError
 
 # Where `--debug` leaves its mark: click shares `meta` between a context and those below it.
 DEBUG = "reconciler.debug"
+# Where a command may leave a callable that is also told of the `ReconcilerError` a run stops with,
+# before it is worded (`--annotations` annotates it on the diff).
+ON_ERROR = "reconciler.on_error"
 DEBUG_HELP = "Show the traceback of unexpected errors."
 
 
@@ -126,6 +129,8 @@ class ReconcilerGroup(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, OutputClosed):
             raise
         except ReconcilerError as exc:
+            if (on_error := ctx.meta.get(ON_ERROR)) is not None:
+                on_error(exc)
             click.echo(f"Error: {exc.summary}", err=True)
             if exc.detail:
                 click.echo(exc.detail, err=True)

@@ -11,6 +11,7 @@ from reconciler import __version__
 from reconciler.boundary import ReconcilerGroup, add_debug_option
 from reconciler.commands.apply import apply
 from reconciler.commands.drift import drift
+from reconciler.commands.github import annotations_option
 from reconciler.commands.importer import import_
 from reconciler.commands.plan import plan, show
 from reconciler.contract import describe_commands
@@ -31,6 +32,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@annotations_option
 def validate(paths: tuple[Path, ...]) -> None:
     """Check the manifests under PATHS (files or directories) without calling AWS.
 

@@ -97,9 +97,13 @@ COMMANDS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
     "drift": (
         "Report where live state differs from the manifests.",
         (
-            (EXIT_OK, "in sync"),
-            (EXIT_ERROR, f"an error: a manifest problem, an AWS error, a warning with --strict, or {_USAGE}"),
-            (EXIT_CHANGES, "drift found"),
+            (EXIT_OK, "in sync; with --accept, every drifted version was pinned"),
+            (
+                EXIT_ERROR,
+                "an error: a manifest problem, an AWS error, a warning with --strict, a manifest --accept "
+                f"cannot edit, or {_USAGE}",
+            ),
+            (EXIT_CHANGES, "drift found (with --accept: drift no pin can describe is left)"),
             *_COMMON,
         ),
     ),

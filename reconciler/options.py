@@ -211,3 +211,30 @@ def refuse_warnings(warnings: Sequence[str]) -> None:
             f"{len(warnings)} warning(s) with --strict",
             "\n".join(warnings) + "\nFix the manifests, or run without --strict to accept them.",
         )
+
+
+def _webhook_urls(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Only http(s) URLs; a refusal names the webhook by position, never by its URL (a secret)."""
+    for index, url in enumerate(value, start=1):
+        if not url.lower().startswith(("https://", "http://")):
+            raise click.BadParameter(f"webhook {index} of {len(value)} is not an http(s) URL")
+    return value
+
+
+def notify_option(command: F) -> F:
+    """`--notify URL`, repeatable: post a short JSON summary to each webhook when something needs
+    someone (drift found; an apply that failed, was refused or is incomplete)."""
+    return click.option(
+        "--notify",
+        "notify_urls",
+        multiple=True,
+        metavar="URL",
+        callback=_webhook_urls,
+        help="Post a short JSON summary (Slack-compatible `text` plus fields) to this webhook when "
+        "something drifted, failed or was refused; repeatable. The URL is a secret: never printed.",
+    )(command)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr that changes no exit code."""
+    click.echo(f"Warning: {message}", err=True)

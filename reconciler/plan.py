@@ -199,6 +199,9 @@ class Plan:
     # limits. Keyed by the package's text form (`str(PackageRef)`), as in the plan file.
     package_versions: Mapping[str, int] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # With `plan --estimate-size`: the bytes of assets the disposes delete, per package (keyed as
+    # `package_versions`). None when not estimated: a plan file without it says nothing of sizes.
+    reclaimed_bytes: Mapping[str, int] | None = None
 
     @property
     def is_empty(self) -> bool:

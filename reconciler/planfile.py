@@ -8,7 +8,8 @@ plain values from it.
 The plan's digest is the SHA-256 (64 lowercase hex digits) of its canonical JSON, UTF-8: the plan
 file exactly as `write_plan` writes it (keys sorted, two-space indent, non-ASCII escaped, a final
 newline). It covers every field of the file: the target, every action with its versions' statuses,
-revisions and reasons, the errors, warnings, counts, times and manifests digest. For a file written
+revisions and reasons, the errors, warnings, counts, times and manifests digest, and the bytes the
+disposes reclaim when the plan was made with `--estimate-size` (a reviewer saw them too). For a file written
 by `plan` it is `sha256sum FILE`; a plan read back is digested over its canonical JSON again, so
 reformatting a file does not change its digest but any change of its content does.
 """
@@ -91,7 +92,7 @@ def _action_json(action: Action) -> dict[str, Any]:
 
 def plan_document(plan: Plan) -> dict[str, Any]:
     summary = plan.summary
-    return {
+    document: dict[str, Any] = {
         "format_version": plan.format_version,
         "tool_version": plan.tool_version,
         "created_at": plan.created_at,
@@ -114,6 +115,11 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "api_calls": dict(plan.api_calls),
         "package_versions": dict(plan.package_versions),
     }
+    # Only when estimated (`plan --estimate-size`): a plan without it, read and written again, is the
+    # same file with the same digest as before the field existed.
+    if plan.reclaimed_bytes is not None:
+        document["reclaimed_bytes"] = dict(plan.reclaimed_bytes)
+    return document
 
 
 def plan_json(plan: Plan) -> str:
@@ -232,6 +238,7 @@ class _Plan(_Document):
     summary: _Summary
     api_calls: dict[str, Count]
     package_versions: dict[str, Count] = {}
+    reclaimed_bytes: dict[str, Count] | None = None
 
     def value(self) -> Plan:
         return Plan(
@@ -250,6 +257,7 @@ class _Plan(_Document):
             summary=Summary(**self.summary.model_dump()),
             api_calls=self.api_calls,
             package_versions=self.package_versions,
+            reclaimed_bytes=self.reclaimed_bytes,
         )
 
 

@@ -18,3 +18,19 @@ def format_duration(seconds: float) -> str:
         if whole and whole % size == 0:
             return f"{whole // size}{unit}"
     return f"{whole}s"
+
+
+_BYTE_UNITS = ("kB", "MB", "GB", "TB", "PB")
+
+
+def format_bytes(count: int) -> str:
+    """`1234567` -> `1.2 MB`: decimal units, one decimal (as the AWS console shows sizes); under a
+    kilobyte, `512 bytes`."""
+    if count < 1000:
+        return "1 byte" if count == 1 else f"{count} bytes"
+    size = float(count)
+    for unit in _BYTE_UNITS:
+        size /= 1000
+        if size < 999.95 or unit == _BYTE_UNITS[-1]:
+            return f"{size:.1f} {unit}"
+    raise AssertionError("unreachable")

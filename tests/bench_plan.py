@@ -16,7 +16,8 @@ fresh child process so that its peak resident memory is its own. Figures and tar
 
 * API calls next to the minimum: 1 DescribeDomain + ceil(PACKAGES / 1000) ListPackages pages +
   PACKAGES x ceil(VERSIONS / 1000) ListPackageVersions pages (target: ratio 1.00);
-* plan wall time next to the same boto3 client only paging ListPackageVersions over every package
+* plan wall time next to boto3 as shipped (botocore's own response parser; the plan reads with
+  `reconciler.aws.parsing`) only paging ListPackageVersions over every package
   with the same concurrency (target: at most 1.3x);
 * peak memory: growth of the process's peak RSS during the plan, per version (target: under 1 KB).
   It includes the in-process service's SQLite page caches (up to 2 MB per reader thread), a fixed
@@ -181,13 +182,16 @@ def run_plan(db: str, manifest: str, workers: int, gc_pause: bool = True) -> Pla
 
 
 def run_listing(db: str, workers: int, by_time: bool) -> tuple[float, float, int]:
-    """Child process: the client alone paging ListPackageVersions over every package.
+    """Child process: boto3 as shipped (botocore's own response parser) alone, paging
+    ListPackageVersions over every package through the same in-process service.
 
     Returns (seconds, CPU seconds, versions listed)."""
-    from reconciler.aws.client import Backend, connect
+    from botocore.config import Config
 
-    connection = connect(Backend(local_db=db))
-    client = connection.client
+    from reconciler.local import LocalCodeArtifact, local_client
+
+    service = LocalCodeArtifact(db)
+    client = local_client(service, config=Config(max_pool_connections=32))
     try:
         names: list[str] = []
         token: str | None = None
@@ -232,7 +236,7 @@ def run_listing(db: str, workers: int, by_time: bool) -> tuple[float, float, int
         seconds = time.perf_counter() - start
         cpu = _cpu() - cpu
     finally:
-        connection.close()
+        service.close()
     return seconds, cpu, sum(results)
 
 

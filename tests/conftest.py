@@ -42,3 +42,12 @@ def server(service: LocalCodeArtifact) -> Iterator[BackgroundServer]:
 def http_client(server: BackgroundServer, boto_session: boto3.session.Session) -> Any:
     """A real boto3 client talking to the service over HTTP on 127.0.0.1."""
     return boto_session.client("codeartifact", endpoint_url=server.endpoint_url)
+
+
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs as outside a GitHub Actions job, wherever the suite runs (a job's GITHUB_ACTIONS
+    would turn annotations on, its GITHUB_STEP_SUMMARY would collect every test's summary); the tests
+    of that behaviour set the variables themselves."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE"):
+        monkeypatch.delenv(name, raising=False)

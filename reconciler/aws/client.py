@@ -17,6 +17,7 @@ from botocore.config import Config
 from reconciler.aws import settings
 from reconciler.aws.failures import botocore_error, client_error, credentials_error
 from reconciler.aws.observe import CallLog
+from reconciler.aws.parsing import fast_botocore_session
 from reconciler.aws.requestlog import RequestLog
 from reconciler.errors import ReconcilerError
 
@@ -83,7 +84,9 @@ def _connect(backend: Backend) -> Connection:
         if backend.local_db is not None:
             return _connect_local(backend, retry)
         session = boto3.session.Session(
-            profile_name=backend.profile, region_name=settings.region(backend.region)
+            profile_name=backend.profile,
+            region_name=settings.region(backend.region),
+            botocore_session=fast_botocore_session(),
         )
         client = session.client(
             "codeartifact", endpoint_url=endpoint.value if endpoint else None, config=retry
@@ -132,7 +135,13 @@ def _connect_local(backend: Backend, retry: Config) -> Connection:
         ) from None
     try:
         region = backend.region or "us-east-1"
-        client = local_client(service, region=region, config=retry)
+        session = boto3.session.Session(
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            region_name=region,
+            botocore_session=fast_botocore_session(),
+        )
+        client = local_client(service, region=region, session=session, config=retry)
     except BaseException:
         service.close()
         raise

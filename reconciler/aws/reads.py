@@ -100,6 +100,17 @@ def read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Coun
     return PackageState(ref, versions, default, spec.time_sorted, published_after), calls
 
 
+def version_asset_bytes(client: Any, ref: PackageRef, version: str) -> tuple[int, Counter[str]]:
+    """The bytes of every asset of a version (the `size` of each, from a paginated
+    ListPackageVersionAssets), and the calls spent."""
+    calls: Counter[str] = Counter()
+    params: dict[str, Any] = {**package_params(ref), "packageVersion": version, "maxResults": MAX_PAGE_SIZE}
+    total = 0
+    for page in pages(client, "ListPackageVersionAssets", calls, params):
+        total += sum(int(asset.get("size") or 0) for asset in page.get("assets", []))
+    return total, calls
+
+
 def _version_states(
     ref: PackageRef, listed: list[dict[str, Any]], time_sorted: bool
 ) -> dict[str, VersionState]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import click
 
 from reconciler.applier import Outcome
 from reconciler.aws.client import Backend
+from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.commands.plan import echo_plan
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.limits import Limits
@@ -21,11 +23,15 @@ from reconciler.options import (
     backend_options,
     color_option,
     concurrency_option,
+    notify_option,
     output_option,
+    warn,
 )
 from reconciler.plan import Plan
 from reconciler.render.apply import apply_report_json, describe_moved, render_apply_report
+from reconciler.render.apply_markdown import render_apply_markdown
 from reconciler.text import plural
+from reconciler.workflows import notifying
 from reconciler.workflows.applying import ApplySettings, apply_fresh_plan, apply_saved_plan
 from reconciler.workflows.applyrun import ApplyResult
 
@@ -105,9 +111,12 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
     help="With a plan file: refuse it unless its digest (the SHA-256 plan prints and its Markdown "
     "shows) is this, so that the file applied is the one reviewed.",
 )
+@annotations_option
+@notify_option
 @backend_options
 def apply(
     target: tuple[Path, ...],
+    notify_urls: tuple[str, ...],
     manifest_paths: tuple[Path, ...],
     expect_digest: str | None,
     auto_approve: bool,
@@ -150,10 +159,42 @@ def apply(
 
         result = apply_fresh_plan(target, backend, settings, show, confirm)
     _emit(output, result, color=color.stdout())
+    _summarise(result)
+    summary = notifying.apply_summary(result, _exit_status(result), os.environ)
+    for warning in notifying.notify(notify_urls, summary, notifying.http_client()):
+        warn(warning)
     if result.stopped is not None:
         raise result.stopped  # the cli words it and picks the exit code (1, or 130/143)
     if not result.succeeded:
         raise click.exceptions.Exit(1)
+
+
+def _summarise(result: ApplyResult) -> None:
+    """The step summary of every outcome, and an annotation for versions not applied (the error a run
+    stops with, a refusal included, is annotated by the error boundary)."""
+    github = current_reporting()
+    stopped = result.stopped
+    github.append_summary(
+        lambda: render_apply_markdown(
+            result.report,
+            result=result.result,
+            reason=str(stopped) if isinstance(stopped, ReconcilerError) else None,
+            digest=result.digest,
+            journal=str(result.journal) if result.journal is not None else None,
+        )
+    )
+    if stopped is None and not result.report.succeeded:
+        failed = [o for o in result.report.outcomes if o.outcome not in (Outcome.APPLIED, Outcome.UNCHANGED)]
+        github.annotate([f"{plural(len(failed), 'version')} not applied; see the report"], "error")
+
+
+def _exit_status(result: ApplyResult) -> int:
+    """The exit code the command line will give this result (for the webhook summary)."""
+    if isinstance(result.stopped, SystemExit) and isinstance(result.stopped.code, int):
+        return result.stopped.code
+    if isinstance(result.stopped, KeyboardInterrupt):
+        return 130
+    return 0 if result.succeeded else 1
 
 
 _DIGEST = re.compile(r"(?:sha256:)?([0-9a-f]{64})")

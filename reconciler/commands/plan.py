@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from reconciler.aws.client import Backend
+from reconciler.commands.comment import comment_context, write_comment_parts
+from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.files import is_special
 from reconciler.options import (
     STDOUT,
@@ -22,7 +24,9 @@ from reconciler.options import (
 )
 from reconciler.plan import Plan
 from reconciler.planfile import digest_of, plan_digest, plan_json, read_plan, write_plan
-from reconciler.render import RenderFormat, render_plan
+from reconciler.render import RenderFormat, render_plan, render_plan_markdown
+from reconciler.render.comment import CommentContext
+from reconciler.render.plan import plan_comment
 from reconciler.workflows.applying import default_plan_path
 from reconciler.workflows.planning import plan_for_review, refused_by_default_limits
 
@@ -38,11 +42,19 @@ def plan_exit_code(plan: Plan, detailed: bool) -> int:
 
 
 def echo_plan(
-    plan: Plan, format: RenderFormat, summary: bool, color: bool, err: bool = False, digest: str | None = None
+    plan: Plan,
+    format: RenderFormat,
+    summary: bool,
+    color: bool,
+    err: bool = False,
+    digest: str | None = None,
+    context: CommentContext | None = None,
 ) -> None:
-    """The plan's view on stdout (stderr with `err`); `color` only applies to the text view.
-    `digest` is the plan's, when known (else the view computes it)."""
-    text = render_plan(plan, format, summary_only=summary, color=color and format == "text", digest=digest)
+    """The plan's view on stdout (stderr with `err`); `color` only applies to the text view,
+    `context` to the Markdown view. `digest` is the plan's, when known (else the view computes it)."""
+    text = render_plan(
+        plan, format, summary_only=summary, color=color and format == "text", digest=digest, context=context
+    )
     click.echo(text, nl=False, err=err)
 
 
@@ -60,9 +72,22 @@ def echo_plan(
 )
 @output_option(*FORMATS, help="How to show the plan.")
 @click.option("--summary", is_flag=True, help="One line per package instead of one per version.")
+@click.option(
+    "--comment-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the Markdown comment there, split in parts of at most 65,536 characters: "
+    "comment-1.md, comment-2.md, ...",
+)
+@click.option(
+    "--estimate-size",
+    is_flag=True,
+    help="Read the assets of every version to dispose (one paginated ListPackageVersionAssets each) "
+    "and show the bytes reclaimed.",
+)
 @color_option
 @strict_option
 @concurrency_option()
+@annotations_option
 @backend_options
 def plan(
     paths: tuple[Path, ...],
@@ -71,6 +96,8 @@ def plan(
     detailed_exitcode: bool,
     output: RenderFormat,
     summary: bool,
+    comment_dir: Path | None,
+    estimate_size: bool,
     color: ColorPolicy,
     strict: bool,
     concurrency: int,
@@ -79,21 +106,28 @@ def plan(
     """Diff the manifests under PATHS against live state, save the plan, and show it."""
     if no_save and out is not None:
         raise click.UsageError("--no-save and -o/--out are alternatives; give one")
-    made = plan_for_review(paths, backend, concurrency)
+    made = plan_for_review(paths, backend, concurrency, estimate_size=estimate_size)
     canonical = plan_json(made)
     digest = digest_of(canonical)
-    if out is not None and str(out) == STDOUT:
+    saving = not no_save and not (out is not None and str(out) == STDOUT)
+    path = (out or default_plan_path()) if saving else None
+    if path is not None:
+        write_plan(made, path)
+    context = None
+    if output == "markdown" or comment_dir is not None:
+        context = comment_context(made.manifest_files, str(path) if path and not is_special(path) else None)
+    if comment_dir is not None:
+        write_comment_parts(comment_dir, plan_comment(made, digest, context))
+    if path is None and not no_save:
         # stdout carries the plan file alone, so that `plan -o - > x.plan.json` saves a plan.
         click.echo(canonical, nl=False)
-        echo_plan(made, output, summary, color.stderr(), err=True, digest=digest)
+        echo_plan(made, output, summary, color.stderr(), err=True, digest=digest, context=context)
         saved = "Wrote the plan to stdout."
-    elif no_save:
-        echo_plan(made, output, summary, color.stdout(), digest=digest)
+    elif path is None:
+        echo_plan(made, output, summary, color.stdout(), digest=digest, context=context)
         saved = "The plan was not saved (--no-save)."
     else:
-        path = out or default_plan_path()
-        write_plan(made, path)
-        echo_plan(made, output, summary, color.stdout(), digest=digest)
+        echo_plan(made, output, summary, color.stdout(), digest=digest, context=context)
         saved = f"Saved the plan to {path}."
         if is_special(path):
             saved = f"Wrote the plan to {path}."  # a FIFO or device: nothing to apply later
@@ -108,6 +142,14 @@ def plan(
         saved += " It cannot be applied: fix the versions listed as errors."
     click.echo(saved, err=True)
     click.echo(f"Plan digest (SHA-256): {digest}", err=True)
+    github = current_reporting()
+    github.annotate_problems(made.errors)
+    github.annotate(made.warnings, "warning")
+    github.append_summary(
+        lambda: render_plan_markdown(
+            made, digest=digest, context=context or comment_context(made.manifest_files, None)
+        )
+    )
     if strict:
         refuse_warnings(made.warnings)
     raise click.exceptions.Exit(plan_exit_code(made, detailed_exitcode))
@@ -121,4 +163,5 @@ def plan(
 def show(plan_file: Path, output: RenderFormat, summary: bool, color: ColorPolicy) -> None:
     """Show a saved plan again."""
     saved = read_plan(plan_file)
-    echo_plan(saved, output, summary, color.stdout(), digest=plan_digest(saved))
+    context = comment_context(saved.manifest_files, str(plan_file)) if output == "markdown" else None
+    echo_plan(saved, output, summary, color.stdout(), digest=plan_digest(saved), context=context)

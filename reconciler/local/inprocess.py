@@ -60,10 +60,18 @@ def attach(client: Any, service: LocalCodeArtifact) -> Any:
     return client
 
 
-def local_client(service: LocalCodeArtifact, region: str = "us-east-1", **client_kwargs: Any) -> Any:
-    """A boto3 CodeArtifact client wired to `service` in process, with placeholder credentials."""
-    session = boto3.session.Session(
-        aws_access_key_id="local", aws_secret_access_key="local", region_name=region
-    )
+def local_client(
+    service: LocalCodeArtifact,
+    region: str = "us-east-1",
+    *,
+    session: boto3.session.Session | None = None,
+    **client_kwargs: Any,
+) -> Any:
+    """A boto3 CodeArtifact client wired to `service` in process, with placeholder credentials (or
+    made from `session`, whose credentials are never checked)."""
+    if session is None:
+        session = boto3.session.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name=region
+        )
     client = session.client("codeartifact", endpoint_url=IN_PROCESS_ENDPOINT, **client_kwargs)
     return attach(client, service)

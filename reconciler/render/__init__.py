@@ -1,8 +1,10 @@
 """Views: pure functions from plans, apply reports and drift reports to text, Markdown and JSON."""
 
 from reconciler.render.apply import render_apply_report
+from reconciler.render.comment import CommentContext, join_parts, marker, targets_id
 from reconciler.render.drift import (
     NO_DRIFT,
+    drift_comment,
     render_drift,
     render_drift_json,
     render_drift_markdown,
@@ -10,14 +12,13 @@ from reconciler.render.drift import (
 )
 from reconciler.render.markup import (
     GITHUB_COMMENT_LIMIT,
-    MARKDOWN_BUDGET,
-    MARKDOWN_ROWS_PER_PACKAGE,
     RenderFormat,
     code_span,
     escape_markdown,
 )
 from reconciler.render.plan import (
     NO_CHANGES,
+    plan_comment,
     render_plan,
     render_plan_json,
     render_plan_markdown,
@@ -26,13 +27,16 @@ from reconciler.render.plan import (
 
 __all__ = [
     "GITHUB_COMMENT_LIMIT",
-    "MARKDOWN_BUDGET",
-    "MARKDOWN_ROWS_PER_PACKAGE",
     "NO_CHANGES",
     "NO_DRIFT",
+    "CommentContext",
     "RenderFormat",
     "code_span",
+    "drift_comment",
     "escape_markdown",
+    "join_parts",
+    "marker",
+    "plan_comment",
     "render_apply_report",
     "render_drift",
     "render_drift_json",
@@ -42,4 +46,5 @@ __all__ = [
     "render_plan_json",
     "render_plan_markdown",
     "render_plan_text",
+    "targets_id",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from collections import Counter
 from typing import assert_never
@@ -10,14 +9,22 @@ from typing import assert_never
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.drift import DriftItem, DriftKind, DriftReport
 from reconciler.planfile import package_json, target_json
+from reconciler.render.comment import (
+    Block,
+    CommentContext,
+    join_parts,
+    provenance_links,
+    run_line,
+    split_comment,
+    targets_id,
+)
 from reconciler.render.markup import (
-    MARKDOWN_NOTES_LISTED,
-    MARKDOWN_ROWS_PER_PACKAGE,
+    GITHUB_COMMENT_LIMIT,
     Line,
     RenderFormat,
     code_span,
     escape_markdown,
-    fit_markdown,
+    html_code,
     join_spans,
     label,
     target_lines,
@@ -29,15 +36,18 @@ NO_DRIFT = "No drift. Live state matches the manifests."
 _STYLES = {DriftKind.CANNOT_CONVERGE: "bold red", DriftKind.STATUS: "yellow", DriftKind.MISSING: "green"}
 
 
-def render_drift(report: DriftReport, format: RenderFormat, color: bool = False) -> str:
-    """A drift report in one of the three views; `color` applies to the text view only."""
+def render_drift(
+    report: DriftReport, format: RenderFormat, color: bool = False, context: CommentContext | None = None
+) -> str:
+    """A drift report in one of the three views; `color` applies to the text view only, `context`
+    (links to the run and the manifest lines) to the Markdown view only."""
     match format:
         case "text":
             return render_drift_text(report, color=color)
         case "json":
             return render_drift_json(report)
         case "markdown":
-            return render_drift_markdown(report)
+            return render_drift_markdown(report, context)
         case _:
             assert_never(format)
 
@@ -174,9 +184,19 @@ def _text_package(address: PackageRef, items: list[DriftItem]) -> list[Line]:
     return lines
 
 
-def render_drift_markdown(report: DriftReport) -> str:
-    """An issue or pull-request comment: the headline, a table of counts, and one collapsible section
-    per drifted package; it stays under GitHub's comment limit at any size, like the plan's."""
+def render_drift_markdown(report: DriftReport, context: CommentContext | None = None) -> str:
+    """The issue or pull-request comment, every part in order (`drift_comment`)."""
+    return join_parts(drift_comment(report, context))
+
+
+def drift_comment(
+    report: DriftReport, context: CommentContext | None = None, limit: int = GITHUB_COMMENT_LIMIT
+) -> list[str]:
+    """An issue or pull-request comment in parts, as the plan's: the headline, a table of counts,
+    warnings, then one collapsible section per drifted package; each part opens with the marker
+    `<!-- reconciler:drift targets=ID part=I/N -->` and nothing is cut."""
+    context = context or CommentContext()
+    files = report.manifest_files
     target = report.target
     domains = ", ".join(
         f"{code_span(domain)} (owner {code_span(owner)})" for domain, owner in sorted(target.domains.items())
@@ -195,41 +215,49 @@ def render_drift_markdown(report: DriftReport) -> str:
         columns[f"within grace ({format_duration(report.grace_seconds)})"] = report.within_grace
     alarming = {DriftKind.CANNOT_CONVERGE.label}
     cells = [f"**{value}**" if value and name in alarming else str(value) for name, value in columns.items()]
-    blocks = [
-        title,
-        f"Target {code_span(target.endpoint)} (region {code_span(target.region)}), "
-        f"domains {domains or 'none'}.\n{checked}.",
-        f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |",
-    ]
-    if report.warnings:  # as the plan's Markdown words them
-        listed = [f"> - {escape_markdown(warning)}" for warning in report.warnings[:MARKDOWN_NOTES_LISTED]]
-        if len(report.warnings) > MARKDOWN_NOTES_LISTED:
-            listed.append(
-                f"> - … and {len(report.warnings) - MARKDOWN_NOTES_LISTED} more; run `reconciler drift`."
+    top = [
+        Block((title,)),
+        Block(
+            (
+                f"Target {code_span(target.endpoint)} (region {code_span(target.region)}), "
+                f"domains {domains or 'none'}.\n{checked}.",
             )
+        ),
+        Block(
+            (
+                f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |",
+            )
+        ),
+    ]
+    ran = run_line(None, context)
+    if ran:
+        top.append(Block((ran,)))
+    if report.warnings:  # as the plan's Markdown words them
         heading = plural(len(report.warnings), "warning")
-        blocks.append("\n".join(["> [!WARNING]", f"> **{heading}**", ">", *listed]))
-    if not report.has_drift:
-        blocks.append(NO_DRIFT)
-    sections = [
-        (
-            _md_drift_section(address, items),
-            f"- {code_span(label(address))}: {plural(len(items), 'drifted version')}",
+        top.append(
+            Block(
+                ("> [!WARNING]", f"> **{heading}**", ">"),
+                tuple(f"> - {provenance_links(warning, files, context)}" for warning in report.warnings),
+                continued=("> [!WARNING]", f"> **{heading} (continued)**", ">"),
+            )
         )
-        for address, items in report.packages()
-    ]
-    return fit_markdown(blocks, sections, "run `reconciler drift` for all")
+    if not report.has_drift:
+        top.append(Block((NO_DRIFT,)))
+    body = [_md_drift_section(address, items, files, context) for address, items in report.packages()]
+    return split_comment("drift", targets_id(target), top, body, _md_continued, limit)
 
 
-def _md_drift_section(address: PackageRef, items: list[DriftItem]) -> str:
-    summary = f"<code>{html.escape(label(address))}</code>: {plural(len(items), 'drifted version')}"
-    lines = [
-        f"<details><summary>{summary}</summary>",
-        "",
-        "| drift | version | live | declared | reason |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for item in items[:MARKDOWN_ROWS_PER_PACKAGE]:
+def _md_continued(part: int, parts: int) -> str:
+    return f"### Reconciler drift, part {part} of {parts} (continued)"
+
+
+def _md_drift_section(
+    address: PackageRef, items: list[DriftItem], files: tuple[str, ...], context: CommentContext
+) -> Block:
+    summary = f"{html_code(label(address))}: {plural(len(items), 'drifted version')}"
+    header = ("| drift | version | live | declared | reason |", "| --- | --- | --- | --- | --- |")
+    rows = []
+    for item in items:
         kind = f"**{item.kind.label}**" if item.kind is DriftKind.CANNOT_CONVERGE else item.kind.label
         if item.live is not None:
             live = escape_markdown(str(item.live))
@@ -238,10 +266,12 @@ def _md_drift_section(address: PackageRef, items: list[DriftItem]) -> str:
         else:
             live = "missing"
         declared = escape_markdown(str(item.declared)) if item.declared is not None else ""
-        lines.append(
-            f"| {kind} | {code_span(item.version)} | {live} | {declared} | {escape_markdown(item.reason)} |"
-        )
-    hidden = len(items) - MARKDOWN_ROWS_PER_PACKAGE
-    if hidden > 0:
-        lines += ["", f"… and {plural(hidden, 'more drifted version')} in this package."]
-    return "\n".join([*lines, "", "</details>"])
+        reason = provenance_links(item.reason, files, context)
+        rows.append(f"| {kind} | {code_span(item.version)} | {live} | {declared} | {reason} |")
+    return Block(
+        (f"<details><summary>{summary}</summary>", "", *header),
+        tuple(rows),
+        ("", "</details>"),
+        continued=(f"<details><summary>{summary} (continued)</summary>", "", *header),
+        label=label(address),
+    )

@@ -1,4 +1,4 @@
-"""What every view shares: Markdown escaping and the comment size budget, counting words, styled lines."""
+"""What every view shares: Markdown escaping and GitHub's comment limit, counting words, styled lines."""
 
 from __future__ import annotations
 
@@ -11,20 +11,11 @@ from rich.style import Style
 
 from reconciler.addresses import PackageRef
 from reconciler.plan import TargetIdentity
-from reconciler.text import plural
 
 RenderFormat = Literal["text", "json", "markdown"]
 
 # GitHub rejects an issue or pull-request comment longer than this many characters.
 GITHUB_COMMENT_LIMIT = 65_536
-# What the Markdown view allows itself, leaving room for whatever a CI job wraps around it.
-MARKDOWN_BUDGET = 60_000
-MARKDOWN_ROWS_PER_PACKAGE = 200
-# Warnings and errors listed in the comment before "... and N more".
-MARKDOWN_NOTES_LISTED = 50
-# Room kept free for the one-line list of packages that get no section, and for the closing line.
-MARKDOWN_LIST_ROOM = 2_000
-MARKDOWN_CLOSING_ROOM = 500
 
 
 def calls_phrase(api_calls: Mapping[str, int]) -> str:
@@ -73,44 +64,34 @@ def escape_markdown(text: str) -> str:
     return re.sub(r"@|#(?=\d)", lambda found: found.group() + "&#8203;", text.translate(_MD_ESCAPES))
 
 
+# Text in HTML's `<code>`: every character Markdown, a table or HTML would read as syntax is an
+# entity, so it shows as written whether or not GitHub reads the surrounding line as Markdown.
+_HTML_CODE = str.maketrans(
+    {
+        "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "[": "&#91;", "]": "&#93;", "`": "&#96;",
+        "|": "&#124;", "*": "&#42;", "_": "&#95;", "~": "&#126;", "\\": "&#92;", "\n": " ", "\r": " ",
+    }
+)  # fmt: skip
+
+
+def html_code(text: str) -> str:
+    """`<code>text</code>`, safe in a table cell, a `<summary>` or a line of Markdown."""
+    return f"<code>{text.translate(_HTML_CODE)}</code>"
+
+
 def code_span(text: str) -> str:
-    """`text` as inline code that is safe in a table cell, whatever backticks or pipes it holds."""
+    """`text` as inline code that is safe in a table cell, whatever backticks or pipes it holds.
+
+    Text holding an HTML comment's delimiter (`<!--`, `-->`) is written as `<code>` with entities
+    instead: in a backtick span it would stay in the comment's source as is, where a CI step looking
+    for the hidden marker (`render.comment.marker`) could take it for one.
+    """
     text = text.replace("\n", " ").replace("\r", " ")
+    if "<!--" in text or "-->" in text:
+        return html_code(text)
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
     return f"{fence}{padded}{fence}".replace("|", "\\|")
-
-
-def fit_markdown(blocks: list[str], sections: list[tuple[str, str]], more: str) -> str:
-    """Join a comment's `blocks` and as many package `sections` as fit GitHub's comment limit.
-
-    `sections` are (collapsible section, one-line list entry) per package: sections are expanded
-    while they fit, then packages are listed one line each, then the rest counted, with `more`
-    saying where to see them all.
-    """
-    blocks = list(blocks)
-    used = sum(len(block) + 2 for block in blocks)
-    shown = 0
-    for section, _ in sections:
-        if used + len(section) + 2 > MARKDOWN_BUDGET - MARKDOWN_LIST_ROOM:
-            break
-        blocks.append(section)
-        used += len(section) + 2
-        shown += 1
-    rest = sections[shown:]
-    if rest:
-        listed = []
-        for _, entry in rest:
-            if used + len(entry) + 1 > MARKDOWN_BUDGET - MARKDOWN_CLOSING_ROOM:
-                break
-            listed.append(entry)
-            used += len(entry) + 1
-        if listed:
-            blocks.append("Not expanded, for lack of room in this comment:\n\n" + "\n".join(listed))
-        hidden = len(rest) - len(listed)
-        if hidden:
-            blocks.append(f"… {plural(hidden, 'more package')} not shown; {more}.")
-    return "\n\n".join(blocks) + "\n"
 
 
 def target_lines(target: TargetIdentity, api_calls: Mapping[str, int], provenance: str) -> list[Line]:

@@ -7,29 +7,37 @@ anything else.
 
 from __future__ import annotations
 
-import html
+import shlex
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.plan import Action, ActionKind, Plan, VersionChange, VersionProblem
 from reconciler.planfile import plan_digest, plan_json
+from reconciler.render.comment import (
+    Block,
+    CommentContext,
+    join_parts,
+    provenance_links,
+    run_line,
+    split_comment,
+    targets_id,
+)
 from reconciler.render.markup import (
-    MARKDOWN_NOTES_LISTED,
-    MARKDOWN_ROWS_PER_PACKAGE,
+    GITHUB_COMMENT_LIMIT,
     Line,
     RenderFormat,
     calls_phrase,
     code_span,
     escape_markdown,
-    fit_markdown,
+    html_code,
     join_spans,
     label,
     target_lines,
 )
-from reconciler.text import plural
+from reconciler.text import format_bytes, plural
 
 # Most destructive first: what cannot be undone is what a reviewer must see first.
 KINDS_BY_HARM = tuple(sorted(ActionKind, key=lambda kind: (not kind.is_destructive, -kind.phase)))
@@ -39,6 +47,8 @@ _LEGEND = {
     ActionKind.UPDATE_STATUS: "update status",
     ActionKind.DISPOSE: "dispose (irreversible: the assets are deleted)",
 }
+# What a destructive kind does that cannot be undone, as the caution block says it.
+_HARM = {ActionKind.DISPOSE: "A disposed version's assets are deleted for good."}
 _STYLES = {ActionKind.COPY: "green", ActionKind.UPDATE_STATUS: "yellow", ActionKind.DISPOSE: "bold red"}
 NO_CHANGES = "No changes. Live state matches the manifests."
 DIGEST_LABEL = "Plan digest (SHA-256)"
@@ -50,8 +60,10 @@ def render_plan(
     summary_only: bool = False,
     color: bool = False,
     digest: str | None = None,
+    context: CommentContext | None = None,
 ) -> str:
-    """The plan in one of the three views; `summary_only` and `color` apply to the text view only.
+    """The plan in one of the three views; `summary_only` and `color` apply to the text view only,
+    `context` (links to the commit, the run and the manifest lines) to the Markdown view only.
     `digest` is the plan's (`planfile.plan_digest`), computed when not given."""
     match format:
         case "text":
@@ -59,7 +71,7 @@ def render_plan(
         case "json":
             return render_plan_json(plan)
         case "markdown":
-            return render_plan_markdown(plan, digest=digest)
+            return render_plan_markdown(plan, digest=digest, context=context)
         case _:
             assert_never(format)
 
@@ -142,10 +154,11 @@ def render_plan_text(
     if plan.is_empty and not plan.errors:
         lines += [[(NO_CHANGES, "bold")], []]
     else:
-        lines += [_plan_line(plan), []]
+        lines += [_plan_line(plan), *_text_reclaimed(plan), []]
     lines += _text_notes(plan)
     if packages:
-        lines += _text_summary(packages) if summary_only else _text_changes(packages)
+        sizes = plan.reclaimed_bytes
+        lines += _text_summary(packages, sizes) if summary_only else _text_changes(packages, sizes)
         lines += [_plan_line(plan)]
     while lines and not lines[-1]:
         lines.pop()
@@ -190,11 +203,35 @@ def _text_notes(plan: Plan) -> list[Line]:
     return lines
 
 
-def _text_summary(packages: list[_PackageChanges]) -> list[Line]:
-    return [[(f"{label(group.address)}: ", ""), (_counts(group.counts()), "")] for group in packages] + [[]]
+def reclaimed_phrase(plan: Plan) -> str | None:
+    """`The disposes reclaim 1.2 MB of assets (1,234,567 bytes).` when the plan was made with
+    `--estimate-size`, else None."""
+    if plan.reclaimed_bytes is None:
+        return None
+    total = sum(plan.reclaimed_bytes.values())
+    return f"The disposes reclaim {format_bytes(total)} of assets ({total:,} bytes)."
 
 
-def _text_changes(packages: list[_PackageChanges]) -> list[Line]:
+def _text_reclaimed(plan: Plan) -> list[Line]:
+    phrase = reclaimed_phrase(plan)
+    return [[(phrase, "")]] if phrase else []
+
+
+def _package_counts(group: _PackageChanges, sizes: Mapping[str, int] | None) -> str:
+    """`2 to dispose, 3 to update`, and what the disposes reclaim when the plan was sized."""
+    counts = _counts(group.counts())
+    if sizes is not None and any(action.kind.is_destructive for action, _ in group.changes):
+        counts += f"; reclaims {format_bytes(sizes.get(str(group.address), 0))}"
+    return counts
+
+
+def _text_summary(packages: list[_PackageChanges], sizes: Mapping[str, int] | None) -> list[Line]:
+    return [
+        [(f"{label(group.address)}: ", ""), (_package_counts(group, sizes), "")] for group in packages
+    ] + [[]]
+
+
+def _text_changes(packages: list[_PackageChanges], sizes: Mapping[str, int] | None) -> list[Line]:
     present = {action.kind for group in packages for action, _ in group.changes}
     lines: list[Line] = [[("Actions are shown with these symbols:", "")]]
     lines += [
@@ -210,7 +247,9 @@ def _text_changes(packages: list[_PackageChanges]) -> list[Line]:
         if key != repository:
             repository = key
             lines += [[(f"Repository {address.repository}:", "bold")], []]
-        lines.append([(f"  {address.format} {address.name}", "bold"), (f"  ({_counts(group.counts())})", "")])
+        lines.append(
+            [(f"  {address.format} {address.name}", "bold"), (f"  ({_package_counts(group, sizes)})", "")]
+        )
         version_width = min(40, max(len(change.version) for _, change in group.changes))
         transitions = [_transition(action, change, "->") for action, change in group.changes]
         transition_width = min(60, max(map(len, transitions)))
@@ -226,26 +265,52 @@ def _text_changes(packages: list[_PackageChanges]) -> list[Line]:
     return lines
 
 
-def render_plan_markdown(plan: Plan, digest: str | None = None) -> str:
-    """A pull-request comment: counts, the plan's digest, warnings, errors, and one collapsible
-    section per package.
+def render_plan_markdown(plan: Plan, digest: str | None = None, context: CommentContext | None = None) -> str:
+    """The pull-request comment, every part in order (`plan_comment`), as `--output markdown` prints it."""
+    return join_parts(plan_comment(plan, digest, context))
 
-    It stays under GitHub's comment limit at any plan size: each package shows at most
-    `MARKDOWN_ROWS_PER_PACKAGE` changes, most destructive first; packages that no longer fit are
-    listed by name with their counts, and those beyond even that are counted.
+
+def plan_comment(
+    plan: Plan,
+    digest: str | None = None,
+    context: CommentContext | None = None,
+    limit: int = GITHUB_COMMENT_LIMIT,
+) -> list[str]:
+    """A pull-request comment in parts of at most `limit` characters, each opening with the marker.
+
+    Part 1 holds, in this order: the counts; a caution, never collapsed, naming every package with
+    destructive changes and how many; the plan's digest with the commit and the run; the next step;
+    the target; warnings and errors; an index of the parts when there are several. Then every
+    package: its non-destructive changes in a collapsed section, its destructive ones in a table
+    always shown. Nothing is cut: what does not fit goes on in the next part. A plan without changes
+    is one line. `digest` is the plan's (`planfile.plan_digest`), computed when not given.
     """
-    blocks = [_md_title(plan), _md_target(plan), _md_table(plan), _md_digest(digest or plan_digest(plan))]
-    blocks += _md_notes("WARNING", plural(len(plan.warnings), "warning"), map(escape_markdown, plan.warnings))
-    if plan.errors:
-        heading = f"{plural(len(plan.errors), 'version')} cannot converge, so this plan cannot be applied."
-        blocks += _md_notes("CAUTION", heading, map(_md_problem, plan.errors))
+    context = context or CommentContext()
+    digest_line = _md_digest(digest or plan_digest(plan))
+    files = plan.manifest_files
+    notes = _md_notes("WARNING", "warning", [provenance_links(w, files, context) for w in plan.warnings])
     if plan.is_empty and not plan.errors:
-        blocks.append(NO_CHANGES)
-    sections = [
-        (_md_section(group), f"- {code_span(label(group.address))}: {_counts(group.counts())}")
-        for group in _by_package(plan)
-    ]
-    return fit_markdown(blocks, sections, "the full plan is in the plan file")
+        summary = plan.summary
+        line = (
+            "**Reconciler plan: no changes.** Live state matches the manifests "
+            f"({summary.unchanged} as declared, {summary.unmanaged} unmanaged). {run_line(digest_line, context)}"
+        )
+        return split_comment(
+            "plan", targets_id(plan.target), [Block((line,)), *notes], [], _md_continued, limit
+        )
+    top = [Block((_md_title(plan),)), Block((_md_table(plan),))]
+    top += _md_caution(plan)
+    top += [Block((run_line(digest_line, context),)), Block((_md_next_step(plan, digest_line, context),))]
+    top += [Block((_md_target(plan),)), *notes]
+    if plan.errors:
+        problems = [_md_problem(problem, files, context) for problem in plan.errors]
+        top += _md_notes("CAUTION", "version", problems, "cannot converge, so this plan cannot be applied")
+    body = [block for group in _by_package(plan) for block in _md_package(plan, group, context)]
+    return split_comment("plan", targets_id(plan.target), top, body, _md_continued, limit)
+
+
+def _md_continued(part: int, parts: int) -> str:
+    return f"### Reconciler plan, part {part} of {parts} (continued)"
 
 
 def _md_title(plan: Plan) -> str:
@@ -269,7 +334,21 @@ def _md_target(plan: Plan) -> str:
 
 def _md_digest(digest: str) -> str:
     """The line the apply job reads back (docs/ci.md): the digest the reviewed plan file must have."""
-    return f"{DIGEST_LABEL}: `{digest}` (`reconciler apply PLAN --expect-digest` checks it)"
+    return f"{DIGEST_LABEL}: `{digest}`"
+
+
+def _md_next_step(plan: Plan, digest_line: str, context: CommentContext) -> str:
+    if not plan.applyable:
+        return (
+            "**Next step:** this plan cannot be applied: fix the versions that cannot converge (below), "
+            "then plan again."
+        )
+    digest = digest_line.split("`")[1]
+    command = f"reconciler apply {shlex.quote(context.plan_path or 'PLAN')} --expect-digest {digest}"
+    return (
+        f"**Next step:** review, then merge to apply. The apply job runs {code_span(command)}, which "
+        "refuses any plan file but this one."
+    )
 
 
 def _md_table(plan: Plan) -> str:
@@ -284,61 +363,105 @@ def _md_table(plan: Plan) -> str:
     }
     alarming = {"to dispose", "cannot converge"}
     cells = [f"**{value}**" if value and name in alarming else str(value) for name, value in columns.items()]
-    return f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |"
+    table = f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |"
+    phrase = reclaimed_phrase(plan)
+    return f"{table}\n\n{phrase}" if phrase else table
 
 
-def _md_notes(alert: str, heading: str, items: Iterable[str]) -> list[str]:
-    listed = list(items)
-    if not listed:
+def _md_caution(plan: Plan) -> list[Block]:
+    """Every package with destructive changes and their counts, never collapsed. Which kinds are
+    destructive is the plan model's word (`ActionKind.is_destructive`), not this view's."""
+    destructive = [kind for kind in KINDS_BY_HARM if kind.is_destructive]
+    rows = []
+    totals: Counter[ActionKind] = Counter()
+    for group in _by_package(plan):
+        counts = Counter({kind: count for kind, count in group.counts().items() if kind.is_destructive})
+        if not counts:
+            continue
+        totals += counts
+        rows.append(f"> - {code_span(label(group.address))}: {_counts(counts)}{_md_size(plan, group)}")
+    if not rows:
         return []
-    lines = [f"> [!{alert}]", f"> **{heading}**", ">"]
-    lines += [f"> - {item}" for item in listed[:MARKDOWN_NOTES_LISTED]]
-    if len(listed) > MARKDOWN_NOTES_LISTED:
-        lines.append(
-            f"> - … and {len(listed) - MARKDOWN_NOTES_LISTED} more; the full plan is in the plan file."
-        )
-    return ["\n".join(lines)]
+    heading = f"Irreversible: {_counts(totals)} in {plural(len(rows), 'package')}"
+    if plan.reclaimed_bytes is not None:
+        heading += f", {format_bytes(sum(plan.reclaimed_bytes.values()))} of assets"
+    meaning = " ".join(_HARM.get(kind, "It cannot be undone.") for kind in destructive if totals[kind])
+    head = ("> [!CAUTION]", f"> **{heading}.** {meaning}", ">")
+    continued = ("> [!CAUTION]", f"> **{heading} (continued).**", ">")
+    return [Block(head, tuple(rows), continued=continued)]
 
 
-def _md_problem(problem: VersionProblem) -> str:
+def _md_size(plan: Plan, group: _PackageChanges) -> str:
+    if plan.reclaimed_bytes is None:
+        return ""
+    return f"; reclaims {format_bytes(plan.reclaimed_bytes.get(str(group.address), 0))}"
+
+
+def _md_notes(alert: str, noun: str, items: list[str], verb: str = "") -> list[Block]:
+    if not items:
+        return []
+    heading = f"{plural(len(items), noun)}{f' {verb}' if verb else ''}"
+    head = (f"> [!{alert}]", f"> **{heading}**", ">")
+    continued = (f"> [!{alert}]", f"> **{heading} (continued)**", ">")
+    return [Block(head, tuple(f"> - {item}" for item in items), continued=continued)]
+
+
+def _md_problem(problem: VersionProblem, files: tuple[str, ...], context: CommentContext) -> str:
     return (
         f"{code_span(f'{problem.package}@{problem.version}')}: {escape_markdown(problem.message)}, "
-        f"declared at {code_span(problem.origin)}"
+        f"declared at {provenance_links(problem.origin, files, context)}"
     )
 
 
-def _md_section(group: _PackageChanges) -> str:
-    summary = f"<code>{html.escape(label(group.address))}</code>: {_counts(group.counts())}"
-    changes = _shown_rows(group.changes)
-    lines = [
-        f"<details><summary>{summary}</summary>",
-        "",
-        "| action | version | status | reason |",
-        "| --- | --- | --- | --- |",
-    ]
-    for action, change in changes:
-        kind = action.kind
-        name = f"**{_COUNT_LABELS[kind]}**" if kind.is_destructive else _COUNT_LABELS[kind]
-        status = escape_markdown(_transition(action, change, "→"))
-        if kind.is_destructive:
-            status = f"{escape_markdown(str(change.prior_status))} → **{escape_markdown(str(change.after))}**"
-        lines.append(
-            f"| {name} | {code_span(change.version)} | {status} | {escape_markdown(change.reason)} |"
+_TABLE_HEAD = ("| action | version | status | reason |", "| --- | --- | --- | --- |")
+# A reason quoting a long pattern is shortened to this many characters in the comment (the plan file
+# has it whole); the manifest line it links to has it all.
+_REASON_SHOWN = 1_000
+
+
+def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> list[Block]:
+    """A package's blocks: its non-destructive changes collapsed, its destructive ones shown."""
+    name = label(group.address)
+    rows = [(action, _md_row(plan, action, change, context)) for action, change in group.changes]
+    others = tuple(row for action, row in rows if not action.kind.is_destructive)
+    harmful = tuple(row for action, row in rows if action.kind.is_destructive)
+    counts = _package_counts(group, plan.reclaimed_bytes)
+    blocks = []
+    if harmful:
+        heading = f"#### {code_span(name)}: {counts}"
+        blocks.append(Block((heading,), label=name))
+    if others:
+        other_counts = _counts(Counter(a.kind for a, _ in group.changes if not a.kind.is_destructive))
+        summary = f"{html_code(name)}: {other_counts if harmful else counts}"
+        blocks.append(
+            Block(
+                (f"<details><summary>{summary}</summary>", "", *_TABLE_HEAD),
+                others,
+                ("", "</details>"),
+                continued=(f"<details><summary>{summary} (continued)</summary>", "", *_TABLE_HEAD),
+                label=name,
+            )
         )
-    hidden = len(group.changes) - len(changes)
-    if hidden > 0:
-        lines += [
-            "",
-            f"… and {plural(hidden, 'more change')} in this package; the full plan is in the plan file.",
-        ]
-    return "\n".join([*lines, "", "</details>"])
+    if harmful:
+        blocks.append(
+            Block(
+                _TABLE_HEAD,
+                harmful,
+                continued=(f"#### {code_span(name)} (continued)", "", *_TABLE_HEAD),
+                label=name,
+            )
+        )
+    return blocks
 
 
-def _shown_rows(changes: list[tuple[Action, VersionChange]]) -> list[tuple[Action, VersionChange]]:
-    """The rows a package's section shows, in the text view's order (copies, updates, disposes, as
-    apply makes them). When they do not all fit, the most destructive are the ones kept."""
-    if len(changes) <= MARKDOWN_ROWS_PER_PACKAGE:
-        return changes
-    by_harm = sorted(range(len(changes)), key=lambda index: KINDS_BY_HARM.index(changes[index][0].kind))
-    kept = sorted(by_harm[:MARKDOWN_ROWS_PER_PACKAGE])
-    return [changes[index] for index in kept]
+def _md_row(plan: Plan, action: Action, change: VersionChange, context: CommentContext) -> str:
+    kind = action.kind
+    name = f"**{_COUNT_LABELS[kind]}**" if kind.is_destructive else _COUNT_LABELS[kind]
+    status = escape_markdown(_transition(action, change, "→"))
+    if kind.is_destructive:
+        status = f"{escape_markdown(str(change.prior_status))} → **{escape_markdown(str(change.after))}**"
+    reason = change.reason
+    if len(reason) > _REASON_SHOWN:
+        reason = reason[: _REASON_SHOWN - 1] + "…"
+    why = provenance_links(reason, plan.manifest_files, context)
+    return f"| {name} | {code_span(change.version)} | {status} | {why} |"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from reconciler.aws import reads
 from reconciler.aws.client import Backend, Connection, connect
 from reconciler.errors import ReconcilerError
 from reconciler.limits import Limits, limit_problems
@@ -83,13 +87,45 @@ def refused_by_default_limits(plan: Plan) -> bool:
     return any(warning.startswith(APPLY_WILL_REFUSE) for warning in plan.warnings)
 
 
-def plan_for_review(paths: Sequence[Path], backend: Backend, concurrency: int) -> Plan:
+def plan_for_review(
+    paths: Sequence[Path], backend: Backend, concurrency: int, estimate_size: bool = False
+) -> Plan:
     """A fresh plan, warning a reviewer of every way apply's default blast-radius limits will refuse
-    it: the pull request, not the merge, is where to learn it."""
+    it: the pull request, not the merge, is where to learn it. With `estimate_size`, the plan also
+    says how many bytes of assets its disposes delete (`estimate_reclaimed`)."""
     fresh = read_and_plan(paths, backend, concurrency)
-    fresh.connection.close()
-    made = fresh.plan
+    try:
+        made = (
+            estimate_reclaimed(fresh.connection.client, fresh.plan, concurrency)
+            if estimate_size
+            else fresh.plan
+        )
+    finally:
+        fresh.connection.close()
     beyond = tuple(
         f"{APPLY_WILL_REFUSE}{problem}" for problem in limit_problems(made, Limits(), fresh.live.packages)
     )
     return dataclasses.replace(made, warnings=(*beyond, *made.warnings)) if beyond else made
+
+
+def estimate_reclaimed(client: Any, plan: Plan, max_workers: int = 8) -> Plan:
+    """`plan` with the bytes of assets each package's destructive changes delete: the assets of every
+    such version are listed (ListPackageVersionAssets, counted in the plan's calls like every read),
+    several versions at once."""
+    versions = [
+        (action.package, change.version)
+        for action in plan.actions
+        if action.kind.is_destructive
+        for change in action.versions
+    ]
+    reclaimed: dict[str, int] = {}
+    calls: Counter[str] = Counter(plan.api_calls)
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        sizes = pool.map(lambda job: reads.version_asset_bytes(client, *job), versions)
+        for (package, _), (size, spent) in zip(versions, sizes, strict=True):
+            key = str(package)
+            reclaimed[key] = reclaimed.get(key, 0) + size
+            calls.update(spent)
+    return dataclasses.replace(
+        plan, reclaimed_bytes=dict(sorted(reclaimed.items())), api_calls=dict(sorted(calls.items()))
+    )

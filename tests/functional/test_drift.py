@@ -299,7 +299,8 @@ def test_drift_markdown_is_a_comment_with_counts_and_a_table_per_package(tmp_pat
 
     assert result.exit_code == 2, result.output
     text = result.stdout
-    assert text.startswith("## Reconciler drift: 3 versions differ from the manifests\n")
+    assert text.startswith("<!-- reconciler:drift targets=")
+    assert text.split("\n", 1)[1].startswith("## Reconciler drift: 3 versions differ from the manifests\n")
     assert (
         "| cannot converge | wrong status | not promoted | as declared | unmanaged |\n"
         "| ---: | ---: | ---: | ---: | ---: |\n"
@@ -315,6 +316,7 @@ def test_drift_markdown_of_a_repository_in_sync_says_so(tmp_path: Path, db: Path
     result = drift(manifest(tmp_path, "prod", IN_SYNC), "--local", db, "--format", "markdown")
 
     assert result.exit_code == 0
-    assert result.stdout.startswith("## Reconciler drift: in sync\n")
+    assert result.stdout.startswith("<!-- reconciler:drift targets=")
+    assert result.stdout.split("\n", 1)[1].startswith("## Reconciler drift: in sync\n")
     assert "No drift. Live state matches the manifests." in result.stdout
     assert "<details>" not in result.stdout

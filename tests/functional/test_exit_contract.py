@@ -286,7 +286,7 @@ USE_CASES = {
         "reconciler.commands.apply.apply_fresh_plan",
         ["apply", EXAMPLES, "--local", "{db}", "--auto-approve"],
     ),
-    "drift": ("reconciler.commands.drift.detect", ["drift", EXAMPLES, "--local", "{db}"]),
+    "drift": ("reconciler.commands.drift.detect_run", ["drift", EXAMPLES, "--local", "{db}"]),
     "import": (
         "reconciler.commands.importer.import_repository",
         ["import", "--domain", "acme", "--repository", "prod", "-o", "{tmp}/i.yaml", "--local", "{db}"],

@@ -71,7 +71,18 @@ def jobs(db: Path, tmp_path: Path) -> dict[str, list[tuple[str | Path, ...]]]:
     """Each CI job of docs/ci.md as the commands it runs, against the local service."""
     plan_file = tmp_path / "pr-1.plan.json"
     return {
-        "plan": [("plan", MANIFESTS, "-o", plan_file, "--format", "markdown", "--detailed-exitcode")],
+        "plan": [
+            (
+                "plan",
+                MANIFESTS,
+                "-o",
+                plan_file,
+                "--format",
+                "markdown",
+                "--detailed-exitcode",
+                "--estimate-size",
+            )
+        ],
         "apply": [("apply", plan_file, "--manifests", MANIFESTS, "--format", "json", "--rate-scale", "10")],
         "drift": [("drift", MANIFESTS, "--grace", "2h", "--format", "markdown")],
         "import": [("import", "--domain", "acme", "--repository", "prod", "-o", tmp_path / "imported.yaml")],
@@ -95,7 +106,7 @@ def test_every_ci_job_calls_only_what_its_documented_policy_allows(
         assert not called[job] & WRITE_OPERATIONS, job
         assert all(operation.startswith(READ_PREFIXES) for operation in called[job]), job
     # The example manifests exercise what the policies must cover: upstream chains, ages, every write.
-    assert {"DescribeRepository", "DescribePackageVersion"} <= called["plan"]
+    assert {"DescribeRepository", "DescribePackageVersion", "ListPackageVersionAssets"} <= called["plan"]
     assert {"CopyPackageVersions", "UpdatePackageVersionsStatus", "DisposePackageVersions"} <= called["apply"]
 
 

@@ -68,7 +68,7 @@ def test_import_of_a_whole_repository_plans_no_changes_and_validates(
     assert "No changes. Live state matches the manifests." in planned.stdout
     assert validated.exit_code == 0, validated.output
     desired = load_manifests([out])
-    assert len(desired.entries) == (10 if repository == "staging" else 9)
+    assert len(desired.entries) == (11 if repository == "staging" else 10)
     assert {d.target.repository for d in desired.entries} == {repository}
 
 
@@ -88,6 +88,7 @@ def test_import_pins_every_version_at_its_status_in_the_formats_order(tmp_path: 
         "npm acme/web-sdk",
         "nuget acme.logging",  # CodeArtifact lists NuGet names lowercased
         "pypi acme-data",
+        "pypi acme-schemas",
         "ruby acme-client",
         "swift acme/ios-kit",
     ]
@@ -112,7 +113,7 @@ def test_import_pins_every_version_at_its_status_in_the_formats_order(tmp_path: 
     ]
     assert list(imported["npm acme/web-sdk"])[-3:] == ["3.0.0-alpha.1", "3.0.0-beta.1", "3.0.0-beta.2"]
     assert imported["npm acme/web-sdk"]["2.4.3"] == "Archived"
-    assert "Imported 10 packages, 222 versions from acme/staging into" in result.stderr
+    assert "Imported 11 packages, 228 versions from acme/staging into" in result.stderr
 
 
 def test_import_quotes_every_version(tmp_path: Path, db: Path) -> None:
@@ -122,7 +123,7 @@ def test_import_quotes_every_version(tmp_path: Path, db: Path) -> None:
 
     text = out.read_text()
     version_lines = [line for line in text.splitlines() if line.startswith("      ")]
-    assert len(version_lines) == 222
+    assert len(version_lines) == 228
     assert all(re.fullmatch(rf'      "[^"]+": ({STATUS_NAMES})', line) for line in version_lines)
     assert '      "1.10": Published' in text  # YAML would read an unquoted 1.10 as the number 1.1
 
@@ -186,7 +187,13 @@ def test_import_over_http_with_a_glob_alone_spans_formats(tmp_path: Path, endpoi
     result = import_(out, "--package", "acme-*", "--endpoint-url", endpoint)
 
     assert result.exit_code == 0, result.output
-    assert list(pins(out)) == ["cargo acme-core", "npm acme-cli", "pypi acme-data", "ruby acme-client"]
+    assert list(pins(out)) == [
+        "cargo acme-core",
+        "npm acme-cli",
+        "pypi acme-data",
+        "pypi acme-schemas",
+        "ruby acme-client",
+    ]
 
 
 def test_import_with_a_format_filter_keeps_only_that_format(tmp_path: Path, db: Path) -> None:
@@ -194,7 +201,7 @@ def test_import_with_a_format_filter_keeps_only_that_format(tmp_path: Path, db: 
 
     assert import_(out, "--local", db, "--format", "pypi").exit_code == 0
 
-    assert list(pins(out)) == ["pypi acme-data"]
+    assert list(pins(out)) == ["pypi acme-data", "pypi acme-schemas"]
     assert load_manifests([out]).entries[0].entry.format == "pypi"
 
 

@@ -211,7 +211,9 @@ def test_output_names_the_view_of_plan_show_and_drift(tmp_path: Path, db: Path) 
     drift = run("drift", manifest(tmp_path), "--local", db, "--output", "json")
 
     assert plan.exit_code == 0 and json.loads(plan.stdout)["summary"]["to_update"] == 1
-    assert show.exit_code == 0 and show.stdout.startswith("## Reconciler plan: 0 to dispose, 1 to update")
+    assert show.exit_code == 0 and show.stdout.splitlines()[1].startswith(
+        "## Reconciler plan: 0 to dispose, 1 to update"
+    )
     assert drift.exit_code == 2 and json.loads(drift.stdout)["counts"]["wrong_status"] == 1
     assert "deprecated" not in plan.stderr + show.stderr + drift.stderr
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 import pytest
@@ -20,7 +21,8 @@ from reconciler.plan import (
     VersionChange,
     VersionProblem,
 )
-from reconciler.render import MARKDOWN_BUDGET, render_drift
+from reconciler.render import drift_comment, render_drift
+from reconciler.render.markup import GITHUB_COMMENT_LIMIT
 from reconciler.state import LiveState, PackageState, VersionState
 from reconciler.text import format_duration
 from tests.refs import package_ref
@@ -377,7 +379,7 @@ def test_the_markdown_view_escapes_what_github_would_render() -> None:
     assert "<code>acme/prod/npm/acme/sdk</code>: 1 drifted version</summary>" in text
 
 
-def test_the_markdown_view_of_a_huge_report_stays_within_a_github_comment() -> None:
+def test_the_markdown_view_of_a_huge_report_is_split_into_parts_that_each_fit_a_comment() -> None:
     items = tuple(
         DriftItem(
             kind=DriftKind.STATUS,
@@ -392,13 +394,20 @@ def test_the_markdown_view_of_a_huge_report_stays_within_a_github_comment() -> N
     )
     report = detect_drift(plan()).with_items(items)
 
-    text = render_drift(report, "markdown")
+    parts = drift_comment(report)
 
-    assert len(text) <= MARKDOWN_BUDGET
-    assert text.startswith("## Reconciler drift: 5000 versions differ from the manifests\n")
-    assert "<code>acme/prod/npm/package-00000</code>: 5 drifted versions" in text
-    assert "Not expanded, for lack of room in this comment:" in text
-    assert text.rstrip().endswith("more packages not shown; run `reconciler drift` for all.")
+    assert len(parts) > 1
+    assert all(len(part) <= GITHUB_COMMENT_LIMIT for part in parts)
+    assert all(part.startswith("<!-- reconciler:drift targets=") for part in parts)
+    assert [re.search(r"part=(\d+)/(\d+) -->", part).groups() for part in parts] == [  # type: ignore[union-attr]
+        (str(number), str(len(parts))) for number in range(1, len(parts) + 1)
+    ]
+    assert parts[0].split("\n")[1] == "## Reconciler drift: 5000 versions differ from the manifests"
+    rows = [line for part in parts for line in part.splitlines() if line.startswith("| wrong status |")]
+    assert len(rows) == 5000
+    sections = [line for part in parts for line in part.splitlines() if line.startswith("<details>")]
+    assert len({re.sub(r" \(continued\)", "", line) for line in sections}) == 1000
+    assert render_drift(report, "markdown") == "\n---\n\n".join(parts)
 
 
 @pytest.mark.parametrize(

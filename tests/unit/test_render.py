@@ -26,8 +26,6 @@ from reconciler.plan import (
 )
 from reconciler.planfile import plan_digest, plan_from_document
 from reconciler.render import (
-    GITHUB_COMMENT_LIMIT,
-    MARKDOWN_ROWS_PER_PACKAGE,
     RenderFormat,
     code_span,
     escape_markdown,
@@ -305,7 +303,9 @@ def test_empty_plan_says_live_state_matches() -> None:
     text = render_plan_text(empty_plan())
     assert "No changes. Live state matches the manifests." in text
     assert "Plan:" not in text
-    assert "Live state matches the manifests." in render_plan_markdown(empty_plan())
+    assert "**Reconciler plan: no changes.** Live state matches the manifests" in render_plan_markdown(
+        empty_plan()
+    )
 
 
 def test_summary_only_gives_one_line_per_package() -> None:
@@ -316,13 +316,13 @@ def test_summary_only_gives_one_line_per_package() -> None:
     assert "2.1.0" not in text
 
 
-def test_markdown_has_one_collapsible_section_per_package_with_its_counts() -> None:
+def test_markdown_collapses_only_non_destructive_changes() -> None:
     markdown = render_plan_markdown(realistic_plan())
-    assert markdown.count("<details>") == markdown.count("</details>") == 4
-    assert (
-        "<details><summary><code>acme/prod/pypi/acme-tools</code>: 1 to dispose, 2 to update</summary>"
-        in markdown
-    )
+    assert markdown.count("<details>") == markdown.count("</details>") == 3
+    assert "<details><summary><code>acme/prod/pypi/acme-tools</code>: 2 to update</summary>" in markdown
+    assert "#### `acme/prod/pypi/acme-tools`: 1 to dispose, 2 to update\n" in markdown
+    for details in re.findall(r"<details>.*?</details>", markdown, flags=re.DOTALL):
+        assert "dispose**" not in details
     assert "> [!WARNING]" in markdown and "> [!CAUTION]" in markdown
 
 
@@ -348,58 +348,6 @@ def test_code_span_survives_backticks_at_either_end() -> None:
     assert code_span("1.0") == "`1.0`"
     assert code_span("`x") == "`` `x ``"
     assert code_span("a``b") == "```a``b```"
-
-
-def test_markdown_of_ten_thousand_changes_fits_a_github_comment() -> None:
-    plan = huge_plan()
-    assert plan.summary.changes == 10_000
-    markdown = render_plan_markdown(plan)
-    assert len(markdown) < GITHUB_COMMENT_LIMIT
-    named = [f"service-{index:03}" for index in range(50) if f"service-{index:03}" in markdown]
-    hidden = re.search(r"… (\d+) more packages? not shown", markdown)
-    assert len(named) + (int(hidden.group(1)) if hidden else 0) == 50
-    assert named == [f"service-{index:03}" for index in range(len(named))]
-
-
-def test_markdown_of_thousands_of_packages_counts_those_it_cannot_name() -> None:
-    versions = [change(f"0.{n}.0", Status.ARCHIVED, Status.DISPOSED, OTHERWISE) for n in range(5)]
-    names = [f"pkg-{index:04}" for index in range(2_000)]
-    plan = make_plan(
-        [
-            action(
-                ActionKind.DISPOSE,
-                package_ref(domain="acme", repository="prod", format=Format.CARGO, package=name),
-                versions,
-            )
-            for name in names
-        ]
-    )
-    markdown = render_plan_markdown(plan)
-    assert len(markdown) < GITHUB_COMMENT_LIMIT
-    named = [name for name in names if name in markdown]
-    hidden = re.search(r"… (\d+) more packages not shown; the full plan is in the plan file\.\n$", markdown)
-    assert hidden is not None
-    assert len(named) + int(hidden.group(1)) == len(names)
-    assert named == names[: len(named)]
-
-
-def test_markdown_caps_rows_per_package_keeping_every_dispose_in_the_text_views_order() -> None:
-    plan = huge_plan(packages=2, per_package=300)
-    markdown = render_plan_markdown(plan)
-    first = markdown.split("</details>")[0]
-    rows = [line for line in first.splitlines() if line.startswith("| ") and "`" in line]
-    assert len(rows) == MARKDOWN_ROWS_PER_PACKAGE
-    disposes = [row for row in rows if row.startswith("| **dispose** |")]
-    assert len(disposes) == 30
-    assert rows[0].startswith("| update |") and rows[-30:] == disposes
-    assert "… and 100 more changes in this package; the full plan is in the plan file." in first
-
-
-def test_markdown_lists_at_most_fifty_warnings() -> None:
-    plan = make_plan([], warnings=tuple(f"warning {n}" for n in range(80)))
-    markdown = render_plan_markdown(plan)
-    assert "> - warning 49\n" in markdown and "warning 50" not in markdown
-    assert "… and 30 more; the full plan is in the plan file." in markdown
 
 
 @pytest.mark.parametrize("name", ["plan.txt", "plan-summary.txt", "plan.md"])
