@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.github.env import github_env
 from reconciler.httpcall import HttpClient, HttpFailure
 
 PAYLOAD_VERSION = 1
@@ -56,14 +57,7 @@ class RunSummary:
 
 def run_url(environ: Mapping[str, str]) -> str | None:
     """The link to this GitHub Actions run, when the environment names one."""
-    server, repository, run = (
-        environ.get("GITHUB_SERVER_URL", ""),
-        environ.get("GITHUB_REPOSITORY", ""),
-        environ.get("GITHUB_RUN_ID", ""),
-    )
-    if not (server and repository and run):
-        return None
-    return f"{server.rstrip('/')}/{repository}/actions/runs/{run}"
+    return github_env(environ).run_url
 
 
 def post_summary(urls: Sequence[str], summary: RunSummary, http: HttpClient | None = None) -> list[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reconciler.errors import ReconcilerError
 from reconciler.files import write_output
+from reconciler.github.env import github_env
 from reconciler.render.comment import CommentContext
 
 COMMENT_FILE = "comment-{}.md"
@@ -26,12 +27,12 @@ def comment_context(
     """The links the environment allows. A manifest file is named in links by its path from the
     repository's root: `GITHUB_WORKSPACE` (the checkout in GitHub Actions), else git's top level;
     files outside it, or with neither, are named as plain text."""
-    environ = os.environ if environ is None else environ
-    bare = CommentContext.from_environment(environ, plan_path=plan_path)
+    env = github_env(os.environ if environ is None else environ)
+    bare = CommentContext.from_github(env, plan_path=plan_path)
     if not (bare.server_url and bare.repository and bare.sha):
         return bare  # no line can be linked: no need to look for the repository
     here = cwd or Path.cwd()
-    root = environ.get("GITHUB_WORKSPACE") or _git_top_level(here)
+    root = env.workspace or _git_top_level(here)
     if not root:
         return bare
     top = Path(os.path.realpath(root))
@@ -41,7 +42,7 @@ def comment_context(
             sources[name] = Path(os.path.realpath(here / name)).relative_to(top).as_posix()
         except ValueError:
             continue  # outside the repository: no line of it to link to
-    return CommentContext.from_environment(environ, sources, plan_path)
+    return CommentContext.from_github(env, sources, plan_path)
 
 
 def _git_top_level(cwd: Path) -> str | None:

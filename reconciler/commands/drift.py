@@ -15,6 +15,7 @@ from reconciler.aws.client import Backend
 from reconciler.commands.comment import comment_context
 from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.errors import ReconcilerError
+from reconciler.github.env import github_env
 from reconciler.github.issues import GitHubSettings
 from reconciler.manifest import SUFFIXES
 from reconciler.models import DURATION_TOO_LARGE, Duration
@@ -153,7 +154,7 @@ def drift(
 def _github_settings() -> GitHubSettings:
     """As the AWS CLI refuses a call it has no credentials for, before it does anything: a scheduled
     job that asked for an issue must not pass for one that tracks drift while it cannot."""
-    found = GitHubSettings.from_environment(os.environ)
+    found = GitHubSettings.from_env(github_env(os.environ))
     if isinstance(found, list):
         raise click.UsageError(
             f"--github-issue needs {' and '.join(found)} in the environment (GitHub Actions sets "

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from reconciler.github.env import GitHubEnv
 from reconciler.httpcall import HttpClient, HttpResponse
 
 LABEL = "reconciler-drift"
 LABEL_COLOR = "d93f0b"
 # The REST API version these calls are written against (GitHub's documented header).
 API_VERSION = "2022-11-28"
-DEFAULT_API_URL = "https://api.github.com"
+
 # Issues listed at most (100 a page): a repository with more drift issues than this has a bigger problem.
 MAX_PAGES = 10
 _MARKER = re.compile(r"<!-- reconciler:drift-issue target=(\S+) -->")
@@ -52,17 +52,16 @@ class GitHubSettings:
     token: str
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> GitHubSettings | list[str]:
+    def from_env(cls, env: GitHubEnv) -> GitHubSettings | list[str]:
         """The settings, or the names of the variables that are missing."""
-        token = environ.get("GITHUB_TOKEN", "")
-        repository = environ.get("GITHUB_REPOSITORY", "")
         missing = [
-            name for name, value in (("GITHUB_TOKEN", token), ("GITHUB_REPOSITORY", repository)) if not value
+            name
+            for name, value in (("GITHUB_TOKEN", env.token), ("GITHUB_REPOSITORY", env.repository))
+            if not value
         ]
         if missing:
             return missing
-        api_url = environ.get("GITHUB_API_URL") or DEFAULT_API_URL
-        return cls(api_url.rstrip("/"), repository, token)
+        return cls(env.api_url, env.repository, env.token)
 
 
 class IssueAction(StrEnum):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from reconciler.github.env import GitHubEnv
 from reconciler.plan import TargetIdentity
 from reconciler.render.markup import GITHUB_COMMENT_LIMIT, code_span, escape_markdown
 
@@ -33,11 +34,6 @@ MAX_ROW = 8_000
 # Parts named one by one in part 1's index; a plan needing more names the rest as a range.
 _INDEXED_PARTS = 100
 _INDEX_LABEL = 80
-
-_SERVER = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9._~-]+)*")
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-_SHA = re.compile(r"[0-9a-f]{7,64}")
-_RUN_ID = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,25 +54,18 @@ class CommentContext:
     plan_path: str | None = None
 
     @classmethod
-    def from_environment(
+    def from_github(
         cls,
-        environ: Mapping[str, str],
+        env: GitHubEnv,
         sources: Mapping[str, str] | None = None,
         plan_path: str | None = None,
     ) -> CommentContext:
-        """The context the variables give; a value of an unexpected shape is left out rather than
-        put into a link."""
-
-        def valid(name: str, shape: re.Pattern[str]) -> str | None:
-            value = environ.get(name, "").strip()
-            return value if shape.fullmatch(value) else None
-
-        server = valid("GITHUB_SERVER_URL", _SERVER)
+        """The context a job's environment gives (values of an unexpected shape are already unset)."""
         return cls(
-            server_url=server.rstrip("/") if server else None,
-            repository=valid("GITHUB_REPOSITORY", _REPOSITORY),
-            sha=valid("GITHUB_SHA", _SHA),
-            run_id=valid("GITHUB_RUN_ID", _RUN_ID),
+            server_url=env.server_url or None,
+            repository=env.repository or None,
+            sha=env.sha or None,
+            run_id=env.run_id or None,
             sources=dict(sources or {}),
             plan_path=plan_path,
         )

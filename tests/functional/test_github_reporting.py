@@ -168,8 +168,9 @@ def test_drift_and_apply_append_their_markdown_to_the_step_summary(db: Path, tmp
     after_apply = summary.read_text(encoding="utf-8")
 
     assert (drifted.exit_code, made.exit_code, applied.exit_code) == (2, 0, 0), applied.output
-    assert after_drift.startswith("## Reconciler drift: ")
-    assert after_drift.splitlines()[0].endswith(" versions differ from the manifests")
+    assert after_drift.startswith("<!-- reconciler:drift targets=")
+    assert "\n## Reconciler drift: " in after_drift
+    assert after_drift.splitlines()[1].endswith(" versions differ from the manifests")
     assert after_plan.startswith(after_drift) and after_apply.startswith(after_plan)
     apply_part = after_apply.removeprefix(after_plan)
     assert apply_part.startswith("### ✅ reconciler apply: applied\n")

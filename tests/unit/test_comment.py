@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from reconciler.codeartifact import Format, Status
 from reconciler.commands.comment import comment_context, write_comment_parts
+from reconciler.github.env import github_env
 from reconciler.plan import ActionKind, Plan, VersionProblem
 from reconciler.planfile import plan_digest
 from reconciler.render import CommentContext, plan_comment, render_drift, render_plan_markdown, targets_id
@@ -44,7 +45,7 @@ SOURCES = {
     "manifests/prod.yaml": "deploy/manifests/prod.yaml",
     "manifests/staging.yaml": "deploy/manifests/staging.yaml",
 }
-CONTEXT = CommentContext.from_environment(GITHUB, SOURCES, "plans/pr-7.plan.json")
+CONTEXT = CommentContext.from_github(github_env(GITHUB), SOURCES, "plans/pr-7.plan.json")
 ROW = re.compile(r"^\| \**(copy|update|dispose)\** \| (`[^`]+`|<code>.*?</code>) \|", re.MULTILINE)
 
 
@@ -130,11 +131,11 @@ def test_without_the_environment_lines_are_plain_text_and_there_is_no_commit_or_
 
 
 def test_a_malformed_environment_value_makes_no_link() -> None:
-    context = CommentContext.from_environment(
-        {**GITHUB, "GITHUB_SERVER_URL": "javascript:alert(1)//"}, SOURCES
+    context = CommentContext.from_github(
+        github_env({**GITHUB, "GITHUB_SERVER_URL": "javascript:alert(1)//"}), SOURCES
     )
     assert context.commit_url is None and context.line_url("manifests/prod.yaml", 3) is None
-    context = CommentContext.from_environment({**GITHUB, "GITHUB_SHA": "main) [x](y"}, SOURCES)
+    context = CommentContext.from_github(github_env({**GITHUB, "GITHUB_SHA": "main) [x](y"}), SOURCES)
     assert context.sha is None and context.line_url("manifests/prod.yaml", 3) is None
     assert context.run_url == "https://github.com/acme/infra/actions/runs/4242"
 
@@ -212,7 +213,7 @@ def test_golden_hostile_names_cannot_break_the_markdown_or_fake_a_marker() -> No
 
 def test_drift_has_its_own_marker_and_links() -> None:
     report = drift_sample()
-    context = CommentContext.from_environment(GITHUB, {"m.yaml": "m.yaml"})
+    context = CommentContext.from_github(github_env(GITHUB), {"m.yaml": "m.yaml"})
     markdown = render_drift(report, "markdown", context=context)
     assert markdown.startswith(f"<!-- reconciler:drift targets={targets_id(report.target)} part=1/1 -->\n")
     assert "[workflow run 4242](https://github.com/acme/infra/actions/runs/4242)" in markdown

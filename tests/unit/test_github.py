@@ -79,7 +79,7 @@ def test_the_environment_of_a_job_and_of_no_job() -> None:
     job = github_env(
         {
             "GITHUB_ACTIONS": "true",
-            "GITHUB_SHA": "abc123",
+            "GITHUB_SHA": "abc1234",
             "GITHUB_SERVER_URL": "https://ghe.example.com",
             "GITHUB_API_URL": "https://ghe.example.com/api/v3",
             "GITHUB_REPOSITORY": "acme/manifests",
@@ -91,11 +91,11 @@ def test_the_environment_of_a_job_and_of_no_job() -> None:
     )
     nothing = github_env({})
 
-    assert job.actions and job.sha == "abc123" and job.api_url == "https://ghe.example.com/api/v3"
+    assert job.actions and job.sha == "abc1234" and job.api_url == "https://ghe.example.com/api/v3"
     assert job.run_url == "https://ghe.example.com/acme/manifests/actions/runs/42"
     assert job.step_summary == Path("/tmp/summary.md") and job.token == "t0ken"
     assert not nothing.actions
-    assert (nothing.server_url, nothing.api_url) == ("https://github.com", "https://api.github.com")
+    assert (nothing.server_url, nothing.api_url) == ("", "https://api.github.com")
     assert nothing.run_url is None and nothing.step_summary is None
     assert not github_env({"GITHUB_ACTIONS": "1"}).actions  # only "true", as GitHub sets it
 
