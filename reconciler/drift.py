@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from reconciler.addresses import PackageRef
 from reconciler.codeartifact import Status
-from reconciler.plan import ActionKind, Plan, TargetIdentity, VersionProblem
+from reconciler.plan import AcceptedVersion, ActionKind, Plan, TargetIdentity, VersionProblem
 from reconciler.state import LiveState, PackageState
 from reconciler.versioning import version_sort_key
 
@@ -81,6 +81,8 @@ class DriftReport:
     # Entries of the manifests that match no package, as the plan words them: a typo must not pass
     # for "no drift".
     warnings: tuple[str, ...] = ()
+    # Versions in a live status the manifests accept (`accept`): not drift, but listed on request.
+    accepted: tuple[AcceptedVersion, ...] = ()
 
     @property
     def has_drift(self) -> bool:
@@ -156,6 +158,7 @@ def detect_drift(
         within_grace=within_grace,
         grace_seconds=grace_seconds,
         api_calls=plan.api_calls,
+        accepted=plan.accepted,
     )
 
 

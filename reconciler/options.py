@@ -238,3 +238,10 @@ def notify_option(command: F) -> F:
 def warn(message: str) -> None:
     """A warning on stderr that changes no exit code."""
     click.echo(f"Warning: {message}", err=True)
+
+
+show_accepted_option = click.option(
+    "--show-accepted",
+    is_flag=True,
+    help="List the versions left in a live status the manifests accept (`accept`); the views count them.",
+)

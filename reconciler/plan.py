@@ -156,6 +156,18 @@ class VersionProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptedVersion:
+    """A version whose live status the manifests `accept` as it is, where they declare another: the
+    plan leaves it alone and drift does not report it, but a reviewer can list it."""
+
+    package: PackageRef
+    version: str
+    live: Status
+    declared: Status
+    reason: str  # what declares `declared`, with where it was written, as a change's reason
+
+
+@dataclass(frozen=True, slots=True)
 class TargetIdentity:
     """What a plan was made against; apply refuses a plan made for anything else."""
 
@@ -174,6 +186,7 @@ class Summary:
     unchanged: int = 0
     unmanaged: int = 0
     errors: int = 0
+    accepted: int = 0  # left in a live status the manifests accept (`accept`), not as declared
 
     @property
     def changes(self) -> int:
@@ -202,6 +215,7 @@ class Plan:
     # With `plan --estimate-size`: the bytes of assets the disposes delete, per package (keyed as
     # `package_versions`). None when not estimated: a plan file without it says nothing of sizes.
     reclaimed_bytes: Mapping[str, int] | None = None
+    accepted: tuple[AcceptedVersion, ...] = ()
 
     @property
     def is_empty(self) -> bool:

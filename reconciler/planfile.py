@@ -29,6 +29,7 @@ from reconciler.errors import PlanFormatError, ReconcilerError
 from reconciler.files import write_output
 from reconciler.plan import (
     FORMAT_VERSION,
+    AcceptedVersion,
     Action,
     ActionKind,
     Plan,
@@ -119,7 +120,21 @@ def plan_document(plan: Plan) -> dict[str, Any]:
     # same file with the same digest as before the field existed.
     if plan.reclaimed_bytes is not None:
         document["reclaimed_bytes"] = dict(plan.reclaimed_bytes)
+    # Likewise only when some version is accepted (`accept`): older plans keep their digest.
+    if plan.accepted:
+        document["summary"]["accepted"] = summary.accepted
+        document["accepted"] = [_accepted_json(item) for item in plan.accepted]
     return document
+
+
+def _accepted_json(item: AcceptedVersion) -> dict[str, Any]:
+    return {
+        "package": package_json(item.package),
+        "version": item.version,
+        "live": item.live.value,
+        "declared": item.declared.value,
+        "reason": item.reason,
+    }
 
 
 def plan_json(plan: Plan) -> str:
@@ -222,6 +237,15 @@ class _Summary(_Document):
     unchanged: Count = Field(0, validation_alias=AliasChoices("as_declared", "unchanged"))
     unmanaged: Count = 0
     errors: Count = Field(0, validation_alias=AliasChoices("cannot_converge", "errors"))
+    accepted: Count = 0
+
+
+class _Accepted(_Document):
+    package: _Package
+    version: str
+    live: Status
+    declared: Status
+    reason: str
 
 
 class _Plan(_Document):
@@ -239,6 +263,7 @@ class _Plan(_Document):
     api_calls: dict[str, Count]
     package_versions: dict[str, Count] = {}
     reclaimed_bytes: dict[str, Count] | None = None
+    accepted: tuple[_Accepted, ...] = ()
 
     def value(self) -> Plan:
         return Plan(
@@ -258,6 +283,10 @@ class _Plan(_Document):
             api_calls=self.api_calls,
             package_versions=self.package_versions,
             reclaimed_bytes=self.reclaimed_bytes,
+            accepted=tuple(
+                AcceptedVersion(a.package.value(), a.version, a.live, a.declared, a.reason)
+                for a in self.accepted
+            ),
         )
 
 

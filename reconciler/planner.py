@@ -25,6 +25,7 @@ from reconciler.codeartifact import (
 from reconciler.diff import Change, in_use_problems, other_changes, package_warnings, protected_problems
 from reconciler.models import DesiredState
 from reconciler.plan import (
+    AcceptedVersion,
     Action,
     ActionKind,
     BatchKey,
@@ -53,6 +54,7 @@ class _Tally:
     errors: list[VersionProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
+    accepted: list[AcceptedVersion] = field(default_factory=list)
     unchanged: int = 0
     unmanaged: int = 0
 
@@ -71,6 +73,7 @@ def make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str
         unchanged=tally.unchanged,
         unmanaged=tally.unmanaged,
         errors=len(tally.errors),
+        accepted=len(tally.accepted),
     )
     return Plan(
         tool_version=__version__,
@@ -87,6 +90,7 @@ def make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str
         summary=summary,
         api_calls=dict(sorted(live.calls.items())),
         package_versions=dict(sorted(tally.sizes.items())),
+        accepted=tuple(tally.accepted),
     )
 
 
@@ -159,6 +163,13 @@ class _PackagePlanner:
             current = current_versions.get(version)
             if current is not None and current.status is decision.status:
                 self.tally.unchanged += 1
+                continue
+            if current is not None and current.status in decision.accept:
+                # Moved by hand to a status the manifests accept: left as it is, and counted apart.
+                accepted = AcceptedVersion(
+                    self.item.ref, version, current.status, decision.status, self._reason(decision)
+                )
+                self.tally.accepted.append(accepted)
                 continue
             if current is not None and current.status in UPDATABLE_STATUSES:
                 # The common change, once per version of a large rollout: a status update of a version

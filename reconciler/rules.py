@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import regex as regex_engine
@@ -70,6 +70,8 @@ class Decision:
     copy_from: str | None = None
     allow_overwrite: bool = False
     include_from_upstream: bool = False
+    # Live statuses left as they are (`accept` of the entry, and of the rule that decided).
+    accept: frozenset[Status] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,10 @@ def evaluate(
     entry = declared.entry
     decisions: dict[str, Decision] = {}
     notes: list[str] = []
+    accepted = _statuses(entry.accept)
     for version, pin in entry.versions.items():
         origin = str(declared.pin_origins.get(version, declared.origin))
-        decisions[version] = _from_pin(pin, origin)
+        decisions[version] = _from_pin(pin, origin, accepted)
 
     for index, rule in enumerate(entry.rules):
         rule_origin = declared.rule_origins[index] if index < len(declared.rule_origins) else declared.origin
@@ -119,6 +122,7 @@ def evaluate(
             copy_from=rule.copy_from,
             allow_overwrite=rule.allow_overwrite,
             include_from_upstream=rule.include_from_upstream,
+            accept=accepted | _statuses(rule.accept),
         )
         decisions.update(dict.fromkeys([version_state.version for version_state in taken], decision))
 
@@ -127,6 +131,7 @@ def evaluate(
             status=Status(entry.otherwise),
             reason=f"otherwise: {entry.otherwise}",
             origin=str(declared.origin),
+            accept=accepted,
         )
         decisions.update(
             {
@@ -143,7 +148,7 @@ def _is_final_in(state: PackageState, version: str) -> bool:
     return found is not None and found.status in FINAL_STATUSES
 
 
-def _from_pin(pin: Pin, origin: str) -> Decision:
+def _from_pin(pin: Pin, origin: str, accept: frozenset[Status]) -> Decision:
     return Decision(
         status=Status(pin.status),
         reason="pinned",
@@ -151,7 +156,12 @@ def _from_pin(pin: Pin, origin: str) -> Decision:
         copy_from=pin.copy_from,
         allow_overwrite=pin.allow_overwrite,
         include_from_upstream=pin.include_from_upstream,
+        accept=accept,
     )
+
+
+def _statuses(names: Sequence[str] | None) -> frozenset[Status]:
+    return frozenset(Status(name) for name in names) if names else frozenset()
 
 
 def _candidates(

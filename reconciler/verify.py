@@ -18,7 +18,9 @@ any of the planner's own invariants:
   from that repository into the same package by an earlier copy;
 - target: every action's domain is in the target's domains, and every action of a domain names the
   domain owner the target records (or none, the caller's account, as the manifests may);
-- counts: the summary's `to_copy`, `to_update`, `to_dispose` and `cannot_converge` are the plan's.
+- counts: the summary's `to_copy`, `to_update`, `to_dispose`, `cannot_converge` and `accepted` are the
+  plan's;
+- accepted: a version accepted as it is (`accept`) is not changed by any action, and is not as declared.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def plan_problems(plan: Plan) -> list[str]:
     problems += _version_problems(plan)
     problems += _target_problems(plan)
     problems += _count_problems(plan)
+    problems += _accepted_problems(plan)
     return problems
 
 
@@ -215,6 +218,17 @@ def _count_problems(plan: Plan) -> Iterator[str]:
         ("to_update", summary.to_update, counts[ActionKind.UPDATE_STATUS]),
         ("to_dispose", summary.to_dispose, counts[ActionKind.DISPOSE]),
         ("cannot_converge", summary.errors, len(plan.errors)),
+        ("accepted", summary.accepted, len(plan.accepted)),
     ):
         if stated != actual:
             yield f"summary: {name} is {stated}, but the plan holds {actual}"
+
+
+def _accepted_problems(plan: Plan) -> Iterator[str]:
+    """A version the plan accepts as it is, it does not also change."""
+    changed = {(action.package, change.version) for action in plan.actions for change in action.versions}
+    for item in plan.accepted:
+        if (item.package, item.version) in changed:
+            yield f"accepted: {item.package} version {item.version!r} is accepted as it is, and changed by an action"
+        if item.live is item.declared:
+            yield f"accepted: {item.package} version {item.version!r} is accepted, but it is as declared"

@@ -27,6 +27,7 @@ from reconciler.options import (
     notify_option,
     output_option,
     refuse_warnings,
+    show_accepted_option,
     strict_option,
     warn,
 )
@@ -86,6 +87,7 @@ class DurationParam(click.ParamType[dt.timedelta]):
     help="With --accept (implied): a package a glob decides gets its pins in a new exact entry in "
     "FILE (a manifest under PATHS), copied from the glob's; exact entries are pinned where they are.",
 )
+@show_accepted_option
 @color_option
 @strict_option
 @concurrency_option()
@@ -99,6 +101,7 @@ def drift(
     notify_urls: tuple[str, ...],
     accept: bool,
     accept_into: Path | None,
+    show_accepted: bool,
     color: ColorPolicy,
     strict: bool,
     concurrency: int,
@@ -122,7 +125,14 @@ def drift(
         report = run.report
         context = comment_context(report.manifest_files) if output == "markdown" else None
         click.echo(
-            render_drift(report, output, color=output == "text" and color.stdout(), context=context), nl=False
+            render_drift(
+                report,
+                output,
+                color=output == "text" and color.stdout(),
+                context=context,
+                show_accepted=show_accepted,
+            ),
+            nl=False,
         )
         github = current_reporting()
         github.annotate(report.warnings, "warning")

@@ -20,6 +20,7 @@ from reconciler.options import (
     out_option,
     output_option,
     refuse_warnings,
+    show_accepted_option,
     strict_option,
 )
 from reconciler.plan import Plan
@@ -49,11 +50,19 @@ def echo_plan(
     err: bool = False,
     digest: str | None = None,
     context: CommentContext | None = None,
+    show_accepted: bool = False,
 ) -> None:
-    """The plan's view on stdout (stderr with `err`); `color` only applies to the text view,
-    `context` to the Markdown view. `digest` is the plan's, when known (else the view computes it)."""
+    """The plan's view on stdout (stderr with `err`); `color` and `show_accepted` only apply to the
+    text view, `context` to the Markdown view. `digest` is the plan's, when known (else the view
+    computes it)."""
     text = render_plan(
-        plan, format, summary_only=summary, color=color and format == "text", digest=digest, context=context
+        plan,
+        format,
+        summary_only=summary,
+        color=color and format == "text",
+        digest=digest,
+        context=context,
+        show_accepted=show_accepted,
     )
     click.echo(text, nl=False, err=err)
 
@@ -72,6 +81,7 @@ def echo_plan(
 )
 @output_option(*FORMATS, help="How to show the plan.")
 @click.option("--summary", is_flag=True, help="One line per package instead of one per version.")
+@show_accepted_option
 @click.option(
     "--comment-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -96,6 +106,7 @@ def plan(
     detailed_exitcode: bool,
     output: RenderFormat,
     summary: bool,
+    show_accepted: bool,
     comment_dir: Path | None,
     estimate_size: bool,
     color: ColorPolicy,
@@ -121,13 +132,26 @@ def plan(
     if path is None and not no_save:
         # stdout carries the plan file alone, so that `plan -o - > x.plan.json` saves a plan.
         click.echo(canonical, nl=False)
-        echo_plan(made, output, summary, color.stderr(), err=True, digest=digest, context=context)
+        echo_plan(
+            made,
+            output,
+            summary,
+            color.stderr(),
+            err=True,
+            digest=digest,
+            context=context,
+            show_accepted=show_accepted,
+        )
         saved = "Wrote the plan to stdout."
     elif path is None:
-        echo_plan(made, output, summary, color.stdout(), digest=digest, context=context)
+        echo_plan(
+            made, output, summary, color.stdout(), digest=digest, context=context, show_accepted=show_accepted
+        )
         saved = "The plan was not saved (--no-save)."
     else:
-        echo_plan(made, output, summary, color.stdout(), digest=digest, context=context)
+        echo_plan(
+            made, output, summary, color.stdout(), digest=digest, context=context, show_accepted=show_accepted
+        )
         saved = f"Saved the plan to {path}."
         if is_special(path):
             saved = f"Wrote the plan to {path}."  # a FIFO or device: nothing to apply later
@@ -159,9 +183,20 @@ def plan(
 @click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
 @output_option(*FORMATS, help="How to show the plan.")
 @click.option("--summary", is_flag=True, help="One line per package instead of one per version.")
+@show_accepted_option
 @color_option
-def show(plan_file: Path, output: RenderFormat, summary: bool, color: ColorPolicy) -> None:
+def show(
+    plan_file: Path, output: RenderFormat, summary: bool, show_accepted: bool, color: ColorPolicy
+) -> None:
     """Show a saved plan again."""
     saved = read_plan(plan_file)
     context = comment_context(saved.manifest_files, str(plan_file)) if output == "markdown" else None
-    echo_plan(saved, output, summary, color.stdout(), digest=plan_digest(saved), context=context)
+    echo_plan(
+        saved,
+        output,
+        summary,
+        color.stdout(),
+        digest=plan_digest(saved),
+        context=context,
+        show_accepted=show_accepted,
+    )

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from reconciler.github.env import GitHubEnv
-from reconciler.plan import TargetIdentity
+from reconciler.plan import AcceptedVersion, TargetIdentity
 from reconciler.render.markup import GITHUB_COMMENT_LIMIT, code_span, escape_markdown
+from reconciler.versioning import version_sort_key
 
 PART_SEPARATOR = "\n---\n\n"  # between parts on stdout: a blank line, a horizontal rule, a blank line
 # Room kept in every part for its marker line and the heading of a continued part.
@@ -291,3 +292,32 @@ def _index(parts: Sequence[_Part]) -> str:
 
 def _short(label: str) -> str:
     return label if len(label) <= _INDEX_LABEL else label[: _INDEX_LABEL - 1] + "…"
+
+
+_ACCEPTED_HEAD = ("| package | version | live | declared | declared by |", "| --- | --- | --- | --- | --- |")
+
+
+def md_accepted(
+    accepted: Sequence[AcceptedVersion], files: tuple[str, ...], context: CommentContext
+) -> list[Block]:
+    """The versions left in a live status the manifests accept, collapsed: shown on request."""
+    if not accepted:
+        return []
+    summary = f"{len(accepted)} accepted as they are (live status kept by <code>accept</code>)"
+    ordered = sorted(
+        accepted, key=lambda a: (a.package.sort_key(), version_sort_key(a.package.format, a.version))
+    )
+    rows = tuple(
+        f"| {code_span(str(item.package))} | {code_span(item.version)} | {escape_markdown(item.live.value)} | "
+        f"{escape_markdown(item.declared.value)} | {provenance_links(item.reason, files, context)} |"
+        for item in ordered
+    )
+    return [
+        Block(
+            (f"<details><summary>{summary}</summary>", "", *_ACCEPTED_HEAD),
+            rows,
+            ("", "</details>"),
+            continued=(f"<details><summary>{summary} (continued)</summary>", "", *_ACCEPTED_HEAD),
+            label="accepted",
+        )
+    ]

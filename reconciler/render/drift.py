@@ -13,6 +13,7 @@ from reconciler.render.comment import (
     Block,
     CommentContext,
     join_parts,
+    md_accepted,
     provenance_links,
     run_line,
     split_comment,
@@ -22,6 +23,7 @@ from reconciler.render.markup import (
     GITHUB_COMMENT_LIMIT,
     Line,
     RenderFormat,
+    accepted_lines,
     code_span,
     escape_markdown,
     html_code,
@@ -37,13 +39,17 @@ _STYLES = {DriftKind.CANNOT_CONVERGE: "bold red", DriftKind.STATUS: "yellow", Dr
 
 
 def render_drift(
-    report: DriftReport, format: RenderFormat, color: bool = False, context: CommentContext | None = None
+    report: DriftReport,
+    format: RenderFormat,
+    color: bool = False,
+    context: CommentContext | None = None,
+    show_accepted: bool = False,
 ) -> str:
-    """A drift report in one of the three views; `color` applies to the text view only, `context`
-    (links to the run and the manifest lines) to the Markdown view only."""
+    """A drift report in one of the three views; `color` and `show_accepted` apply to the text view
+    only, `context` (links to the run and the manifest lines) to the Markdown view only."""
     match format:
         case "text":
-            return render_drift_text(report, color=color)
+            return render_drift_text(report, color=color, show_accepted=show_accepted)
         case "json":
             return render_drift_json(report)
         case "markdown":
@@ -65,6 +71,16 @@ def render_drift_json(report: DriftReport) -> str:
         "grace_seconds": report.grace_seconds,
         "api_calls": dict(report.api_calls),
         "warnings": list(report.warnings),
+        "accepted": [
+            {
+                "package": package_json(item.package),
+                "version": item.version,
+                "live": item.live.value,
+                "declared": item.declared.value,
+                "reason": item.reason,
+            }
+            for item in report.accepted
+        ],
     }
     data["has_drift"] = report.has_drift
     data["counts"] = counts_json(report)
@@ -75,7 +91,12 @@ def counts_json(report: DriftReport) -> dict[str, int]:
     """Every count the text and Markdown views show, keyed by its label (`wrong status` is
     `wrong_status`), so the three views speak of the same things in the same words."""
     counts = {_key(kind.label): count for kind, count in report.counts().items()}
-    counts.update(as_declared=report.unchanged, unmanaged=report.unmanaged, within_grace=report.within_grace)
+    counts.update(
+        as_declared=report.unchanged,
+        accepted=len(report.accepted),
+        unmanaged=report.unmanaged,
+        within_grace=report.within_grace,
+    )
     return counts
 
 
@@ -108,7 +129,8 @@ def _differ(count: int) -> str:
 
 
 def _drift_tally(report: DriftReport) -> str:
-    tally = f"{report.unchanged} as declared, {report.unmanaged} unmanaged"
+    accepted = f", {len(report.accepted)} accepted" if report.accepted else ""
+    tally = f"{report.unchanged} as declared{accepted}, {report.unmanaged} unmanaged"
     if report.grace_seconds is not None:
         tally += f", {report.within_grace} within grace ({format_duration(report.grace_seconds)})"
     return tally
@@ -128,8 +150,9 @@ def _drift_state(item: DriftItem) -> str:
             assert_never(item.kind)
 
 
-def render_drift_text(report: DriftReport, color: bool = False) -> str:
-    """The headline and counts, then one line per drifted version, grouped by repository and package.
+def render_drift_text(report: DriftReport, color: bool = False, show_accepted: bool = False) -> str:
+    """The headline and counts, then one line per drifted version, grouped by repository and package
+    (and with `show_accepted`, the versions left in a live status the manifests accept).
 
     Without `color` the text holds no escape codes at all; with it, styled as the plan's text view.
     """
@@ -152,6 +175,8 @@ def render_drift_text(report: DriftReport, color: bool = False) -> str:
             lines += [[(f"Repository {address.repository}:", "bold")], []]
         lines += _text_package(address, items)
         lines.append([])
+    if show_accepted:
+        lines += accepted_lines(report.accepted)
     while lines and not lines[-1]:
         lines.pop()
     return "".join(join_spans(line, color) + "\n" for line in lines)
@@ -210,7 +235,10 @@ def drift_comment(
         else "## Reconciler drift: in sync"
     )
     columns = {kind.label: count for kind, count in report.counts().items()}
-    columns.update({"as declared": report.unchanged, "unmanaged": report.unmanaged})
+    columns["as declared"] = report.unchanged
+    if report.accepted:
+        columns["accepted"] = len(report.accepted)
+    columns["unmanaged"] = report.unmanaged
     if report.grace_seconds is not None:
         columns[f"within grace ({format_duration(report.grace_seconds)})"] = report.within_grace
     alarming = {DriftKind.CANNOT_CONVERGE.label}
@@ -244,6 +272,7 @@ def drift_comment(
     if not report.has_drift:
         top.append(Block((NO_DRIFT,)))
     body = [_md_drift_section(address, items, files, context) for address, items in report.packages()]
+    body += md_accepted(report.accepted, files, context)
     return split_comment("drift", targets_id(target), top, body, _md_continued, limit)
 
 

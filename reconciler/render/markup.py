@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from rich.color import ColorSystem
 from rich.style import Style
 
 from reconciler.addresses import PackageRef
-from reconciler.plan import TargetIdentity
+from reconciler.plan import AcceptedVersion, TargetIdentity
+from reconciler.versioning import version_sort_key
 
 RenderFormat = Literal["text", "json", "markdown"]
 
@@ -104,3 +105,23 @@ def target_lines(target: TargetIdentity, api_calls: Mapping[str, int], provenanc
         [(f"Read with {calls_phrase(api_calls)}", "")],
         [(provenance, "dim")],
     ]
+
+
+def accepted_lines(accepted: Sequence[AcceptedVersion]) -> list[Line]:
+    """The versions left in a live status the manifests accept (`--show-accepted`), in package then
+    version order, each with the status the manifests declare and why."""
+    if not accepted:
+        return [[("No version is accepted as it is.", "dim")]]
+    lines: list[Line] = [[(f"Accepted as they are ({len(accepted)}):", "bold")]]
+    ordered = sorted(
+        accepted, key=lambda a: (a.package.sort_key(), version_sort_key(a.package.format, a.version))
+    )
+    for item in ordered:
+        lines.append(
+            [
+                (f"  = {item.package}@{item.version}  ", ""),
+                (f"live {item.live.value}, declared {item.declared.value}", "cyan"),
+                (f"  # {item.reason}", "dim"),
+            ]
+        )
+    return lines

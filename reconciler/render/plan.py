@@ -20,6 +20,7 @@ from reconciler.render.comment import (
     Block,
     CommentContext,
     join_parts,
+    md_accepted,
     provenance_links,
     run_line,
     split_comment,
@@ -29,6 +30,7 @@ from reconciler.render.markup import (
     GITHUB_COMMENT_LIMIT,
     Line,
     RenderFormat,
+    accepted_lines,
     calls_phrase,
     code_span,
     escape_markdown,
@@ -61,13 +63,16 @@ def render_plan(
     color: bool = False,
     digest: str | None = None,
     context: CommentContext | None = None,
+    show_accepted: bool = False,
 ) -> str:
     """The plan in one of the three views; `summary_only` and `color` apply to the text view only,
     `context` (links to the commit, the run and the manifest lines) to the Markdown view only.
     `digest` is the plan's (`planfile.plan_digest`), computed when not given."""
     match format:
         case "text":
-            return render_plan_text(plan, summary_only=summary_only, color=color, digest=digest)
+            return render_plan_text(
+                plan, summary_only=summary_only, color=color, digest=digest, show_accepted=show_accepted
+            )
         case "json":
             return render_plan_json(plan)
         case "markdown":
@@ -141,18 +146,23 @@ def _transition(action: Action, change: VersionChange, arrow: str) -> str:
 
 
 def render_plan_text(
-    plan: Plan, summary_only: bool = False, color: bool = False, digest: str | None = None
+    plan: Plan,
+    summary_only: bool = False,
+    color: bool = False,
+    digest: str | None = None,
+    show_accepted: bool = False,
 ) -> str:
     """Terraform's view: target, counts, warnings, errors, then every change grouped by package, and
     the plan's digest last (`apply --expect-digest` checks it).
 
-    `summary_only` gives one line per package instead of one per version. Without `color` the text
-    holds no escape codes at all.
+    `summary_only` gives one line per package instead of one per version; `show_accepted` lists the
+    versions left in a live status the manifests accept. Without `color` the text holds no escape
+    codes at all.
     """
     lines: list[Line] = [*_text_header(plan), []]
     packages = _by_package(plan)
     if plan.is_empty and not plan.errors:
-        lines += [[(NO_CHANGES, "bold")], []]
+        lines += [[(NO_CHANGES, "bold")], *_text_accepted_count(plan), []]
     else:
         lines += [_plan_line(plan), *_text_reclaimed(plan), []]
     lines += _text_notes(plan)
@@ -160,10 +170,24 @@ def render_plan_text(
         sizes = plan.reclaimed_bytes
         lines += _text_summary(packages, sizes) if summary_only else _text_changes(packages, sizes)
         lines += [_plan_line(plan)]
+    if show_accepted:
+        while lines and not lines[-1]:
+            lines.pop()
+        lines += [[], *accepted_lines(plan.accepted)]
     while lines and not lines[-1]:
         lines.pop()
     lines += [[], [(f"{DIGEST_LABEL}: {digest or plan_digest(plan)}", "dim")]]
     return "".join(join_spans(line, color) + "\n" for line in lines)
+
+
+def _text_accepted_count(plan: Plan) -> list[Line]:
+    """Under "No changes": the versions left in a live status the manifests accept, when any."""
+    count = plan.summary.accepted
+    if not count:
+        return []
+    one = count == 1
+    accepted = f"{plural(count, 'version')} accepted as {'it is' if one else 'they are'}"
+    return [[(f"{accepted} (--show-accepted lists {'it' if one else 'them'}).", "")]]
 
 
 def _text_header(plan: Plan) -> list[Line]:
@@ -180,7 +204,8 @@ def _plan_line(plan: Plan) -> Line:
     for index, kind in enumerate(KINDS_BY_HARM):
         style = "bold red" if kind.is_destructive and counts[kind] else "bold"
         line += [(", " if index else "", ""), (f"{counts[kind]} to {_COUNT_LABELS[kind]}", style)]
-    rest = f" ({summary.unchanged} as declared, {summary.unmanaged} unmanaged"
+    accepted = f", {summary.accepted} accepted" if summary.accepted else ""
+    rest = f" ({summary.unchanged} as declared{accepted}, {summary.unmanaged} unmanaged"
     line.append((rest, ""))
     if summary.errors:
         line.append((f", {summary.errors} cannot converge", "bold red"))
@@ -291,12 +316,15 @@ def plan_comment(
     notes = _md_notes("WARNING", "warning", [provenance_links(w, files, context) for w in plan.warnings])
     if plan.is_empty and not plan.errors:
         summary = plan.summary
+        accepted = f", {summary.accepted} accepted" if summary.accepted else ""
         line = (
             "**Reconciler plan: no changes.** Live state matches the manifests "
-            f"({summary.unchanged} as declared, {summary.unmanaged} unmanaged). {run_line(digest_line, context)}"
+            f"({summary.unchanged} as declared{accepted}, {summary.unmanaged} unmanaged). "
+            f"{run_line(digest_line, context)}"
         )
+        accepted_blocks = md_accepted(plan.accepted, files, context)
         return split_comment(
-            "plan", targets_id(plan.target), [Block((line,)), *notes], [], _md_continued, limit
+            "plan", targets_id(plan.target), [Block((line,)), *notes], accepted_blocks, _md_continued, limit
         )
     top = [Block((_md_title(plan),)), Block((_md_table(plan),))]
     top += _md_caution(plan)
@@ -306,6 +334,7 @@ def plan_comment(
         problems = [_md_problem(problem, files, context) for problem in plan.errors]
         top += _md_notes("CAUTION", "version", problems, "cannot converge, so this plan cannot be applied")
     body = [block for group in _by_package(plan) for block in _md_package(plan, group, context)]
+    body += md_accepted(plan.accepted, files, context)
     return split_comment("plan", targets_id(plan.target), top, body, _md_continued, limit)
 
 
@@ -358,6 +387,7 @@ def _md_table(plan: Plan) -> str:
         "to update": summary.to_update,
         "to copy": summary.to_copy,
         "as declared": summary.unchanged,
+        **({"accepted": summary.accepted} if summary.accepted else {}),
         "unmanaged": summary.unmanaged,
         "cannot converge": summary.errors,
     }

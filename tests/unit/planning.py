@@ -24,7 +24,7 @@ def desired(*packages: dict[str, Any], repository: str = "prod", domain: str = "
     )
     entries = tuple(
         DeclaredEntry(
-            target=manifest.target,
+            target=manifest.target.targets()[0],
             entry=entry,
             origin=Origin("manifests/test.yaml", 10 + 20 * index),
             pin_origins={

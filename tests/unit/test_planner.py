@@ -490,3 +490,57 @@ def test_a_default_version_already_unlisted_is_no_warning_when_the_plan_leaves_i
     )
     assert plan.is_empty
     assert not any("by default" in w for w in plan.warnings)
+
+
+# --- accept: live statuses left as they are
+
+
+def accepting_plan() -> Plan:
+    return plan_for(
+        desired(
+            {
+                "format": "npm",
+                "name": "app",
+                "accept": "Archived",
+                "versions": {"0.9.0": "Published"},
+                "rules": [{"match": "1.*", "status": "Published", "accept": ["Unlisted"]}],
+                "otherwise": "Published",
+            }
+        ),
+        live(
+            package(
+                ref("app"),
+                {
+                    "0.9.0": "Archived",  # a pin: the entry's accept covers it
+                    "1.0.0": "Unlisted",  # the rule's accept
+                    "1.1.0": "Archived",  # the entry's accept reaches the rule's versions too
+                    "2.0.0": "Unlisted",  # otherwise: only the entry's accept (Archived)
+                    "3.0.0": "Archived",  # otherwise, accepted
+                },
+            )
+        ),
+    )
+
+
+def test_accept_leaves_versions_in_the_live_statuses_it_names() -> None:
+    plan = accepting_plan()
+
+    assert changes(plan) == [("update-status", "acme/prod/npm/app", "2.0.0", "Unlisted", "Published")]
+    assert plan.summary.accepted == 4
+    assert {(a.version, a.live.value, a.declared.value) for a in plan.accepted} == {
+        ("0.9.0", "Archived", "Published"),
+        ("1.0.0", "Unlisted", "Published"),
+        ("1.1.0", "Archived", "Published"),
+        ("3.0.0", "Archived", "Published"),
+    }
+    reasons = {a.version: a.reason for a in plan.accepted}
+    assert reasons["1.0.0"].startswith("rule 1 (match 1.*) at ") and reasons["0.9.0"].startswith("pinned at ")
+
+
+def test_a_plan_without_accepted_versions_writes_no_accepted_keys() -> None:
+    plain = plan_for(
+        desired({"format": "npm", "name": "app", "versions": {"1.0.0": "Archived"}}),
+        live(package(ref("app"), {"1.0.0": "Published"})),
+    )
+    assert '"accepted"' not in plan_json(plain)  # plan files from before `accept` keep their digest
+    assert '"accepted"' in plan_json(accepting_plan())

@@ -378,3 +378,23 @@ def test_the_json_report_of_a_tampered_plan_names_the_problem_and_exits_1(
     assert named in report["reason"]["detail"]
     assert report["calls"] == 0 and report["versions"] == []
     assert "Error: refused: the plan file is not consistent" in result.stderr
+
+
+def test_an_accepted_version_the_plan_also_changes_or_miscounts_is_refused() -> None:
+    from tests.unit.test_planner import accepting_plan
+
+    original = plan_document(accepting_plan())
+    assert plan_problems(plan_from_document(original)) == []
+    miscounted = {**original, "summary": {**original["summary"], "accepted": 1}}
+    assert plan_problems(plan_from_document(miscounted)) == ["summary: accepted is 1, but the plan holds 4"]
+    changed = dict(original)
+    action = changed["actions"][0]
+    twice = {
+        **original["accepted"][0],
+        "version": action["versions"][0]["version"],
+        "package": action["package"],
+    }
+    changed["accepted"] = [*original["accepted"][1:], twice]
+    assert plan_problems(plan_from_document(changed)) == [
+        "accepted: acme/prod/npm/app version '2.0.0' is accepted as it is, and changed by an action"
+    ]
