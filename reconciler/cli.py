@@ -39,6 +39,8 @@ def validate(paths: tuple[Path, ...]) -> None:
     Every problem of every file is printed as FILE:LINE: field.path: message.
     """
     desired = load_manifests(paths)
+    for warning in desired.warnings:  # a protect_in_use glob that matches no file, say
+        click.echo(f"Warning: {warning}", err=True)
     manifests = _count(len(desired.manifests), "manifest", "manifests")
     entries = _count(len(desired.entries), "package entry", "package entries")
     click.echo(f"{manifests}, {entries}: valid")

@@ -1,5 +1,6 @@
 """The planner's per-version and per-package judgements: the changes that bring a version to its
-declared state when no plain status update does, the versions `protect` refuses, and what a
+declared state when no plain status update does, the versions `protect` and `protect_in_use`
+refuse, and what a
 reviewer should be warned of."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 
 from reconciler.addresses import PackageRef
 from reconciler.codeartifact import COPYABLE_STATUSES, FINAL_STATUSES, REMOVING_STATUSES, Format, Status
+from reconciler.models import in_use_version
 from reconciler.plan import ActionKind, BatchKey, VersionChange, VersionProblem
 from reconciler.rules import Decision
 from reconciler.scope import ResolvedEntry
@@ -143,6 +145,31 @@ def protected_problems(item: ResolvedEntry, changes: list[Change]) -> list[Versi
                     version=change.version,
                     message=f"refused: {key.target_status.value} of a version protected by "
                     f"{', '.join(entry.protect)} ({change.reason})",
+                    origin=str(item.declared.origin),
+                )
+            )
+    return refused
+
+
+def in_use_problems(item: ResolvedEntry, changes: list[Change]) -> list[VersionProblem]:
+    """A plan that would take out of use (Archive, Dispose: `REMOVING_STATUSES`) a version that one of
+    the entry's protect_in_use files names is refused, naming the file and line that pins it."""
+    ref = item.ref
+    named = item.declared.in_use.get((ref.namespace, ref.package))
+    if not named:
+        return []
+    refused = []
+    for key, change in changes:
+        if key.target_status not in REMOVING_STATUSES:
+            continue
+        where = named.get(in_use_version(ref.format, change.version))
+        if where is not None:
+            refused.append(
+                VersionProblem(
+                    package=ref,
+                    version=change.version,
+                    message=f"refused: {key.target_status.value} of a version in use: named by {where} "
+                    f"({change.reason})",
                     origin=str(item.declared.origin),
                 )
             )

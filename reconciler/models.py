@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import regex
+from packaging.version import InvalidVersion, Version
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -220,7 +222,29 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _files(value: Any) -> Any:
+    return [value] if isinstance(value, (str, dict)) else value
+
+
 Declarable = Literal["Published", "Unlisted", "Archived", "Disposed"]
+# The kinds of file `protect_in_use` reads (reconciler.lockfiles.KINDS, in its order).
+LockfileKind = Literal[
+    "package-lock",
+    "yarn-lock",
+    "pnpm-lock",
+    "poetry-lock",
+    "uv-lock",
+    "pipfile-lock",
+    "pylock",
+    "requirements",
+    "cargo-lock",
+    "gemfile-lock",
+    "nuget-lock",
+    "gradle-lockfile",
+    "pom",
+    "package-resolved",
+    "inventory",
+]
 # The live statuses `accept` may leave as they are: those someone takes a version out of use with by
 # hand (an incident response), which the next apply must not undo.
 Acceptable = Literal["Unlisted", "Archived"]
@@ -323,6 +347,31 @@ class Promotion(_Strict):
                 if getattr(self, option):
                     raise _error_at(f"{option} only applies with copy_from", option)
         return self
+
+
+class InUseFile(_Strict):
+    """A lockfile or deployment file of `protect_in_use` whose name does not say its kind:
+    `{path: deploy/versions.txt, kind: inventory}`."""
+
+    path: Annotated[str, StringConstraints(min_length=1)] = Field(
+        description="A path or glob, relative to the manifest file."
+    )
+    kind: LockfileKind = Field(
+        description="How to read it: package-lock, yarn-lock, pnpm-lock, poetry-lock, uv-lock, pipfile-lock, "
+        "pylock, requirements, cargo-lock, gemfile-lock, nuget-lock, gradle-lockfile, pom, package-resolved "
+        "or inventory (name@version lines)."
+    )
+
+
+InUseFiles = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1)] | InUseFile],
+    BeforeValidator(_files, json_schema_input_type=str | InUseFile | list[str | InUseFile]),
+]
+_IN_USE_DESCRIPTION = (
+    "Lockfiles and deployment files (paths or globs relative to the manifest file, or {path, kind}) whose "
+    "versions no pin, rule or otherwise may Archive or Dispose: a plan that would is refused, naming the "
+    "file and line that pins the version. A glob that matches no file is a warning."
+)
 
 
 class Pin(Promotion):
@@ -496,6 +545,7 @@ class PackageEntry(_Strict):
             "or Dispose: a plan that would is refused.",
         )
     )
+    protect_in_use: InUseFiles = Field(default=[], description=_IN_USE_DESCRIPTION)
     accept: Annotated[
         list[Acceptable] | None,
         BeforeValidator(_one_or_many, json_schema_input_type=Acceptable | list[Acceptable] | None),
@@ -601,6 +651,9 @@ class Manifest(_Strict):
     )
     kind: Literal["PackageLifecycle"] = Field(description="The kind of document: PackageLifecycle.")
     target: Target = Field(description="The repository (or repositories) the packages live in.")
+    protect_in_use: InUseFiles = Field(
+        default=[], description=_IN_USE_DESCRIPTION + " Here: for every entry of the document."
+    )
     packages: list[PackageEntry] = Field(
         description="Package entries: the lifecycle of one package, or of every package a glob name matches."
     )
@@ -628,6 +681,9 @@ class DeclaredEntry:
     pin_origins: dict[str, Origin]
     # Where each rule was written, in order (plan reasons name the line of the rule that decided).
     rule_origins: tuple[Origin, ...] = ()
+    # protect_in_use: per package of the entry's format, (namespace, name) as stored, each version
+    # its lockfiles name (by `in_use_version`) and the first line that names it.
+    in_use: Mapping[tuple[str | None, str], Mapping[str, Origin]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -639,3 +695,17 @@ class DesiredState:
     files: tuple[str, ...]
     # Where each manifest document starts, in load order (a document may declare no entries).
     manifests: tuple[Origin, ...] = ()
+    # What a reviewer should know of the manifests themselves (a protect_in_use glob that matches no file).
+    warnings: tuple[str, ...] = ()
+
+
+def in_use_version(format: Format, version: str) -> str:
+    """A version as `protect_in_use` compares a lockfile's with a repository's: as CodeArtifact stores
+    it, PEP 440-normalised for PyPI (a lock's `1.0.0-rc.1` is the upload `1.0.0rc1`), NuGet's without case."""
+    version = stored_version(format, version)
+    if format is Format.PYPI:
+        try:
+            return str(Version(version))
+        except InvalidVersion:
+            return version
+    return version.lower() if format is Format.NUGET else version

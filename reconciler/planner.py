@@ -22,7 +22,7 @@ from reconciler.codeartifact import (
     UPDATABLE_STATUSES,
     Status,
 )
-from reconciler.diff import Change, other_changes, package_warnings, protected_problems
+from reconciler.diff import Change, in_use_problems, other_changes, package_warnings, protected_problems
 from reconciler.models import DesiredState
 from reconciler.plan import (
     AcceptedVersion,
@@ -63,7 +63,7 @@ def make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str
     """Diff the declared state against live state into an ordered, batched plan."""
     resolved = resolve_entries(desired, live.package_names)
     arriving = _arriving(resolved, live)
-    tally = _Tally(warnings=_unmatched(desired, resolved, live))
+    tally = _Tally(warnings=[*desired.warnings, *_unmatched(desired, resolved, live)])
     for item in resolved:
         _PackagePlanner(item, live, arriving, tally).plan()
     summary = Summary(
@@ -135,6 +135,8 @@ class _PackagePlanner:
         in_order = self._changes(decisions)
         if item.declared.entry.protect:
             tally.errors.extend(protected_problems(item, in_order))
+        if item.declared.in_use:
+            tally.errors.extend(in_use_problems(item, in_order))
         tally.warnings.extend(package_warnings(item.ref, target, self.batches))
         ref_key = item.ref.sort_key()
         for key, members in self.batches.items():

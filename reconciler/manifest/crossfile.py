@@ -7,10 +7,12 @@ compared the way CodeArtifact compares names. A `copy_from` cannot name the repo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 from reconciler.manifest.documents import Parts
+from reconciler.manifest.inuse import InUseReader
 from reconciler.manifest.report import Report
 from reconciler.manifest.yamlsource import LoadedDocument
 from reconciler.models import DeclaredEntry, Origin, PackageEntry, RepositoryTarget, Target
@@ -20,13 +22,31 @@ from reconciler.problems import KeyPath, render_path
 Documents = list[tuple[str, LoadedDocument, Parts]]
 
 
-def declared_entries(documents: Documents, file_index: dict[str, int], report: Report) -> list[DeclaredEntry]:
-    """The entries of `documents`, with the lines they were declared at and their domain's owner; a
-    package declared twice or copied from its own repository is a problem."""
+def declared_entries(
+    documents: Documents, file_index: dict[str, int], report: Report, in_use: InUseReader
+) -> list[DeclaredEntry]:
+    """The entries of `documents`, with the lines they were declared at, their domain's owner and the
+    versions their protect_in_use files name; a package declared twice or copied from its own
+    repository is a problem."""
     entries: list[DeclaredEntry] = []
     seen: dict[tuple[Any, ...], Origin] = {}
     owners = _domain_owners(documents, file_index, report)
-    for display, document, (spec, packages) in documents:
+    for display, document, (spec, packages, shared) in documents:
+        protected = {
+            position: in_use.in_use(
+                display,
+                document,
+                [
+                    *((("protect_in_use", index), item) for index, item in enumerate(shared)),
+                    *(
+                        (("packages", position, "protect_in_use", index), item)
+                        for index, item in enumerate(entry.protect_in_use)
+                    ),
+                ],
+                entry.format,
+            )
+            for position, entry in packages
+        }
         for written in spec.targets():
             target = written
             if target.domain_owner is None and owners.get(target.domain):
@@ -45,7 +65,10 @@ def declared_entries(documents: Documents, file_index: dict[str, int], report: R
                 if first is not origin:
                     message = f"{_entry_label(entry, target)} is also declared at {first}"
                     report.add(file_index[display], origin.line, f"{origin}: packages[{position}]: {message}")
-                entries.append(_declared(display, document, target, position, entry, origin))
+                declared = _declared(display, document, target, position, entry, origin)
+                if protected[position]:
+                    declared = dataclasses.replace(declared, in_use=protected[position])
+                entries.append(declared)
     return entries
 
 
@@ -88,7 +111,7 @@ def _copies_from_itself(entry: PackageEntry, target: RepositoryTarget, position:
 def _domain_owners(documents: Documents, file_index: dict[str, int], report: Report) -> dict[str, str]:
     """The owner each domain is given; a domain given two different owners is a problem."""
     owners: dict[str, tuple[str, Origin]] = {}
-    for display, document, (target, _) in documents:
+    for display, document, (target, _, _) in documents:
         if target.domain_owner is None:
             continue
         origin = Origin(display, document.line_of(("target", "domain_owner")))

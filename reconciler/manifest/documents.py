@@ -23,14 +23,15 @@ from reconciler.manifest.yamlsource import (
     load_fast,
     yaml_problem,
 )
-from reconciler.models import API_VERSION, KIND, Manifest, PackageEntry, Target
+from reconciler.models import API_VERSION, KIND, InUseFile, Manifest, PackageEntry, Target
 from reconciler.problems import describe, error_path, humanize, render_path
 
 # Kinds of documents that live next to manifests but are read by other commands.
 SKIPPED_KINDS = frozenset({"LocalSeed"})
 
-# A document's target and its entries (with their positions in `packages`) that are valid.
-Parts = tuple[Target, list[tuple[int, PackageEntry]]]
+# A document's target, its entries (with their positions in `packages`) that are valid, and its
+# document-wide protect_in_use.
+Parts = tuple[Target, list[tuple[int, PackageEntry]], list[str | InUseFile]]
 
 
 def validate_file(
@@ -125,7 +126,7 @@ def _validate_document(display: str, document: LoadedDocument, index: int, repor
             line = document.line_of(loc)
             report.add(index, line, f"{display}:{line}: {render_path(loc)}: {humanize(error, loc, MANIFEST)}")
         return _valid_parts(data)
-    return manifest.target, list(enumerate(manifest.packages))
+    return manifest.target, list(enumerate(manifest.packages)), manifest.protect_in_use
 
 
 def _is_this_kind(display: str, document: LoadedDocument, index: int, report: Report) -> bool:
@@ -158,4 +159,4 @@ def _valid_parts(data: dict[Any, Any]) -> Parts | None:
             entries.append((position, PackageEntry.model_validate(item)))
         except ValidationError:
             continue
-    return target, entries
+    return target, entries, []  # the document is refused: its own protect_in_use waits for it

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator
 
 from reconciler.manifest import load_manifests
-from reconciler.models import Manifest, PackageEntry, Pin
+from reconciler.models import InUseFile, Manifest, PackageEntry, Pin
 
 MANIFESTS = Path(__file__).parents[2] / "manifests"
 SEED_DIR = MANIFESTS / "local"
@@ -158,6 +158,9 @@ CHOICES_SHOWN_ELSEWHERE = {
     # Its statuses are the ones rules and pins declare (each shown there); `otherwise: Disposed`
     # in an example would invite copying a manifest that disposes everything it does not name.
     (PackageEntry, "otherwise"),
+    # One kind per lockfile format: docs/manifest.md tables them all with the file names that imply
+    # them, and tests/unit/test_lockfiles.py reads each; the examples need only the one no name implies.
+    (InUseFile, "kind"),
 }
 
 

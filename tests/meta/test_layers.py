@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 LAYERS: dict[int, tuple[str, ...]] = {
     1: ("__init__", "codeartifact", "addresses", "errors", "text"),
     2: ("versioning.",),
-    3: ("models", "manifest.", "problems", "state", "plan", "planfile", "files"),
+    3: ("models", "lockfiles.", "manifest.", "problems", "state", "plan", "planfile", "files"),
     4: ("scope",),
     5: (
         "rules",

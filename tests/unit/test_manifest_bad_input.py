@@ -102,7 +102,7 @@ def test_a_value_yaml_cannot_convert_is_a_problem_at_its_line(
 
 def test_an_unconvertible_key_is_kept_as_written_and_named_by_the_schema(tmp_path: Path) -> None:
     assert problems(tmp_path, HEADER + "packages: []\n2026-13-01: x\n") == [
-        "5: 2026-13-01: unknown key; the keys here are apiVersion, kind, target, packages"
+        "5: 2026-13-01: unknown key; the keys here are apiVersion, kind, target, protect_in_use, packages"
     ]
 
 

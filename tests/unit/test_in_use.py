@@ -1,0 +1,241 @@
+"""`protect_in_use` from manifest to plan: paths and globs relative to the manifest file, names
+compared as the format compares them, a refused plan naming the lockfile line, problems at the
+lockfile's FILE:LINE, and a warning for a glob that matches nothing."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import cli
+from reconciler.errors import ManifestError
+from reconciler.manifest import load_manifests
+from reconciler.planner import make_plan
+from tests.unit.planning import live, package, ref
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "lockfiles"
+HEAD = """\
+apiVersion: reconciler/v1
+kind: PackageLifecycle
+target:
+  domain: acme
+  repository: prod
+"""
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def manifest(root: Path, body: str, top: str = "") -> Path:
+    return write(root, "manifests/prod.yaml", HEAD + textwrap.dedent(top) + textwrap.dedent(body))
+
+
+def messages(paths: list[Path]) -> list[str]:
+    with pytest.raises(ManifestError) as raised:
+        load_manifests(paths)
+    return raised.value.problems
+
+
+def test_a_rule_that_would_dispose_a_version_a_lockfile_names_is_refused_naming_its_line(
+    tmp_path: Path,
+) -> None:
+    lock = write(tmp_path, "deploy/prod/package-lock.json", (DATA / "npm/v2/package-lock.json").read_text())
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            namespace: acme
+            name: ui-kit
+            protect_in_use: ../deploy/*/package-lock.json
+            rules:
+              - keep_latest: 1
+                status: Published
+            otherwise: Disposed
+        """,
+    )
+    desired = load_manifests([path])
+    ui_kit = ref("ui-kit", namespace="acme")
+    plan = make_plan(
+        desired,
+        live(package(ui_kit, {"3.1.3": "Published", "3.1.4": "Published", "3.2.0": "Published"})),
+        "https://example",
+        "us-east-1",
+    )
+    assert not plan.applyable
+    [error] = plan.errors
+    assert (error.version, error.origin) == ("3.1.4", f"{path}:7")
+    assert error.message.startswith(
+        f"refused: Disposed of a version in use: named by {lock.parent}/package-lock.json:31 ("
+    )
+    # The version no lockfile names is planned as the rules say.
+    assert [(c.version, c.after.value) for a in plan.actions for c in a.versions] == [
+        ("3.1.3", "Disposed"),
+        ("3.1.4", "Disposed"),
+    ]
+
+
+def test_names_are_compared_the_way_the_format_stores_them(tmp_path: Path) -> None:
+    write(tmp_path, "locks/poetry.lock", (DATA / "python/poetry/poetry.lock").read_text())
+    write(tmp_path, "locks/packages.lock.json", (DATA / "other/packages.lock.json").read_text())
+    write(tmp_path, "locks/deployed.inventory", (DATA / "other/deployed.inventory").read_text())
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: pypi
+            name: django-rest
+            otherwise: Archived
+          - format: nuget
+            name: acme.core
+            otherwise: Archived
+          - format: maven
+            namespace: com.acme
+            name: billing-core
+            otherwise: Archived
+            protect_in_use: {path: ../locks/deployed.inventory, kind: inventory}
+        """,
+        top="""\
+        protect_in_use:
+          - ../locks/poetry.lock
+          - ../locks/packages.lock.json
+        """,
+    )
+    entries = {entry.entry.name: entry for entry in load_manifests([path]).entries}
+    assert {key: dict(versions) for key, versions in entries["django-rest"].in_use.items()}.keys() == {
+        (None, "certifi"),
+        (None, "django-rest"),
+        (None, "requests"),
+    }
+    assert str(
+        entries["django-rest"].in_use[(None, "django-rest")]["3.14.0"]
+    ) == "manifests/../locks/poetry.lock:14".replace("manifests/../", f"{tmp_path}/")
+    assert set(entries["acme.core"].in_use) == {(None, "newtonsoft.json"), (None, "acme.core")}
+    # The inventory line `com.acme:billing-core@2.3.0` names the Maven package.
+    assert dict(entries["billing-core"].in_use[("com.acme", "billing-core")]).keys() == {"2.3.0"}
+
+
+def test_a_lockfile_that_cannot_be_parsed_is_a_problem_at_its_own_line(tmp_path: Path) -> None:
+    write(tmp_path, "manifests/locks/Cargo.lock", 'version = 3\n\n[[package]]\nname = "serde"\nversion = \n')
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: cargo
+            name: serde
+            protect_in_use: [locks/Cargo.lock]
+        """,
+    )
+    [problem] = messages([path])
+    assert problem.startswith(
+        f"{path}:9: packages[0].protect_in_use[0]: {tmp_path}/manifests/locks/Cargo.lock:5: "
+        "cannot read as cargo-lock: invalid TOML"
+    )
+
+
+def test_a_missing_file_or_a_name_of_no_known_kind_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, "manifests/versions.txt", "left-pad@1.3.0\n")
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            name: left-pad
+            protect_in_use:
+              - gone/package-lock.json
+              - versions.txt
+        """,
+    )
+    problems = messages([path])
+    assert problems[0] == (
+        f"{path}:10: packages[0].protect_in_use[0]: {tmp_path}/manifests/gone/package-lock.json: "
+        "cannot read: No such file or directory"
+    )
+    assert problems[1].startswith(f"{path}:11: packages[0].protect_in_use[1]: cannot tell what kind of file")
+    assert "{path: versions.txt, kind: KIND}" in problems[1]
+
+
+def test_a_glob_that_matches_no_file_is_a_plan_warning(tmp_path: Path) -> None:
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            name: left-pad
+            protect_in_use: "deploy/**/package-lock.json"
+            otherwise: Archived
+        """,
+    )
+    desired = load_manifests([path])
+    warning = f"{path}:9: packages[0].protect_in_use[0]: 'deploy/**/package-lock.json' matches no file"
+    assert desired.warnings == (warning,)
+    plan = make_plan(
+        desired, live(package(ref("left-pad"), {"1.0.0": "Published"})), "https://example", "us-east-1"
+    )
+    assert warning in plan.warnings and plan.applyable
+
+
+def test_the_digest_covers_the_lockfiles(tmp_path: Path) -> None:
+    lock = write(tmp_path, "manifests/deployed.inventory", "left-pad@1.3.0\n")
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            name: left-pad
+            protect_in_use: deployed.inventory
+        """,
+    )
+    before = load_manifests([path]).digest
+    lock.write_text("left-pad@1.4.0\n")
+    assert load_manifests([path]).digest != before
+
+
+def test_a_pin_may_not_archive_a_version_in_use_but_may_unlist_it(tmp_path: Path) -> None:
+    write(tmp_path, "manifests/prod.inventory", "left-pad@1.0.0\nleft-pad@1.1.0\n# left-pad@1.2.0\n")
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            name: left-pad
+            protect_in_use: prod.inventory
+            versions:
+              "1.0.0": Archived
+              "1.1.0": Unlisted
+              "1.2.0": Archived
+        """,
+    )
+    plan = make_plan(
+        load_manifests([path]),
+        live(package(ref("left-pad"), {"1.0.0": "Published", "1.1.0": "Published", "1.2.0": "Published"})),
+        "https://example",
+        "us-east-1",
+    )
+    assert [(error.version, error.message.split(" (")[0]) for error in plan.errors] == [
+        ("1.0.0", f"refused: Archived of a version in use: named by {tmp_path}/manifests/prod.inventory:1")
+    ]
+
+
+def test_validate_shows_the_warning_of_a_glob_that_matches_no_file(tmp_path: Path) -> None:
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            name: left-pad
+            protect_in_use: ["locks/*.inventory"]
+        """,
+    )
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: {path}:9: packages[0].protect_in_use[0]: 'locks/*.inventory' matches no file\n"
+    )
