@@ -1,0 +1,16 @@
+"""The short run of fuzz-plans (tests/reliability/fuzz_plans.py): no violation of any invariant."""
+
+from __future__ import annotations
+
+from tests.reliability import fuzz_plans
+from tests.reliability.tally import Tally
+
+
+def test_tampered_plans_are_refused_or_applied_exactly_as_written() -> None:
+    tally = Tally(fuzz_plans.SUITE, seed=1)
+
+    fuzz_plans.run(trials=fuzz_plans.HTTP_EVERY, seed=1, tally=tally)
+
+    assert tally.invariants["inconsistent plan refused before any call"].trials > 0
+    assert tally.invariants["writes only what the applied file says"].trials == 2 * fuzz_plans.HTTP_EVERY
+    assert tally.violations == 0, tally.summary()
