@@ -226,6 +226,8 @@ def _apply(
         "json",
         "--journal",
         journal,
+        "--rate-scale",  # AWS's quotas, ten times over: the local service has none, only pacing
+        "10",
         *extra,
         budget=APPLY_BUDGET,
         env=target.env,
