@@ -212,6 +212,17 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         raise _cannot_frame("Too many trailer fields")
 
+    def parse_request(self) -> bool:
+        """http.server's parse, refusing a request line that names HTTP/0.x: http.server would answer
+        it as HTTP/0.9, a bare body with no status line, which no client can read as an answer."""
+        if not super().parse_request():
+            return False
+        if self.request_version.startswith("HTTP/0."):
+            self.request_version = self.default_request_version
+            self.send_error(400, "HTTP/0.x is not supported: send HTTP/1.0 or HTTP/1.1")
+            return False
+        return True
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's answer to a request it cannot parse (request line, headers), as a modeled JSON 4xx.
 

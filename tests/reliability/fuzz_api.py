@@ -74,6 +74,7 @@ class Answer:
     body: bytes = b""
     expected: bool = True  # False: the client hung up, nobody is owed an answer
     payload: bool = False  # a 2xx whose body is a blob (an asset), not JSON
+    head: bool = False  # the answer to a HEAD: its headers only
     detail: str = ""
 
 
@@ -88,8 +89,9 @@ class _Errors(logging.Handler):
         self.records.append(self.format(record))
 
 
-def read_answer(connection: socket.socket) -> Answer:
-    """One HTTP response from `connection`: its head, then as much body as Content-Length says."""
+def read_answer(connection: socket.socket, head_only: bool = False) -> Answer:
+    """One HTTP response from `connection`: its head, then as much body as Content-Length says
+    (none for the answer to a HEAD request)."""
     received = b""
     while b"\r\n\r\n" not in received:
         chunk = connection.recv(65536)
@@ -102,13 +104,13 @@ def read_answer(connection: socket.socket) -> Answer:
     headers = {
         name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])
     }
-    length = int(headers.get("content-length", "0"))
+    length = 0 if head_only else int(headers.get("content-length", "0"))
     while len(body) < length:
         chunk = connection.recv(65536)
         if not chunk:
             break
         body += chunk
-    return Answer(status, headers.get("x-amzn-errortype"), body[:length])
+    return Answer(status, headers.get("x-amzn-errortype"), body[:length], head=head_only)
 
 
 def exchange(address: tuple[str, int], data: bytes, hang_up: bool = False) -> Answer:
@@ -118,7 +120,7 @@ def exchange(address: tuple[str, int], data: bytes, hang_up: bool = False) -> An
         if hang_up:
             return Answer(None, expected=False)
         try:
-            return read_answer(connection)
+            return read_answer(connection, head_only=data.startswith(b"HEAD "))
         except ConnectionError as error:
             return Answer(None, detail=f"connection error: {error!r}")
         except TimeoutError as error:
@@ -136,6 +138,8 @@ def aws_shaped(answer: Answer) -> bool:
         return False
     if not answer.error_type:
         return False
+    if answer.head:
+        return True
     with contextlib.suppress(ValueError):
         body = json.loads(answer.body)
         return isinstance(body, dict) and isinstance(body.get("message"), str)
