@@ -213,9 +213,12 @@ class _Handler(BaseHTTPRequestHandler):
         raise _cannot_frame("Too many trailer fields")
 
     def parse_request(self) -> bool:
-        """http.server's parse, refusing a request line that names HTTP/0.x: http.server would answer
-        it as HTTP/0.9, a bare body with no status line, which no client can read as an answer."""
+        """http.server's parse, with an answer for the request lines it drops: an empty one (it hangs up
+        without a word) and one naming HTTP/0.x (it would answer as HTTP/0.9, a bare body with no
+        status line, which no client can read as an answer)."""
         if not super().parse_request():
+            if not self.requestline.strip():  # http.server hangs up on an empty line without a word
+                self.send_error(400, "The request line is empty")
             return False
         if self.request_version.startswith("HTTP/0."):
             self.request_version = self.default_request_version

@@ -241,6 +241,24 @@ def test_json_no_store_can_hold_cannot_be_parsed_and_changes_nothing(
     assert described["packageVersion"]["status"] == "Published"
 
 
+def test_a_list_longer_than_its_limit_is_refused_for_its_length_alone(
+    seeded: LocalCodeArtifact, unchecked_client: Any
+) -> None:
+    """Its items are not checked one by one: a body of a million of them would cost many seconds."""
+    versions = ["a#b"] * 1000
+
+    response = error_of(
+        lambda: unchecked_client.update_package_versions_status(
+            **coordinates(), versions=versions, targetStatus="Archived"
+        )
+    )
+
+    assert response["Error"]["Message"] == (
+        "1 validation error detected: Value '<list of 1000 items>' at 'versions' failed to satisfy "
+        "constraint: Member must have length less than or equal to 100"
+    )
+
+
 def _token(document: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
 
