@@ -6,7 +6,7 @@ any field), then maybe writes it differently (whitespace and key order only, whi
 or re-encoded, truncated, one byte flipped, nested in arrays). It runs `show` on the file, then
 `apply --expect-digest ORIGINAL` and `apply` (with the default limits, or limits raised so that a
 consistent edit is carried out) each against a fresh copy of the database, in process through the
-embedded service, or, one trial in `HTTP_EVERY`, over HTTP to a `BackgroundServer`.
+embedded service, or, one trial in `HTTP_EVERY` (the second first), over HTTP to a `BackgroundServer`.
 
 Invariants:
 - `no internal error`: no run exits 3, raises or prints a traceback;
@@ -159,7 +159,7 @@ def written(rng: random.Random, document: Any) -> bytes:
     """The edited document as a file: canonical or reformatted JSON mostly, else re-encoded,
     truncated, one byte flipped, nested in arrays, or behind a BOM."""
     text = json.dumps(document, indent=rng.choice([None, 0, 2, 4]), sort_keys=rng.random() < 0.5)
-    form = rng.choice(["plain"] * 8 + ["utf-16", "latin-1", "cut", "flip", "nest", "bom"])
+    form = rng.choice(["plain"] * 24 + ["utf-16", "latin-1", "cut", "flip", "nest", "bom"])
     raw = text.encode("utf-8", "surrogatepass")
     if form == "utf-16":
         return text.encode("utf-16", "surrogatepass")
@@ -204,7 +204,7 @@ def run(trials: int, seed: int, tally: Tally) -> None:
             pristine = versions(local.pristine)
             before = fingerprint(local.pristine)
             for trial in range(trials):
-                target = http if trial % HTTP_EVERY == HTTP_EVERY - 1 else local
+                target = http if trial % HTTP_EVERY == 1 else local
                 _trial(tally, workdir, target, pristine, before, seed, trial)
 
 
