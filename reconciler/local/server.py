@@ -5,7 +5,7 @@ Every request gets an answer, whatever the client sends (docs/local-service.md, 
 - a body larger than `MAX_REQUEST_BYTES` is refused with 413 before any of it is read;
 - framing that cannot be read (a Content-Length that is not one decimal number, both Content-Length
   and Transfer-Encoding, a Transfer-Encoding other than chunked, a bad chunk) is a 400, and so is a
-  request line that cannot be parsed (http.server's own answer);
+  request line that cannot be parsed (http.server's own answer), is empty or names HTTP/0.x;
 - a request without an AWS SigV4-shaped `Authorization` header is refused with 403 unless the server
   runs with the auth check off, and a request a browser sends for another site's page (an `Origin`
   header, or `Sec-Fetch-Site` other than `none` or `same-origin`) always is: a page cannot add an
