@@ -39,7 +39,7 @@ from typing import Any
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
 from botocore.model import OperationModel
 
 from reconciler.local import BackgroundServer, LocalCodeArtifact
@@ -222,6 +222,10 @@ class Fuzzer:
             return Answer(metadata.get("HTTPStatusCode"), code, body)
         except ReadTimeoutError as error:
             return Answer(None, detail=f"timed out: {error}")
+        except HTTPClientError as error:
+            if isinstance(error.kwargs.get("error"), TypeError):
+                return None  # a payload of the wrong type: the HTTP client refused to send it at all
+            return Answer(None, detail=f"botocore: {error!r}")
         except Exception as error:
             return Answer(None, detail=f"botocore: {error!r}") if self.sent else None
         with contextlib.suppress(Exception):
