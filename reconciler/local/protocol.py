@@ -151,6 +151,9 @@ def _check_list(shape: Shape, value: Any, path: str, out: _Violations) -> None:
         out.add(value, path, "Member must be a list")
         return
     _check_length(shape, value, path, out)
+    if len(value) > shape.metadata.get("max", len(value)):
+        # Refused for its length alone: checking each of a million items would cost many seconds.
+        return
     for index, item in enumerate(value):
         _check(shape.member, item, f"{path}.{index + 1}.member", out)
 
@@ -394,7 +397,11 @@ def _body_members(request: HttpRequest) -> dict[str, Any]:
     """The JSON object of the request body, or the ValidationException AWS answers for another body."""
     try:
         decoded = json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # An escaped lone surrogate ("\\ud800") is valid JSON but no Unicode text: SQLite cannot store it.
+        json.dumps(decoded, ensure_ascii=False).encode("utf-8")
+    except ValueError as exc:
+        # Not UTF-8, not JSON, a lone surrogate (all ValueErrors), or an integer of more than 4,300
+        # digits, which Python refuses to convert (a plain ValueError).
         raise ValidationException(f"Could not parse the request body as JSON: {exc}", "CANNOT_PARSE") from exc
     except RecursionError as exc:  # nesting deeper than the parser's stack
         raise ValidationException("The request body is nested too deeply", "CANNOT_PARSE") from exc

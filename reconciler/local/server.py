@@ -5,7 +5,7 @@ Every request gets an answer, whatever the client sends (docs/local-service.md, 
 - a body larger than `MAX_REQUEST_BYTES` is refused with 413 before any of it is read;
 - framing that cannot be read (a Content-Length that is not one decimal number, both Content-Length
   and Transfer-Encoding, a Transfer-Encoding other than chunked, a bad chunk) is a 400, and so is a
-  request line that cannot be parsed (http.server's own answer);
+  request line that cannot be parsed (http.server's own answer), is empty or names HTTP/0.x;
 - a request without an AWS SigV4-shaped `Authorization` header is refused with 403 unless the server
   runs with the auth check off, and a request a browser sends for another site's page (an `Origin`
   header, or `Sec-Fetch-Site` other than `none` or `same-origin`) always is: a page cannot add an
@@ -211,6 +211,20 @@ class _Handler(BaseHTTPRequestHandler):
             if line in (b"\r\n", b"\n"):
                 return
         raise _cannot_frame("Too many trailer fields")
+
+    def parse_request(self) -> bool:
+        """http.server's parse, with an answer for the request lines it drops: an empty one (it hangs up
+        without a word) and one naming HTTP/0.x (it would answer as HTTP/0.9, a bare body with no
+        status line, which no client can read as an answer)."""
+        if not super().parse_request():
+            if not self.requestline.strip():  # http.server hangs up on an empty line without a word
+                self.send_error(400, "The request line is empty")
+            return False
+        if self.request_version.startswith("HTTP/0."):
+            self.request_version = self.default_request_version
+            self.send_error(400, "HTTP/0.x is not supported: send HTTP/1.0 or HTTP/1.1")
+            return False
+        return True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's answer to a request it cannot parse (request line, headers), as a modeled JSON 4xx.

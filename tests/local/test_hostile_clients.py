@@ -134,8 +134,10 @@ def test_framing_that_cannot_be_read_is_a_400(server: ServeProcess, case: str) -
     "line",
     [
         b"GARBAGE\r\n\r\n",
+        b"\r\nHost: x\r\n\r\n",  # an empty request line
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",  # a TLS hello
         b"GET / HTTP/9\r\n\r\n",
+        b"POST /v1/domains HTTP/0.9\r\n\r\n",  # 0.9 would be answered with no status line
         b"BREW /v1/domains HTTP/1.1\r\n\r\n",
         b"POST /v1/domains HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n",
     ],

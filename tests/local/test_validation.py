@@ -215,6 +215,50 @@ def test_a_deeply_nested_body_cannot_be_parsed(seeded: LocalCodeArtifact, client
     assert response["reason"] == "CANNOT_PARSE"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"versions": [' + b"9" * 5000 + b'], "targetStatus": "Archived"}',
+        b'{"versions": ["\\ud800"], "targetStatus": "Archived"}',
+        b'{"versions": ["1.0.0"], "targetStatus": "Archived", "\\udfff": 1}',
+    ],
+    ids=["integer-of-5000-digits", "lone-surrogate-value", "lone-surrogate-key"],
+)
+def test_json_no_store_can_hold_cannot_be_parsed_and_changes_nothing(
+    seeded: LocalCodeArtifact, client: Any, body: bytes
+) -> None:
+    """Python reads both (a huge integer refused by int(), a lone surrogate escaped), but neither is
+    a value: they were 500s, one of them after the write transaction had begun."""
+    _replace_body(client, "UpdatePackageVersionsStatus", body)
+    response = error_of(
+        lambda: client.update_package_versions_status(
+            **coordinates(), versions=["1.0.0"], targetStatus="Archived"
+        )
+    )
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["reason"] == "CANNOT_PARSE"
+    described = client.describe_package_version(**coordinates(), packageVersion="1.0.0")
+    assert described["packageVersion"]["status"] == "Published"
+
+
+def test_a_list_longer_than_its_limit_is_refused_for_its_length_alone(
+    seeded: LocalCodeArtifact, unchecked_client: Any
+) -> None:
+    """Its items are not checked one by one: a body of a million of them would cost many seconds."""
+    versions = ["a#b"] * 1000
+
+    response = error_of(
+        lambda: unchecked_client.update_package_versions_status(
+            **coordinates(), versions=versions, targetStatus="Archived"
+        )
+    )
+
+    assert response["Error"]["Message"] == (
+        "1 validation error detected: Value '<list of 1000 items>' at 'versions' failed to satisfy "
+        "constraint: Member must have length less than or equal to 100"
+    )
+
+
 def _token(document: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
 
