@@ -35,6 +35,9 @@ from reconciler.local.service import LocalCodeArtifact
 # an asset as one SQLite BLOB, which SQLite refuses above SQLITE_MAX_LENGTH, 1,000,000,000 bytes by
 # default: no larger request could ever succeed (AWS's own asset quota, 5 GB, is larger still).
 MAX_REQUEST_BYTES = 1_000_000_000
+# How long one read of a request may wait for the client (and a keep-alive connection may stay idle):
+# about what AWS's load balancers allow an idle connection.
+READ_TIMEOUT = 60.0
 # A body this small is read and dropped before a refusal, so that closing the connection does not
 # reset it while the client is still sending (a reset can destroy the answer in the client's buffer).
 _DRAIN_BYTES = 1 << 20
@@ -251,6 +254,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             super().log_message(format, *args)
 
+    def setup(self) -> None:
+        # A client that stops sending (half a body, then nothing) must not hold a thread forever:
+        # every read waits at most `read_timeout` seconds, then the connection is closed. An idle
+        # keep-alive connection is closed after as long, as load balancers do.
+        super().setup()
+        self.connection.settimeout(self.server.read_timeout)
+
 
 class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -266,11 +276,13 @@ class LocalServer(ThreadingHTTPServer):
         *,
         auth_check: bool = True,
         max_request_bytes: int = MAX_REQUEST_BYTES,
+        read_timeout: float = READ_TIMEOUT,
     ):
         self.service = service
         self.verbose = verbose
         self.auth_check = auth_check
         self.max_request_bytes = max_request_bytes
+        self.read_timeout = read_timeout
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
@@ -312,9 +324,15 @@ class BackgroundServer:
         *,
         auth_check: bool = True,
         max_request_bytes: int = MAX_REQUEST_BYTES,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.server = LocalServer(
-            service, host, port, auth_check=auth_check, max_request_bytes=max_request_bytes
+            service,
+            host,
+            port,
+            auth_check=auth_check,
+            max_request_bytes=max_request_bytes,
+            read_timeout=read_timeout,
         )
         self._thread = threading.Thread(
             # A short poll interval: shutdown() waits up to one interval for the loop to notice.

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reconciler.local import BackgroundServer, LocalCodeArtifact
+from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
 from reconciler.local.server import binds_loopback_only
 from tests.local.builders import write_seed
 from tests.local.serving import ServeProcess, boto3_client, running_server, running_servers
@@ -198,6 +198,21 @@ def test_clients_that_hang_up_mid_request_or_before_the_answer_leave_no_tracebac
     assert _serves(server)
     assert "Traceback" not in server.stderr
     assert "Error" not in server.stderr
+
+
+def test_a_client_that_stops_sending_is_disconnected_and_others_are_served_meanwhile(
+    service: LocalCodeArtifact,
+) -> None:
+    # Half a body, then silence with the connection held open: the server's read gives up after its
+    # read timeout and closes the connection, so no thread waits on it forever.
+    with BackgroundServer(service, read_timeout=0.5) as server:
+        local_client(service).create_domain(domain="acme")
+        with socket.create_connection(_address(server), timeout=30) as stalled:
+            stalled.sendall((LIST_DOMAINS + SIGNED + "Content-Length: 100\r\n\r\n{").encode())
+            assert _serves(server)  # other clients are served while it stalls
+            closed = stalled.recv(65536)  # blocks until the server gives up on it
+        assert closed == b"" or closed.startswith(b"HTTP/1.1 4")
+        assert _serves(server)
 
 
 # --- the browser guard ---------------------------------------------------------------------------
