@@ -13,6 +13,7 @@ import botocore.exceptions
 import botocore.parsers
 
 from reconciler.applier import AMBIGUOUS, BatchResult
+from reconciler.aws import settings
 from reconciler.aws.client import snake
 from reconciler.aws.failures import error_code_and_message
 from reconciler.aws.requests import action_request, package_params
@@ -65,12 +66,15 @@ class BotoExecutor:
         max_retries: int = 8,
         sleep: Callable[[float], None] | None = None,
         stop: threading.Event | None = None,
+        delay_scale: float | None = None,
     ) -> None:
         self.client = client
         self.endpoint = str(getattr(getattr(client, "meta", None), "endpoint_url", "the endpoint"))
         self.limiter = limiter
         self.journal = journal or Journal(None)
         self.max_retries = max_retries
+        # Every wait before a retry is multiplied by this (`settings.retry_delay_scale`; tests shorten waits).
+        self.delay_scale = settings.retry_delay_scale() if delay_scale is None else delay_scale
         # Once `stop` is set (the apply is being interrupted), waits to retry end and no retry goes out.
         self.stop = stop or threading.Event()
         self.sleep = sleep or self._wait
@@ -265,7 +269,7 @@ class BotoExecutor:
         # Full jitter on an exponential base, never sooner than the service asked.
         with self._lock:
             delay = self._random.uniform(0, min(20.0, 0.05 * 2**attempt))
-        return max(delay, retry_after or 0.0)
+        return max(delay, retry_after or 0.0) * self.delay_scale
 
 
 @dataclass(frozen=True)
