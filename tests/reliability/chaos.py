@@ -83,7 +83,12 @@ def run(trials: int, seed: int, tally: Tally, *, only: int | None = None) -> Non
     tally.declare(INVARIANTS)
     if only is None and os.environ.get(ONLY, "").strip():
         only = int(os.environ[ONLY])
-    kinds: dict[str, int] = {"killed": 0, "writer": 0, "plan under faults": 0}
+    kinds = {
+        "killed": 0,
+        "writer": 0,
+        "plan under faults": 0,
+        "re-applied after another writer restored it": 0,
+    }
     with tempfile.TemporaryDirectory(prefix="chaos-") as root, shared_botocore_data():
         for index in range(trials):
             if only is not None and index != only:
@@ -91,8 +96,10 @@ def run(trials: int, seed: int, tally: Tally, *, only: int | None = None) -> Non
             work = Path(root) / f"trial-{index}"
             work.mkdir()
             violations = tally.violations
-            for kind in Trial(seed, index, work, tally).run():
+            trial = Trial(seed, index, work, tally)
+            for kind in trial.run():
                 kinds[kind] += 1
+            kinds["re-applied after another writer restored it"] += trial.reapplied
             keep = os.environ.get(KEEP, "").strip()
             if keep and tally.violations > violations:
                 shutil.copytree(work, Path(keep) / work.name, dirs_exist_ok=True)
@@ -124,6 +131,7 @@ class Trial:
         self.manifests = work / "manifests"
         self.world: World = make_world(self.rng)
         self.kinds: list[str] = []
+        self.reapplied = 0  # second commits of one change, after another client put it back
 
     def check(self, name: str, problems: list[str]) -> None:
         self.tally.check(name, not problems, f"{self.tag}: " + "; ".join(problems[:3]))
@@ -270,7 +278,9 @@ class Trial:
         apply_commits = judge.commits(mine)
         self.check(GUARDED, judge.unguarded(mine))
         self.check(IN_PLAN, judge.outside_plan(mine, plan))
-        self.check(ONCE, judge.applied_twice(apply_commits))
+        twice, excused = judge.applied_twice(apply_commits, others)
+        self.check(ONCE, twice)
+        self.reapplied = excused
         if not killed:
             assert ran is not None
             try:

@@ -8,7 +8,6 @@ definitions are in docs/reliability.md ("Chaos").
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -152,13 +151,29 @@ def outside_plan(records: Iterable[dict[str, Any]], plan: dict[str, Any]) -> lis
 # --- 3. nothing applied twice
 
 
-def applied_twice(apply_commits: Iterable[Commit]) -> list[str]:
-    counts = Counter((c.kind, c.package, c.version) for c in apply_commits)
-    return [
-        f"{kind} {package}@{version} committed {n} times"
-        for (kind, package, version), n in counts.items()
-        if n > 1
-    ]
+def applied_twice(apply_commits: Iterable[Commit], others: list[Commit]) -> tuple[list[str], int]:
+    """Changes apply committed twice, and how many second commits another client's change excuses.
+
+    A second commit of the same change is excused only when, between the two, another client
+    committed a change to that version (put it back as the plan saw it: its status, and its
+    revision, which a status change keeps): the retry then met exactly the state the plan saw,
+    which no guard can tell from one where the first try never ran.
+    """
+    seen: dict[tuple[str, str, str], Commit] = {}
+    problems: list[str] = []
+    excused = 0
+    for commit in sorted(apply_commits, key=lambda c: c.seq):
+        key = (commit.kind, commit.package, commit.version)
+        first = seen.get(key)
+        seen[key] = commit
+        if first is None:
+            continue
+        between = [o for o in others if (o.package, o.version) == key[1:] and first.seq < o.seq < commit.seq]
+        if between:
+            excused += 1
+        else:
+            problems.append(f"{key[0]} {key[1]}@{key[2]} committed again (#{first.seq}, #{commit.seq})")
+    return problems, excused
 
 
 # --- 5. report agrees with the service
