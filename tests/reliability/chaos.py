@@ -254,7 +254,10 @@ class Trial:
         service.faults = injector
         try:
             if chaos.kill_at is None:
-                return self.cli(args, APPLY_KEY), False
+                ran = self.cli(args, APPLY_KEY)
+                (self.work / "apply.stdout").write_text(ran.stdout, encoding="utf-8")
+                (self.work / "apply.stderr").write_text(ran.stderr, encoding="utf-8")
+                return ran, False
             child = Child([*args, *self.endpoint], APPLY_KEY, self.work)
             injector.kill = child.kill
             code, killed = child.wait()
