@@ -190,11 +190,10 @@ def _excused(commit: Commit, outcome: str, code: str, message: str, others: list
     """A committed version reported as other than applied, consistently with the record: said to be
     ambiguous (found as planned after an unanswered try, or at the planned status at another
     revision), copied but arrived with its moved source's status, or moved by someone else after."""
-    if outcome in ("unchanged", "moved") and (code == "AMBIGUOUS" or code in MOVED_CODES):
-        # Its reason says it cannot be told (code AMBIGUOUS, or a guard's refusal of a retry that may
-        # have met this apply's own earlier try, when the versions could not be read again).
-        if "ambiguous" in message:
-            return True
+    # Its reason says it cannot be told (code AMBIGUOUS, or a guard's refusal of a retry that may
+    # have met this apply's own earlier try, when the versions could not be read again).
+    if outcome in ("unchanged", "moved") and code in MOVED_CODES and "ambiguous" in message:
+        return True
     if outcome != "moved" or code not in MOVED_CODES:
         return False
     if commit.kind == "copy" and message.startswith("copied") and commit.status != to:
