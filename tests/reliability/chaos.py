@@ -23,8 +23,8 @@ A trial (seeded from `(seed, index)`, so `CHAOS_ONLY=INDEX python -m tests.relia
 The invariants, each counted once per trial it applies to, are defined in docs/reliability.md
 ("Chaos"). A trial costs about 0.5 s of CPU, nearly all of it the command line's five or six runs,
 in this process (botocore's data files parsed once for the whole run) or, for a killed apply, in a
-child forked from it (no interpreter to start): 1,000 trials need about 8 minutes of CPU (300
-trials took 147 s of CPU, and 16 minutes of wall time on a machine loaded 5 to 9 times over).
+child forked from it (no interpreter to start): 1,000 trials took 511 s of CPU and 17 minutes of
+wall time on a shared 2-core machine.
 """
 
 from __future__ import annotations
