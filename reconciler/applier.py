@@ -10,6 +10,9 @@ because another version of their batch failed are retried in a new, still guarde
 A copy that arrives with another status than planned (its source moved) is reported as moved too.
 A version the executor could not settle after a try whose answer was lost (code AMBIGUOUS: it is
 not as the plan saw it, nor as this apply's write leaves it) is reported as moved, never applied.
+One found exactly as this apply's write leaves it (`BatchResult.found`) is as planned, but nothing
+CodeArtifact returns tells this apply's unanswered try from another writer's identical change: it
+is reported unchanged, with code AMBIGUOUS, never applied.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class BatchResult:
     successful: dict[str, str] = field(default_factory=dict)  # version -> status
     failed: dict[str, tuple[str, str]] = field(default_factory=dict)  # version -> (errorCode, errorMessage)
     error: tuple[str, str] | None = None  # (AWS error code, message) when the call itself failed
+    # Versions read again, after a try whose answer was lost, exactly as this call's write leaves them:
+    # version -> (status, why it is ambiguous). Not `successful`: who made the change cannot be told.
+    found: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class Executor(Protocol):
@@ -235,6 +241,17 @@ def _run_action(action: Action, executor: Executor) -> tuple[list[VersionOutcome
 
 def _version_outcome(action: Action, change: VersionChange, result: BatchResult) -> VersionOutcome:
     """What one call did to one version (not SKIPPED)."""
+    if change.version in result.found:
+        status, message = result.found[change.version]
+        if action.kind is ActionKind.COPY and status != change.after.value:
+            return _outcome(
+                action,
+                change,
+                Outcome.MOVED,
+                AMBIGUOUS,
+                f"{message}; it is {status}: the source moved since the plan",
+            )
+        return _outcome(action, change, Outcome.UNCHANGED, AMBIGUOUS, message)
     if change.version in result.successful:
         arrived = result.successful[change.version]
         if action.kind is ActionKind.COPY and arrived and arrived != change.after.value:

@@ -138,6 +138,14 @@ COMMANDS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
             *_COMMON,
         ),
     ),
+    "local writes": (
+        "Print the writes a local service recorded (--record-writes).",
+        (
+            (EXIT_OK, "printed (nothing, for a database without a record)"),
+            (EXIT_ERROR, f"no database, one that cannot be read, or {_USAGE}"),
+            *_COMMON,
+        ),
+    ),
 }
 
 

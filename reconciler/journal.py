@@ -7,10 +7,11 @@ check and the staleness re-read of a saved plan, the reads of a fresh one), then
 `send` (written and flushed before the request goes out), and `call` (its `successful`/`failed`
 maps) or `error` (its code, and `retry_in` when it is retried). After a try that got no answer,
 the versions its retry left open are read again (a `read`) and a `verify` line gives what was
-`found` (status and revision) and each version's verdict: `recovered` (as this apply's own write
-leaves it: booked as applied), `untouched`, `moved` or `ambiguous` (at the planned status, but not
-as this write leaves it: never booked as applied); the `call` line lists the `recovered` and
-`ambiguous` versions. Last, how the apply ended: `done`
+`found` (status and revision) and each version's verdict: `as-planned` (exactly as this apply's
+own write leaves it, which another writer's identical change would leave it too: booked unchanged,
+ambiguous, never as applied), `untouched`, `moved` or `ambiguous` (at the planned status, but not
+as this write leaves it: never booked as applied); the `call` line lists the `as_planned` and
+`ambiguous` versions, and only versions the service's own answer gave as changed in `successful`. Last, how the apply ended: `done`
 (applied, or incomplete), `refused` (its `reason` and `detail`, the `limits_exceeded`, how many
 versions `moved`), `failed` (an error: its `reason`) or `interrupted` (its `error`); each with
 `calls` (every attempt per operation, reads included), throttles and outcome counts.

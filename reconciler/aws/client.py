@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 from botocore.config import Config
+from botocore.retries import standard
 
 from reconciler.aws import settings
 from reconciler.aws.failures import botocore_error, client_error, credentials_error
@@ -74,6 +75,33 @@ def connect(backend: Backend) -> Connection:
 
 
 def _connect(backend: Backend) -> Connection:
+    connection = _client(backend)
+    scale = settings.retry_delay_scale()
+    if scale != 1.0 and backend.max_attempts > 1:
+        _scale_retry_waits(connection.client, backend.max_attempts, scale)
+    return connection
+
+
+def _scale_retry_waits(client: Any, max_attempts: int, scale: float) -> None:
+    """botocore's standard retries, each wait multiplied by `scale` (`RECONCILER_RETRY_DELAY_SCALE`).
+
+    botocore sleeps whatever its `needs-retry` handler returns; the handler is replaced, under its
+    own unique id, by one that returns a scaled wait, and decides as the standard one does.
+    """
+    event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"
+    unique_id = f"retry-config-{client.meta.service_model.service_id.hyphenize()}"
+    client.meta.events.unregister(event, unique_id=unique_id)
+    handler = standard.register_retry_handler(client, max_attempts=max_attempts)
+    client.meta.events.unregister(event, unique_id=unique_id)
+
+    def needs_retry(**kwargs: Any) -> float | None:
+        wait = handler.needs_retry(**kwargs)
+        return None if wait is None else wait * scale
+
+    client.meta.events.register(event, needs_retry, unique_id=unique_id)
+
+
+def _client(backend: Backend) -> Connection:
     # botocore's `max_attempts` counts retries; `total_max_attempts` counts every attempt, as ours does.
     retry = Config(
         retries={"mode": "standard", "total_max_attempts": backend.max_attempts}, max_pool_connections=32

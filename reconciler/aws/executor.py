@@ -13,6 +13,7 @@ import botocore.exceptions
 import botocore.parsers
 
 from reconciler.applier import AMBIGUOUS, BatchResult
+from reconciler.aws import settings
 from reconciler.aws.client import snake
 from reconciler.aws.failures import error_code_and_message
 from reconciler.aws.requests import action_request, package_params
@@ -52,9 +53,11 @@ class BotoExecutor:
     Its retry is guarded like the first try, so it cannot change anything twice. What the retry
     leaves open (a version it refuses, a copy it reports in neither map, a retry that fails too) is
     settled by listing the package's versions again (`_settle`, journaled as `verify`): a version
-    exactly as this call's own write leaves it (`_verdict`: status and revision) is booked as
-    applied (`recovered`); one at the planned status by someone else's hand is `ambiguous` (code
-    AMBIGUOUS, what it is now in the message), never applied.
+    exactly as this call's own write leaves it (`_verdict`: status and revision) is `as-planned`,
+    booked in `BatchResult.found` (unchanged, code AMBIGUOUS), not as applied: a status change keeps
+    the revision, so another writer's identical change looks the same, and whose it was cannot be
+    told; one at the planned status at another revision is `ambiguous` (code AMBIGUOUS, what it is
+    now in the message), never applied.
     """
 
     def __init__(
@@ -65,12 +68,15 @@ class BotoExecutor:
         max_retries: int = 8,
         sleep: Callable[[float], None] | None = None,
         stop: threading.Event | None = None,
+        delay_scale: float | None = None,
     ) -> None:
         self.client = client
         self.endpoint = str(getattr(getattr(client, "meta", None), "endpoint_url", "the endpoint"))
         self.limiter = limiter
         self.journal = journal or Journal(None)
         self.max_retries = max_retries
+        # Every wait before a retry is multiplied by this (`settings.retry_delay_scale`; tests shorten waits).
+        self.delay_scale = settings.retry_delay_scale() if delay_scale is None else delay_scale
         # Once `stop` is set (the apply is being interrupted), waits to retry end and no retry goes out.
         self.stop = stop or threading.Event()
         self.sleep = sleep or self._wait
@@ -164,7 +170,7 @@ class BotoExecutor:
         self, action: Action, result: BatchResult, error: tuple[str, str] | None
     ) -> tuple[BatchResult, dict[str, str]]:
         """Settle the versions an answer (or an `error`) after an unanswered try leaves open by reading
-        them again (see `_verdict`): `recovered` is booked as applied, `untouched` and `moved` keep
+        them again (see `_verdict`): `as-planned` is booked in `found`, `untouched` and `moved` keep
         the answer (or the error), `ambiguous` gets code AMBIGUOUS and what the version is now."""
         open_ = [change for change in action.versions if change.version not in result.successful]
         if not open_:
@@ -186,14 +192,14 @@ class BotoExecutor:
                 verdicts=verdicts,
             )
             return BatchResult(successful=result.successful, failed=failed), verdicts
-        successful = dict(result.successful)
         failed = dict(result.failed)
+        as_planned: dict[str, tuple[str, str]] = {}
         for change in open_:
             now = found.get(change.version)
             verdict = verdicts[change.version] = _verdict(action, change, now)
-            if verdict == "recovered":
+            if verdict == "as-planned":
                 assert now is not None
-                successful[change.version] = now[0]
+                as_planned[change.version] = (now[0], _as_planned_message(action, now))
                 failed.pop(change.version, None)
             elif verdict == "ambiguous":
                 failed[change.version] = (AMBIGUOUS, _ambiguous_message(action, change, now))
@@ -209,7 +215,7 @@ class BotoExecutor:
             found={change.version: _found_json(found.get(change.version)) for change in open_},
             verdicts=verdicts,
         )
-        return BatchResult(successful=successful, failed=failed), verdicts
+        return BatchResult(successful=dict(result.successful), failed=failed, found=as_planned), verdicts
 
     def _read_versions(self, action: Action) -> dict[str, tuple[str, str]] | _Failure:
         """(status, revision) of every version of the action's package (the copy's destination),
@@ -265,7 +271,7 @@ class BotoExecutor:
         # Full jitter on an exponential base, never sooner than the service asked.
         with self._lock:
             delay = self._random.uniform(0, min(20.0, 0.05 * 2**attempt))
-        return max(delay, retry_after or 0.0)
+        return max(delay, retry_after or 0.0) * self.delay_scale
 
 
 @dataclass(frozen=True)
@@ -332,8 +338,8 @@ def _verdict(action: Action, change: VersionChange, now: tuple[str, str] | None)
 
     This call's write leaves a version with the revision the plan saw: a status change or a dispose
     keeps a version's revision, and a copy keeps the source's (the revision the copy is guarded
-    by). So `recovered` is a version with that revision and the status the write gives it (for a
-    copy: present at all); `untouched` a version still as the plan saw it, which no try changed;
+    by). So `as-planned` is a version with that revision and the status the write gives it (for a
+    copy: present at all), whoever made it so; `untouched` a version still as the plan saw it, which no try changed;
     `moved` one with a status this write does not give (someone else's change, whatever came
     first); and `ambiguous` one with the status this write gives at another revision (a copy: present
     at another revision): someone else made it so, perhaps after this apply did, and nothing the
@@ -342,11 +348,20 @@ def _verdict(action: Action, change: VersionChange, now: tuple[str, str] | None)
     if action.kind is ActionKind.COPY:
         if now is None:
             return "untouched"
-        return "recovered" if now[1] == change.prior_revision else "ambiguous"
+        return "as-planned" if now[1] == change.prior_revision else "ambiguous"
     if now is None or now[0] != action.target_status.value:
         untouched = now is not None and now == (action.expected_status.value, change.prior_revision)
         return "untouched" if untouched else "moved"
-    return "recovered" if now[1] == change.prior_revision else "ambiguous"
+    return "as-planned" if now[1] == change.prior_revision else "ambiguous"
+
+
+def _as_planned_message(action: Action, now: tuple[str, str]) -> str:
+    where = action.package.repository.repository
+    return (
+        f"ambiguous: an earlier try's answer was lost, and in {where} the version is now exactly as "
+        f"this apply's write leaves it ({now[0]} at revision {now[1]}); whether that try or another "
+        "writer's identical change made it so, nothing CodeArtifact returns can tell"
+    )
 
 
 def _ambiguous_message(action: Action, change: VersionChange, now: tuple[str, str] | None) -> str:
@@ -373,10 +388,10 @@ def _found_json(now: tuple[str, str] | None) -> dict[str, str] | None:
 
 
 def _verdict_lists(verdicts: dict[str, str]) -> dict[str, list[str]]:
-    """The journal's `recovered` and `ambiguous` lists (only those that are not empty)."""
+    """The journal's `as_planned` and `ambiguous` lists (only those that are not empty)."""
     lists: dict[str, list[str]] = {}
-    for kind in ("recovered", "ambiguous"):
+    for kind in ("as-planned", "ambiguous"):
         named = [version for version, verdict in verdicts.items() if verdict == kind]
         if named:
-            lists[kind] = named
+            lists[kind.replace("-", "_")] = named
     return lists

@@ -5,10 +5,14 @@ reads the last two; `AWS_REGION` is what the SDKs and CI actions set, and botoco
 Endpoint: --endpoint-url, then `AWS_ENDPOINT_URL_CODEARTIFACT`, then `AWS_ENDPOINT_URL` (both
 ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true), else the Region's AWS endpoint.
 Profile: --profile, then `AWS_PROFILE`. Each is checked here, naming where a bad value came from.
+Retry waits: `RECONCILER_RETRY_DELAY_SCALE` (default 1) multiplies every wait before a retry, both
+botocore's and apply's own, Retry-After included: for tests and fault-injection runs against a
+local service, where waiting as long as AWS asks only slows the run down.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +20,7 @@ from urllib.parse import urlsplit
 
 from reconciler.errors import ReconcilerError
 
+RETRY_DELAY_SCALE = "RECONCILER_RETRY_DELAY_SCALE"
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_CODEARTIFACT", "AWS_ENDPOINT_URL")
 _ENDPOINT_EXAMPLE = (
     "Give a URL such as https://codeartifact.us-east-1.amazonaws.com or http://127.0.0.1:4566 "
@@ -88,3 +93,20 @@ def _endpoint_problem(url: str) -> str | None:
     if any(character.isspace() for character in url):
         return "it contains a space"
     return None
+
+
+def retry_delay_scale(environ: Mapping[str, str] = os.environ) -> float:
+    """The factor of every wait before a retry (`RECONCILER_RETRY_DELAY_SCALE`, above 0, at most 1)."""
+    text = environ.get(RETRY_DELAY_SCALE, "").strip()
+    if not text:
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value <= 1.0:
+        raise ReconcilerError(
+            f"invalid {RETRY_DELAY_SCALE} {text!r}: it must be a number above 0 and at most 1",
+            "It shortens the waits before retries (0.01 for tests against a local service); unset it for AWS.",
+        )
+    return value

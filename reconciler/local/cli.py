@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import signal
 import sqlite3
@@ -21,6 +22,7 @@ from reconciler.local.quotas import RATE_DEFAULTS, Overrides, parse_overrides
 from reconciler.local.seed import SeedError, load_seed, normalisations, seed_service
 from reconciler.local.server import LocalServer, binds_loopback_only
 from reconciler.local.service import LocalCodeArtifact
+from reconciler.local.writelog import read_writes
 
 
 def _rate(_: click.Context, param: click.Parameter, value: float) -> float:
@@ -122,6 +124,13 @@ def local() -> None:
     help="Serve requests without an AWS SigV4-shaped Authorization header too (e.g. from curl). "
     "Requests from web pages (an Origin header) are refused either way.",
 )
+@click.option(
+    "--record-writes",
+    is_flag=True,
+    help="Keep the service's own record of every write it commits (operation, parameters, the access "
+    "key that signed it, result), in the database, in the write's own transaction; "
+    "`reconciler local writes` prints it.",
+)
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve(
     db: str,
@@ -140,6 +149,7 @@ def serve(
     seed_file: Path | None,
     copy_respects_origin_controls: bool,
     no_auth_check: bool,
+    record_writes: bool,
     verbose: bool,
 ) -> None:
     """Serve the CodeArtifact API on HOST:PORT until interrupted.
@@ -165,14 +175,9 @@ def serve(
         normalize_pypi_request_names=normalize_pypi_request_names,
         copy_respects_origin_controls=copy_respects_origin_controls,
     )
-    service = _open_service(db, account_id, faults, options)
+    service = _open_service(db, account_id, faults, options, record_writes=record_writes)
     server = _start(service, seed_file, host, port, verbose=verbose, auth_check=not no_auth_check)
-    if not binds_loopback_only(host):
-        click.echo(
-            f"Warning: listening on {host}, reachable from other machines; the local CodeArtifact service "
-            "authenticates nobody, so anyone who can reach it can read and change every package.",
-            err=True,
-        )
+    _warn_unless_loopback(host)
     try:
         with _stop_on_signals():
             click.echo(server.endpoint_url)
@@ -183,6 +188,15 @@ def serve(
     finally:
         server.server_close()
         service.close()
+
+
+def _warn_unless_loopback(host: str) -> None:
+    if not binds_loopback_only(host):
+        click.echo(
+            f"Warning: listening on {host}, reachable from other machines; the local CodeArtifact service "
+            "authenticates nobody, so anyone who can reach it can read and change every package.",
+            err=True,
+        )
 
 
 def _start(
@@ -211,13 +225,20 @@ def _start(
 
 
 def _open_service(
-    db: str, account_id: str, faults: Faults | None = None, options: Options | None = None
+    db: str,
+    account_id: str,
+    faults: Faults | None = None,
+    options: Options | None = None,
+    *,
+    record_writes: bool = False,
 ) -> LocalCodeArtifact:
     """The service on `db`, or a click error (not a traceback) for a bad account id or database."""
     try:
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
-        return LocalCodeArtifact(db, account_id=account_id, faults=faults, options=options)
+        return LocalCodeArtifact(
+            db, account_id=account_id, faults=faults, options=options, record_writes=record_writes
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--account-id") from None
     except (OSError, sqlite3.Error) as exc:
@@ -276,3 +297,21 @@ def seed(seed_file: Path, db: str, account_id: str) -> None:
         f"Seeded {db}: {counts['domains']} domains, {counts['repositories']} repositories, "
         f"{counts['packages']} packages, {counts['versions']} versions."
     )
+
+
+@local.command()
+@click.option("--db", required=True, help="The SQLite file of a service that records its writes.")
+def writes(db: str) -> None:
+    """Print the writes the service committed, one JSON object a line, in commit order.
+
+    Only a service started with --record-writes (or LocalCodeArtifact(record_writes=True)) keeps
+    this record; for any other database nothing is printed.
+    """
+    if not Path(db).is_file():
+        raise click.ClickException(f"no database at {db}")
+    try:
+        found = read_writes(db)
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"cannot read the database {db}: {exc}") from None
+    for write in found:
+        click.echo(json.dumps(write, sort_keys=True))

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from reconciler.local import writelog
 from reconciler.local.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Context, Options
 from reconciler.local.errors import InternalServerException, ServiceError, ValidationException
 from reconciler.local.faults import DropConnection, FaultInjector, Faults
@@ -46,6 +47,7 @@ class LocalCodeArtifact:
         faults: Faults | FaultInjector | None = None,
         options: Options | None = None,
         clock: Callable[[], float] = time.time,
+        record_writes: bool = False,
     ) -> None:
         if not _ACCOUNT.fullmatch(account_id):
             raise ValueError(f"account id must be 12 digits, not {account_id!r}")
@@ -57,6 +59,11 @@ class LocalCodeArtifact:
         if isinstance(faults, Faults):
             faults = FaultInjector(faults) if faults.active else None
         self.faults = faults
+        # The record of committed writes (`writelog`), kept only when asked for.
+        self.record_writes = record_writes
+        if record_writes:
+            with self.store.write() as conn:
+                writelog.create_table(conn)
         self._routes = routes()
 
     def context(self, conn: Any, region: str = DEFAULT_REGION, base_url: str = "http://localhost") -> Context:
@@ -84,6 +91,8 @@ class LocalCodeArtifact:
             transaction = self.store.write() if implemented.writes else self.store.read()
             with transaction as conn:
                 result = implemented.function(self.context(conn, region, _base_url(request)), **params)
+                if self.record_writes and implemented.writes:
+                    self._record(conn, operation.name, request, params, result)
             if self.faults is not None:
                 self.faults.after(implemented.writes)
             return serialize_result(operation, result)
@@ -95,6 +104,15 @@ class LocalCodeArtifact:
             # A bug of ours must still look like AWS to the client: a 500 it can retry.
             log.exception("internal error in %s", operation.name)
             return serialize_error(InternalServerException("An internal error occurred"))
+
+    def _record(
+        self, conn: Any, operation: str, request: HttpRequest, params: dict[str, Any], result: dict[str, Any]
+    ) -> None:
+        # In the write's own transaction: recorded exactly when, and only if, the write commits.
+        principal = writelog.principal(request.headers.get("authorization", ""))
+        writelog.record(
+            conn, time=self.clock(), operation=operation, principal=principal, params=params, result=result
+        )
 
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """The service as a WSGI application (a dropped connection becomes a 503 with no body).

@@ -459,7 +459,8 @@ def test_apply_recovers_writes_whose_answers_were_lost_and_changes_nothing_twice
     with served(db) as (backend, service):
         plan_to(plan_file, manifests, backend)
         # Half of the writes are carried out and then lose their answer: the retry meets its own
-        # earlier change through the plan's guards, and must report it applied, not moved.
+        # earlier change through the plan's guards, and must report it as planned (unchanged,
+        # ambiguous: another writer's identical change would look the same), never moved.
         service.faults = FaultInjector(Faults(lost_reply_rate=0.5, seed=3))
         result = run("apply", plan_file, "--format", "json", "--concurrency", "1", *backend)
         service.faults = None
@@ -468,10 +469,12 @@ def test_apply_recovers_writes_whose_answers_were_lost_and_changes_nothing_twice
 
     document = report(result)
     assert set(outcome_of(document)) == PLANNED
-    assert set(outcome_of(document).values()) == {"applied"}
+    assert set(outcome_of(document).values()) == {"applied", "unchanged"}
     records = read_journal(tmp_path / "prod.plan.journal.jsonl")
     lost = [r for r in records if r["event"] == "error" and r["code"] == "ConnectionClosedError"]
     assert lost, "no answer was lost: the test did not exercise the retries"
+    found = [v for v in document["versions"] if v["outcome"] == "unchanged"]
+    assert found and all(v["code"] == "AMBIGUOUS" for v in found)
     assert prod(versions(db)) == CONVERGED
 
 

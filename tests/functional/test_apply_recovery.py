@@ -123,16 +123,20 @@ def apply_losing(
     return report(result), journal, after, planned_revisions(plan_file), result.exit_code
 
 
-def test_a_lost_answer_alone_is_reported_applied_recovered_and_verified(db: Path, tmp_path: Path) -> None:
+def test_a_lost_answer_alone_is_reported_as_planned_and_ambiguous_and_verified(
+    db: Path, tmp_path: Path
+) -> None:
     document, journal, after, revisions, code = apply_losing(
         db, tmp_path, ARCHIVE, "UpdatePackageVersionsStatus"
     )
 
     assert code == 0
-    assert outcome_of(document) == {("update-status", "acme/prod/npm/app", "1.0.0"): "applied"}
+    [version] = document["versions"]
+    assert (version["outcome"], version["code"]) == ("unchanged", "AMBIGUOUS")
+    assert "exactly as this apply's write leaves it" in version["message"]
     verify = [r for r in journal if r["event"] == "verify"]
-    assert [r["verdicts"] for r in verify] == [{"1.0.0": "recovered"}]
-    assert [r["recovered"] for r in journal if r["event"] == "call"] == [["1.0.0"]]
+    assert [r["verdicts"] for r in verify] == [{"1.0.0": "as-planned"}]
+    assert [(r["as_planned"], r["successful"]) for r in journal if r["event"] == "call"] == [(["1.0.0"], {})]
     assert after["1.0.0"] == ("Archived", revisions["1.0.0"])
     # Every call counted, the read that settled the lost answer included.
     assert document["calls_by_operation"]["UpdatePackageVersionsStatus"] == 2
@@ -192,14 +196,47 @@ def test_a_lost_copy_answer_then_a_change_to_one_source_version_still_books_the_
 
     assert code == 0, document
     assert outcome_of(document) == {
-        ("copy", "acme/prod/npm/app", "2.0.0"): "applied",
-        ("copy", "acme/prod/npm/app", "2.1.0"): "applied",
+        ("copy", "acme/prod/npm/app", "2.0.0"): "unchanged",
+        ("copy", "acme/prod/npm/app", "2.1.0"): "unchanged",
         ("update-status", "acme/prod/npm/app", "2.1.0"): "applied",
     }
     verify = [r for r in journal if r["event"] == "verify"]
-    assert [r["verdicts"] for r in verify] == [{"2.0.0": "recovered", "2.1.0": "recovered"}]
+    assert [r["verdicts"] for r in verify] == [{"2.0.0": "as-planned", "2.1.0": "as-planned"}]
     copies = [r for r in journal if r["event"] == "call" and r["operation"] == "CopyPackageVersions"]
-    assert [sorted(r["recovered"]) for r in copies] == [["2.0.0", "2.1.0"]]
+    assert [sorted(r["as_planned"]) for r in copies] == [["2.0.0", "2.1.0"]]
     # The service agrees: both copied at the source's revision, and 2.1.0 settled to Unlisted.
     assert after["2.0.0"] == ("Published", revisions["2.0.0"])
     assert after["2.1.0"] == ("Unlisted", revisions["2.1.0"])
+
+
+def archive_100(writer: Any) -> None:
+    """Another writer makes exactly the planned change: 1.0.0 Archived (a status change keeps the revision)."""
+    writer.update_package_versions_status(
+        **APP, repository="prod", versions=["1.0.0"], targetStatus="Archived"
+    )
+
+
+def test_a_dropped_write_and_another_writer_making_the_same_change_is_never_reported_applied(
+    db: Path, tmp_path: Path
+) -> None:
+    # The first try never reaches the service; meanwhile another writer archives 1.0.0, so the
+    # version is exactly as this apply's write would leave it, although this apply changed nothing.
+    plan_file = tmp_path / "prod.plan.json"
+    with served(db) as (backend, service):
+        plan_to(plan_file, manifest(tmp_path, ARCHIVE), backend)
+        writer = client_on(service)
+        service.faults = lost = LosesReply(
+            "UpdatePackageVersionsStatus", carried_out=False, meanwhile=lambda: archive_100(writer)
+        )
+        result = run("apply", plan_file, "--output", "json", "--concurrency", "1", *backend)
+        service.faults = None
+        assert lost.lost == 1
+    document = report(result)
+
+    assert result.exit_code == 0, document
+    [version] = document["versions"]
+    assert version["outcome"] != "applied"
+    assert (version["outcome"], version["code"]) == ("unchanged", "AMBIGUOUS")
+    assert "another writer's identical change" in version["message"]
+    journal = read_journal(tmp_path / "prod.plan.journal.jsonl")
+    assert all(not r["successful"] for r in journal if r["event"] == "call")

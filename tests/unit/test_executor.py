@@ -290,7 +290,7 @@ class DropsFirstAnswer:
 
 
 @pytest.mark.parametrize("page_size", [1000, 1], ids=["one-page", "a-page-per-version"])
-def test_a_status_change_whose_answer_was_lost_is_booked_applied_once_read_again_as_its_write_leaves_it(
+def test_a_status_change_whose_answer_was_lost_is_found_as_planned_and_ambiguous_never_applied(
     service: LocalCodeArtifact,
     client: Any,
     recorder: Recorder,
@@ -306,14 +306,19 @@ def test_a_status_change_whose_answer_was_lost_is_booked_applied_once_read_again
     executor.journal.close()
 
     assert lost.lost == 1
-    assert result.successful == {"1.0.0": "Archived", "1.1.0": "Archived"}
+    # Exactly as this write leaves them, which another writer's identical change would too: found,
+    # ambiguous, never booked as this apply's success.
+    assert result.successful == {}
+    assert sorted(result.found) == ["1.0.0", "1.1.0"]
+    assert all(status == "Archived" and "ambiguous" in why for status, why in result.found.values())
     assert result.failed == {}
     records = read_journal(journal_path)
     pages = 1 if page_size > 1 else 2  # prod holds two versions of app
     assert events(records) == ["send", "error", "send", *["read"] * pages, "verify", "call"]
     assert records[1]["code"] == "ConnectionClosedError"
-    assert records[-2]["verdicts"] == {"1.0.0": "recovered", "1.1.0": "recovered"}
-    assert sorted(records[-1]["recovered"]) == ["1.0.0", "1.1.0"]
+    assert records[-2]["verdicts"] == {"1.0.0": "as-planned", "1.1.0": "as-planned"}
+    assert sorted(records[-1]["as_planned"]) == ["1.0.0", "1.1.0"]
+    assert records[-1]["successful"] == {}
     assert "ambiguous" not in records[-1]
     # The service holds what the report says: Archived, at the revision the plan saw.
     for change in action.versions:
@@ -346,11 +351,11 @@ def test_a_retry_that_finds_the_planned_status_at_another_revision_is_ambiguous_
     assert verify["found"] == {"1.0.0": {"status": "Archived", "revision": REBUILT}}
     assert records[-1]["event"] == "call"
     assert records[-1]["ambiguous"] == ["1.0.0"]
-    assert "recovered" not in records[-1]
+    assert "as_planned" not in records[-1]
     assert state_of(client, "1.0.0") == ("Archived", REBUILT)
 
 
-def test_a_copy_whose_answer_was_lost_is_recognised_as_applied_on_retry(
+def test_a_copy_whose_answer_was_lost_is_found_as_planned_on_retry_never_booked_applied(
     service: LocalCodeArtifact, client: Any, recorder: Recorder, journal_path: Path
 ) -> None:
     service.faults = LosesReply("CopyPackageVersions")
@@ -358,7 +363,8 @@ def test_a_copy_whose_answer_was_lost_is_recognised_as_applied_on_retry(
     action = with_revisions(client, copy("2.0.0"))
     result = executor.execute(action)
 
-    assert result.successful == {"2.0.0": "Published"}
+    assert result.successful == {}
+    assert list(result.found) == ["2.0.0"] and result.found["2.0.0"][0] == "Published"
     assert state_of(client, "2.0.0") == ("Published", action.versions[0].prior_revision)
 
 
@@ -384,14 +390,18 @@ def test_a_lost_copy_reply_then_a_change_to_one_source_version_still_books_both_
     result = executor.execute(action)
     executor.journal.close()
 
-    assert result.successful == {"2.0.0": "Published", "2.1.0": "Published"}
+    assert result.successful == {}
+    assert {version: status for version, (status, _) in result.found.items()} == {
+        "2.0.0": "Published",
+        "2.1.0": "Published",
+    }
     assert result.failed == {}
     records = read_journal(journal_path)
     retry = records[2]
     assert retry["event"] == "send" and retry["attempt"] == 1
     verify = next(r for r in records if r["event"] == "verify")
-    assert verify["verdicts"] == {"2.0.0": "recovered", "2.1.0": "recovered"}
-    assert sorted(records[-1]["recovered"]) == ["2.0.0", "2.1.0"]
+    assert verify["verdicts"] == {"2.0.0": "as-planned", "2.1.0": "as-planned"}
+    assert sorted(records[-1]["as_planned"]) == ["2.0.0", "2.1.0"]
     assert records[-1]["failed"] == {}
     for change in action.versions:
         assert state_of(client, change.version) == ("Published", change.prior_revision)
@@ -484,7 +494,8 @@ def test_a_write_whose_answer_was_lost_and_whose_retries_all_fail_is_settled_by_
     result = executor.execute(action)
 
     assert result.error is None
-    assert result.successful == {"1.0.0": "Archived"}
+    assert result.successful == {}
+    assert list(result.found) == ["1.0.0"] and result.found["1.0.0"][0] == "Archived"
     assert state_of(client, "1.0.0") == ("Archived", action.versions[0].prior_revision)
 
 
