@@ -117,7 +117,9 @@ def stored_namespace(format: Format, namespace: str | None) -> str | None:
 
 def stored_version(format: Format, version: str) -> str:
     """The version as CodeArtifact stores it: only NuGet's are normalised (`1.00` -> `1.0`,
-    `1.0.0.0` -> `1.0.0`, `1.0.7+build` -> `1.0.7`); a release part that is not numeric is kept."""
+    `1.0.0.0` -> `1.0.0`, `1.0.7+build` -> `1.0.7`); a release part that is not numeric is kept.
+    The local service applies the same rule with its own copy (`reconciler.local.names`): it imports
+    nothing from the rest of the package, so that it stands as a tool of its own."""
     if format is not Format.NUGET:
         return version
     text = version.split("+", 1)[0]

@@ -11,27 +11,18 @@ from pathlib import Path
 import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, seed_service
+from tests.functional.conftest import local_seed, seeded_file
 from tests.functional.test_apply import aws_env, backend, run, versions
 
 __all__ = ["aws_env", "backend"]  # fixtures used by the tests below
 
-SEED = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": "acme",
-            "repositories": [
-                {"name": "staging", "packages": []},
-                {
-                    "name": "prod",
-                    "packages": [{"format": "npm", "name": "web", "versions": ["1.0.0", "1.1.0", "1.2.0"]}],
-                },
-            ],
-        }
-    ],
-}
+SEED = local_seed(
+    {"name": "staging", "packages": []},
+    {
+        "name": "prod",
+        "packages": [{"format": "npm", "name": "web", "versions": ["1.0.0", "1.1.0", "1.2.0"]}],
+    },
+)
 
 MANIFEST = """\
 apiVersion: reconciler/v1
@@ -53,10 +44,7 @@ packages:
 
 @pytest.fixture(scope="module")
 def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seed") / "accept.db"
-    with LocalCodeArtifact(path) as service:
-        seed_service(service, SeedDocument.model_validate(SEED))
-    return path
+    return seeded_file(tmp_path_factory, SEED)
 
 
 def by_hand(db: Path, version: str, status: str) -> None:

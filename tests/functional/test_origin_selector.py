@@ -8,40 +8,30 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.local import LocalCodeArtifact
-from reconciler.local.seed import SeedDocument, seed_service
+from tests.functional.conftest import local_seed, seeded_file
 from tests.functional.test_apply import aws_env, backend, run, versions
 
 __all__ = ["aws_env", "backend"]  # fixtures used by the tests below
 
-SEED = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": "acme",
-            "repositories": [
-                {"name": "staging", "packages": []},
-                {
-                    "name": "prod",
-                    "external_connections": [{"name": "public:npmjs", "format": "npm"}],
-                    "packages": [
-                        {
-                            "format": "npm",
-                            "name": "left-pad",
-                            "versions": [
-                                {"version": "1.0.0", "origin": "EXTERNAL", "published": "-400d"},
-                                {"version": "1.1.0", "origin": "INTERNAL", "published": "-400d"},
-                                {"version": "1.2.0", "origin": "EXTERNAL", "published": "-10d"},
-                                {"version": "1.3.0", "origin": "INTERNAL", "published": "-10d"},
-                            ],
-                        }
-                    ],
-                },
-            ],
-        }
-    ],
-}
+SEED = local_seed(
+    {"name": "staging", "packages": []},
+    {
+        "name": "prod",
+        "external_connections": [{"name": "public:npmjs", "format": "npm"}],
+        "packages": [
+            {
+                "format": "npm",
+                "name": "left-pad",
+                "versions": [
+                    {"version": "1.0.0", "origin": "EXTERNAL", "published": "-400d"},
+                    {"version": "1.1.0", "origin": "INTERNAL", "published": "-400d"},
+                    {"version": "1.2.0", "origin": "EXTERNAL", "published": "-10d"},
+                    {"version": "1.3.0", "origin": "INTERNAL", "published": "-10d"},
+                ],
+            }
+        ],
+    },
+)
 
 MANIFEST = """\
 apiVersion: reconciler/v1
@@ -64,10 +54,7 @@ packages:
 
 @pytest.fixture(scope="module")
 def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seed") / "origins.db"
-    with LocalCodeArtifact(path) as service:
-        seed_service(service, SeedDocument.model_validate(SEED))
-    return path
+    return seeded_file(tmp_path_factory, SEED)
 
 
 def test_rules_select_cached_and_own_versions_apart_by_origin(

@@ -10,36 +10,27 @@ from pathlib import Path
 import pytest
 
 from reconciler.local import LocalCodeArtifact
-from reconciler.local.seed import SeedDocument, seed_service
+from tests.functional.conftest import local_seed, seeded_file
 from tests.functional.test_apply import aws_env, backend, client_on, run
 
 __all__ = ["aws_env", "backend"]  # fixtures used by the tests below
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "lockfiles"
-SEED = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": "acme",
-            "repositories": [
-                {"name": "staging", "packages": []},
-                {
-                    "name": "prod",
-                    "packages": [
-                        {
-                            "format": "npm",
-                            "namespace": "acme",
-                            "name": "ui-kit",
-                            "versions": ["3.1.3", "3.1.4", "3.2.0", "3.3.0", "3.4.0"],
-                        },
-                        {"format": "pypi", "name": "django-rest", "versions": ["3.13.0", "3.14.0", "3.15.0"]},
-                    ],
-                },
-            ],
-        }
-    ],
-}
+SEED = local_seed(
+    {"name": "staging", "packages": []},
+    {
+        "name": "prod",
+        "packages": [
+            {
+                "format": "npm",
+                "namespace": "acme",
+                "name": "ui-kit",
+                "versions": ["3.1.3", "3.1.4", "3.2.0", "3.3.0", "3.4.0"],
+            },
+            {"format": "pypi", "name": "django-rest", "versions": ["3.13.0", "3.14.0", "3.15.0"]},
+        ],
+    },
+)
 
 MANIFEST = """\
 apiVersion: reconciler/v1
@@ -68,10 +59,7 @@ packages:
 
 @pytest.fixture(scope="module")
 def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seed") / "in-use.db"
-    with LocalCodeArtifact(path) as service:
-        seed_service(service, SeedDocument.model_validate(SEED))
-    return path
+    return seeded_file(tmp_path_factory, SEED)
 
 
 def statuses(db: Path) -> dict[tuple[str, str], str]:

@@ -9,25 +9,16 @@ from pathlib import Path
 import pytest
 
 from reconciler.local import LocalCodeArtifact, local_client
-from reconciler.local.seed import SeedDocument, seed_service
+from tests.functional.conftest import local_seed, seeded_file
 from tests.functional.test_apply import aws_env, backend, run, versions
 
 __all__ = ["aws_env", "backend"]  # fixtures used by the tests below
 
 PACKAGE = {"format": "pypi", "name": "acme-schemas", "versions": ["1.0.0", "1.1.0b1", "1.1.0"]}
-SEED = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": "acme",
-            "repositories": [
-                {"name": "staging", "packages": [PACKAGE]},
-                {"name": "prod", "packages": [PACKAGE]},
-            ],
-        }
-    ],
-}
+SEED = local_seed(
+    {"name": "staging", "packages": [PACKAGE]},
+    {"name": "prod", "packages": [PACKAGE]},
+)
 
 MANIFEST = """\
 apiVersion: reconciler/v1
@@ -46,10 +37,7 @@ packages:
 
 @pytest.fixture(scope="module")
 def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seed") / "repositories.db"
-    with LocalCodeArtifact(path) as service:
-        seed_service(service, SeedDocument.model_validate(SEED))
-    return path
+    return seeded_file(tmp_path_factory, SEED)
 
 
 def test_one_document_reconciles_every_repository_it_lists(
