@@ -121,7 +121,7 @@ def edit_file(display: str, text: str, pins: list[Pin]) -> tuple[str, list[str]]
             problems.append(f"{where}: the entry is not where the manifests were read from; run again")
             continue
         document_index, position, node = found
-        problem = _entry_problem(node, entry_pins[0].entry)
+        problem = _entry_problem(node, entry_pins[0].entry, documents[document_index])
         if problem is not None:
             problems.append(f"{where}: {problem}")
             continue
@@ -179,7 +179,12 @@ def _item(node: Node | None, key: str) -> tuple[Node, Node] | None:
     return None
 
 
-def _entry_problem(node: MappingNode, declared: DeclaredEntry) -> str | None:
+def _entry_problem(node: MappingNode, declared: DeclaredEntry, document: Node) -> str | None:
+    if _value(_value(document, "target"), "repositories") is not None:
+        return (
+            "the entry's document lists several repositories (target.repositories): a pin here would "
+            f"apply to each of them, not only to {declared.target.repository}; write the pin by hand"
+        )
     if declared.entry.is_glob:
         return (
             f"glob entry {declared.entry.name!r}: a pin here would apply to every package it matches; "

@@ -245,3 +245,25 @@ def test_a_missing_promotion_cannot_be_pinned_and_drift_stays(tmp_path: Path, db
     assert result.exit_code == 2
     assert "Not accepted: acme/prod/npm/acme/web-sdk 2.4.0: not in acme/prod" in result.stderr
     assert path.read_text() == text
+
+
+def test_an_entry_of_a_document_for_several_repositories_is_refused_and_nothing_changes(
+    tmp_path: Path, db: Path, writer: Any
+) -> None:
+    # A pin in the shared entry would apply to staging as much as to prod, where it was not drift.
+    text = (
+        "apiVersion: reconciler/v1\nkind: PackageLifecycle\n"
+        "target: {domain: acme, repositories: [staging, prod]}\n"
+        "packages:\n  - format: npm\n    namespace: acme\n    name: web-sdk\n"
+        '    rules:\n      - match: "1.1.*"\n        status: Published\n'
+    )
+    path = write(tmp_path, text)
+    writer.update_package_versions_status(
+        **WEB_SDK, repository="prod", versions=["1.1.0"], targetStatus="Archived"
+    )
+
+    result = run("drift", path, "--local", db, "--accept")
+
+    assert result.exit_code == 1, result.output
+    assert f"{path}:5: the entry's document lists several repositories (target.repositories)" in result.stderr
+    assert path.read_bytes() == text.encode()
