@@ -43,9 +43,10 @@ def detect_run(
     fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
     fresh.connection.close()
     report = detect_drift(fresh.plan, fresh.live, grace_seconds)
-    # Only the warnings about what the manifests match: the plan's others are about changes drift
-    # does not make.
-    report = dataclasses.replace(report, warnings=tuple(unmatched_entries(fresh.desired, fresh.live)))
+    # Only the warnings about what the manifests match (entries, and protect_in_use globs that match
+    # no file): the plan's others are about changes drift does not make.
+    warnings = (*fresh.desired.warnings, *unmatched_entries(fresh.desired, fresh.live))
+    report = dataclasses.replace(report, warnings=warnings)
     deciders = {item.ref: item.declared for item in resolve_entries(fresh.desired, fresh.live.package_names)}
     repositories = {repository_of(declared): None for declared in fresh.desired.entries}
     return DriftRun(report, deciders, tuple(sorted(repositories, key=str)))

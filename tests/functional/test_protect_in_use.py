@@ -162,3 +162,5 @@ def test_a_corrupt_lockfile_fails_the_plan_at_its_line_and_a_glob_matching_nothi
         f"{manifest}:11: packages[0].protect_in_use[0]: '../deploy/*/package-lock.json' matches no file"
         in warned.output
     )
+    drifted = run("drift", manifest, *backend)
+    assert f"{manifest}:6: protect_in_use[0]: '../deploy/**/poetry.lock' matches no file" in drifted.output
