@@ -32,6 +32,7 @@ from reconciler.addresses import PackageRef
 from reconciler.codeartifact import DECLARABLE_STATUSES, Status
 from reconciler.drift import DriftItem, DriftKind
 from reconciler.errors import ReconcilerError
+from reconciler.manifest.writing import document_head
 from reconciler.models import DeclaredEntry
 
 _AT_LINE = re.compile(r"line (\d+): ")
@@ -350,15 +351,8 @@ def entry_copy(
     head = [
         "---",
         f"# Pins accepted from drift for {package}; a copy of the glob entry at {declared.origin}.",
-        "apiVersion: reconciler/v1",
-        "kind: PackageLifecycle",
-        "target:",
-        f"  domain: {target.domain}",
+        *document_head(target.domain, target.repository, target.domain_owner, target.region),
+        "packages:",
     ]
-    if target.domain_owner:
-        head.append(f"  domain_owner: {json.dumps(target.domain_owner)}")
-    if target.region:
-        head.append(f"  region: {target.region}")
-    head += [f"  repository: {target.repository}", "packages:"]
     entry = [f"  - {shifted[0]}", *(f"    {line}" if line else "" for line in shifted[1:])]
     return "\n".join([*head, *entry]) + "\n", None

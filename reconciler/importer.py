@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import yaml
-
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import DECLARABLE_STATUSES, Format, Status
-from reconciler.models import API_VERSION, KIND
+from reconciler.manifest.writing import document_head, yaml_scalar
 from reconciler.state import PackageState
 from reconciler.text import plural
 from reconciler.versioning import version_sort_key
-
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._\-]*$")
 
 
 @dataclass(frozen=True)
@@ -136,17 +131,7 @@ def render_manifest(imported: ImportedRepository) -> str:
             f"# Left out: {plural(len(left_out), 'Unfinished version')} (an upload in progress cannot be "
             "declared); see the comments below."
         )
-    lines += [
-        f"apiVersion: {API_VERSION}",
-        f"kind: {KIND}",
-        "target:",
-        f"  domain: {_scalar(selection.domain)}",
-    ]
-    if selection.domain_owner:
-        lines.append(f"  domain_owner: {json.dumps(selection.domain_owner)}")
-    if selection.region:
-        lines.append(f"  region: {_scalar(selection.region)}")
-    lines.append(f"  repository: {_scalar(selection.repository)}")
+    lines += document_head(selection.domain, selection.repository, selection.domain_owner, selection.region)
     if not imported.packages:
         lines.append("packages: []")
     else:
@@ -154,8 +139,8 @@ def render_manifest(imported: ImportedRepository) -> str:
     for package in imported.packages:
         lines.append(f"  - format: {package.format.value}")
         if package.namespace is not None:
-            lines.append(f"    namespace: {_scalar(package.namespace)}")
-        lines.append(f"    name: {_scalar(package.name)}")
+            lines.append(f"    namespace: {yaml_scalar(package.namespace)}")
+        lines.append(f"    name: {yaml_scalar(package.name)}")
         if package.unfinished:
             versions = ", ".join(json.dumps(version, ensure_ascii=False) for version in package.unfinished)
             lines.append(f"    # Unfinished, left out: {versions}")
@@ -168,10 +153,3 @@ def render_manifest(imported: ImportedRepository) -> str:
             for version, status in package.versions
         ]
     return "\n".join(lines) + "\n"
-
-
-def _scalar(text: str) -> str:
-    """`text` plain when YAML reads it back as the same string, else double-quoted."""
-    if _PLAIN.match(text) and yaml.safe_load(text) == text:
-        return text
-    return json.dumps(text, ensure_ascii=False)

@@ -248,6 +248,11 @@ LockfileKind = Literal[
 # The live statuses `accept` may leave as they are: those someone takes a version out of use with by
 # hand (an incident response), which the next apply must not undo.
 Acceptable = Literal["Unlisted", "Archived"]
+# `accept` on a rule and on an entry: one status or a list of them.
+Accepted = Annotated[
+    list[Acceptable] | None,
+    BeforeValidator(_one_or_many, json_schema_input_type=Acceptable | list[Acceptable] | None),
+]
 _ACCEPT_DESCRIPTION = (
     "Live statuses (Unlisted, Archived) accepted as they are: a version whose live status is one of them "
     "is neither changed by a plan nor reported as drift, whatever the pins and rules decide."
@@ -462,10 +467,9 @@ class Rule(Promotion):
         "default) or publish time (published). generic packages have no version order: always published.",
     )
     status: Declarable = Field(description="The status the versions this rule takes must have.")
-    accept: Annotated[
-        list[Acceptable] | None,
-        BeforeValidator(_one_or_many, json_schema_input_type=Acceptable | list[Acceptable] | None),
-    ] = Field(default=None, description=_ACCEPT_DESCRIPTION + " On a rule: the versions it takes.")
+    accept: Accepted = Field(
+        default=None, description=_ACCEPT_DESCRIPTION + " On a rule: the versions it takes."
+    )
 
     @field_validator("match")
     @classmethod
@@ -546,10 +550,9 @@ class PackageEntry(_Strict):
         )
     )
     protect_in_use: InUseFiles = Field(default=[], description=_IN_USE_DESCRIPTION)
-    accept: Annotated[
-        list[Acceptable] | None,
-        BeforeValidator(_one_or_many, json_schema_input_type=Acceptable | list[Acceptable] | None),
-    ] = Field(default=None, description=_ACCEPT_DESCRIPTION + " On an entry: every version it decides.")
+    accept: Accepted = Field(
+        default=None, description=_ACCEPT_DESCRIPTION + " On an entry: every version it decides."
+    )
 
     @field_validator("namespace")
     @classmethod

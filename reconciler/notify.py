@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.github.env import github_env
 from reconciler.httpcall import HttpClient, HttpFailure
 
 PAYLOAD_VERSION = 1
@@ -53,11 +52,6 @@ class RunSummary:
             "digest": self.digest,
             "run_url": self.run_url,
         }
-
-
-def run_url(environ: Mapping[str, str]) -> str | None:
-    """The link to this GitHub Actions run, when the environment names one."""
-    return github_env(environ).run_url
 
 
 def post_summary(urls: Sequence[str], summary: RunSummary, http: HttpClient | None = None) -> list[str]:

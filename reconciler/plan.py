@@ -215,7 +215,7 @@ class Plan:
     # With `plan --estimate-size`: the bytes of assets the disposes delete, per package (keyed as
     # `package_versions`). None when not estimated: a plan file without it says nothing of sizes.
     reclaimed_bytes: Mapping[str, int] | None = None
-    accepted: tuple[AcceptedVersion, ...] = ()
+    accepted: tuple[AcceptedVersion, ...] = ()  # in package, then version order
 
     @property
     def is_empty(self) -> bool:

@@ -90,7 +90,12 @@ def make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str
         summary=summary,
         api_calls=dict(sorted(live.calls.items())),
         package_versions=dict(sorted(tally.sizes.items())),
-        accepted=tuple(tally.accepted),
+        accepted=tuple(
+            sorted(
+                tally.accepted,
+                key=lambda a: (a.package.sort_key(), version_sort_key(a.package.format, a.version)),
+            )
+        ),
     )
 
 

@@ -25,7 +25,6 @@ from urllib.parse import quote
 from reconciler.github.env import GitHubEnv
 from reconciler.plan import AcceptedVersion, TargetIdentity
 from reconciler.render.markup import GITHUB_COMMENT_LIMIT, code_span, escape_markdown
-from reconciler.versioning import version_sort_key
 
 PART_SEPARATOR = "\n---\n\n"  # between parts on stdout: a blank line, a horizontal rule, a blank line
 # Room kept in every part for its marker line and the heading of a continued part.
@@ -304,13 +303,10 @@ def md_accepted(
     if not accepted:
         return []
     summary = f"{len(accepted)} accepted as they are (live status kept by <code>accept</code>)"
-    ordered = sorted(
-        accepted, key=lambda a: (a.package.sort_key(), version_sort_key(a.package.format, a.version))
-    )
     rows = tuple(
         f"| {code_span(str(item.package))} | {code_span(item.version)} | {escape_markdown(item.live.value)} | "
         f"{escape_markdown(item.declared.value)} | {provenance_links(item.reason, files, context)} |"
-        for item in ordered
+        for item in accepted
     )
     return [
         Block(

@@ -11,7 +11,6 @@ from rich.style import Style
 
 from reconciler.addresses import PackageRef
 from reconciler.plan import AcceptedVersion, TargetIdentity
-from reconciler.versioning import version_sort_key
 
 RenderFormat = Literal["text", "json", "markdown"]
 
@@ -108,15 +107,12 @@ def target_lines(target: TargetIdentity, api_calls: Mapping[str, int], provenanc
 
 
 def accepted_lines(accepted: Sequence[AcceptedVersion]) -> list[Line]:
-    """The versions left in a live status the manifests accept (`--show-accepted`), in package then
-    version order, each with the status the manifests declare and why."""
+    """The versions left in a live status the manifests accept (`--show-accepted`), in the plan's
+    order (package, then version), each with the status the manifests declare and why."""
     if not accepted:
         return [[("No version is accepted as it is.", "dim")]]
     lines: list[Line] = [[(f"Accepted as they are ({len(accepted)}):", "bold")]]
-    ordered = sorted(
-        accepted, key=lambda a: (a.package.sort_key(), version_sort_key(a.package.format, a.version))
-    )
-    for item in ordered:
+    for item in accepted:
         lines.append(
             [
                 (f"  = {item.package}@{item.version}  ", ""),

@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.addresses import RepositoryRef
 from reconciler.drift import DriftReport
+from reconciler.github.env import github_env
 from reconciler.github.issues import DriftIssues, DriftState, GitHubError, GitHubSettings, IssueOutcome
 from reconciler.httpcall import HttpClient, HttpFailure
-from reconciler.notify import RunSummary, post_summary, run_url
+from reconciler.notify import RunSummary, post_summary
 from reconciler.render.drift import counts_json, render_drift_markdown
 from reconciler.workflows.applyrun import ApplyResult
 
@@ -27,7 +28,7 @@ def drift_states(
     report: DriftReport, repositories: Sequence[RepositoryRef], environ: Mapping[str, str]
 ) -> list[DriftState]:
     """What each target repository's issue should say: its own drifted versions, or in sync."""
-    link = run_url(environ)
+    link = github_env(environ).run_url
     states = []
     for repository in repositories:
         target = target_name(repository, report)
@@ -86,7 +87,7 @@ def drift_summary(
         headline=f"{len(report.items)} version(s) differ from the manifests ({kinds})",
         targets=tuple(drifted or [target_name(r, report) for r in repositories]),
         counts=counts_json(report),
-        run_url=run_url(environ),
+        run_url=github_env(environ).run_url,
     )
 
 
@@ -112,7 +113,7 @@ def apply_summary(result: ApplyResult, exit_status: int, environ: Mapping[str, s
         targets=tuple(targets),
         counts=dict(sorted(outcomes.items())),
         digest=result.digest,
-        run_url=run_url(environ),
+        run_url=github_env(environ).run_url,
     )
 
 
@@ -126,7 +127,7 @@ def notify(urls: Sequence[str], summary: RunSummary | None, http: HttpClient | N
 def failure_summary(command: str, error: BaseException, environ: Mapping[str, str]) -> RunSummary:
     """The webhook summary of a run that stopped with an error (exit 1)."""
     first = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return RunSummary(command, "failed", 1, f"failed: {first}", run_url=run_url(environ))
+    return RunSummary(command, "failed", 1, f"failed: {first}", run_url=github_env(environ).run_url)
 
 
 def http_client() -> HttpClient:
