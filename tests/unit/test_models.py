@@ -441,6 +441,13 @@ def test_origin_takes_one_origin_type_or_a_list_of_them() -> None:
     assert found["loc"][0] == "origin"
 
 
+def test_accept_takes_unlisted_or_archived_one_or_a_list() -> None:
+    assert rule(accept="Unlisted").accept == ["Unlisted"]
+    assert rule(accept=["Unlisted", "Archived"]).accept == ["Unlisted", "Archived"]
+    for status in ("Published", "Disposed"):
+        assert error(Rule, {"status": "Archived", "accept": status})["loc"][0] == "accept"
+
+
 def test_only_age_selectors_and_ranking_by_publish_time_need_publish_times() -> None:
     assert rule(older_than="30d").needs_publish_times
     assert rule(newer_than="1d").needs_publish_times
