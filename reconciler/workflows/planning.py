@@ -21,6 +21,7 @@ from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.state import LiveState
 from reconciler.workflows.gcpause import gc_paused
+from reconciler.workflows.promoting import check_copies
 from reconciler.workflows.reading import read_live_state
 
 
@@ -73,6 +74,7 @@ def read_and_plan(
         with gc_paused():
             live = read_live_state(connection.client, desired, clock(), concurrency, grace_seconds)
             plan = make_plan(desired, live, connection.endpoint, connection.region)
+            plan = check_copies(connection.client, plan, desired, live, concurrency)
     except BaseException:
         connection.close()
         raise

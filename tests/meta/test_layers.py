@@ -18,7 +18,17 @@ PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 LAYERS: dict[int, tuple[str, ...]] = {
     1: ("__init__", "codeartifact", "addresses", "errors", "text"),
     2: ("versioning.",),
-    3: ("models", "lockfiles.", "manifest.", "problems", "state", "plan", "planfile", "files"),
+    3: (
+        "models",
+        "lockfiles.",
+        "manifest.",
+        "problems",
+        "state",
+        "plan",
+        "planfile",
+        "files",
+        "origincontrols",
+    ),
     4: ("scope",),
     5: (
         "rules",
@@ -31,6 +41,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "verify",
         "importer",
         "accept",
+        "promotion",
     ),
     6: ("aws.", "github.", "journal", "ratelimit", "httpcall", "notify"),
     7: ("render.", "progress"),
