@@ -13,16 +13,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import pytest
 
+from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.aws.origin import publish_controls
 from reconciler.aws.requests import action_request
+from reconciler.codeartifact import Format
 from reconciler.local import BackgroundServer, LocalCodeArtifact, attach
 from reconciler.local.context import Options
 from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
 from reconciler.local.seed import SeedDocument, seed_service
 from reconciler.manifest import load_manifests
+from reconciler.origincontrols import PackageOrigin
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import make_plan
+from reconciler.promotion import refusals
 from reconciler.workflows.promoting import check_copies
 from reconciler.workflows.reading import read_live_state
 from tests.functional.test_apply import SESSION, aws_env, client_on, run
@@ -336,3 +342,78 @@ def test_the_plan_predicts_what_an_enforcing_service_refuses(
         outcome.update({version: error["errorCode"] for version, error in response["failedVersions"].items()})
     expected = "NOT_ALLOWED" if refused else "copied"
     assert outcome == {"1.0.0": expected, "1.1.0": expected}
+
+
+# --- the reads: as few calls as the answer needs, every one counted -------------------------------
+
+
+def target(name: str, repository: str = "prod", namespace: str | None = "acme") -> PackageRef:
+    return PackageRef(RepositoryRef("acme", repository), Format.NPM, namespace, name)
+
+
+def test_each_control_is_read_once_and_only_where_it_can_matter(tmp_path: Path) -> None:
+    document = seed(
+        groups=[
+            {
+                "pattern": "/npm/acme/*",
+                "restrictions": {"publish": "ALLOW_SPECIFIC_REPOSITORIES"},
+                "allowed_repositories": {"publish": ["prod"]},
+            }
+        ],
+        prod_package={"publish": "BLOCK", "versions": ["0.9.0"]},
+    )
+    document["domains"][0]["repositories"].append({"name": "qa", "packages": []})
+    with LocalCodeArtifact(tmp_path / "codeartifact.db") as service:
+        seed_service(service, SeedDocument.model_validate(document))
+        client = client_on(service)
+        # prod holds @acme/ui; qa does not; nor does prod hold @acme/kit or left-pad.
+        packages = {
+            target("ui"): True,
+            target("ui", "qa"): False,
+            target("kit"): False,
+            target("left-pad", namespace=None): False,
+        }
+        found, calls = publish_controls(client, packages)
+    assert calls == {
+        "DescribePackage": 1,  # only the package prod holds has a configuration of its own
+        "GetAssociatedPackageGroup": 3,  # once per name: @acme/ui's group serves prod and qa
+        "ListAllowedRepositoriesForGroup": 1,  # once, for the group that sets the list
+    }
+    assert found[target("ui")].own == PackageOrigin("BLOCK", "BLOCK")
+    assert found[target("ui", "qa")].own is None
+    assert found[target("ui")].group.allowed == frozenset({"prod"})
+    assert found[target("left-pad", namespace=None)].group.pattern == "/*"
+    verdicts = {str(ref): not refusals(controls) for ref, controls in found.items()}
+    assert verdicts == {
+        "acme/prod/npm/acme/ui": False,  # its own publish BLOCK
+        "acme/qa/npm/acme/ui": False,  # qa is not in /npm/acme/*'s list
+        "acme/prod/npm/acme/kit": True,
+        "acme/prod/npm/left-pad": True,
+    }
+
+
+def deny(operation: str) -> Any:
+    """A botocore handler that answers `operation` as AWS does when IAM denies it."""
+
+    def refuse(**_: Any) -> None:
+        error = {
+            "Error": {"Code": "AccessDeniedException", "Message": f"not authorized to perform {operation}"}
+        }
+        raise botocore.exceptions.ClientError(error, operation)
+
+    return refuse
+
+
+def test_a_caller_that_may_not_read_origin_controls_gets_its_plan_with_a_warning(tmp_path: Path) -> None:
+    with LocalCodeArtifact(tmp_path / "codeartifact.db") as service:
+        seed_service(service, SeedDocument.model_validate(GROUP_BLOCKS))
+        client = client_on(service)
+        client.meta.events.register(
+            "before-call.codeartifact.GetAssociatedPackageGroup", deny("GetAssociatedPackageGroup")
+        )
+        plan = checked_plan(client, manifest(tmp_path))
+    assert plan.errors == ()
+    assert plan.summary.to_copy == 2
+    [warning] = [w for w in plan.warnings if "origin controls" in w]
+    assert "were not checked (not authorized to perform GetAssociatedPackageGroup)" in warning
+    assert "codeartifact:GetAssociatedPackageGroup" in warning
