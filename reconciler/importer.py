@@ -11,6 +11,7 @@ bytes.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,11 @@ from reconciler.manifest.writing import document_head, yaml_scalar
 from reconciler.state import PackageState
 from reconciler.text import plural
 from reconciler.versioning import version_sort_key
+
+# A version as a JSON string, which YAML reads back as the same string: json.dumps's own encoder of
+# strings (`ensure_ascii=False`), called directly.
+_quoted = json.encoder.encode_basestring
+_STATUS_TEXT = {status: status.value for status in Status}
 
 
 @dataclass(frozen=True)
@@ -101,14 +107,16 @@ class ImportTally:
 
 def imported_package(ref: PackageRef, state: PackageState) -> ImportedPackage:
     """One package as the manifest will declare it: versions in their format's order."""
-    ordered = sorted(state.versions.values(), key=lambda v: version_sort_key(ref.format, v.version))
-    return ImportedPackage(
-        format=ref.format,
-        namespace=ref.namespace,
-        name=ref.package,
-        versions=tuple((v.version, v.status) for v in ordered if v.status in DECLARABLE_STATUSES),
-        unfinished=tuple(v.version for v in ordered if v.status is Status.UNFINISHED),
-    )
+    listed = state.versions
+    versions: list[tuple[str, Status]] = []
+    unfinished: list[str] = []
+    for version in sorted(listed, key=functools.partial(version_sort_key, ref.format)):
+        status = listed[version].status
+        if status in DECLARABLE_STATUSES:
+            versions.append((version, status))
+        elif status is Status.UNFINISHED:
+            unfinished.append(version)
+    return ImportedPackage(ref.format, ref.namespace, ref.package, tuple(versions), tuple(unfinished))
 
 
 def imported_repository(
@@ -171,8 +179,6 @@ def package_lines(package: ImportedPackage) -> str:
         lines.append("    versions: {}")
     else:
         lines.append("    versions:")
-        lines += [
-            f"      {json.dumps(version, ensure_ascii=False)}: {status.value}"
-            for version, status in package.versions
-        ]
+        # json.dumps(version, ensure_ascii=False) without its per-call machinery: a million versions.
+        lines += [f"      {_quoted(version)}: {_STATUS_TEXT[status]}" for version, status in package.versions]
     return "\n".join(lines) + "\n"
