@@ -65,8 +65,10 @@ def serve(db: Path, latency: int, quotas: bool, env: dict[str, str]) -> tuple[su
     return server, url
 
 
-def run_import(url: str, out: Path, log: Path, workers: int, env: dict[str, str]) -> tuple[float, int, str]:
-    """The import in a child process: (wall seconds, peak RSS in bytes, its stderr)."""
+def run_import(
+    url: str, out: Path, log: Path, workers: int, env: dict[str, str]
+) -> tuple[float, float, int, str]:
+    """The import in a child process: (wall seconds, CPU seconds, peak RSS in bytes, its stderr)."""
     command = [
         sys.executable,
         "-m",
@@ -95,10 +97,44 @@ def run_import(url: str, out: Path, log: Path, workers: int, env: dict[str, str]
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"import exited {child.returncode}: {stderr}")
-    return seconds, usage.ru_maxrss * 1024, stderr  # Linux reports KiB
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss * 1024, stderr  # Linux reports KiB
 
 
-def main(argv: list[str] | None = None) -> int:
+_READS_ALONE = """
+import sys, time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.aws import reads
+from reconciler.aws.client import Backend, connect
+from reconciler.scope import ReadSpec
+url, domain, repository, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+connection = connect(Backend(endpoint_url=url))
+where = RepositoryRef(domain, repository)
+refs = [PackageRef(where, *package) for package in reads.list_packages(connection.client, where, Counter())]
+with ThreadPoolExecutor(max_workers=workers) as pool:
+    listed = sum(len(state.versions) for state, _ in pool.map(
+        lambda ref: reads.read_package(connection.client, ReadSpec(ref)), refs))
+print(listed)
+"""
+
+
+def run_reads_alone(url: str, workers: int, env: dict[str, str]) -> tuple[float, float, int]:
+    """The same reads with the same client and concurrency, in a child process started the same way,
+    rendering and writing nothing: (wall seconds, CPU seconds, versions listed). What import costs
+    above this is its own; what this costs above the quota bound is the machine's and the client's."""
+    command = [sys.executable, "-c", _READS_ALONE, url, DOMAIN, REPOSITORY, str(workers)]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    assert child.stdout is not None
+    listed = int(child.stdout.read().strip() or 0)
+    _, _, usage = os.wait4(child.pid, 0)
+    child.returncode = 0
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, listed
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (the report, top to bottom, as it prints)
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--packages", type=int, default=2000)
     parser.add_argument("--versions", type=int, default=500)
@@ -128,13 +164,19 @@ def main(argv: list[str] | None = None) -> int:
         server, url = serve(db, args.latency, not args.no_quotas, env)
         try:
             out, log = Path(tempdir) / "imported.yaml", Path(tempdir) / "requests.jsonl"
-            seconds, peak, stderr = run_import(url, out, log, args.workers, env)
+            # Taken in turns, reads alone first: both see the same machine.
+            alone, alone_cpu, listed = run_reads_alone(url, args.workers, env)
+            seconds, cpu, peak, stderr = run_import(url, out, log, args.workers, env)
         finally:
             server.terminate()
-            server.wait()
+            _, _, served = os.wait4(server.pid, 0)
+            server.returncode = 0
+        service_cpu = served.ru_utime + served.ru_stime
         text = out.read_text(encoding="utf-8")
         pins = sum(1 for line in text.splitlines() if line.startswith('      "'))
         records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    if listed != total:
+        raise SystemExit(f"the reads alone listed {listed:,} versions, not {total:,}")
     if pins != total:
         raise SystemExit(f"the manifest pins {pins:,} versions, not {total:,}")
 
@@ -149,6 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     ratio = seconds / bound
     per_version = peak / total
     print(stderr.strip())
+    print(
+        f"reads alone (same client, concurrency and process start, nothing rendered or written): "
+        f"{alone:.1f} s = {alone / bound:.2f}x the quota bound, CPU {alone_cpu:.1f} s; "
+        f"import / reads alone: wall {seconds / alone:.2f}x, CPU {cpu / alone_cpu:.2f}x"
+    )
+    print(
+        f"CPU: import {cpu:.1f} s ({cpu / seconds:.0%} of its wall time), local service {service_cpu:.1f} s "
+        f"(seeding not included); load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(
         f"calls: {', '.join(f'{op} {n:,}' for op, n in sorted(calls.items()))}; manifest {len(text) / 1e6:.1f} MB"
     )
