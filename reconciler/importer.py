@@ -5,7 +5,9 @@ glob) becomes one entry with a pin per version at its current status, so that pl
 imported manifest right away finds nothing to change. Unfinished versions (uploads in progress)
 cannot be declared: they are left out and named in a comment. Deleted versions are gone and never
 appear. The output is sorted and holds no timestamp: importing the same state twice gives the same
-bytes.
+bytes. The text is made of `manifest_head` and each package's `package_lines`: `reconciler import`
+writes them package by package as it reads (`workflows.importing`), `render_manifest` all at once;
+the two give the same text.
 """
 
 from __future__ import annotations
@@ -74,13 +76,11 @@ class ImportedPackage:
 
 @dataclass(frozen=True)
 class ImportedRepository:
+    """An import held whole in memory, as `render_manifest` writes it in one piece."""
+
     selection: ImportSelection
     packages: tuple[ImportedPackage, ...]
     calls: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def version_count(self) -> int:
-        return sum(len(package.versions) for package in self.packages)
 
     @property
     def unfinished(self) -> list[str]:

@@ -1,9 +1,11 @@
 """libyaml's loader and the pure-Python one read manifests the same way.
 
 Manifests are read with libyaml (C) when PyYAML has it, for speed on large files, and with PyYAML's
-pure-Python loader otherwise, or when libyaml cannot read a stream cleanly. Both must give the same
-documents, the same lines, and the same problems at the same FILE:LINE, on every manifest of the
-repository, every test manifest, and generated and mutated YAML.
+pure-Python loader otherwise, or when libyaml cannot read a stream cleanly. With libyaml, a stream
+with no anchor, alias, merge or tagged collection is built straight from its events, any other from
+its composed nodes. All three readings must give the same documents, the same lines, and the same
+problems at the same FILE:LINE, on every manifest of the repository, every test manifest, and
+generated and mutated YAML.
 """
 
 from __future__ import annotations
