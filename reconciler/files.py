@@ -1,4 +1,5 @@
-"""Writing the files the reconciler produces (plans, imported manifests): whole or not at all.
+"""Writing the files the reconciler produces (plans, imported manifests): whole or not at all, from
+one text or streamed.
 
 Only a regular file (or a new one) is written through a temporary file renamed into place: a
 rename replaces whatever is at the path, so a device, a FIFO or a socket there would be replaced by
@@ -13,28 +14,38 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 
 def write_output(path: Path, text: str, *, replace: bool = True) -> None:
-    """Write `text` to `path` as users expect of an output file.
+    """Write `text` to `path` as users expect of an output file: see `output_stream`."""
+    with output_stream(path, replace=replace) as stream:
+        stream.write(text)
+
+
+@contextlib.contextmanager
+def output_stream(path: Path, *, replace: bool = True) -> Iterator[TextIO]:
+    """A text stream whose writes become `path` when the block ends without an exception.
 
     A regular or new file (after following symbolic links) is written atomically by
-    `write_atomically`; anything else that is there (a character device such as /dev/null or
-    /dev/stdout, a FIFO) is opened and written directly, and never needs `replace`: nothing is
-    overwritten. Failures raise `OSError` (`FileExistsError` for a regular file kept by
-    `replace=False`) for the caller to word.
+    `atomic_stream`: a block that fails or is interrupted leaves nothing. Anything else that is there
+    (a character device such as /dev/null or /dev/stdout, a FIFO) is opened and written directly, and
+    never needs `replace`: nothing is overwritten. Failures raise `OSError` (`FileExistsError` for a
+    regular file kept by `replace=False`) for the caller to word.
     """
     if is_special(path):
         with open(path, "w", encoding="utf-8") as stream:
-            stream.write(text)
+            yield stream
         return
     try:
         if stat.S_ISDIR(os.stat(path).st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     except FileNotFoundError:
         pass  # a new file, or a link to one
-    write_atomically(Path(os.path.realpath(path)), text, replace=replace)
+    with atomic_stream(Path(os.path.realpath(path)), replace=replace) as stream:
+        yield stream
 
 
 def is_special(path: Path) -> bool:
@@ -49,16 +60,25 @@ def is_special(path: Path) -> bool:
 
 
 def write_atomically(path: Path, text: str, *, replace: bool = True) -> None:
-    """Write `text` to `path` through a temporary file moved into place, so that a reader never sees
-    half a file. Creates missing folders. With `replace=False` an existing file is kept and
+    """Write `text` to `path` through a temporary file moved into place: see `atomic_stream`.
+    Callers with a path a user gave use `write_output`."""
+    with atomic_stream(path, replace=replace) as stream:
+        stream.write(text)
+
+
+@contextlib.contextmanager
+def atomic_stream(path: Path, *, replace: bool = True) -> Iterator[TextIO]:
+    """A stream into a temporary file next to `path`, moved into place when the block ends without an
+    exception, so that a reader never sees half a file, and a block that fails or is interrupted
+    leaves nothing. Creates missing folders. With `replace=False` an existing file is kept and
     `FileExistsError` raised (the temporary file is linked, which never overwrites). Other failures
-    raise `OSError` for the caller to word. Callers with a path a user gave use `write_output`."""
+    raise `OSError` for the caller to word."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+            yield stream
         # mkstemp makes the file private (0600); the result keeps the mode of the file it replaces,
         # or gets the one any new file would (0666 less the umask).
         os.chmod(temporary, mode)

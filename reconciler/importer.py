@@ -5,12 +5,15 @@ glob) becomes one entry with a pin per version at its current status, so that pl
 imported manifest right away finds nothing to change. Unfinished versions (uploads in progress)
 cannot be declared: they are left out and named in a comment. Deleted versions are gone and never
 appear. The output is sorted and holds no timestamp: importing the same state twice gives the same
-bytes.
+bytes. The text is made of `manifest_head` and each package's `package_lines`: `reconciler import`
+writes them package by package as it reads (`workflows.importing`), `render_manifest` all at once;
+the two give the same text.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -22,6 +25,11 @@ from reconciler.manifest.writing import document_head, yaml_scalar
 from reconciler.state import PackageState
 from reconciler.text import plural
 from reconciler.versioning import version_sort_key
+
+# A version as a JSON string, which YAML reads back as the same string: json.dumps's own encoder of
+# strings (`ensure_ascii=False`), called directly.
+_quoted = json.encoder.encode_basestring
+_STATUS_TEXT = {status: status.value for status in Status}
 
 
 @dataclass(frozen=True)
@@ -68,18 +76,47 @@ class ImportedPackage:
 
 @dataclass(frozen=True)
 class ImportedRepository:
+    """An import held whole in memory, as `render_manifest` writes it in one piece."""
+
     selection: ImportSelection
     packages: tuple[ImportedPackage, ...]
     calls: Counter[str] = field(default_factory=Counter)
 
     @property
-    def version_count(self) -> int:
-        return sum(len(package.versions) for package in self.packages)
-
-    @property
     def unfinished(self) -> list[str]:
         """`generic tools/deploy-cli@2.2.0` for every version left out."""
         return [f"{package.label}@{version}" for package in self.packages for version in package.unfinished]
+
+
+@dataclass
+class ImportTally:
+    """What a streamed import wrote so far: the packages and versions declared, the versions left
+    out (`generic tools/deploy-cli@2.2.0`) and the calls spent."""
+
+    selection: ImportSelection
+    packages: int = 0
+    versions: int = 0
+    unfinished: list[str] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def add(self, package: ImportedPackage) -> None:
+        self.packages += 1
+        self.versions += len(package.versions)
+        self.unfinished += [f"{package.label}@{version}" for version in package.unfinished]
+
+
+def imported_package(ref: PackageRef, state: PackageState) -> ImportedPackage:
+    """One package as the manifest will declare it: versions in their format's order."""
+    listed = state.versions
+    versions: list[tuple[str, Status]] = []
+    unfinished: list[str] = []
+    for version in sorted(listed, key=functools.partial(version_sort_key, ref.format)):
+        status = listed[version].status
+        if status in DECLARABLE_STATUSES:
+            versions.append((version, status))
+        elif status is Status.UNFINISHED:
+            unfinished.append(version)
+    return ImportedPackage(ref.format, ref.namespace, ref.package, tuple(versions), tuple(unfinished))
 
 
 def imported_repository(
@@ -88,28 +125,22 @@ def imported_repository(
     states: Mapping[PackageRef, PackageState],
     calls: Counter[str],
 ) -> ImportedRepository:
-    """What was read, as the manifest will declare it: versions in their format's order."""
-    packages = []
-    for ref in refs:
-        state = states.get(ref)
-        if state is None:
-            continue  # deleted between the two listings
-        ordered = sorted(state.versions.values(), key=lambda v: version_sort_key(ref.format, v.version))
-        packages.append(
-            ImportedPackage(
-                format=ref.format,
-                namespace=ref.namespace,
-                name=ref.package,
-                versions=tuple((v.version, v.status) for v in ordered if v.status in DECLARABLE_STATUSES),
-                unfinished=tuple(v.version for v in ordered if v.status is Status.UNFINISHED),
-            )
-        )
-    return ImportedRepository(selection, tuple(packages), calls)
+    """What was read, as the manifest will declare it (packages deleted between the two listings
+    are left out)."""
+    packages = tuple(imported_package(ref, states[ref]) for ref in refs if ref in states)
+    return ImportedRepository(selection, packages, calls)
 
 
 def render_manifest(imported: ImportedRepository) -> str:
-    """The manifest of what was imported: one document, versions always quoted, sorted throughout."""
-    selection = imported.selection
+    """The manifest of what was imported, whole: `manifest_head` and each package's lines."""
+    head = manifest_head(imported.selection, len(imported.packages), len(imported.unfinished))
+    body = "".join(package_lines(package) for package in imported.packages)
+    return head + body
+
+
+def manifest_head(selection: ImportSelection, packages: int, unfinished: int) -> str:
+    """The manifest's text before its first package: comments, target and `packages:`. It names how
+    many versions were left out, so a streamed import writes it once every package was read."""
     lines = [
         f"# The live state of {selection.repository_ref}, imported with `reconciler import`:",
         "# every version is pinned at the status it had then.",
@@ -125,31 +156,29 @@ def render_manifest(imported: ImportedRepository) -> str:
     ]
     if narrowed:
         lines.append(f"# Only {', '.join(narrowed)}.")
-    left_out = imported.unfinished
-    if left_out:
+    if unfinished:
         lines.append(
-            f"# Left out: {plural(len(left_out), 'Unfinished version')} (an upload in progress cannot be "
+            f"# Left out: {plural(unfinished, 'Unfinished version')} (an upload in progress cannot be "
             "declared); see the comments below."
         )
     lines += document_head(selection.domain, selection.repository, selection.domain_owner, selection.region)
-    if not imported.packages:
-        lines.append("packages: []")
+    lines.append("packages:" if packages else "packages: []")
+    return "\n".join(lines) + "\n"
+
+
+def package_lines(package: ImportedPackage) -> str:
+    """One package's entry: sorted, every version quoted."""
+    lines = [f"  - format: {package.format.value}"]
+    if package.namespace is not None:
+        lines.append(f"    namespace: {yaml_scalar(package.namespace)}")
+    lines.append(f"    name: {yaml_scalar(package.name)}")
+    if package.unfinished:
+        versions = ", ".join(json.dumps(version, ensure_ascii=False) for version in package.unfinished)
+        lines.append(f"    # Unfinished, left out: {versions}")
+    if not package.versions:
+        lines.append("    versions: {}")
     else:
-        lines.append("packages:")
-    for package in imported.packages:
-        lines.append(f"  - format: {package.format.value}")
-        if package.namespace is not None:
-            lines.append(f"    namespace: {yaml_scalar(package.namespace)}")
-        lines.append(f"    name: {yaml_scalar(package.name)}")
-        if package.unfinished:
-            versions = ", ".join(json.dumps(version, ensure_ascii=False) for version in package.unfinished)
-            lines.append(f"    # Unfinished, left out: {versions}")
-        if not package.versions:
-            lines.append("    versions: {}")
-            continue
         lines.append("    versions:")
-        lines += [
-            f"      {json.dumps(version, ensure_ascii=False)}: {status.value}"
-            for version, status in package.versions
-        ]
+        # json.dumps(version, ensure_ascii=False) without its per-call machinery: a million versions.
+        lines += [f"      {_quoted(version)}: {_STATUS_TEXT[status]}" for version, status in package.versions]
     return "\n".join(lines) + "\n"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
+from typing import IO
 
 import click
 from pydantic import ValidationError
@@ -12,8 +15,8 @@ from pydantic_core import ErrorDetails
 from reconciler.aws.client import Backend
 from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
-from reconciler.files import is_special, write_output
-from reconciler.importer import ImportedRepository, ImportSelection, render_manifest
+from reconciler.files import is_special, output_stream
+from reconciler.importer import ImportSelection, ImportTally, manifest_head
 from reconciler.models import PATTERN_HINTS, RepositoryTarget
 from reconciler.options import STDOUT, backend_options, concurrency_option, out_option
 from reconciler.text import plural
@@ -71,12 +74,44 @@ def _check_out(path: Path, force: bool) -> None:
         raise ReconcilerError(f"cannot write {path}: {exc.strerror or exc}", _ELSEWHERE) from None
 
 
-def _write(text: str, path: Path, force: bool) -> None:
+# Up to this many characters of the manifest's packages stay in memory before they spill to a
+# temporary file (about 280,000 pins; a million-version import keeps 8 MB, not 30).
+_SPOOL_CHARS = 8 * 2**20
+
+
+def _import(
+    backend: Backend, selection: ImportSelection, out: Path, force: bool, concurrency: int
+) -> ImportTally:
+    """Import, streaming each package's lines into a spool as it is read, then write the manifest:
+    its head (which counts what the packages left out), then the spool. The file appears whole
+    or not at all."""
+    with tempfile.SpooledTemporaryFile(_SPOOL_CHARS, mode="w+", encoding="utf-8") as body:
+
+        def spool(text: str) -> None:
+            try:
+                body.write(text)
+            except OSError as exc:  # spilled to a folder that is full, say
+                raise ReconcilerError(
+                    f"cannot write a temporary file in {tempfile.gettempdir()}: {exc.strerror or exc}",
+                    "Free some space there, or set TMPDIR to a folder with more.",
+                ) from None
+
+        tally = import_repository(backend, selection, spool, concurrency)
+        body.seek(0)
+        _write(manifest_head(selection, tally.packages, len(tally.unfinished)), body, out, force)
+    return tally
+
+
+def _write(head: str, body: IO[str], path: Path, force: bool) -> None:
     if str(path) == STDOUT:
-        click.echo(text, nl=False)
+        click.echo(head, nl=False)
+        for chunk in iter(lambda: body.read(2**16), ""):
+            click.echo(chunk, nl=False)
         return
     try:
-        write_output(path, text, replace=force)
+        with output_stream(path, replace=force) as stream:
+            stream.write(head)
+            shutil.copyfileobj(body, stream)
     except FileExistsError:
         raise _exists(path) from None
     except OSError as exc:
@@ -87,15 +122,15 @@ def _exists(path: Path) -> ReconcilerError:
     return ReconcilerError(f"{path} already exists", "Give --force to overwrite it, or another -o file.")
 
 
-def _report(imported: ImportedRepository, path: Path) -> None:
-    packages = len(imported.packages)
-    versions = imported.version_count
+def _report(imported: ImportTally, path: Path) -> None:
+    packages = imported.packages
+    versions = imported.versions
     click.echo(
         f"Imported {plural(packages, 'package')}, {plural(versions, 'version')} "
         f"from {imported.selection.repository_ref} into {'stdout' if str(path) == STDOUT else path}.",
         err=True,
     )
-    if not imported.packages:
+    if not packages:
         click.echo("Warning: no package matched; the manifest declares none.", err=True)
     left_out = imported.unfinished
     if left_out:
@@ -157,6 +192,4 @@ def import_(
         namespace=namespace,
         package=package_glob,
     )
-    imported = import_repository(backend, selection, concurrency)
-    _write(render_manifest(imported), out, force)
-    _report(imported, out)
+    _report(_import(backend, selection, out, force, concurrency), out)

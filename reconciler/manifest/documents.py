@@ -8,7 +8,7 @@ documents of a kind in `SKIPPED_KINDS` (example data for the local CodeArtifact 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import ValidationError
@@ -23,7 +23,16 @@ from reconciler.manifest.yamlsource import (
     load_fast,
     yaml_problem,
 )
-from reconciler.models import API_VERSION, KIND, InUseFile, Manifest, PackageEntry, Target
+from reconciler.models import (
+    API_VERSION,
+    KIND,
+    Declarable,
+    InUseFile,
+    Manifest,
+    PackageEntry,
+    Pin,
+    Target,
+)
 from reconciler.problems import describe, error_path, humanize, render_path
 
 # Kinds of documents that live next to manifests but are read by other commands.
@@ -117,7 +126,7 @@ def _validate_document(display: str, document: LoadedDocument, index: int, repor
     if not _is_this_kind(display, document, index, report):
         return None
     try:
-        manifest = Manifest.model_validate(data)
+        manifest = Manifest.model_validate(_with_shared_pins(data))
     except ValidationError as exc:
         for error in exc.errors():
             loc = error_path(error)
@@ -127,6 +136,33 @@ def _validate_document(display: str, document: LoadedDocument, index: int, repor
             report.add(index, line, f"{display}:{line}: {render_path(loc)}: {humanize(error, loc, MANIFEST)}")
         return _valid_parts(data)
     return manifest.target, list(enumerate(manifest.packages)), manifest.protect_in_use
+
+
+# One frozen `Pin` per declarable status, for the pins written `"1.0.0": Published`.
+_SHARED_PINS = {status: Pin(status=status) for status in get_args(Declarable)}
+
+
+def _with_shared_pins(data: dict[Any, Any]) -> dict[Any, Any]:
+    """`data` with each pin written as a bare declarable status replaced by the one `Pin` of that
+    status. pydantic takes a model instance as it is (models are frozen and never revalidated), so the
+    document validates to equal models and fails with the same errors (a pin that is not a valid
+    status is left for pydantic to word), but without building and checking 100,000 equal pins one by
+    one: an imported manifest is nearly all such pins."""
+    packages = data.get("packages")
+    if not isinstance(packages, list):
+        return data
+    shared = []
+    for entry in packages:
+        versions = entry.get("versions") if isinstance(entry, dict) else None
+        if isinstance(versions, dict):
+            pins = {
+                version: _SHARED_PINS.get(pin, pin) if isinstance(pin, str) else pin
+                for version, pin in versions.items()
+            }
+            shared.append({**entry, "versions": pins})
+        else:
+            shared.append(entry)
+    return {**data, "packages": shared}
 
 
 def _is_this_kind(display: str, document: LoadedDocument, index: int, report: Report) -> bool:

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import yaml
 
 from reconciler.models import API_VERSION, KIND
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._\-]*$")
+_STR_TAG = "tag:yaml.org,2002:str"
+# The resolver `yaml.safe_load` uses: which type a plain scalar's text is read as.
+_RESOLVER: Any = yaml.resolver.Resolver()
 
 
 def yaml_scalar(text: str) -> str:
-    """`text` plain when YAML reads it back as the same string, else double-quoted."""
-    if _PLAIN.match(text) and yaml.safe_load(text) == text:
+    """`text` plain when YAML reads it back as the same string, else double-quoted. Text of these
+    characters, starting with none of YAML's indicators, is one plain scalar: the resolver alone
+    says whether it is read as a string (not as 1.10, true, null or a date), without parsing it."""
+    if _PLAIN.match(text) and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG:
         return text
     return json.dumps(text, ensure_ascii=False)
 

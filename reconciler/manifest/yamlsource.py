@@ -28,6 +28,9 @@ MAX_DEPTH = 100
 TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels (aliases and merges included)"
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# A scalar of this tag is its text: PyYAML's constructor (`construct_yaml_str`) returns `node.value`
+# itself, so the builder takes it without the constructor's bookkeeping (most of a manifest's scalars).
+_STR_TAG = "tag:yaml.org,2002:str"
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
@@ -52,7 +55,10 @@ class LoadedDocument:
 
     def line_of(self, path: KeyPath) -> int:
         """The line of `path`, or of its nearest enclosing key or item that was written."""
-        for end in range(len(path), 0, -1):
+        line = self.lines.get(path)
+        if line is not None:
+            return line
+        for end in range(len(path) - 1, 0, -1):
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
         return self.line
@@ -106,7 +112,7 @@ class _LineBuilder:
         else:
             self._built.add(id(node))
         if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path, document)
+            return node.value if node.tag == _STR_TAG else self._scalar(node, path, document)
         if self._building >= MAX_DEPTH:
             # Written nesting stops at the composer; this is nesting built up through aliases or merges.
             raise _Refused(TOO_DEEP)
@@ -186,6 +192,8 @@ class _LineBuilder:
         return result
 
     def _key(self, node: yaml.ScalarNode, path: KeyPath, document: LoadedDocument) -> Any:
+        if node.tag == _STR_TAG:
+            return node.value
         try:
             key = self.construct_object(node)
         except Exception:
@@ -220,16 +228,121 @@ class LineLoader(_LineBuilder, yaml.SafeLoader):
             self._composing -= 1
 
 
+class _Composed(Exception):
+    """What the plain reading of libyaml's events leaves to the composer (see `plain_documents`)."""
+
+
+# A tag a scalar or collection is written without: the resolver decides it, as the composer would.
+_UNTAGGED = (None, "!")
+
+
 if yaml.__with_libyaml__:
 
     class FastLineLoader(_LineBuilder, yaml.CSafeLoader):
         """The same building over libyaml's parser and composer (C), several times faster on large
         manifests. libyaml words some errors differently and bounds nesting at its own depth, so a
-        stream it cannot read cleanly is read again by `LineLoader` (see `load_documents`)."""
+        stream it cannot read cleanly is read again by `LineLoader` (see `load_fast`)."""
 
-    FAST_LOADER: type[_LineBuilder] | None = FastLineLoader
+        def plain_documents(self) -> Iterator[LoadedDocument]:
+            """`documents()` built straight from libyaml's events, for streams with no anchor, alias,
+            merge key, tagged collection, key that is not a scalar, or nesting deeper than MAX_DEPTH
+            (any of these raises `_Composed`: `documents()` must read the stream). What is left is a
+            tree read once, in order: the composer's nodes (half the time of a 100,000-pin manifest)
+            would only be walked once and dropped. Each value, line and problem comes from the same
+            resolver, constructor and checks as in `_LineBuilder`, so the documents are equal
+            (tests/unit/test_yaml_loaders.py compares the two on every stream the tests read)."""
+            get: Any = self.get_event
+            get()  # the stream's start
+            while not self.check_event(yaml.StreamEndEvent):
+                get()  # the document's start
+                root = get()
+                document = LoadedDocument(data=None, line=root.start_mark.line + 1)
+                document.data = self._plain(root, (), document, 0)
+                get()  # the document's end
+                yield document
+
+        def _plain(self, event: Any, path: KeyPath, document: LoadedDocument, depth: int) -> Any:
+            if event.anchor is not None:  # an anchor, or an alias (whose name is its `anchor`)
+                raise _Composed
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                tag = event.tag
+                if tag in _UNTAGGED:
+                    resolve: Any = self.resolve
+                    tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+                if tag == _STR_TAG:
+                    return event.value
+                return self._scalar(_scalar_node(event, tag), path, document)
+            if event.tag not in _UNTAGGED or depth >= MAX_DEPTH:
+                raise _Composed
+            if kind is yaml.SequenceStartEvent:
+                return self._plain_sequence(path, document, depth)
+            return self._plain_mapping(path, document, depth)
+
+        def _plain_sequence(self, path: KeyPath, document: LoadedDocument, depth: int) -> list[Any]:
+            get: Any = self.get_event
+            items: list[Any] = []
+            lines = document.lines
+            event = get()
+            while type(event) is not yaml.SequenceEndEvent:
+                item_path = (*path, len(items))
+                lines[item_path] = event.start_mark.line + 1
+                items.append(self._plain(event, item_path, document, depth + 1))
+                event = get()
+            return items
+
+        def _plain_mapping(self, path: KeyPath, document: LoadedDocument, depth: int) -> dict[Any, Any]:
+            get: Any = self.get_event
+            resolve: Any = self.resolve
+            result: dict[Any, Any] = {}
+            written: dict[Any, int] = {}
+            lines = document.lines
+            event: Any = get()
+            while type(event) is not yaml.MappingEndEvent:
+                if type(event) is not yaml.ScalarEvent or event.anchor is not None:
+                    raise _Composed
+                tag = event.tag
+                if tag in _UNTAGGED:
+                    tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+                if tag == _MERGE_TAG:
+                    raise _Composed
+                start: Any = event.start_mark
+                line = start.line + 1
+                key = event.value if tag == _STR_TAG else self._key(_scalar_node(event, tag), path, document)
+                key_path = (*path, key)
+                if key in written:
+                    document.problems.append(
+                        (line, f"{render_path(key_path)}: {_duplicate(path, key, written[key], line)}")
+                    )
+                    self._skip_node()  # `_build_mapping` does not build a duplicate's value either
+                else:
+                    written[key] = line
+                    lines[key_path] = line
+                    result[key] = self._plain(get(), key_path, document, depth + 1)
+                event = get()
+            return result
+
+        def _skip_node(self) -> None:
+            open_collections = 0
+            while True:
+                event: Any = self.get_event()
+                if getattr(event, "anchor", None) is not None:
+                    raise _Composed  # an alias elsewhere may stand for what is skipped here
+                if isinstance(event, yaml.CollectionStartEvent):
+                    open_collections += 1
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    open_collections -= 1
+                if open_collections == 0:
+                    return
+
+    FAST_LOADER: type[FastLineLoader] | None = FastLineLoader
 else:  # PyYAML built without libyaml
     FAST_LOADER = None
+
+
+def _scalar_node(event: Any, tag: str) -> yaml.ScalarNode:
+    """The node libyaml's composer makes of a scalar event whose tag is resolved."""
+    return yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
 
 
 _READ_APART = frozenset("\t\ufeff?")
@@ -239,16 +352,26 @@ def load_fast(text: str) -> list[LoadedDocument] | None:
     """Every document of `text` read with libyaml, or None when it is not installed or the stream is
     not clean (a YAML error, or a document refused): then `LineLoader` must read it, so that problems
     read and are placed exactly as the pure-Python loader gives them. Problems `_LineBuilder` reports
-    itself (duplicate keys, tags, unquoted versions) come from the same nodes either way."""
+    itself (duplicate keys, tags, unquoted versions) come from the same nodes either way. A stream
+    with no anchors, aliases or merges (every manifest `import` writes) is built from the parser's
+    events; any other from the composer's nodes."""
     # Characters the two read differently, found by tests/unit/test_yaml_loaders.py: libyaml takes a
     # tab or a `?` inside a plain scalar (`p\tackages:`, `{p? ackages: 1}`) as part of it where PyYAML
     # refuses it, and skips a byte order mark after the first line where PyYAML reads it as text. All
     # are rare in manifests: a text with one takes the pure-Python reading.
     if FAST_LOADER is None or not _READ_APART.isdisjoint(text):
         return None
-    loader: Any = FAST_LOADER(text)  # type: ignore[call-arg]
     try:
-        documents = list(loader.documents())
+        return _read_with(text, plain=True)
+    except _Composed:
+        return _read_with(text, plain=False)
+
+
+def _read_with(text: str, plain: bool) -> list[LoadedDocument] | None:
+    assert FAST_LOADER is not None
+    loader = FAST_LOADER(text)
+    try:
+        documents = list(loader.plain_documents() if plain else loader.documents())
     except (yaml.YAMLError, RecursionError):
         return None
     finally:

@@ -1,34 +1,82 @@
-"""Import: list a repository's selected packages, then read every version of each (in parallel)."""
+"""Import: list a repository's selected packages, then read every version of each (in parallel) and
+hand each package's manifest lines on as soon as it and every package before it are read.
+
+The reads run `max_workers` at a time, and at most twice as many packages are read ahead of the one
+written next: the manifest comes out in the sorted order the listing gave, whatever order the reads
+end in, while memory holds a few packages rather than the repository (a million versions were 1 GB).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from reconciler.addresses import PackageRef
 from reconciler.aws import reads
 from reconciler.aws.client import Backend, connect
 from reconciler.codeartifact import Format
 from reconciler.errors import AwsError, ReconcilerError
-from reconciler.importer import ImportedRepository, ImportSelection, imported_repository
-from reconciler.scope import literal_prefix
-from reconciler.workflows.reading import read_packages
+from reconciler.importer import ImportSelection, ImportTally, imported_package, package_lines
+from reconciler.scope import ReadSpec, literal_prefix
+from reconciler.state import PackageState
+
+# Packages read ahead of the one written next, per worker: enough that a slow package does not
+# leave the workers idle, few enough that memory holds a handful of packages.
+READ_AHEAD = 2
 
 
 def import_repository(
-    backend: Backend, selection: ImportSelection, max_workers: int = 8
-) -> ImportedRepository:
+    backend: Backend, selection: ImportSelection, write: Callable[[str], object], max_workers: int = 8
+) -> ImportTally:
+    """Read the selected packages of the repository and `write` each one's manifest lines, in order;
+    the tally says what was written (the manifest's head depends on it)."""
     connection = connect(backend)
+    tally = ImportTally(selection)
     try:
-        calls: Counter[str] = Counter()
         refs = [
             PackageRef(selection.repository_ref, format, namespace, name)
-            for format, namespace, name in _selected_packages(connection.client, selection, calls)
+            for format, namespace, name in _selected_packages(connection.client, selection, tally.calls)
         ]
-        states, listing = read_packages(connection.client, refs, max_workers)
+        for ref, state, calls in read_in_order(connection.client, refs, max_workers):
+            tally.calls.update(calls)
+            if state is None:
+                continue  # deleted between the two listings
+            package = imported_package(ref, state)
+            tally.add(package)
+            write(package_lines(package))
     finally:
         connection.close()
-    calls.update(listing)
-    return imported_repository(selection, refs, states, calls)
+    return tally
+
+
+def read_in_order(
+    client: Any, refs: Sequence[PackageRef], max_workers: int
+) -> Iterator[tuple[PackageRef, PackageState | None, Counter[str]]]:
+    """Each package of `refs` read, in the order of `refs`, `max_workers` reads at a time and at
+    most READ_AHEAD x `max_workers` packages ahead of the one given."""
+    ahead = max(1, max_workers) * READ_AHEAD
+    pending: deque[tuple[PackageRef, Future[tuple[PackageState | None, Counter[str]]]]] = deque()
+    queue = iter(refs)
+    pool = ThreadPoolExecutor(max_workers=max(1, max_workers))
+    try:
+
+        def submit() -> None:
+            ref = next(queue, None)
+            if ref is not None:
+                pending.append((ref, pool.submit(reads.read_package, client, ReadSpec(ref))))
+
+        for _ in range(ahead):
+            submit()
+        while pending:
+            ref, future = pending.popleft()
+            state, calls = future.result()
+            submit()
+            yield ref, state, calls
+    finally:
+        # Reads not started are dropped at once (an error, or Ctrl-C): only those under way finish.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _selected_packages(

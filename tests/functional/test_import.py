@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +12,21 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from reconciler.addresses import PackageRef
+from reconciler.aws import reads
+from reconciler.aws.client import Backend, connect
 from reconciler.cli import cli
+from reconciler.codeartifact import Format
+from reconciler.importer import (
+    ImportedPackage,
+    ImportSelection,
+    imported_repository,
+    package_lines,
+    render_manifest,
+)
 from reconciler.local import BackgroundServer, LocalCodeArtifact, local_client
 from reconciler.manifest import load_manifests
+from reconciler.workflows.reading import read_packages
 
 STATUS_NAMES = "Published|Unlisted|Archived|Disposed"
 
@@ -321,3 +334,76 @@ def test_import_that_fails_to_write_exits_1_naming_the_file_and_leaves_nothing(
     assert result.exit_code == 1, result.output
     assert result.stderr == f"Error: cannot write {out}: File name too long\nGive another -o file.\n"
     assert [path.name for path in tmp_path.iterdir()] == ["codeartifact.db"]
+
+
+def whole_rendering(db: Path, selection: ImportSelection) -> str:
+    """The manifest as import wrote it before it streamed: every package read first (in parallel,
+    into memory), then the whole text rendered at once."""
+    connection = connect(Backend(local_db=str(db)))
+    try:
+        calls: Counter[str] = Counter()
+        refs = [
+            PackageRef(selection.repository_ref, format, namespace, name)
+            for format, namespace, name in reads.list_packages(
+                connection.client, selection.repository_ref, calls
+            )
+            if selection.selects(format, namespace, name)
+        ]
+        refs.sort(key=lambda ref: (ref.format.value, ref.namespace or "", ref.package))
+        states, _ = read_packages(connection.client, refs)
+    finally:
+        connection.close()
+    return render_manifest(imported_repository(selection, refs, states, calls))
+
+
+@pytest.mark.parametrize(
+    ("repository", "options", "selection"),
+    [
+        ("staging", [], ImportSelection("acme", "staging")),  # with an Unfinished version left out
+        ("prod", [], ImportSelection("acme", "prod")),
+        ("staging", ["--format", "npm"], ImportSelection("acme", "staging", format=Format.NPM)),
+        ("staging", ["--package", "nothing-*"], ImportSelection("acme", "staging", package="nothing-*")),
+    ],
+)
+def test_the_streamed_import_writes_what_the_whole_rendering_wrote(
+    tmp_path: Path, db: Path, repository: str, options: list[str], selection: ImportSelection
+) -> None:
+    out = tmp_path / "out.yaml"
+
+    to_file = import_(out, "--local", db, "--concurrency", "3", *options, repository=repository)
+    to_stdout = import_(Path("-"), "--local", db, *options, repository=repository)
+
+    assert to_file.exit_code == 0, to_file.output
+    assert to_stdout.exit_code == 0, to_stdout.output
+    expected = whole_rendering(db, selection)
+    assert out.read_text() == expected
+    assert to_stdout.stdout == expected
+
+
+@pytest.mark.parametrize("existing", [None, "# mine\n"])
+def test_an_interrupted_import_leaves_no_file_and_keeps_the_one_there(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch, existing: str | None
+) -> None:
+    out = tmp_path / "out" / "staging.yaml"
+    if existing is not None:
+        out.parent.mkdir()
+        out.write_text(existing)
+    written: list[ImportedPackage] = []
+
+    def interrupt_on_the_fourth(package: ImportedPackage) -> str:
+        written.append(package)
+        if len(written) == 4:
+            raise KeyboardInterrupt  # as Ctrl-C would, three packages into the file
+        return package_lines(package)
+
+    monkeypatch.setattr("reconciler.workflows.importing.package_lines", interrupt_on_the_fourth)
+
+    result = import_(out, "--local", db, "--force")
+
+    assert result.exit_code == 130, result.output
+    assert len(written) == 4
+    if existing is None:
+        assert not out.exists()
+    else:
+        assert out.read_text() == existing
+        assert [path.name for path in out.parent.iterdir()] == ["staging.yaml"]

@@ -1,9 +1,11 @@
 """libyaml's loader and the pure-Python one read manifests the same way.
 
 Manifests are read with libyaml (C) when PyYAML has it, for speed on large files, and with PyYAML's
-pure-Python loader otherwise, or when libyaml cannot read a stream cleanly. Both must give the same
-documents, the same lines, and the same problems at the same FILE:LINE, on every manifest of the
-repository, every test manifest, and generated and mutated YAML.
+pure-Python loader otherwise, or when libyaml cannot read a stream cleanly. With libyaml, a stream
+with no anchor, alias, merge or tagged collection is built straight from its events, any other from
+its composed nodes. All three readings must give the same documents, the same lines, and the same
+problems at the same FILE:LINE, on every manifest of the repository, every test manifest, and
+generated and mutated YAML.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 
 from reconciler.manifest import documents as documents_module
 from reconciler.manifest.report import Report
-from reconciler.manifest.yamlsource import LineLoader, LoadedDocument, load_fast
+from reconciler.manifest.yamlsource import LineLoader, LoadedDocument, _Composed, _read_with, load_fast
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = sorted(
@@ -54,7 +56,23 @@ def fields(document: LoadedDocument) -> tuple[Any, ...]:
     )
 
 
+def plain_reading(text: str) -> list[LoadedDocument] | str | None:
+    """The documents built from libyaml's events, or "composed" when the stream needs the composer."""
+    try:
+        return _read_with(text, plain=True)
+    except _Composed:
+        return "composed"
+
+
 def assert_same_reading(text: str) -> None:
+    plain = plain_reading(text)
+    if plain != "composed":
+        # Built from events or from the composer's nodes: the same documents, or the same refusal.
+        nodes = _read_with(text, plain=False)
+        assert plain is None or not isinstance(plain, str)
+        assert (plain is None) == (nodes is None)
+        if plain is not None and nodes is not None:
+            assert [fields(document) for document in plain] == [fields(document) for document in nodes]
     fast = load_fast(text)
     if fast is None:
         return  # read again by the pure-Python loader: the same by construction
@@ -118,6 +136,40 @@ def test_nesting_libyaml_allows_but_manifests_do_not_is_refused_in_the_same_word
     found = problems(path, monkeypatch, fast=True)
     assert found == problems(path, monkeypatch, fast=False)
     assert found and "nested deeper than 100 levels" in found[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'packages:\n  - versions:\n      "1.0": Published\n      "1.0": {status: Archived, x: [1, 2]}\n',
+        "packages:\n  - versions:\n      1.10: Published\n      2: Unlisted\n      true: x\n",
+        "a: 1\nb: 2026-01-01\nc: !!str 3\nd: !!int 4\ne: ~\nf: 2026-13-01\ng: !!bool maybe\n!!int 5: x\n",
+        "---\n---\na: [1, {b: c}]\n---\n- x\n- - y\n",
+        "",
+        "a: {b: 1, b: {c: 2}}\n",
+    ],
+)
+def test_a_stream_without_anchors_is_built_from_events_as_from_nodes(text: str) -> None:
+    plain = plain_reading(text)
+    assert isinstance(plain, list)
+    assert_same_reading(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",
+        "base: &b {status: Published}\nother:\n  <<: *b\n",
+        "a: !!map {b: 1}\n",
+        "[a, b]: c\n",
+        "a: 1\na: &x [1]\nb: *x\n",
+        "packages: " + "[" * 101 + "]" * 101 + "\n",
+    ],
+)
+def test_anchors_merges_tagged_collections_and_deep_nesting_are_left_to_the_composer(text: str) -> None:
+    assert plain_reading(text) == "composed"
+    assert load_fast(text) == _read_with(text, plain=False)
+    assert_same_reading(text)
 
 
 _SCALARS = st.one_of(
