@@ -12,7 +12,10 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli import cli
+from reconciler.commands import apply as apply_command
 from reconciler.local import LocalCodeArtifact, local_client
 from tests.functional.conftest import local_seed, seeded_file
 from tests.functional.test_apply import aws_env, backend, run
@@ -205,3 +208,25 @@ def test_a_deleted_version_can_be_published_again_where_a_disposed_one_is_refuse
             publish(client, "1.1.0")
     assert refused.value.response["Error"]["Code"] == "ConflictException"
     assert listed(db)["1.0.0"] == "Published" and listed(db)["1.1.0"] == "Disposed"
+
+
+def test_the_question_names_the_deletes_and_is_not_asked_when_they_are_refused(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(apply_command, "_can_ask", lambda: True)
+    manifest = tmp_path / "staging.yaml"
+    manifest.write_text(MANIFEST)
+
+    refused = CliRunner().invoke(cli, ["apply", str(manifest), "--local", str(db)], input="yes\n")
+    assert refused.exit_code == 1 and "Only 'yes'" not in refused.stderr
+    assert "deletes are not allowed" in refused.stderr
+
+    asked = CliRunner().invoke(
+        cli, ["apply", str(manifest), "--local", str(db), "--allow-delete"], input="yes\n"
+    )
+    assert asked.exit_code == 0, asked.output
+    assert "It disposes 1 version: their assets are deleted, which cannot be undone." in asked.stderr
+    assert (
+        "It deletes 2 versions: they are removed from the repository, which cannot be undone." in asked.stderr
+    )
+    assert "1.0.0" not in listed(db)

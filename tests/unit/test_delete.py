@@ -17,6 +17,7 @@ from reconciler.models import Origin
 from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import plan_from_document, plan_json
 from reconciler.planner import make_plan
+from reconciler.render.drift import render_drift_markdown, render_drift_text
 from reconciler.render.plan import render_plan_markdown, render_plan_text
 from reconciler.staleness import check_staleness
 from reconciler.state import LiveState
@@ -295,7 +296,13 @@ def test_every_view_shows_deletes_apart_and_first() -> None:
     assert "delete" not in render_plan_text(quiet) + render_plan_markdown(quiet)
 
 
-def test_drift_reports_a_version_declared_deleted_that_is_there() -> None:
+def test_drift_reports_a_version_declared_deleted_that_is_there_and_shows_it_apart() -> None:
     report = detect_drift(deleting_plan())
     [item] = [i for i in report.items if i.version == "1.0.0"]
     assert (item.kind, item.live, item.declared) == (DriftKind.STATUS, Status.PUBLISHED, Status.DELETED)
+    assert "| wrong status | `1.0.0` | Published | **Deleted** |" in render_drift_markdown(report)
+    assert "| wrong status | `1.1.0` | Published | Disposed |" in render_drift_markdown(report)
+    text = render_drift_text(report, color=True)
+    deleted = next(line for line in text.splitlines() if "1.0.0" in line)
+    disposed = next(line for line in text.splitlines() if "1.1.0" in line)
+    assert deleted.split("~")[0] != disposed.split("~")[0]  # another colour
