@@ -44,8 +44,6 @@ class Status(StrEnum):
 # it is the status DeletePackageVersions reports in `successfulVersions`, but no listing shows a
 # deleted version (it is absent), so live state never holds it and no call sends it as a target.
 DECLARABLE_STATUSES = (Status.PUBLISHED, Status.UNLISTED, Status.ARCHIVED, Status.DISPOSED, Status.DELETED)
-# What a version read from the repository can be: every status but Deleted.
-LIVE_STATUSES = frozenset(Status) - {Status.DELETED}
 # Gone for good: a Disposed version can only be deleted, and nothing brings its assets back.
 FINAL_STATUSES = frozenset({Status.DISPOSED, Status.DELETED})
 # Statuses the reconciler deletes a version from (DeletePackageVersions): what it updates or disposes,
