@@ -34,8 +34,10 @@ heading "3b. The same, for one file: every version, and the pin or rule that dec
 run reconciler plan manifests/prod/python.yaml --local "$DB" -o plans/quickstart-python.plan.json
 
 heading "4. Apply exactly the saved plan (a full record of the calls is kept next to it)"
-printf '$ reconciler apply %s --local %s > plans/quickstart.apply.txt\n' "$PLAN" "$DB"
-reconciler apply "$PLAN" --local "$DB" >plans/quickstart.apply.txt
+# The examples declare one version Deleted (manifests/prod/python.yaml): apply refuses a plan that
+# deletes unless --allow-delete says the deletes were reviewed.
+printf '$ reconciler apply %s --local %s --allow-delete > plans/quickstart.apply.txt\n' "$PLAN" "$DB"
+reconciler apply "$PLAN" --local "$DB" --allow-delete >plans/quickstart.apply.txt
 run tail -n 4 plans/quickstart.apply.txt
 
 heading "5. Plan again: live state now matches the manifests"

@@ -1,6 +1,6 @@
 """`apply_plan(plan, executor) -> ApplyReport`: run exactly a plan's actions and account for every version.
 
-Phases run in order (copies, status updates, disposes); within a phase, different packages run
+Phases run in order (copies, status updates, disposes, deletes); within a phase, different packages run
 concurrently and one package's actions run one after another. A version whose earlier action did
 not go through is not attempted in a later phase (no status update for a copy that failed).
 

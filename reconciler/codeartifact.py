@@ -40,16 +40,21 @@ class Status(StrEnum):
     DELETED = "Deleted"
 
 
-# The states a manifest may declare (Unfinished and Deleted cannot be asked for).
-DECLARABLE_STATUSES = (Status.PUBLISHED, Status.UNLISTED, Status.ARCHIVED, Status.DISPOSED)
+# The states a manifest may declare (Unfinished cannot be asked for). `Deleted` is declared only:
+# it is the status DeletePackageVersions reports in `successfulVersions`, but no listing shows a
+# deleted version (it is absent), so live state never holds it and no call sends it as a target.
+DECLARABLE_STATUSES = (Status.PUBLISHED, Status.UNLISTED, Status.ARCHIVED, Status.DISPOSED, Status.DELETED)
 # Gone for good: a Disposed version can only be deleted, and nothing brings its assets back.
 FINAL_STATUSES = frozenset({Status.DISPOSED, Status.DELETED})
+# Statuses the reconciler deletes a version from (DeletePackageVersions): what it updates or disposes,
+# and a Disposed version, for which deleting is the one action left.
+DELETABLE_STATUSES = frozenset({Status.PUBLISHED, Status.UNLISTED, Status.ARCHIVED, Status.DISPOSED})
 # Statuses UpdatePackageVersionsStatus moves a version from to any other declared status.
 UPDATABLE_STATUSES = frozenset({Status.PUBLISHED, Status.UNLISTED, Status.ARCHIVED})
 # Statuses CopyPackageVersions copies (an Archived or Disposed version cannot be copied).
 COPYABLE_STATUSES = frozenset({Status.PUBLISHED, Status.UNLISTED})
-# Statuses that take a version out of use: what `protect` guards against.
-REMOVING_STATUSES = frozenset({Status.ARCHIVED, Status.DISPOSED})
+# Statuses that take a version out of use: what `protect` and `protect_in_use` guard against.
+REMOVING_STATUSES = frozenset({Status.ARCHIVED, Status.DISPOSED, Status.DELETED})
 # A version no rule (nor `otherwise`) takes unless it names it: an upload in progress, or gone.
 CLOSED_STATUSES = frozenset({Status.UNFINISHED, Status.DISPOSED, Status.DELETED})
 
@@ -73,7 +78,8 @@ class ErrorCode(StrEnum):
     SKIPPED = "SKIPPED"
 
 
-# Versions per CopyPackageVersions / UpdatePackageVersionsStatus / DisposePackageVersions call.
+# Versions per CopyPackageVersions / UpdatePackageVersionsStatus / DisposePackageVersions /
+# DeletePackageVersions call.
 MAX_VERSIONS_PER_CALL = 100
 # Largest page ListPackageVersions and ListPackages return.
 MAX_PAGE_SIZE = 1000

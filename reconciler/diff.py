@@ -35,8 +35,8 @@ def other_changes(
     Disposed, Deleted): a copy (and the update that settles its status), nothing, or a problem."""
     if current is not None:
         return _from_closed(item.ref, version, decision, why, current)
-    if decision.status is Status.DISPOSED:
-        return []  # absent is as gone as Disposed: nothing to do
+    if decision.status in FINAL_STATUSES:
+        return []  # absent is as gone as Disposed, and is what Deleted asks for: nothing to do
     if decision.copy_from is None:
         return _problem(
             item.ref,
@@ -69,6 +69,10 @@ def _from_closed(
 ) -> list[Change] | VersionProblem:
     if current.status == decision.status:
         return []
+    if current.status is Status.DISPOSED and decision.status is Status.DELETED:
+        # Deleting is the one action left for a Disposed version (its record goes too).
+        change = VersionChange(version, current.status, current.revision, decision.status, why)
+        return [(BatchKey(ActionKind.DELETE, current.status, decision.status), change)]
     if current.status in FINAL_STATUSES:
         return _problem(
             ref,
@@ -78,9 +82,8 @@ def _from_closed(
         )
     if current.status is Status.UNFINISHED and decision.status is not Status.PUBLISHED:
         return _problem(ref, version, decision, "cannot converge: an Unfinished upload can only be Published")
-    kind = ActionKind.DISPOSE if decision.status is Status.DISPOSED else ActionKind.UPDATE_STATUS
     change = VersionChange(version, current.status, current.revision, decision.status, why)
-    return [(BatchKey(kind, current.status, decision.status), change)]
+    return [(BatchKey(ActionKind.changing_to(decision.status), current.status, decision.status), change)]
 
 
 def _copy_source(
@@ -131,7 +134,7 @@ def _problem(ref: PackageRef, version: str, decision: Decision, message: str) ->
 
 
 def protected_problems(item: ResolvedEntry, changes: list[Change]) -> list[VersionProblem]:
-    """A plan that would Archive or Dispose a protected version is refused: each such version is an
+    """A plan that would Archive, Dispose or Delete a protected version is refused: each such version is an
     error, so the plan cannot be applied until the manifests change."""
     entry = item.declared.entry
     refused = []
@@ -152,7 +155,7 @@ def protected_problems(item: ResolvedEntry, changes: list[Change]) -> list[Versi
 
 
 def in_use_problems(item: ResolvedEntry, changes: list[Change]) -> list[VersionProblem]:
-    """A plan that would take out of use (Archive, Dispose: `REMOVING_STATUSES`) a version that one of
+    """A plan that would take out of use (Archive, Dispose, Delete: `REMOVING_STATUSES`) a version that one of
     the entry's protect_in_use files names is refused, naming the file and line that pins it."""
     ref = item.ref
     named = item.declared.in_use.get((ref.namespace, ref.package))

@@ -226,7 +226,8 @@ def _files(value: Any) -> Any:
     return [value] if isinstance(value, (str, dict)) else value
 
 
-Declarable = Literal["Published", "Unlisted", "Archived", "Disposed"]
+# `Deleted` asks for the version to be absent (DeletePackageVersions): no listing shows it as a status.
+Declarable = Literal["Published", "Unlisted", "Archived", "Disposed", "Deleted"]
 # The kinds of file `protect_in_use` reads (reconciler.lockfiles.KINDS, in its order).
 LockfileKind = Literal[
     "package-lock",
@@ -257,7 +258,7 @@ _ACCEPT_DESCRIPTION = (
     "Live statuses (Unlisted, Archived) accepted as they are: a version whose live status is one of them "
     "is neither changed by a plan nor reported as drift, whatever the pins and rules decide."
 )
-Otherwise = Literal["ignore", "Published", "Unlisted", "Archived", "Disposed"]
+Otherwise = Literal["ignore", "Published", "Unlisted", "Archived", "Disposed", "Deleted"]
 
 
 class _Strict(BaseModel):
@@ -374,7 +375,7 @@ InUseFiles = Annotated[
 ]
 _IN_USE_DESCRIPTION = (
     "Lockfiles and deployment files (paths or globs relative to the manifest file, or {path, kind}) whose "
-    "versions no pin, rule or otherwise may Archive or Dispose: a plan that would is refused, naming the "
+    "versions no pin, rule or otherwise may Archive, Dispose or Delete: a plan that would is refused, naming the "
     "file and line that pins the version. A glob that matches no file is a warning."
 )
 
@@ -386,7 +387,8 @@ class Pin(Promotion):
     """
 
     status: Declarable = Field(
-        description="The status this version must have. Disposed is final: nothing brings a disposed version back."
+        description="The status this version must have. Disposed is final: nothing brings a disposed version back. "
+        "Deleted removes the version from the repository (apply needs --allow-delete); absent is as declared."
     )
 
 
@@ -531,7 +533,7 @@ class PackageEntry(_Strict):
         VersionString, Annotated[Pin, BeforeValidator(_pin, json_schema_input_type=Declarable | Pin)]
     ] = Field(
         default={},
-        description="Pins: exact version -> status (Published, Unlisted, Archived, Disposed), or -> "
+        description="Pins: exact version -> status (Published, Unlisted, Archived, Disposed, Deleted), or -> "
         "{status, copy_from, ...}. Quote the versions: YAML reads 1.10 as a number. A pin beats every rule.",
     )
     rules: list[Rule] = Field(
@@ -545,8 +547,8 @@ class PackageEntry(_Strict):
     protect: Annotated[list[str], BeforeValidator(_one_or_many, json_schema_input_type=str | list[str])] = (
         Field(
             default=[],
-            description="Version ranges in the format's own syntax (globs for generic) that no rule may Archive "
-            "or Dispose: a plan that would is refused.",
+            description="Version ranges in the format's own syntax (globs for generic) that no rule may Archive, "
+            "Dispose or Delete: a plan that would is refused.",
         )
     )
     protect_in_use: InUseFiles = Field(default=[], description=_IN_USE_DESCRIPTION)

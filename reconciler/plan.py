@@ -28,6 +28,12 @@ class ActionKind(StrEnum):
     COPY = "copy"
     UPDATE_STATUS = "update-status"
     DISPOSE = "dispose"
+    DELETE = "delete"
+
+    @classmethod
+    def changing_to(cls, status: Status) -> ActionKind:
+        """The kind of action that takes a version that is there to `status` (not a copy)."""
+        return _BY_TARGET.get(status, cls.UPDATE_STATUS)
 
     @property
     def operation(self) -> str:
@@ -43,11 +49,12 @@ class ActionKind(StrEnum):
 
     @property
     def is_destructive(self) -> bool:
-        return self is ActionKind.DISPOSE
+        return self in (ActionKind.DISPOSE, ActionKind.DELETE)
 
     @property
     def phase(self) -> int:
-        """Copies first (promotions), then status updates, then the irreversible disposes."""
+        """Copies first (promotions), then status updates, then the irreversible disposes, then the
+        deletes (a version's record removed for good)."""
         return _PHASES[self]
 
 
@@ -55,8 +62,15 @@ _OPERATIONS = {
     ActionKind.COPY: "CopyPackageVersions",
     ActionKind.UPDATE_STATUS: "UpdatePackageVersionsStatus",
     ActionKind.DISPOSE: "DisposePackageVersions",
+    ActionKind.DELETE: "DeletePackageVersions",
 }
-_SYMBOLS = {ActionKind.COPY: "+", ActionKind.UPDATE_STATUS: "~", ActionKind.DISPOSE: "-"}
+_SYMBOLS = {
+    ActionKind.COPY: "+",
+    ActionKind.UPDATE_STATUS: "~",
+    ActionKind.DISPOSE: "-",
+    ActionKind.DELETE: "x",
+}
+_BY_TARGET = {Status.DISPOSED: ActionKind.DISPOSE, Status.DELETED: ActionKind.DELETE}
 _PHASES = {kind: index for index, kind in enumerate(ActionKind)}
 
 
@@ -187,10 +201,11 @@ class Summary:
     unmanaged: int = 0
     errors: int = 0
     accepted: int = 0  # left in a live status the manifests accept (`accept`), not as declared
+    to_delete: int = 0  # declared Deleted: removed from the repository (DeletePackageVersions)
 
     @property
     def changes(self) -> int:
-        return self.to_copy + self.to_update + self.to_dispose
+        return self.to_copy + self.to_update + self.to_dispose + self.to_delete
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,7 +120,10 @@ def plan_document(plan: Plan) -> dict[str, Any]:
     # same file with the same digest as before the field existed.
     if plan.reclaimed_bytes is not None:
         document["reclaimed_bytes"] = dict(plan.reclaimed_bytes)
-    # Likewise only when some version is accepted (`accept`): older plans keep their digest.
+    # Likewise only when the plan deletes, or some version is accepted (`accept`): older plans keep
+    # their digest.
+    if summary.to_delete:
+        document["summary"]["to_delete"] = summary.to_delete
     if plan.accepted:
         document["summary"]["accepted"] = summary.accepted
         document["accepted"] = [_accepted_json(item) for item in plan.accepted]
@@ -233,6 +236,7 @@ class _Summary(_Document):
     to_copy: Count = 0
     to_update: Count = 0
     to_dispose: Count = 0
+    to_delete: Count = 0
     # Written as the views word them; plan files written before that are read too.
     unchanged: Count = Field(0, validation_alias=AliasChoices("as_declared", "unchanged"))
     unmanaged: Count = 0

@@ -2,7 +2,7 @@
 
 The same manifests and the same live state always give a byte-identical plan: packages are taken
 in address order, versions in their format's order, and actions in phases (copies, then status
-updates, then disposes), each batch holding at most 100 versions of one package with one expected
+updates, then disposes, then deletes), each batch holding at most 100 versions of one package with one expected
 and one target status (one `BatchKey`).
 """
 
@@ -70,6 +70,7 @@ def make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str
         to_copy=tally.kinds[ActionKind.COPY],
         to_update=tally.kinds[ActionKind.UPDATE_STATUS],
         to_dispose=tally.kinds[ActionKind.DISPOSE],
+        to_delete=tally.kinds[ActionKind.DELETE],
         unchanged=tally.unchanged,
         unmanaged=tally.unmanaged,
         errors=len(tally.errors),
@@ -206,7 +207,7 @@ class _PackagePlanner:
             return []
         if not outcome:
             self.tally.unchanged += 1
-            if current is None and decision.copy_from and decision.status is not Status.DISPOSED:
+            if current is None and decision.copy_from and decision.status not in FINAL_STATUSES:
                 self.tally.warnings.append(
                     f"{self.item.ref}@{version}: waits for this plan to copy it into {decision.copy_from}; "
                     "plan again after apply to promote it further"
@@ -219,7 +220,7 @@ class _PackagePlanner:
     def _update_key(self, decision: Decision, status: Status) -> BatchKey:
         key = self.keys.get((id(decision), status))
         if key is None:
-            kind = ActionKind.DISPOSE if decision.status is Status.DISPOSED else ActionKind.UPDATE_STATUS
+            kind = ActionKind.changing_to(decision.status)
             key = self.keys[(id(decision), status)] = BatchKey(kind, status, decision.status)
         return key
 

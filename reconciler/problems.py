@@ -68,8 +68,8 @@ _EXPECTED_TYPE = {
 # Values longer than these are shown by their start and size: a message is one line.
 _LONG_NUMBER_BITS = 128
 _LONG_TEXT = 120
-# Statuses CodeArtifact gives versions but that nobody can set: naming one is no typo to correct.
-_UNDECLARABLE = ("unfinished", "deleted")
+# A status CodeArtifact gives versions but that nobody can set: naming it is no typo to correct.
+_UNDECLARABLE = ("unfinished",)
 
 
 def render_path(path: KeyPath) -> str:

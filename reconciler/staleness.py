@@ -137,13 +137,17 @@ def _check_copy(
 def _check_update(
     action: Action, change: VersionChange, live: dict[PackageRef, PackageState], arrives_by_copy: bool
 ) -> Moved | ChangeKey | None:
-    """A status update (or dispose) is ready if the version is as the plan saw it, done if it is
-    already as the plan leaves it with the same revision, and moved otherwise."""
+    """A status update (or dispose, or delete) is ready if the version is as the plan saw it, done if
+    it is already as the plan leaves it with the same revision (a delete: absent), and moved otherwise."""
     package = action.package
     planned = {"status": change.prior_status.value, "revision": change.prior_revision}
     destination = _state(live, package, change.version)
     where = package.repository.repository
     if destination is None:
+        if action.kind is ActionKind.DELETE:
+            # Already gone, as the delete leaves it (an interrupted apply of this plan, or another
+            # writer): nothing is left to delete, and nothing to be refused for.
+            return ChangeKey(package, change.version, action.kind)
         if arrives_by_copy:
             return None  # it arrives with this plan's copy
         return Moved(package, change.version, action.kind, planned, None, where)

@@ -8,17 +8,19 @@ any of the planner's own invariants:
 - kinds vs statuses: a copy's expected and target status are one copyable status and it names a
   source repository (not its own); an update-status moves a version from an updatable status (or an
   Unfinished upload to Published) to another updatable status; a dispose takes an updatable status
-  to Disposed; `allow_overwrite` and `include_from_upstream` only on a copy;
+  to Disposed; a delete takes an updatable status, or Disposed, to Deleted (the status
+  DeletePackageVersions reports; no plan expects a version to be Deleted already, since a deleted
+  version is absent); `allow_overwrite` and `include_from_upstream` only on a copy;
 - versions: every version's `prior_status` is its action's expected status and its `after` the
   action's target status (a copy arrives as it is); at most 100 versions an action, none twice in
-  one action, none twice in one kind of action of one package; a version is copied, updated or
-  disposed, or copied and then settled, never two of these otherwise;
-- order: copies, then status updates, then disposes;
+  one action, none twice in one kind of action of one package; a version is copied, updated,
+  disposed or deleted, or copied and then settled, never two of these otherwise;
+- order: copies, then status updates, then disposes, then deletes;
 - sources: a `source_repository` only on a copy and on the update that settles versions copied
   from that repository into the same package by an earlier copy;
 - target: every action's domain is in the target's domains, and every action of a domain names the
   domain owner the target records (or none, the caller's account, as the manifests may);
-- counts: the summary's `to_copy`, `to_update`, `to_dispose`, `cannot_converge` and `accepted` are the
+- counts: the summary's `to_copy`, `to_update`, `to_dispose`, `to_delete`, `cannot_converge` and `accepted` are the
   plan's;
 - accepted: a version accepted as it is (`accept`) is not changed by any action, and is not as declared.
 """
@@ -29,7 +31,13 @@ from collections import Counter
 from collections.abc import Iterator
 
 from reconciler.addresses import PackageRef
-from reconciler.codeartifact import COPYABLE_STATUSES, MAX_VERSIONS_PER_CALL, UPDATABLE_STATUSES, Status
+from reconciler.codeartifact import (
+    COPYABLE_STATUSES,
+    DELETABLE_STATUSES,
+    MAX_VERSIONS_PER_CALL,
+    UPDATABLE_STATUSES,
+    Status,
+)
 from reconciler.errors import PlanInconsistentError
 from reconciler.plan import Action, ActionKind, Plan, VersionChange
 
@@ -72,6 +80,22 @@ def _name(number: int, action: Action) -> str:
     return f"action {number} ({action.kind.value} {action.package})"
 
 
+# A dispose and a delete: the status each makes, the statuses it takes a version from, and how a
+# problem says so.
+_REMOVALS = {
+    ActionKind.DISPOSE: (
+        Status.DISPOSED,
+        UPDATABLE_STATUSES,
+        "a dispose disposes a Published, Unlisted or Archived version",
+    ),
+    ActionKind.DELETE: (
+        Status.DELETED,
+        DELETABLE_STATUSES,
+        "a delete deletes a Published, Unlisted, Archived or Disposed version",
+    ),
+}
+
+
 def _action_problems(action: Action) -> Iterator[str]:
     kind, expected, target = action.kind, action.expected_status, action.target_status
     statuses = f"{expected.value} -> {target.value}"
@@ -89,10 +113,11 @@ def _action_problems(action: Action) -> Iterator[str]:
         elif expected not in UPDATABLE_STATUSES and not unfinished:
             yield f"an update-status cannot move a version {statuses}"
     else:
-        if target is not Status.DISPOSED or expected not in UPDATABLE_STATUSES:
-            yield f"a dispose disposes a Published, Unlisted or Archived version, not {statuses}"
+        makes, takes, what = _REMOVALS[kind]
+        if target is not makes or expected not in takes:
+            yield f"{what}, not {statuses}"
         if action.source_repository:
-            yield f"a source_repository ({action.source_repository}) on a dispose"
+            yield f"a source_repository ({action.source_repository}) on a {kind.value}"
     if kind is not ActionKind.COPY and (action.allow_overwrite or action.include_from_upstream):
         yield "allow_overwrite or include_from_upstream on an action that is not a copy"
     yield from _change_problems(action)
@@ -116,12 +141,15 @@ def _change_problems(action: Action) -> Iterator[str]:
 
 def _order_problems(plan: Plan) -> Iterator[str]:
     """Copies (and the updates that settle them, which apply runs right after), then updates, then
-    disposes: the order the planner writes and apply's phases assume."""
+    disposes, then deletes: the order the planner writes and apply's phases assume."""
     latest = 0
     for number, action in enumerate(plan.actions, 1):
         phase = action.kind.phase
         if phase < latest:
-            yield f"{_name(number, action)}: out of order (copies, then status updates, then disposes)"
+            yield (
+                f"{_name(number, action)}: out of order (copies, then status updates, then disposes, "
+                "then deletes)"
+            )
         latest = max(latest, phase)
 
 
@@ -163,7 +191,7 @@ def _version_problems(plan: Plan) -> Iterator[str]:
             numbers = ", ".join(str(number) for number in sorted(kinds.values()))
             yield (
                 f"{package} version {version!r} is changed by actions {numbers}: a version is copied, "
-                "updated or disposed (or copied, then settled by its update), once"
+                "updated, disposed or deleted (or copied, then settled by its update), once"
             )
 
 
@@ -217,6 +245,7 @@ def _count_problems(plan: Plan) -> Iterator[str]:
         ("to_copy", summary.to_copy, counts[ActionKind.COPY]),
         ("to_update", summary.to_update, counts[ActionKind.UPDATE_STATUS]),
         ("to_dispose", summary.to_dispose, counts[ActionKind.DISPOSE]),
+        ("to_delete", summary.to_delete, counts[ActionKind.DELETE]),
         ("cannot_converge", summary.errors, len(plan.errors)),
         ("accepted", summary.accepted, len(plan.accepted)),
     ):

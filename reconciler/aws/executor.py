@@ -198,8 +198,10 @@ class BotoExecutor:
             now = found.get(change.version)
             verdict = verdicts[change.version] = _verdict(action, change, now)
             if verdict == "as-planned":
-                assert now is not None
-                as_planned[change.version] = (now[0], _as_planned_message(action, now))
+                as_planned[change.version] = (
+                    now[0] if now is not None else action.target_status.value,
+                    _as_planned_message(action, now),
+                )
                 failed.pop(change.version, None)
             elif verdict == "ambiguous":
                 failed[change.version] = (AMBIGUOUS, _ambiguous_message(action, change, now))
@@ -343,8 +345,13 @@ def _verdict(action: Action, change: VersionChange, now: tuple[str, str] | None)
     `moved` one with a status this write does not give (someone else's change, whatever came
     first); and `ambiguous` one with the status this write gives at another revision (a copy: present
     at another revision): someone else made it so, perhaps after this apply did, and nothing the
-    service says can tell which.
+    service says can tell which. A delete leaves a version absent: absent is `as-planned`, and a
+    version there at all (but untouched) is `moved`.
     """
+    if action.kind is ActionKind.DELETE:
+        if now is None:
+            return "as-planned"
+        return "untouched" if now == (action.expected_status.value, change.prior_revision) else "moved"
     if action.kind is ActionKind.COPY:
         if now is None:
             return "untouched"
@@ -355,11 +362,12 @@ def _verdict(action: Action, change: VersionChange, now: tuple[str, str] | None)
     return "as-planned" if now[1] == change.prior_revision else "ambiguous"
 
 
-def _as_planned_message(action: Action, now: tuple[str, str]) -> str:
+def _as_planned_message(action: Action, now: tuple[str, str] | None) -> str:
     where = action.package.repository.repository
+    found = f"{now[0]} at revision {now[1]}" if now is not None else "not there"
     return (
         f"ambiguous: an earlier try's answer was lost, and in {where} the version is now exactly as "
-        f"this apply's write leaves it ({now[0]} at revision {now[1]}); whether that try or another "
+        f"this apply's write leaves it ({found}); whether that try or another "
         "writer's identical change made it so, nothing CodeArtifact returns can tell"
     )
 

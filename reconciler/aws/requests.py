@@ -44,11 +44,12 @@ def action_request(action: Action) -> dict[str, Any]:
         )
         return params
     params = dict[str, Any](package_params(action.package))
-    params.update(
-        versions=[change.version for change in action.versions],
-        versionRevisions=revisions,
-        expectedStatus=action.expected_status.value,
-    )
+    params["versions"] = [change.version for change in action.versions]
+    if action.kind is not ActionKind.DELETE:
+        # DeletePackageVersions takes no versionRevisions: its one guard is expectedStatus (and apply
+        # compares each version's revision with the plan's when it reads the packages again).
+        params["versionRevisions"] = revisions
+    params["expectedStatus"] = action.expected_status.value
     if action.kind is ActionKind.UPDATE_STATUS:
         params["targetStatus"] = action.target_status.value
     return params

@@ -68,18 +68,24 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
     help="Apply what is still valid when versions moved since the plan (they are reported, not changed).",
 )
 @click.option(
+    "--allow-delete",
+    is_flag=True,
+    help="Apply a plan that deletes versions (declared Deleted); without it such a plan is refused.",
+)
+@click.option(
     "--max-dispose",
     type=click.IntRange(0),
     default=Limits().max_dispose,
     show_default=True,
-    help="Refuse a plan that disposes more versions than this.",
+    help="Refuse a plan that disposes or deletes more versions than this.",
 )
 @click.option(
     "--max-dispose-share",
     type=click.FloatRange(0.0, 1.0),
     default=Limits().max_dispose_share,
     show_default=True,
-    help="Refuse a plan that disposes more than this share of any package's versions.",
+    help="Refuse a plan that disposes or deletes more than this share of any package's versions "
+    "(those not already Disposed).",
 )
 @click.option(
     "--journal",
@@ -121,6 +127,7 @@ def apply(
     expect_digest: str | None,
     auto_approve: bool,
     allow_moved: bool,
+    allow_delete: bool,
     max_dispose: int,
     max_dispose_share: float,
     journal: Path | None,
@@ -132,7 +139,9 @@ def apply(
 ) -> None:
     """Apply TARGET: a saved plan file (exactly that plan), or manifest PATHS (plan, confirm, apply)."""
     settings = ApplySettings(
-        limits=Limits(max_dispose=max_dispose, max_dispose_share=max_dispose_share),
+        limits=Limits(
+            max_dispose=max_dispose, max_dispose_share=max_dispose_share, allow_delete=allow_delete
+        ),
         allow_moved=allow_moved,
         concurrency=concurrency,
         rate_scale=rate_scale,
@@ -227,12 +236,17 @@ def _confirm(plan: Plan) -> None:
             "refusing to apply without confirmation: no terminal to ask on; nothing was changed",
             "Review the plan and run again with --auto-approve, or apply a saved plan file.",
         )
-    disposes = plan.summary.to_dispose
+    disposes, deletes = plan.summary.to_dispose, plan.summary.to_delete
     warning = (
         f"  It disposes {plural(disposes, 'version')}: their assets are deleted, which cannot be undone.\n"
         if disposes
         else ""
     )
+    if deletes:
+        warning += (
+            f"  It deletes {plural(deletes, 'version')}: they are removed from the repository, which "
+            "cannot be undone.\n"
+        )
     click.echo(
         "\nDo you want to apply this plan?\n"
         "  reconciler will make the changes described above.\n"

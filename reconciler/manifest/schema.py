@@ -45,7 +45,7 @@ def _model_at(path: KeyPath) -> type[BaseModel] | None:
 
 def _expected_at(kind: str, loc: KeyPath) -> str | None:
     if kind == "model_type" and len(loc) >= 2 and loc[-2] == "versions":
-        return "a status (Published, Unlisted, Archived, Disposed) or a mapping with status"
+        return "a status (Published, Unlisted, Archived, Disposed, Deleted) or a mapping with status"
     if kind == "list_type" and loc and loc[-1] in _ONE_OR_MANY:
         return _ONE_OR_MANY[str(loc[-1])]
     if kind == "list_type" and loc and loc[-1] == "current":

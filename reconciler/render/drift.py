@@ -7,6 +7,7 @@ from collections import Counter
 from typing import assert_never
 
 from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.codeartifact import Status
 from reconciler.drift import DriftItem, DriftKind, DriftReport
 from reconciler.planfile import package_json, target_json
 from reconciler.render.comment import (
@@ -199,12 +200,17 @@ def _text_package(address: PackageRef, items: list[DriftItem]) -> list[Line]:
             [
                 (
                     f"    {item.kind.symbol} {item.version:<{version_width}}  {state:<{state_width}}",
-                    _STYLES[item.kind],
+                    _style(item),
                 ),
                 (f"  # {item.reason}", "dim"),
             ]
         )
     return lines
+
+
+def _style(item: DriftItem) -> str:
+    """A version declared Deleted that is still there stands out, as its delete does in the plan."""
+    return "bold magenta" if item.declared is Status.DELETED else _STYLES[item.kind]
 
 
 def render_drift_markdown(report: DriftReport, context: CommentContext | None = None) -> str:
@@ -293,6 +299,8 @@ def _md_drift_section(
         else:
             live = "missing"
         declared = escape_markdown(str(item.declared)) if item.declared is not None else ""
+        if item.declared is Status.DELETED:
+            declared = f"**{declared}**"  # what apply will remove for good
         reason = provenance_links(item.reason, files, context)
         rows.append(f"| {kind} | {code_span(item.version)} | {live} | {declared} | {reason} |")
     return Block(

@@ -1,8 +1,9 @@
 """Views of a plan: Terraform-like text, a pull-request comment in Markdown, and canonical JSON.
 
 Every view is a pure function of the plan that returns a string, and the same plan always renders to
-the same bytes. Counts are listed most destructive first, so a reviewer reads the disposes before
-anything else.
+the same bytes. Counts are listed most destructive first, so a reviewer reads the deletes and disposes
+before anything else. Deletes are counted only in a plan that has some: a plan without deletes reads
+as it always did.
 """
 
 from __future__ import annotations
@@ -43,15 +44,30 @@ from reconciler.text import format_bytes, plural
 
 # Most destructive first: what cannot be undone is what a reviewer must see first.
 KINDS_BY_HARM = tuple(sorted(ActionKind, key=lambda kind: (not kind.is_destructive, -kind.phase)))
-_COUNT_LABELS = {ActionKind.DISPOSE: "dispose", ActionKind.UPDATE_STATUS: "update", ActionKind.COPY: "copy"}
+_COUNT_LABELS = {
+    ActionKind.DELETE: "delete",
+    ActionKind.DISPOSE: "dispose",
+    ActionKind.UPDATE_STATUS: "update",
+    ActionKind.COPY: "copy",
+}
 _LEGEND = {
     ActionKind.COPY: "copy from another repository",
     ActionKind.UPDATE_STATUS: "update status",
     ActionKind.DISPOSE: "dispose (irreversible: the assets are deleted)",
+    ActionKind.DELETE: "delete (irreversible: the version and its assets are removed from the repository)",
 }
 # What a destructive kind does that cannot be undone, as the caution block says it.
-_HARM = {ActionKind.DISPOSE: "A disposed version's assets are deleted for good."}
-_STYLES = {ActionKind.COPY: "green", ActionKind.UPDATE_STATUS: "yellow", ActionKind.DISPOSE: "bold red"}
+_HARM = {
+    ActionKind.DELETE: "A deleted version is removed from the repository with its assets, for good "
+    "(the same version can then be published again).",
+    ActionKind.DISPOSE: "A disposed version's assets are deleted for good.",
+}
+_STYLES = {
+    ActionKind.COPY: "green",
+    ActionKind.UPDATE_STATUS: "yellow",
+    ActionKind.DISPOSE: "bold red",
+    ActionKind.DELETE: "bold magenta",
+}
 NO_CHANGES = "No changes. Live state matches the manifests."
 DIGEST_LABEL = "Plan digest (SHA-256)"
 
@@ -110,17 +126,23 @@ def _by_package(plan: Plan) -> list[_PackageChanges]:
 
 
 def _counts(counts: Mapping[ActionKind, int], zeros: bool = False) -> str:
-    """`2 to dispose, 5 to update`: most destructive first, zeros left out unless asked for."""
+    """`2 to dispose, 5 to update`: most destructive first, zeros left out unless asked for (a zero
+    count of deletes is always left out: deleting is opt-in, and rare)."""
     return ", ".join(
-        f"{counts.get(kind, 0)} to {_COUNT_LABELS[kind]}"
-        for kind in KINDS_BY_HARM
-        if zeros or counts.get(kind)
+        f"{counts.get(kind, 0)} to {_COUNT_LABELS[kind]}" for kind in _shown_kinds(counts, zeros)
     )
+
+
+def _shown_kinds(counts: Mapping[ActionKind, int], zeros: bool = True) -> list[ActionKind]:
+    """The kinds a count lists, most destructive first: with `zeros`, every kind but a delete the
+    plan does not make."""
+    return [kind for kind in KINDS_BY_HARM if counts.get(kind) or (zeros and kind is not ActionKind.DELETE)]
 
 
 def _plan_counts(plan: Plan) -> dict[ActionKind, int]:
     summary = plan.summary
     return {
+        ActionKind.DELETE: summary.to_delete,
         ActionKind.DISPOSE: summary.to_dispose,
         ActionKind.UPDATE_STATUS: summary.to_update,
         ActionKind.COPY: summary.to_copy,
@@ -201,7 +223,7 @@ def _plan_line(plan: Plan) -> Line:
     summary = plan.summary
     counts = _plan_counts(plan)
     line: Line = [("Plan: ", "bold")]
-    for index, kind in enumerate(KINDS_BY_HARM):
+    for index, kind in enumerate(_shown_kinds(counts)):
         style = "bold red" if kind.is_destructive and counts[kind] else "bold"
         line += [(", " if index else "", ""), (f"{counts[kind]} to {_COUNT_LABELS[kind]}", style)]
     accepted = f", {summary.accepted} accepted" if summary.accepted else ""
@@ -383,6 +405,7 @@ def _md_next_step(plan: Plan, digest_line: str, context: CommentContext) -> str:
 def _md_table(plan: Plan) -> str:
     summary = plan.summary
     columns = {
+        **({"to delete": summary.to_delete} if summary.to_delete else {}),
         "to dispose": summary.to_dispose,
         "to update": summary.to_update,
         "to copy": summary.to_copy,
@@ -391,7 +414,7 @@ def _md_table(plan: Plan) -> str:
         "unmanaged": summary.unmanaged,
         "cannot converge": summary.errors,
     }
-    alarming = {"to dispose", "cannot converge"}
+    alarming = {"to delete", "to dispose", "cannot converge"}
     cells = [f"**{value}**" if value and name in alarming else str(value) for name, value in columns.items()]
     table = f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |"
     phrase = reclaimed_phrase(plan)

@@ -30,7 +30,7 @@ from reconciler.aws import reads, settings
 from reconciler.aws.client import LOCAL_PREFIX, Backend, Connection, connect
 from reconciler.aws.executor import BotoExecutor
 from reconciler.errors import AwsError, LimitExceededError, PlanError, StalePlanError
-from reconciler.limits import Limits, share_problems, total_problems
+from reconciler.limits import Limits, delete_refusal, share_problems, total_problems
 from reconciler.manifest import load_manifests
 from reconciler.plan import Action, Plan
 from reconciler.planfile import plan_digest, read_plan, write_plan
@@ -150,12 +150,20 @@ def _check_digest(digest: str, expected: str | None) -> None:
 
 
 def _check_applyable(plan: Plan, limits: Limits, run: ApplyRun) -> None:
-    """What can be refused from the plan alone (before any call, for a saved plan): errors, and the
-    total it disposes (each package's share waits for live state: `_check_shares`)."""
+    """What can be refused from the plan alone (before any call, for a saved plan): errors, deletes
+    not allowed, and the total it disposes and deletes (each package's share waits for live state:
+    `_check_shares`)."""
     if not plan.applyable:
         raise PlanError(
             f"refused: {len(plan.errors)} version(s) in the plan cannot converge; nothing was changed",
             "Fix the manifests and plan again (reconciler show PLAN lists them).",
+        )
+    refusal = delete_refusal(plan, limits)
+    if refusal is not None:
+        raise PlanError(
+            refusal,
+            "A deleted version is removed from the repository for good. Review the deletes, then apply "
+            "again with --allow-delete (or declare those versions otherwise and plan again).",
         )
     _refuse_limits(tuple(total_problems(plan, limits)), run)
 

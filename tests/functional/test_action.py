@@ -84,6 +84,7 @@ def run_command(command: str, runner: dict[str, str], cwd: Path, **inputs: str) 
         "EXPECT_DIGEST": "",
         "REGION": "us-east-1",
         "ENDPOINT_URL": "",
+        "ALLOW_DELETE": "false",
         "MAX_DISPOSE": "",
         "MAX_DISPOSE_SHARE": "",
         "GRACE": "",
@@ -123,12 +124,20 @@ def test_plan_then_apply_with_the_digest_then_drift_through_the_actions_steps(
     assert planned["exit-code"] == "2"  # changes
     assert planned["plan-file"] == "plans/pr-7.plan.json"
     assert planned["digest"] == digest
-    assert (planned["to-copy"], planned["to-update"], planned["to-dispose"], planned["cannot-converge"]) == (
+    assert (
+        planned["to-copy"],
+        planned["to-update"],
+        planned["to-dispose"],
+        planned["to-delete"],
+        planned["cannot-converge"],
+    ) == (
         str(made.summary.to_copy),
         str(made.summary.to_update),
         str(made.summary.to_dispose),
+        str(made.summary.to_delete),
         "0",
     )
+    assert made.summary.to_delete == 1
     assert digest in Path(planned["report"]).read_text(encoding="utf-8")  # the Markdown view
 
     refused = run_command(
@@ -136,7 +145,15 @@ def test_plan_then_apply_with_the_digest_then_drift_through_the_actions_steps(
     )
     assert (refused["exit-code"], refused["result"], refused["applied"]) == ("1", "refused", "0")
 
-    applied = run_command("apply", runner, work, ENDPOINT_URL=endpoint, EXPECT_DIGEST=digest)
+    # python.yaml declares a version Deleted: without allow-delete the reviewed plan is refused.
+    undeleted = run_command("apply", runner, work, ENDPOINT_URL=endpoint, EXPECT_DIGEST=digest)
+    assert (undeleted["exit-code"], undeleted["result"], undeleted["applied"]) == ("1", "refused", "0")
+    reason = json.loads(Path(undeleted["report"]).read_text(encoding="utf-8"))["reason"]
+    assert "deletes are not allowed" in reason["summary"] and "--allow-delete" in reason["detail"]
+
+    applied = run_command(
+        "apply", runner, work, ENDPOINT_URL=endpoint, EXPECT_DIGEST=digest, ALLOW_DELETE="true"
+    )
     assert (applied["exit-code"], applied["result"], applied["digest"]) == ("0", "applied", digest)
     report = json.loads(Path(applied["report"]).read_text(encoding="utf-8"))
     assert report["plan_digest"] == digest

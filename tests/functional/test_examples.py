@@ -43,8 +43,9 @@ def plan(paths: Path, db: Path, out: Path, *options: str) -> tuple[Result, Plan]
 
 
 def apply(plan_file: Path, db: Path) -> Result:
-    # The local service has no quotas: pace the calls at ten times AWS's default rates.
-    return invoke("apply", plan_file, "--local", db, "--rate-scale", "10")
+    # The local service has no quotas: pace the calls at ten times AWS's default rates. The examples
+    # declare a version Deleted (manifests/prod/python.yaml), which apply makes only when allowed.
+    return invoke("apply", plan_file, "--local", db, "--rate-scale", "10", "--allow-delete")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def example_plan(seeded_once: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return plan(MANIFESTS, db, folder / "plan.json")
 
 
-def test_the_example_manifests_plan_copies_updates_and_disposes_without_errors_or_warnings(
+def test_the_example_manifests_plan_copies_updates_disposes_and_deletes_without_errors_or_warnings(
     example_plan: tuple[Result, Plan],
 ) -> None:
     result, made = example_plan
@@ -67,8 +68,9 @@ def test_the_example_manifests_plan_copies_updates_and_disposes_without_errors_o
     assert made.summary.to_copy > 0
     assert made.summary.to_update > 0
     assert made.summary.to_dispose > 0
+    assert made.summary.to_delete > 0
     assert {action.kind for action in made.actions} == set(ActionKind)
-    assert f"Plan: {made.summary.to_dispose} to dispose" in result.stdout
+    assert f"Plan: {made.summary.to_delete} to delete, {made.summary.to_dispose} to dispose" in result.stdout
 
 
 def test_the_example_plan_is_consistent_as_apply_checks_a_plan_file(
@@ -206,7 +208,7 @@ def test_quickstart_runs_the_whole_tutorial_and_exits_0(tmp_path: Path) -> None:
         "$ reconciler local seed manifests/local/example-data.yaml --db .reconciler/quickstart.db",
         "$ reconciler validate manifests",
         "$ reconciler plan manifests --local .reconciler/quickstart.db -o plans/quickstart.plan.json --summary",
-        "$ reconciler apply plans/quickstart.plan.json --local .reconciler/quickstart.db",
+        "$ reconciler apply plans/quickstart.plan.json --local .reconciler/quickstart.db --allow-delete",
         "$ reconciler drift manifests --local .reconciler/quickstart.db",
     ):
         assert command in out

@@ -202,8 +202,10 @@ def test_a_bad_seed_file_exits_1_naming_it(command: str, case: str, tmp_path: Pa
 def _aws_commands(plan_file: Path, tmp_path: Path) -> dict[str, list[str | Path]]:
     return {
         "plan": ["plan", EXAMPLES, "-o", tmp_path / "p.json"],
-        "apply-plan": ["apply", plan_file],
-        "apply-manifests": ["apply", EXAMPLES, "--auto-approve"],
+        # The examples declare versions Deleted: without --allow-delete, apply would be refused
+        # before it reached the endpoint these tests are about.
+        "apply-plan": ["apply", plan_file, "--allow-delete"],
+        "apply-manifests": ["apply", EXAMPLES, "--auto-approve", "--allow-delete"],
         "drift": ["drift", EXAMPLES],
         "import": ["import", "--domain", "acme", "--repository", "prod", "-o", tmp_path / "i.yaml"],
     }
@@ -344,7 +346,7 @@ class CtrlC(io.BytesIO):
 
 
 def test_ctrl_c_at_applys_confirmation_prompt_exits_130_and_changes_nothing(db: Path, tmp_path: Path) -> None:
-    result = invoke("apply", EXAMPLES, "--local", db, input=CtrlC())
+    result = invoke("apply", EXAMPLES, "--local", db, "--allow-delete", input=CtrlC())
 
     assert_exit(result, 130)
     assert "Only 'yes' will be accepted to approve." in result.stderr
@@ -360,7 +362,9 @@ def test_no_answer_at_applys_confirmation_prompt_exits_1(db: Path) -> None:
 
         read1 = readline = read  # type: ignore[assignment]
 
-    assert_exit(invoke("apply", EXAMPLES, "--local", db, input=Closed()), 1)
+    result = invoke("apply", EXAMPLES, "--local", db, "--allow-delete", input=Closed())
+    assert_exit(result, 1)
+    assert "Only 'yes' will be accepted to approve." in result.stderr
 
 
 # --- 7. success and changes: 0 and 2 mean only what they say
@@ -373,7 +377,8 @@ def test_0_and_2_mean_success_and_changes(db: Path, tmp_path: Path) -> None:
     assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file, "--detailed-exitcode"), 2)
     assert_exit(invoke("show", plan_file), 0)
     assert_exit(invoke("drift", EXAMPLES, "--local", db), 2)
-    assert_exit(invoke("apply", plan_file, "--local", db), 0)
+    assert_exit(invoke("apply", plan_file, "--local", db), 1)  # it deletes: refused, nothing changed
+    assert_exit(invoke("apply", plan_file, "--local", db, "--allow-delete"), 0)
     assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", tmp_path / "b.json", "--detailed-exitcode"), 0)
     assert_exit(invoke("drift", EXAMPLES, "--local", db), 0)
     out = tmp_path / "imported.yaml"

@@ -164,7 +164,7 @@ def test_drift_and_apply_append_their_markdown_to_the_step_summary(db: Path, tmp
     after_drift = summary.read_text(encoding="utf-8")
     made = run(["plan", MANIFESTS, "--local", db, "-o", plan_file], env)
     after_plan = summary.read_text(encoding="utf-8")
-    applied = run(["apply", plan_file, "--local", db, "--rate-scale", "10"], env)
+    applied = run(["apply", plan_file, "--local", db, "--rate-scale", "10", "--allow-delete"], env)
     after_apply = summary.read_text(encoding="utf-8")
 
     assert (drifted.exit_code, made.exit_code, applied.exit_code) == (2, 0, 0), applied.output

@@ -83,7 +83,19 @@ def jobs(db: Path, tmp_path: Path) -> dict[str, list[tuple[str | Path, ...]]]:
                 "--estimate-size",
             )
         ],
-        "apply": [("apply", plan_file, "--manifests", MANIFESTS, "--format", "json", "--rate-scale", "10")],
+        "apply": [
+            (
+                "apply",
+                plan_file,
+                "--manifests",
+                MANIFESTS,
+                "--format",
+                "json",
+                "--rate-scale",
+                "10",
+                "--allow-delete",
+            )
+        ],
         "drift": [("drift", MANIFESTS, "--grace", "2h", "--format", "markdown")],
         "import": [("import", "--domain", "acme", "--repository", "prod", "-o", tmp_path / "imported.yaml")],
     }
@@ -107,7 +119,12 @@ def test_every_ci_job_calls_only_what_its_documented_policy_allows(
         assert all(operation.startswith(READ_PREFIXES) for operation in called[job]), job
     # The example manifests exercise what the policies must cover: upstream chains, ages, every write.
     assert {"DescribeRepository", "DescribePackageVersion", "ListPackageVersionAssets"} <= called["plan"]
-    assert {"CopyPackageVersions", "UpdatePackageVersionsStatus", "DisposePackageVersions"} <= called["apply"]
+    assert {
+        "CopyPackageVersions",
+        "UpdatePackageVersionsStatus",
+        "DisposePackageVersions",
+        "DeletePackageVersions",
+    } <= called["apply"]
 
 
 def test_the_documented_policies_allow_no_write_to_the_read_only_jobs() -> None:

@@ -81,7 +81,8 @@ ONLY = "CHAOS_ONLY"  # the one trial index to run, when set
 KEEP = "CHAOS_KEEP"  # a directory to copy the files of every trial with a violation into
 
 
-def run(trials: int, seed: int, tally: Tally, *, only: int | None = None) -> None:
+def run(trials: int, seed: int, tally: Tally, *, only: int | None = None) -> dict[str, int]:
+    """Run the trials into `tally`; how many trials met each kind of chaos (and deletes)."""
     tally.declare(INVARIANTS)
     if only is None and os.environ.get(ONLY, "").strip():
         only = int(os.environ[ONLY])
@@ -89,6 +90,7 @@ def run(trials: int, seed: int, tally: Tally, *, only: int | None = None) -> Non
         "killed": 0,
         "writer": 0,
         "plan under faults": 0,
+        "plan with deletes": 0,
         "re-applied after another writer restored it": 0,
     }
     with tempfile.TemporaryDirectory(prefix="chaos-") as root, shared_botocore_data():
@@ -107,6 +109,7 @@ def run(trials: int, seed: int, tally: Tally, *, only: int | None = None) -> Non
                 shutil.copytree(work, Path(keep) / work.name, dirs_exist_ok=True)
             shutil.rmtree(work, ignore_errors=True)
     print(", ".join(f"{n} {kind}" for kind, n in kinds.items()))
+    return kinds
 
 
 def trial_seed(seed: int, index: int) -> int:
@@ -161,6 +164,8 @@ class Trial:
         if planned.code != 0:
             raise RuntimeError(f"{self.tag}: the fault-free plan failed: {planned.stderr}")
         plan = json.loads(plan_path.read_text(encoding="utf-8"))
+        if any(action["kind"] == "delete" for action in plan["actions"]):
+            self.kinds.append("plan with deletes")
         if self.rng.random() < PLAN_UNDER_FAULTS:
             self.kinds.append("plan under faults")
             self._plan_under_faults(service, plan)
@@ -248,7 +253,7 @@ class Trial:
     ) -> tuple[Ran | None, bool]:
         self.journal = self.work / "chaos.journal.jsonl"
         self.before_apply = _last_seq(self.db)
-        args = ["apply", str(plan_path), "--output", "json", "--journal", str(self.journal)]
+        args = ["apply", str(plan_path), "--output", "json", "--journal", str(self.journal), "--allow-delete"]
         args += ["--concurrency", str(chaos.concurrency), "--rate-scale", "10"]
         injector = ChaosInjector(chaos.faults, writer=writer, writer_rate=0.3, kill_at=chaos.kill_at)
         if writer is not None:
@@ -319,7 +324,9 @@ class Trial:
             if stray:
                 problems.append(f"round {round_} plans versions neither planned nor moved: {stray[:3]}")
             journal = str(self.work / "rounds.journal.jsonl")
-            applied = self.cli(["apply", str(path), "--journal", journal, "--rate-scale", "10"], ROUND_KEY)
+            applied = self.cli(
+                ["apply", str(path), "--journal", journal, "--rate-scale", "10", "--allow-delete"], ROUND_KEY
+            )
             if applied.code != 0:
                 problems.append(f"round {round_}: apply exited {applied.code}: {applied.stdout[-300:]!r}")
         self.check(CONVERGES, problems)

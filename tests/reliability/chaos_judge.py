@@ -16,6 +16,7 @@ KINDS = {
     "CopyPackageVersions": "copy",
     "UpdatePackageVersionsStatus": "update-status",
     "DisposePackageVersions": "dispose",
+    "DeletePackageVersions": "delete",
 }
 OPERATIONS = {kind: operation for operation, kind in KINDS.items()}
 # The codes with which apply reports a version someone else changed (the guards refused it, or an
@@ -115,7 +116,11 @@ def unguarded(records: Iterable[dict[str, Any]]) -> list[str]:
         else:
             if not request.get("expectedStatus"):
                 problems.append(f"{where}: no expectedStatus")
-            if revisions != set(versions) or not revisions:
+            if operation == "DeletePackageVersions":
+                # DeletePackageVersions takes no versionRevisions: expectedStatus is its one guard.
+                if revisions:
+                    problems.append(f"{where}: versionRevisions {sorted(revisions)}, which it does not take")
+            elif revisions != set(versions) or not revisions:
                 problems.append(f"{where}: versionRevisions {sorted(revisions)} do not guard {versions}")
     return problems
 
@@ -143,7 +148,7 @@ def outside_plan(records: Iterable[dict[str, Any]], plan: dict[str, Any]) -> lis
                 )
             elif kind == "update-status" and request.get("targetStatus") != entry.target:
                 problems.append(f"{where}: to {request.get('targetStatus')}, the plan says {entry.target}")
-            elif (request.get("versionRevisions") or {}).get(version) != entry.revision:
+            elif kind != "delete" and (request.get("versionRevisions") or {}).get(version) != entry.revision:
                 problems.append(f"{where}: guarded by another revision than the plan saw")
     return problems
 

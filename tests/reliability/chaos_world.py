@@ -1,11 +1,11 @@
 """A chaos trial's world: a small seeded population of `staging` and `prod`, and manifests for it.
 
 Every package lives in both repositories (one version seeded in both is one version, copied, with
-one revision). The manifests pin prod versions to other statuses (disposes included), promote
+one revision). The manifests pin prod versions to other statuses (disposes and deletes included), promote
 staging versions with `copy_from` pins (some to arrive Unlisted or Archived: a copy then its
 settling update) and a `keep_latest` copy rule, archive or unlist old lines with a `match` rule,
 and pin a few staging versions; so a plan has copies, status updates and disposes in both
-repositories. Nothing in them is a plan error: a version the manifests promote is copyable, and
+repositories, and in some trials deletes in prod. Nothing in them is a plan error: a version the manifests promote is copyable, and
 never changed in staging by them.
 """
 
@@ -130,10 +130,17 @@ def _prod_entry(rng: random.Random, package: Package) -> dict[str, Any]:
     held = list(package.prod)
     for version in rng.sample(held, rng.randint(1, 2)):
         pins[version] = rng.choice([s for s in OPEN if s != package.prod[version]])
+    destroyed = 0
     if rng.random() < 0.6:
         # One dispose at most per package, of one of three or more versions: within the share limit.
         disposable = [v for v in held if v not in pins]
         pins[rng.choice(disposable)] = "Disposed"
+        destroyed += 1
+    deletable = [v for v in held if v not in pins]
+    if deletable and rng.random() < 0.5 and (destroyed + 1) * 2 <= len(held):
+        # One delete at most (a version declared Deleted): disposes and deletes together stay within
+        # half of the package's versions.
+        pins[rng.choice(deletable)] = "Deleted"
     promotable = _promotable(package)
     newest = list(package.staging)[-1]
     for version in rng.sample(promotable, min(len(promotable), rng.randint(1, 2))):

@@ -1,11 +1,11 @@
 """fuzz-plans: tampered plan files applied against a fresh copy of the database they were made for.
 
-A real plan of the example manifests against the example data (copies, status updates, disposes) is
-made once per run. Each trial edits it (planedits: inconsistent edits, consistent ones, blind ones of
+A real plan of the example manifests against the example data (copies, status updates, disposes,
+deletes) is made once per run. Each trial edits it (planedits: inconsistent edits, consistent ones, blind ones of
 any field), then maybe writes it differently (whitespace and key order only, which keeps the digest;
 or re-encoded, truncated, one byte flipped, nested in arrays). It runs `show` on the file, then
 `apply --expect-digest ORIGINAL` and `apply` (with the default limits, or limits raised so that a
-consistent edit is carried out) each against a fresh copy of the database, in process through the
+consistent edit is carried out; with `--allow-delete` or without, which refuses a plan that deletes) each against a fresh copy of the database, in process through the
 embedded service, or, one trial in `HTTP_EVERY` (the second first), over HTTP to a `BackgroundServer`.
 
 Invariants:
@@ -15,11 +15,12 @@ Invariants:
 - `inconsistent plan refused before any call`: an inconsistent edit exits 1 with no call made
   (the JSON report's `calls`) and the database's rows unchanged;
 - `writes only what the applied file says`: every version whose status changed (or that appeared)
-  is in the edited plan, with that status as the target of its last action;
+  is in the edited plan, with that status as the target of its last action, and every version gone
+  is one the plan deletes (target Deleted);
 - `--expect-digest refuses every edit`: with the original plan's digest, an edited file is refused
   (exit 1, nothing written) unless its content's digest is the original one (whitespace, key order);
 - `report never claims what did not happen`: every version the JSON report calls applied has the
-  status it names in the database afterwards.
+  status it names in the database afterwards (Deleted: it is gone).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ HTTP_ENV: dict[str, str | None] = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 RAISED_LIMITS = ("--max-dispose", "1000", "--max-dispose-share", "1")
+ALLOW_DELETE = ("--allow-delete",)
 
 Versions = dict[tuple[str, str], str]  # (package as the report names it, version) -> status
 
@@ -264,7 +266,7 @@ def _trial(
     same = content_digest(raw) == target.digest
     planned = planned_targets(document)
     journal = workdir / "edited.journal.jsonl"
-    extra = RAISED_LIMITS if rng.random() < 0.5 else ()
+    extra = (RAISED_LIMITS if rng.random() < 0.5 else ()) + (ALLOW_DELETE if rng.random() < 0.5 else ())
     for expect in (("--expect-digest", target.digest), ()):
         target.reset()
         applied = _apply(tally, target, path, (*expect, *extra), journal, name)
@@ -296,7 +298,11 @@ def _check_writes(
         for (package, version), status in applied.after.items()
         if pristine.get((package, version)) != status and planned.get((package, version)) != status
     ]
-    gone = [f"{package} {version} is gone" for package, version in pristine.keys() - applied.after.keys()]
+    gone = [
+        f"{package} {version} is gone"
+        for package, version in pristine.keys() - applied.after.keys()
+        if planned.get((package, version)) != "Deleted"
+    ]
     tally.check(
         "writes only what the applied file says", not outside and not gone, f"{name}: {(outside + gone)[:3]}"
     )
@@ -316,6 +322,6 @@ def _check_report(tally: Tally, name: str, applied: Applied) -> None:
     false = [
         f"{package} {version}: reported {status}, is {applied.after.get((package, version))}"
         for (package, version), (_, status) in claimed.items()
-        if applied.after.get((package, version)) != status
+        if applied.after.get((package, version), "Deleted") != status
     ]
     tally.check("report never claims what did not happen", not false, f"{name}: {false[:3]}")

@@ -19,9 +19,9 @@ INCONSISTENT, CONSISTENT, ANY = "inconsistent", "consistent", "any"
 Document = dict[str, Any]
 Edit = Callable[[random.Random, Document], tuple[Document, str]]
 STATUSES = ["Published", "Unlisted", "Archived", "Disposed", "Deleted", "Unfinished"]
-KINDS = ["copy", "update-status", "dispose"]
-PHASE = {"copy": 0, "update-status": 1, "dispose": 2}
-SUMMARY_OF = {"copy": "to_copy", "update-status": "to_update", "dispose": "to_dispose"}
+KINDS = ["copy", "update-status", "dispose", "delete"]
+PHASE = {"copy": 0, "update-status": 1, "dispose": 2, "delete": 3}
+SUMMARY_OF = {"copy": "to_copy", "update-status": "to_update", "dispose": "to_dispose", "delete": "to_delete"}
 
 
 def _actions(document: Document, *kinds: str, settling: bool | None = None) -> list[int]:
@@ -95,8 +95,8 @@ def action_doubled(rng: random.Random, document: Document) -> tuple[Document, st
 
 
 def source_added(rng: random.Random, document: Document) -> tuple[Document, str]:
-    """A source repository on a dispose or on an update that settles no copy."""
-    candidates = _actions(document, "dispose") + _actions(document, "update-status", settling=False)
+    """A source repository on a dispose, a delete or an update that settles no copy."""
+    candidates = _actions(document, "dispose", "delete") + _actions(document, "update-status", settling=False)
     action = document["actions"][rng.choice(candidates)]
     action["source_repository"] = rng.choice(["staging", "npm-proxy", "prod", "elsewhere"])
     return document, INCONSISTENT
@@ -109,7 +109,7 @@ def own_source(rng: random.Random, document: Document) -> tuple[Document, str]:
 
 
 def flags_added(rng: random.Random, document: Document) -> tuple[Document, str]:
-    action = document["actions"][rng.choice(_actions(document, "update-status", "dispose"))]
+    action = document["actions"][rng.choice(_actions(document, "update-status", "dispose", "delete"))]
     action[rng.choice(["allow_overwrite", "include_from_upstream"])] = True
     return document, INCONSISTENT
 
@@ -126,7 +126,9 @@ def over_the_call_limit(rng: random.Random, document: Document) -> tuple[Documen
 def out_of_order(rng: random.Random, document: Document) -> tuple[Document, str]:
     """A later phase's action moved before an earlier phase's one."""
     actions = document["actions"]
-    late = rng.choice(_actions(document, "dispose") + _actions(document, "update-status", settling=False))
+    late = rng.choice(
+        _actions(document, "dispose", "delete") + _actions(document, "update-status", settling=False)
+    )
     early = [index for index in range(late) if PHASE[actions[index]["kind"]] < PHASE[actions[late]["kind"]]]
     moved = actions.pop(late)
     actions.insert(rng.choice(early), moved)
@@ -148,8 +150,8 @@ def owner_changed(rng: random.Random, document: Document) -> tuple[Document, str
 
 
 def count_changed(rng: random.Random, document: Document) -> tuple[Document, str]:
-    name = rng.choice(["to_copy", "to_update", "to_dispose", "cannot_converge"])
-    document["summary"][name] += rng.choice([-1, 1, 7, 1000])
+    name = rng.choice(["to_copy", "to_update", "to_dispose", "to_delete", "cannot_converge"])
+    document["summary"][name] = document["summary"].get(name, 0) + rng.choice([-1, 1, 7, 1000])
     return document, INCONSISTENT
 
 
@@ -163,7 +165,43 @@ def updated_and_disposed(rng: random.Random, document: Document) -> tuple[Docume
     return _recount(document), INCONSISTENT
 
 
+def disposed_and_deleted(rng: random.Random, document: Document) -> tuple[Document, str]:
+    """A version a dispose disposes also deleted by a new delete of the same package (counts fixed):
+    a version is disposed or deleted, never both in one plan."""
+    source = document["actions"][rng.choice(_actions(document, "dispose"))]
+    change = {**rng.choice(source["versions"]), "after": "Deleted"}
+    delete = {**copy.deepcopy(source), "kind": "delete", "target_status": "Deleted", "versions": [change]}
+    document["actions"].append(delete)
+    return _recount(document), INCONSISTENT
+
+
+def deleting_what_is_gone(rng: random.Random, document: Document) -> tuple[Document, str]:
+    """A delete that expects its versions to be Deleted already (or Unfinished): no plan deletes a
+    version it did not see there."""
+    action = document["actions"][rng.choice(_actions(document, "delete"))]
+    action["expected_status"] = rng.choice(["Deleted", "Unfinished"])
+    for change in action["versions"]:
+        change["prior_status"] = action["expected_status"]
+    return document, INCONSISTENT
+
+
 # --- consistent edits
+
+
+def archive_deleted(rng: random.Random, document: Document) -> tuple[Document, str]:
+    """An update to Archived turned into a delete everywhere it shows, moved to the deletes, counts
+    fixed: a plan the planner could have made (apply carries it out only with --allow-delete)."""
+    candidates = [
+        index
+        for index in _actions(document, "update-status", settling=False)
+        if document["actions"][index]["target_status"] == "Archived"
+    ]
+    action = document["actions"].pop(rng.choice(candidates))
+    action.update(kind="delete", target_status="Deleted")
+    for change in action["versions"]:
+        change["after"] = "Deleted"
+    document["actions"].append(action)
+    return _recount(document), CONSISTENT
 
 
 def archive_disposed(rng: random.Random, document: Document) -> tuple[Document, str]:
@@ -251,7 +289,10 @@ EDITS: list[Edit] = [
     owner_changed,
     count_changed,
     updated_and_disposed,
+    disposed_and_deleted,
+    deleting_what_is_gone,
     archive_disposed,
+    archive_deleted,
     archive_disposed,
     retargeted,
     retargeted,

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from tests.reliability import fuzz_plans
+import json
+import random
+from typing import Any
+
+import pytest
+
+from reconciler.planfile import plan_from_document, plan_json
+from reconciler.planner import make_plan
+from reconciler.verify import plan_problems
+from tests.reliability import fuzz_plans, planedits
 from tests.reliability.tally import Tally
+from tests.unit.planning import desired, live, package, ref
 
 TRIALS = 8  # the second over HTTP
 
@@ -16,3 +26,31 @@ def test_tampered_plans_are_refused_or_applied_exactly_as_written() -> None:
     assert tally.invariants["inconsistent plan refused before any call"].trials > 0
     assert tally.invariants["writes only what the applied file says"].trials == 2 * TRIALS
     assert tally.violations == 0, tally.summary()
+
+
+def _deleting_plan() -> dict[str, Any]:
+    """A plan with an update to Archived, a dispose and deletes (one of a Disposed version)."""
+    state = desired(
+        {
+            "format": "npm",
+            "name": "cli",
+            "versions": {"1.0.0": "Archived", "1.1.0": "Disposed", "1.2.0": "Deleted", "0.9.0": "Deleted"},
+        }
+    )
+    versions = {"0.9.0": "Disposed", "1.0.0": "Published", "1.1.0": "Published", "1.2.0": "Unlisted"}
+    made = make_plan(state, live(package(ref("cli"), versions)), "https://example", "us-east-1")
+    assert plan_problems(made) == []
+    document: dict[str, Any] = json.loads(plan_json(made))
+    return document
+
+
+@pytest.mark.parametrize(
+    "edit", [planedits.disposed_and_deleted, planedits.deleting_what_is_gone, planedits.archive_deleted]
+)
+@pytest.mark.parametrize("seed", range(3))
+def test_edits_of_a_plan_with_deletes_are_judged_by_verify_as_the_suite_expects(edit: Any, seed: int) -> None:
+    document, kind = edit(random.Random(seed), _deleting_plan())
+
+    problems = plan_problems(plan_from_document(document))
+
+    assert (kind, bool(problems)) in ((planedits.INCONSISTENT, True), (planedits.CONSISTENT, False)), problems

@@ -414,7 +414,7 @@ def test_a_duplicate_entry_is_reported_along_with_the_other_problems_of_its_docu
     )
     assert problems_of(path) == [
         f"{path}:9: packages[1]: pypi package dup in acme/prod is also declared at {path}:7",
-        f"{path}:13: packages[2].otherwise: expected one of ignore, Published, Unlisted, Archived, Disposed, "
+        f"{path}:13: packages[2].otherwise: expected one of ignore, Published, Unlisted, Archived, Disposed, Deleted, "
         "got false",
     ]
 

@@ -163,13 +163,13 @@ def test_a_pin_may_be_written_as_a_bare_status() -> None:
     assert pinned.versions["2.4.0"] == Pin(status="Unlisted", copy_from="staging")
 
 
-@pytest.mark.parametrize("status", ["Unfinished", "Deleted", "published", "Gone"])
+@pytest.mark.parametrize("status", ["Unfinished", "published", "Gone"])
 def test_a_pin_can_only_ask_for_a_declarable_status(status: str) -> None:
     found = error(PackageEntry, {"format": "npm", "name": "a", "versions": {"1.0.0": status}})
     assert (found["loc"], found["type"]) == (("versions", "1.0.0", "status"), "literal_error")
 
 
-@pytest.mark.parametrize("otherwise", ["ignore", "Published", "Unlisted", "Archived", "Disposed"])
+@pytest.mark.parametrize("otherwise", ["ignore", "Published", "Unlisted", "Archived", "Disposed", "Deleted"])
 def test_otherwise_is_ignore_or_a_declarable_status(otherwise: str) -> None:
     assert entry(otherwise=otherwise).otherwise == otherwise
 
@@ -501,7 +501,9 @@ def test_the_schema_accepts_the_shorthands_the_models_accept() -> None:
     versions = definitions["PackageEntry"]["properties"]["versions"]["patternProperties"]
     (pin,) = versions.values()
     assert {"$ref": "#/$defs/Pin"} in pin["anyOf"]
-    assert {"enum": ["Published", "Unlisted", "Archived", "Disposed"], "type": "string"} in pin["anyOf"]
+    assert {"enum": ["Published", "Unlisted", "Archived", "Disposed", "Deleted"], "type": "string"} in pin[
+        "anyOf"
+    ]
     for key in ("match", "current"):
         types = [option.get("type") for option in definitions["Rule"]["properties"][key]["anyOf"]]
         assert "array" in types and "null" in types

@@ -195,7 +195,7 @@ TAMPERED: dict[str, tuple[Edit, str]] = {
     ),
     "a copied version also updated without settling": (
         _move_version(0, 1),
-        f"{APP} version '2.0.0' is changed by actions 1, 2: a version is copied, updated or disposed",
+        f"{APP} version '2.0.0' is changed by actions 1, 2: a version is copied, updated, disposed or deleted",
     ),
     "a copy with its source repository removed": (
         _set("actions.0.source_repository", None),
