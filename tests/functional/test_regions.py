@@ -20,14 +20,15 @@ from tests.functional.test_apply import aws_env, run, served
 __all__ = ["aws_env"]  # a fixture used by the tests below
 
 PACKAGE = {"format": "pypi", "name": "acme-schemas", "versions": ["1.0.0", "1.1.0b1", "1.1.0"]}
-# Two domains, each in its own Region (the seed's `region`); both hold the same repository and package.
+# Two domains of one name, each in its own Region (the seed's `region`) and of its own owner; both hold
+# the same repository and package.
 SEED = {
     "apiVersion": "reconciler/v1",
     "kind": "LocalSeed",
     "domains": [
         {"name": "acme", "repositories": [{"name": "prod", "packages": [PACKAGE]}]},
         {
-            "name": "emea",
+            "name": "acme",
             "owner": "444455556666",
             "region": "eu-west-1",
             "repositories": [{"name": "prod", "packages": [PACKAGE]}],
@@ -75,7 +76,7 @@ def manifests(tmp_path: Path) -> Path:
     folder = tmp_path / "manifests"
     folder.mkdir()
     (folder / "us.yaml").write_text(manifest("acme", "us-east-1"))
-    (folder / "eu.yaml").write_text(manifest("emea", "eu-west-1", "444455556666"))
+    (folder / "eu.yaml").write_text(manifest("acme", "eu-west-1", "444455556666"))
     return folder
 
 
@@ -98,14 +99,14 @@ def test_one_plan_and_one_apply_reconcile_two_regions(
     planned = run("plan", manifests, *backend, "-o", plan, "--detailed-exitcode")
     assert planned.exit_code == 2, planned.output
     assert "(region us-east-1)" in planned.stdout and "(region eu-west-1)" in planned.stdout
-    assert "eu-west-1:emea/prod" in planned.stdout and "us-east-1:acme/prod" in planned.stdout
+    assert "eu-west-1:acme/prod" in planned.stdout and "us-east-1:acme/prod" in planned.stdout
     saved = read_plan(plan)
     assert [(target.region, dict(target.domains)) for target in saved.targets] == [
-        ("eu-west-1", {"emea": "444455556666"}),
+        ("eu-west-1", {"acme": "444455556666"}),
         ("us-east-1", {"acme": "111122223333"}),
     ]
     assert sorted(str(action.package.repository) for action in saved.actions) == [
-        "eu-west-1:emea/prod",
+        "eu-west-1:acme/prod",
         "us-east-1:acme/prod",
     ]
     # Counted per operation, over both Regions: a DescribeDomain and a ListPackageVersions in each.
@@ -114,14 +115,14 @@ def test_one_plan_and_one_apply_reconcile_two_regions(
     applied = run("apply", plan, *backend, "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert statuses(db, "acme", "us-east-1")["1.1.0b1"] == "Unlisted"
-    assert statuses(db, "emea", "eu-west-1", "444455556666")["1.1.0b1"] == "Unlisted"
+    assert statuses(db, "acme", "eu-west-1", "444455556666")["1.1.0b1"] == "Unlisted"
 
     assert run("plan", manifests, *backend, "--no-save", "--detailed-exitcode").exit_code == 0
     assert run("drift", manifests, *backend).exit_code == 0
 
     with LocalCodeArtifact(db) as service:
         local_client(service, region="eu-west-1").update_package_versions_status(
-            domain="emea",
+            domain="acme",
             domainOwner="444455556666",
             repository="prod",
             format="pypi",
@@ -133,14 +134,16 @@ def test_one_plan_and_one_apply_reconcile_two_regions(
     assert drifted.exit_code == 2, drifted.output
     report = json.loads(drifted.stdout)
     assert [target["region"] for target in report["targets"]] == ["eu-west-1", "us-east-1"]
-    assert [(item["package"]["region"], item["version"]) for item in report["items"]] == [("eu-west-1", "1.1.0b1")]
+    assert [(item["package"]["region"], item["version"]) for item in report["items"]] == [
+        ("eu-west-1", "1.1.0b1")
+    ]
 
 
 def test_apply_of_fresh_manifests_reaches_both_regions(db: Path, backend: list[str], manifests: Path) -> None:
     applied = run("apply", manifests, *backend, "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert statuses(db, "acme", "us-east-1")["1.1.0b1"] == "Unlisted"
-    assert statuses(db, "emea", "eu-west-1", "444455556666")["1.1.0b1"] == "Unlisted"
+    assert statuses(db, "acme", "eu-west-1", "444455556666")["1.1.0b1"] == "Unlisted"
 
 
 def edit(plan: Path, change: Any) -> None:
@@ -169,14 +172,14 @@ def test_a_plan_is_refused_as_a_whole_when_one_of_its_targets_differs(
     plan = tmp_path / "regions.plan.json"
     assert run("plan", manifests, "--local", db, "-o", plan).exit_code == 0
     edit(plan, change)
-    before = (statuses(db, "acme", "us-east-1"), statuses(db, "emea", "eu-west-1", "444455556666"))
+    before = (statuses(db, "acme", "us-east-1"), statuses(db, "acme", "eu-west-1", "444455556666"))
 
     applied = run("apply", plan, "--local", db, "--auto-approve")
 
     assert applied.exit_code == 1, applied.output
     assert "refused: the plan was made for another target; nothing was changed" in applied.output
     assert problem in applied.output
-    assert (statuses(db, "acme", "us-east-1"), statuses(db, "emea", "eu-west-1", "444455556666")) == before
+    assert (statuses(db, "acme", "us-east-1"), statuses(db, "acme", "eu-west-1", "444455556666")) == before
 
 
 def test_region_keeps_its_meaning_for_manifests_that_name_none(db: Path, tmp_path: Path) -> None:
@@ -185,7 +188,7 @@ def test_region_keeps_its_meaning_for_manifests_that_name_none(db: Path, tmp_pat
     assert planned.exit_code == 0, planned.output
     assert "(region us-east-1)" in planned.stdout
 
-    (tmp_path / "eu.yaml").write_text(manifest("emea", "eu-west-1", "444455556666"))
+    (tmp_path / "eu.yaml").write_text(manifest("acme", "eu-west-1", "444455556666"))
     contradicted = run("plan", tmp_path, "--local", db, "--region", "us-east-1", "--no-save")
     assert contradicted.exit_code == 1
     assert "--region us-east-1 contradicts the manifests' target region eu-west-1" in contradicted.output

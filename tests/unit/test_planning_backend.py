@@ -19,7 +19,10 @@ def _in_regions(*regions: str | None) -> DesiredState:
         state = desired({"format": "npm", "name": f"cli-{index}"})
         entries += [
             type(entry)(
-                entry.target.model_copy(update={"region": region}), entry.entry, entry.origin, entry.pin_origins
+                entry.target.model_copy(update={"region": region}),
+                entry.entry,
+                entry.origin,
+                entry.pin_origins,
             )
             for entry in state.entries
         ]
