@@ -19,8 +19,7 @@ from typing import TypeVar
 
 from reconciler.addresses import RepositoryRef
 from reconciler.applier import BatchResult
-from reconciler.aws import settings
-from reconciler.aws.client import Backend, Connection, connect
+from reconciler.aws.client import Backend, Connection, connect, default_region
 from reconciler.aws.executor import BotoExecutor
 from reconciler.errors import ReconcilerError
 from reconciler.models import DesiredState
@@ -32,7 +31,8 @@ T = TypeVar("T")
 def regional(desired: DesiredState, backend: Backend) -> tuple[DesiredState, dict[str | None, Backend]]:
     """The manifests with each entry's Region settled, and the backend of each Region of the run.
 
-    An entry that names no Region is in --region's (or, with several Regions named, AWS_REGION's);
+    An entry that names no Region is in --region's (or, with several Regions named, the one a client
+    would find with none given: AWS_REGION, AWS_DEFAULT_REGION, the profile's, the local service's);
     with one Region named and no --region, in that one, as a run of one Region always was. --region
     may not contradict a Region the manifests name. With one Region, entries name none and the one
     backend is keyed None; with several, every entry names its Region, and each Region has a backend.
@@ -48,7 +48,7 @@ def regional(desired: DesiredState, backend: Backend) -> tuple[DesiredState, dic
     if len(named) <= 1:
         region = backend.region or (named[0] if named else None)
         return _settled(desired, lambda _: None), {None: dataclasses.replace(backend, region=region)}
-    default = settings.region(backend.region)
+    default = default_region(backend)
     if unnamed and default is None:
         raise ReconcilerError(
             f"the manifests target several Regions ({', '.join(named)}) and some name none",

@@ -3,6 +3,8 @@ none, never --region contradicting a Region the manifests name."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reconciler.aws.client import Backend
@@ -81,7 +83,21 @@ def test_with_one_region_named_the_entries_that_name_none_are_in_it(monkeypatch:
     assert [entry.target.region for entry in settled.entries] == [None, None]
 
 
-def test_in_several_regions_an_entry_that_names_none_needs_a_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_REGION", raising=False)
-    with pytest.raises(ReconcilerError, match="several Regions .* and some name none"):
+def test_in_several_regions_an_entry_that_names_none_needs_a_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with pytest.raises(ReconcilerError, match=r"several Regions .* and some name none"):
         regional(_in_regions("eu-west-1", "us-east-1", None), Backend())
+
+
+def test_in_several_regions_the_local_services_default_region_is_that_of_entries_naming_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    settled, backends = regional(_in_regions("eu-west-1", None, "ap-south-1"), Backend(local_db="x.db"))
+    assert sorted(backends, key=str) == ["ap-south-1", "eu-west-1", "us-east-1"]
+    assert [entry.target.region for entry in settled.entries] == ["eu-west-1", "us-east-1", "ap-south-1"]
