@@ -26,6 +26,7 @@ from reconciler.local.seedchecks import check_seed
 from reconciler.local.seedfile import (
     AssetSeed,
     DependencySeed,
+    DomainSeed,
     Location,
     PackageSeed,
     RepositorySeed,
@@ -111,54 +112,57 @@ def seed_service(
     seeded: dict[_Key, _Seeded] = {}
     with service.store.write() as conn:
         for d, domain in enumerate(document.domains):
-            owner = domain.owner or service.account_id
-            place = (domain.region or region, owner)
+            place = (domain.region or region, domain.owner or service.account_id)
             if conn.execute(
                 "SELECT 1 FROM domain WHERE region = ? AND owner = ? AND name = ?", (*place, domain.name)
             ).fetchone():
                 where: Location = ("domains", d, "name")
-                owned = f" of account {owner}" if owner != service.account_id else ""
+                owned = f" of account {place[1]}" if place[1] != service.account_id else ""
                 raise document.error([(where, f"domain {domain.name}{owned} already exists in {place[0]}")])
-            conn.execute(
-                "INSERT INTO domain (region, owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?, ?)",
-                (*place, domain.name, now, _kms_key(*place)),
-            )
-            _insert_tags_and_policy(conn, place, domain.name, "", domain.tags, domain.policy)
-            counts["domains"] += 1
-            create_root_group(conn, *place, domain.name, now)
-            for repository in domain.repositories:
-                repository_id = _insert_repository(conn, place, domain.name, repository, now)
-                _insert_tags_and_policy(
-                    conn, place, domain.name, repository.name, repository.tags, repository.policy
-                )
-                counts["repositories"] += 1
-                for package in repository.packages:
-                    _insert_package(
-                        conn,
-                        (f"{place[0]}/{owner}", domain.name),
-                        repository_id,
-                        repository,
-                        package,
-                        now,
-                        seeded,
-                    )
-                    counts["packages"] += 1
-                    counts["versions"] += len(package.versions)
-            for group in domain.package_groups:
-                put_package_group(
-                    conn,
-                    *place,
-                    domain.name,
-                    group.pattern,
-                    now,
-                    contact_info=group.contact_info,
-                    description=group.description,
-                    restrictions={kind.upper(): mode for kind, mode in group.restrictions.items()},
-                    allowed_repositories={
-                        kind.upper(): allowed for kind, allowed in group.allowed_repositories.items()
-                    },
-                )
+            _seed_domain(conn, place, domain, now, counts, seeded)
     return counts
+
+
+def _seed_domain(
+    conn: sqlite3.Connection,
+    place: tuple[str, str],
+    domain: DomainSeed,
+    now: float,
+    counts: dict[str, int],
+    seeded: dict[_Key, _Seeded],
+) -> None:
+    """One domain of the document, in its (Region, owner), with everything in it."""
+    conn.execute(
+        "INSERT INTO domain (region, owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?, ?)",
+        (*place, domain.name, now, _kms_key(*place)),
+    )
+    _insert_tags_and_policy(conn, place, domain.name, "", domain.tags, domain.policy)
+    counts["domains"] += 1
+    create_root_group(conn, *place, domain.name, now)
+    for repository in domain.repositories:
+        repository_id = _insert_repository(conn, place, domain.name, repository, now)
+        _insert_tags_and_policy(conn, place, domain.name, repository.name, repository.tags, repository.policy)
+        counts["repositories"] += 1
+        # Seeded versions are keyed by their domain: its Region and owner, and its name.
+        key = (f"{place[0]}/{place[1]}", domain.name)
+        for package in repository.packages:
+            _insert_package(conn, key, repository_id, repository, package, now, seeded)
+            counts["packages"] += 1
+            counts["versions"] += len(package.versions)
+    for group in domain.package_groups:
+        put_package_group(
+            conn,
+            *place,
+            domain.name,
+            group.pattern,
+            now,
+            contact_info=group.contact_info,
+            description=group.description,
+            restrictions={kind.upper(): mode for kind, mode in group.restrictions.items()},
+            allowed_repositories={
+                kind.upper(): allowed for kind, allowed in group.allowed_repositories.items()
+            },
+        )
 
 
 def _insert_tags_and_policy(
