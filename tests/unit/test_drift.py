@@ -62,7 +62,9 @@ def plan(
         evaluated_at=NOW,
         manifest_digest="sha256:test",
         manifest_files=("m.yaml",),
-        targets=(TargetIdentity(endpoint="local:test.db", region="us-east-1", domains={"acme": "111122223333"}),),
+        targets=(
+            TargetIdentity(endpoint="local:test.db", region="us-east-1", domains={"acme": "111122223333"}),
+        ),
         actions=actions,
         errors=errors,
         summary=Summary(unchanged=unchanged, unmanaged=unmanaged, errors=len(errors)),
