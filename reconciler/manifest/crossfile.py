@@ -49,11 +49,12 @@ def declared_entries(
         }
         for written in spec.targets():
             target = written
-            if target.domain_owner is None and owners.get((target.region, target.domain)):
+            owner = _owner_of(owners, target.region, target.domain)
+            if target.domain_owner is None and owner:
                 # One domain name is one domain (of a Region): an owner written in one manifest applies
                 # to all of them, so `acme/prod` is the same repository whether or not a file spells the
                 # owner out.
-                target = target.model_copy(update={"domain_owner": owners[(target.region, target.domain)]})
+                target = target.model_copy(update={"domain_owner": owner})
             for position, entry in packages:
                 origin = Origin(display, document.line_of(("packages", position)))
                 for where in _copies_from_itself(entry, target, position):
@@ -128,6 +129,22 @@ def _domain_owners(
                 "one domain name must have one owner in a set of manifests",
             )
     return {domain: owner for domain, (owner, _) in owners.items()}
+
+
+def _owner_of(owners: dict[tuple[str | None, str], str], region: str | None, domain: str) -> str | None:
+    """The owner given to `domain` in `region`; a document that names no Region, or whose Region no
+    document with an owner names, takes the one owner given to the domain where no Region is known to
+    tell them apart (a run of one Region: the owner written where the Region is not)."""
+    if (region, domain) in owners:
+        return owners[(region, domain)]
+    candidates = (
+        {owner for (named, name), owner in owners.items() if name == domain}
+        if region is None
+        else {owners[(None, domain)]}
+        if (None, domain) in owners
+        else set()
+    )
+    return candidates.pop() if len(candidates) == 1 else None
 
 
 def _package_identity(entry: PackageEntry) -> tuple[str, str | None, bool, str]:

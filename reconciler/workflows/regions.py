@@ -22,7 +22,7 @@ from reconciler.applier import BatchResult
 from reconciler.aws.client import Backend, Connection, connect, default_region
 from reconciler.aws.executor import BotoExecutor
 from reconciler.errors import ReconcilerError
-from reconciler.models import DesiredState
+from reconciler.models import DeclaredEntry, DesiredState
 from reconciler.plan import Action
 
 T = TypeVar("T")
@@ -47,7 +47,8 @@ def regional(desired: DesiredState, backend: Backend) -> tuple[DesiredState, dic
     unnamed = any(entry.target.region is None for entry in desired.entries)
     if len(named) <= 1:
         region = backend.region or (named[0] if named else None)
-        return _settled(desired, lambda _: None), {None: dataclasses.replace(backend, region=region)}
+        settled = _unique(_settled(desired, lambda _: None))
+        return settled, {None: dataclasses.replace(backend, region=region)}
     default = default_region(backend)
     if unnamed and default is None:
         raise ReconcilerError(
@@ -55,8 +56,36 @@ def regional(desired: DesiredState, backend: Backend) -> tuple[DesiredState, dic
             "Give target.region in every manifest, or --region (or AWS_REGION) for those that name none.",
         )
     regions = sorted({*named, *([default] if unnamed and default else [])})
-    settled = _settled(desired, lambda region: region or default)
+    settled = _unique(_settled(desired, lambda region: region or default))
     return settled, {region: dataclasses.replace(backend, region=region) for region in regions}
+
+
+def _unique(desired: DesiredState) -> DesiredState:
+    """A package is declared once per repository of a Region: the manifests' own check compares the
+    Regions as written, and this one the Regions as settled (a document that names its Region and one
+    that names none may be of one Region)."""
+    seen: dict[tuple[object, ...], DeclaredEntry] = {}
+    for declared in desired.entries:
+        target, entry = declared.target, declared.entry
+        identity = (
+            target.region,
+            target.domain,
+            target.repository,
+            entry.format,
+            entry.namespace,
+            entry.is_glob,
+            entry.name,
+        )
+        first = seen.setdefault(identity, declared)
+        if first is not declared:
+            name = f"{entry.namespace}/{entry.name}" if entry.namespace else entry.name
+            raise ReconcilerError(
+                f"{declared.origin}: {entry.format.value} {name} in {target.domain}/{target.repository} "
+                f"is also declared at {first.origin}",
+                "Both documents are of one Region (one names it, the other is in it by default): "
+                "declare the package once.",
+            )
+    return desired
 
 
 def _settled(desired: DesiredState, region_of: Callable[[str | None], str | None]) -> DesiredState:

@@ -192,3 +192,30 @@ def test_region_keeps_its_meaning_for_manifests_that_name_none(db: Path, tmp_pat
     contradicted = run("plan", tmp_path, "--local", db, "--region", "us-east-1", "--no-save")
     assert contradicted.exit_code == 1
     assert "--region us-east-1 contradicts the manifests' target region eu-west-1" in contradicted.output
+
+
+def test_in_one_region_a_document_naming_it_and_one_naming_none_share_the_domain_owner(
+    db: Path, tmp_path: Path
+) -> None:
+    # As before Regions: the owner written in one document is the owner of the domain in the other.
+    (tmp_path / "a.yaml").write_text(manifest("acme", "us-east-1", "111122223333"))
+    (tmp_path / "b.yaml").write_text(
+        manifest("acme", "us-east-1").replace("  region: us-east-1\n", "").replace("acme-schemas", "acme-*")
+    )
+    planned = run("plan", tmp_path, "--local", db, "--no-save", "--output", "json")
+    assert planned.exit_code == 0, planned.output
+    owners = {action["package"]["domain_owner"] for action in json.loads(planned.stdout)["actions"]}
+    assert owners == {"111122223333"}
+
+
+def test_a_package_declared_where_a_region_is_named_and_where_it_is_not_is_refused(
+    db: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "a.yaml").write_text(manifest("acme", "us-east-1"))
+    (tmp_path / "b.yaml").write_text(manifest("acme", "us-east-1").replace("  region: us-east-1\n", ""))
+    planned = run("plan", tmp_path, "--local", db, "--no-save")
+    assert planned.exit_code == 1
+    where = (
+        f"{tmp_path / 'b.yaml'}:7: pypi acme-schemas in acme/prod is also declared at {tmp_path / 'a.yaml'}:8"
+    )
+    assert where in planned.output
