@@ -2,6 +2,10 @@
 
 `RepositoryRef` and `PackageRef` are the one identity of a repository and of a package everywhere:
 in live state, in the plan and its file, in apply's bookkeeping and in every view.
+
+A repository names its Region only in a run of several Regions (`region`); in a run of one Region it
+is None, "the run's Region", so that the text forms, plan files and digests of one-Region runs are
+those they always were.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ class RepositoryRef:
     domain: str
     repository: str
     domain_owner: str | None = None
+    region: str | None = None  # set only in a run of several Regions (see the module's documentation)
 
     def __str__(self) -> str:
-        return f"{self.domain}/{self.repository}"
+        # The Region first, as an ARN names it: `eu-west-1:acme/prod`.
+        where = f"{self.domain}/{self.repository}"
+        return f"{self.region}:{where}" if self.region else where
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +45,9 @@ class PackageRef:
     def __str__(self) -> str:
         return f"{self.repository}/{self.format}/{self.name}"
 
-    def sort_key(self) -> tuple[str, str, str, str, str, str]:
+    def sort_key(self) -> tuple[str, str, str, str, str, str, str]:
         return (
+            self.repository.region or "",
             self.repository.domain,
             self.repository.repository,
             self.format.value,
@@ -52,7 +60,7 @@ class PackageRef:
         """The package of the same name in another repository of the same domain."""
         here = self.repository
         return PackageRef(
-            RepositoryRef(here.domain, repository, here.domain_owner),
+            RepositoryRef(here.domain, repository, here.domain_owner, here.region),
             self.format,
             self.namespace,
             self.package,

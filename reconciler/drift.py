@@ -70,7 +70,7 @@ class DriftReport:
     """Every drifted version, in package then version order, and what was counted but not listed."""
 
     checked_at: str  # ISO 8601, UTC: when live state was read
-    target: TargetIdentity
+    targets: tuple[TargetIdentity, ...]  # one per Region, as the plan's
     manifest_files: tuple[str, ...]
     items: tuple[DriftItem, ...]
     unchanged: int  # versions the manifests decide that are as declared
@@ -150,7 +150,7 @@ def detect_drift(
     items.sort(key=_item_order)
     return DriftReport(
         checked_at=plan.created_at,
-        target=plan.target,
+        targets=plan.targets,
         manifest_files=plan.manifest_files,
         items=tuple(items),
         unchanged=plan.summary.unchanged,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
 
-from reconciler.addresses import PackageRef
+from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Status
 
 FORMAT_VERSION = 1
@@ -183,11 +183,19 @@ class AcceptedVersion:
 
 @dataclass(frozen=True, slots=True)
 class TargetIdentity:
-    """What a plan was made against; apply refuses a plan made for anything else."""
+    """What a plan was made against in one Region; apply refuses a plan made for anything else."""
 
     endpoint: str
     region: str
     domains: Mapping[str, str]  # domain -> owner account id
+
+
+def target_of(targets: tuple[TargetIdentity, ...], repository: RepositoryRef) -> TargetIdentity | None:
+    """The target of a repository: the one of its Region, or the only one for a repository that names
+    none (a run of one Region); None when the plan has no such target."""
+    if repository.region is None:
+        return targets[0] if len(targets) == 1 else None
+    return next((target for target in targets if target.region == repository.region), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +225,9 @@ class Plan:
     evaluated_at: float  # epoch seconds: "now" for every age-based rule
     manifest_digest: str
     manifest_files: tuple[str, ...]
-    target: TargetIdentity
+    # One per Region the plan was made in, in Region order; with several, every package names its
+    # Region (`RepositoryRef.region`), and with one, none does.
+    targets: tuple[TargetIdentity, ...]
     actions: tuple[Action, ...]
     summary: Summary
     api_calls: Mapping[str, int]
@@ -235,6 +245,10 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         return not self.actions
+
+    def target_of(self, repository: RepositoryRef) -> TargetIdentity | None:
+        """The target `repository` is in (see `target_of`)."""
+        return target_of(self.targets, repository)
 
     @property
     def applyable(self) -> bool:

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import MAX_VERSIONS_PER_CALL, Format, Status
@@ -44,8 +44,9 @@ from reconciler.problems import describe, problem_lines
 
 
 def package_json(ref: PackageRef) -> dict[str, Any]:
-    """A package as the plan file (and every JSON view) names it."""
-    return {
+    """A package as the plan file (and every JSON view) names it; its Region only in a plan of several
+    Regions, so a plan of one Region is the file (and digest) it always was."""
+    document = {
         "domain": ref.repository.domain,
         "domain_owner": ref.repository.domain_owner,
         "repository": ref.repository.repository,
@@ -53,10 +54,21 @@ def package_json(ref: PackageRef) -> dict[str, Any]:
         "namespace": ref.namespace,
         "package": ref.package,
     }
+    if ref.repository.region is not None:
+        document["region"] = ref.repository.region
+    return document
 
 
 def target_json(target: TargetIdentity) -> dict[str, Any]:
     return {"endpoint": target.endpoint, "region": target.region, "domains": dict(target.domains)}
+
+
+def targets_json(targets: tuple[TargetIdentity, ...]) -> dict[str, Any]:
+    """A plan's targets: `target`, one object, for a plan of one Region (the file as it always was);
+    `targets`, a list in Region order, for a plan of several."""
+    if len(targets) == 1:
+        return {"target": target_json(targets[0])}
+    return {"targets": [target_json(target) for target in targets]}
 
 
 def problem_json(problem: VersionProblem) -> dict[str, Any]:
@@ -100,7 +112,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "evaluated_at": plan.evaluated_at,
         "manifest_digest": plan.manifest_digest,
         "manifest_files": list(plan.manifest_files),
-        "target": target_json(plan.target),
+        **targets_json(plan.targets),
         "actions": [_action_json(action) for action in plan.actions],
         "errors": [problem_json(problem) for problem in plan.errors],
         "warnings": list(plan.warnings),
@@ -174,10 +186,11 @@ class _Package(_Document):
     format: Format
     namespace: str | None = None
     package: str
+    region: str | None = None  # only in a plan of several Regions
 
     def value(self) -> PackageRef:
         return PackageRef(
-            RepositoryRef(self.domain, self.repository, self.domain_owner),
+            RepositoryRef(self.domain, self.repository, self.domain_owner, self.region),
             self.format,
             self.namespace,
             self.package,
@@ -231,6 +244,9 @@ class _Target(_Document):
     region: str
     domains: dict[str, str]
 
+    def value(self) -> TargetIdentity:
+        return TargetIdentity(self.endpoint, self.region, self.domains)
+
 
 class _Summary(_Document):
     to_copy: Count = 0
@@ -259,7 +275,9 @@ class _Plan(_Document):
     evaluated_at: Moment
     manifest_digest: str
     manifest_files: tuple[str, ...]
-    target: _Target
+    # One of the two: `target` (one Region) or `targets` (several, each Region once, in order).
+    target: _Target | None = None
+    targets: Annotated[tuple[_Target, ...], Field(min_length=2)] | None = None
     actions: tuple[_Action, ...]
     errors: tuple[_Problem, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -269,6 +287,18 @@ class _Plan(_Document):
     reclaimed_bytes: dict[str, Count] | None = None
     accepted: tuple[_Accepted, ...] = ()
 
+    @model_validator(mode="after")
+    def _one_way_to_name_targets(self) -> _Plan:
+        if (self.target is None) == (self.targets is None):
+            raise ValueError(
+                "a plan names its target (one Region) or its targets (several), exactly one of them"
+            )
+        if self.targets is not None:
+            regions = [target.region for target in self.targets]
+            if regions != sorted(set(regions)):
+                raise ValueError("targets: each Region once, in order")
+        return self
+
     def value(self) -> Plan:
         return Plan(
             format_version=self.format_version,
@@ -277,7 +307,9 @@ class _Plan(_Document):
             evaluated_at=self.evaluated_at,
             manifest_digest=self.manifest_digest,
             manifest_files=self.manifest_files,
-            target=TargetIdentity(self.target.endpoint, self.target.region, self.target.domains),
+            targets=(self.target.value(),)
+            if self.target is not None
+            else tuple(target.value() for target in self.targets or ()),
             actions=tuple(action.value() for action in self.actions),
             errors=tuple(
                 VersionProblem(p.package.value(), p.version, p.message, p.origin) for p in self.errors

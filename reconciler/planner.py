@@ -59,8 +59,16 @@ class _Tally:
     unmanaged: int = 0
 
 
-def make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str) -> Plan:
-    """Diff the declared state against live state into an ordered, batched plan."""
+def make_plan(
+    desired: DesiredState,
+    live: LiveState,
+    endpoint: str,
+    region: str,
+    targets: tuple[TargetIdentity, ...] | None = None,
+) -> Plan:
+    """Diff the declared state against live state into an ordered, batched plan, made against
+    `endpoint` in `region` (with the owners of `live.domain_owners`), or against `targets`, one per
+    Region, when the run reads several."""
     resolved = resolve_entries(desired, live.package_names)
     arriving = _arriving(resolved, live)
     tally = _Tally(warnings=[*desired.warnings, *_unmatched(desired, resolved, live)])
@@ -82,8 +90,11 @@ def make_plan(desired: DesiredState, live: LiveState, endpoint: str, region: str
         evaluated_at=live.now,
         manifest_digest=desired.digest,
         manifest_files=desired.files,
-        target=TargetIdentity(
-            endpoint=endpoint, region=region, domains=dict(sorted(live.domain_owners.items()))
+        targets=targets
+        or (
+            TargetIdentity(
+                endpoint=endpoint, region=region, domains=dict(sorted(live.domain_owners.items()))
+            ),
         ),
         actions=tuple(_batch(tally.groups)),
         errors=tuple(tally.errors),

@@ -39,7 +39,7 @@ def minimal_prefixes(prefixes: Iterable[str]) -> list[str]:
 
 def repository_of(declared: DeclaredEntry) -> RepositoryRef:
     target = declared.target
-    return RepositoryRef(target.domain, target.repository, target.domain_owner)
+    return RepositoryRef(target.domain, target.repository, target.domain_owner, target.region)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ any of the planner's own invariants:
 - order: copies, then status updates, then disposes, then deletes;
 - sources: a `source_repository` only on a copy and on the update that settles versions copied
   from that repository into the same package by an earlier copy;
-- target: every action's domain is in the target's domains, and every action of a domain names the
-  domain owner the target records (or none, the caller's account, as the manifests may);
+- target: every action's package is in one of the plan's targets (the one of its Region; a plan of
+  several Regions names the Region of every package, a plan of one names none), its domain is in that
+  target's domains, and every action of a domain names the domain owner the target records (or none,
+  the caller's account, as the manifests may);
 - counts: the summary's `to_copy`, `to_update`, `to_dispose`, `to_delete`, `cannot_converge` and `accepted` are the
   plan's;
 - accepted: a version accepted as it is (`accept`) is not changed by any action, and is not as declared.
@@ -213,12 +215,17 @@ def _settle_problems(
 
 
 def _target_problems(plan: Plan) -> Iterator[str]:
-    domains = plan.target.domains
     for number, action in enumerate(plan.actions, 1):
         for package in (action.package, action.source):
             if package is None:
                 continue
             repository = package.repository
+            target = plan.target_of(repository)
+            if target is None:
+                where = f"Region {repository.region}" if repository.region else "no Region"
+                yield f"{_name(number, action)}: {package} names {where}, and the plan has no target for it"
+                continue
+            domains = target.domains
             if repository.domain not in domains:
                 yield f"{_name(number, action)}: domain {repository.domain} is not in the plan's target"
             elif (
@@ -228,12 +235,14 @@ def _target_problems(plan: Plan) -> Iterator[str]:
                     f"{_name(number, action)}: domain {repository.domain} owner {repository.domain_owner}, "
                     f"but the plan's target records {domains[repository.domain]}"
                 )
-    owners: dict[str, set[str | None]] = {}
+    owners: dict[tuple[str, str], set[str | None]] = {}
     for action in plan.actions:
-        owners.setdefault(action.package.repository.domain, set()).add(action.package.repository.domain_owner)
-    for domain, named in sorted(owners.items()):
+        repository = action.package.repository
+        owners.setdefault((repository.region or "", repository.domain), set()).add(repository.domain_owner)
+    for (region, domain), named in sorted(owners.items()):
         if len(named) > 1:
-            yield f"domain {domain}: its actions name different owners ({', '.join(sorted(map(str, named)))})"
+            where = f"{region}:{domain}" if region else domain
+            yield f"domain {where}: its actions name different owners ({', '.join(sorted(map(str, named)))})"
 
 
 def _count_problems(plan: Plan) -> Iterator[str]:

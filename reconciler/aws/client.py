@@ -74,6 +74,27 @@ def connect(backend: Backend) -> Connection:
     return connection
 
 
+# The Region of the embedded local service when none is given.
+LOCAL_DEFAULT_REGION = "us-east-1"
+
+
+def default_region(backend: Backend) -> str | None:
+    """The Region a client of `backend` would speak to, found as `connect` finds it (--region,
+    AWS_REGION, AWS_DEFAULT_REGION, the profile's; us-east-1 for the local service), without making
+    one; None when there is none (or the profile is missing: `connect` words that)."""
+    if backend.region or backend.local_db is not None:
+        return backend.region or LOCAL_DEFAULT_REGION
+    try:
+        region: str | None = boto3.session.Session(
+            profile_name=backend.profile,
+            region_name=settings.region(None),
+            botocore_session=fast_botocore_session(),
+        ).region_name
+    except botocore.exceptions.BotoCoreError:
+        return None
+    return region
+
+
 def _connect(backend: Backend) -> Connection:
     connection = _client(backend)
     scale = settings.retry_delay_scale()
@@ -162,7 +183,7 @@ def _connect_local(backend: Backend, retry: Config) -> Connection:
             f"Give the SQLite file made by: reconciler local seed SEED_FILE --db {path}",
         ) from None
     try:
-        region = backend.region or "us-east-1"
+        region = backend.region or LOCAL_DEFAULT_REGION
         session = boto3.session.Session(
             aws_access_key_id="local",
             aws_secret_access_key="local",

@@ -64,7 +64,7 @@ def upstream_chain(client: Any, source: RepositoryRef, calls: Counter[str]) -> t
         if name in order or len(order) >= MAX_UPSTREAM_SEARCH:
             return
         order.append(name)
-        repository = RepositoryRef(source.domain, name, source.domain_owner)
+        repository = RepositoryRef(source.domain, name, source.domain_owner, source.region)
         described = call(client, "DescribeRepository", calls, **repository_params(repository))["repository"]
         for upstream in described.get("upstreams", []):
             visit(upstream["repositoryName"])

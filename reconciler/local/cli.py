@@ -15,7 +15,7 @@ from types import FrameType
 
 import click
 
-from reconciler.local.context import DEFAULT_ACCOUNT_ID, Options
+from reconciler.local.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Options
 from reconciler.local.faults import Faults
 from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
 from reconciler.local.quotas import RATE_DEFAULTS, Overrides, parse_overrides
@@ -276,11 +276,18 @@ def _stop_on_signals() -> Iterator[None]:
     show_default=True,
     help="The seeding account: the owner of every domain that names no owner of its own.",
 )
-def seed(seed_file: Path, db: str, account_id: str) -> None:
+@click.option(
+    "--region",
+    default=DEFAULT_REGION,
+    show_default=True,
+    help="The Region of every domain that names no region of its own.",
+)
+def seed(seed_file: Path, db: str, account_id: str, region: str) -> None:
     """Create the domains, repositories, packages and versions of SEED_FILE in the database at --db.
 
     The owners are recorded: serving the database under another --account-id makes those domains
-    another account's, reachable only with their domainOwner (as in AWS).
+    another account's, reachable only with their domainOwner (as in AWS). So are the Regions:
+    domains are regional, and a client of one Region sees only that Region's domains.
     """
     try:
         document = load_seed(seed_file)
@@ -288,7 +295,7 @@ def seed(seed_file: Path, db: str, account_id: str) -> None:
         raise click.ClickException(str(exc)) from None
     with _open_service(db, account_id) as service:
         try:
-            counts = seed_service(service, document)
+            counts = seed_service(service, document, region)
         except SeedError as exc:
             raise click.ClickException(str(exc)) from None
     for note in normalisations(document):

@@ -105,11 +105,13 @@ def new_revision() -> str:
 def get_domain(ctx: Context, domain: str, domain_owner: str | None) -> sqlite3.Row:
     """The domain `domain` owned by `domain_owner`, or by the caller's account when it is omitted.
 
-    A domain's identity is (owner, name): two accounts may each own a domain of one name, and a
-    domain of another account is found only when the request names its owner.
+    A domain's identity is (Region, owner, name): domains are regional, as on AWS (a request finds the
+    domains of its own Region, the Region of its SigV4 credential scope); two accounts may each own a
+    domain of one name, and a domain of another account is found only when the request names its owner.
     """
     row = ctx.conn.execute(
-        "SELECT * FROM domain WHERE owner = ? AND name = ?", (ctx.owner(domain_owner), domain)
+        "SELECT * FROM domain WHERE region = ? AND owner = ? AND name = ?",
+        (ctx.region, ctx.owner(domain_owner), domain),
     ).fetchone()
     if row is None:
         raise ResourceNotFoundException(f"Domain not found. Domain: {domain}", domain, "domain")
@@ -128,10 +130,10 @@ def get_repository(ctx: Context, domain: str, domain_owner: str | None, reposito
 
 
 def find_repository(ctx: Context, owner: str, domain: str, repository: str) -> sqlite3.Row | None:
-    """The repository of the domain (owner, name), or None."""
+    """The repository of the domain (owner, name) of the request's Region, or None."""
     return ctx.conn.execute(  # type: ignore[no-any-return]
-        "SELECT * FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-        (owner, domain, repository),
+        "SELECT * FROM repository WHERE region = ? AND domain_owner = ? AND domain = ? AND name = ?",
+        (ctx.region, owner, domain, repository),
     ).fetchone()
 
 

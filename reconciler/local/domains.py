@@ -22,14 +22,14 @@ def _domain_description(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
     # "An asset is stored only once in a domain, even if it's in multiple repositories" (the
     # model's CreateDomain documentation): assetSizeBytes counts each distinct content once.
     counts = ctx.conn.execute(
-        """SELECT (SELECT COUNT(*) FROM repository WHERE domain_owner = :o AND domain = :d),
+        """SELECT (SELECT COUNT(*) FROM repository WHERE region = :r AND domain_owner = :o AND domain = :d),
                   (SELECT COALESCE(SUM(size), 0) FROM (
                      SELECT DISTINCT a.sha256, a.size FROM asset a
                      JOIN package_version v ON v.id = a.version_id
                      JOIN package p ON p.id = v.package_id
                      JOIN repository r ON r.id = p.repository_id
-                     WHERE r.domain_owner = :o AND r.domain = :d))""",
-        {"o": row["owner"], "d": row["name"]},
+                     WHERE r.region = :r AND r.domain_owner = :o AND r.domain = :d))""",
+        {"r": row["region"], "o": row["owner"], "d": row["name"]},
     ).fetchone()
     return {
         **_domain_summary(ctx, row),
@@ -57,21 +57,27 @@ def create_domain(
     check_tags(tags or [], domain, "domain")
     # A new domain is always the caller's: names are unique per owning account.
     if ctx.conn.execute(
-        "SELECT 1 FROM domain WHERE owner = ? AND name = ?", (ctx.account_id, domain)
+        "SELECT 1 FROM domain WHERE region = ? AND owner = ? AND name = ?",
+        (ctx.region, ctx.account_id, domain),
     ).fetchone():
         raise ConflictException(f"Domain already exists. Domain: {domain}", domain, "domain")
-    count = ctx.conn.execute("SELECT COUNT(*) FROM domain WHERE owner = ?", (ctx.account_id,)).fetchone()[0]
+    # The quota is per account and Region, as AWS's.
+    count = ctx.conn.execute(
+        "SELECT COUNT(*) FROM domain WHERE region = ? AND owner = ?", (ctx.region, ctx.account_id)
+    ).fetchone()[0]
     if count >= ctx.options.domains_per_account:
         raise ServiceQuotaExceededException(
             f"Domain quota of {ctx.options.domains_per_account} per account exceeded", domain, "domain"
         )
     key = encryption_key or f"arn:aws:kms:{ctx.region}:{ctx.account_id}:alias/aws/codeartifact"
     ctx.conn.execute(
-        "INSERT INTO domain (name, owner, created_time, encryption_key, tags) VALUES (?, ?, ?, ?, ?)",
-        (domain, ctx.account_id, ctx.clock(), key, json.dumps(tags or [])),
+        "INSERT INTO domain (region, name, owner, created_time, encryption_key, tags) VALUES (?, ?, ?, ?, ?, ?)",
+        (ctx.region, domain, ctx.account_id, ctx.clock(), key, json.dumps(tags or [])),
     )
     row = get_domain(ctx, domain, ctx.account_id)
-    create_root_group(ctx.conn, row["owner"], row["name"], row["created_time"])  # every domain has /*
+    create_root_group(
+        ctx.conn, row["region"], row["owner"], row["name"], row["created_time"]
+    )  # every domain has /*
     return {"domain": _domain_description(ctx, get_domain(ctx, domain, ctx.account_id))}
 
 
@@ -86,8 +92,8 @@ def list_domains(
     limit = max_results or ctx.options.default_page_size
     # The domains the caller's account owns (other accounts' domains it may use are not listed).
     rows = ctx.conn.execute(
-        "SELECT * FROM domain WHERE owner = ? AND name > ? ORDER BY name LIMIT ?",
-        (ctx.account_id, after[0] if after else "", limit + 1),
+        "SELECT * FROM domain WHERE region = ? AND owner = ? AND name > ? ORDER BY name LIMIT ?",
+        (ctx.region, ctx.account_id, after[0] if after else "", limit + 1),
     ).fetchall()
     result: dict[str, Any] = {"domains": [_domain_summary(ctx, row) for row in rows[:limit]]}
     if len(rows) > limit:
@@ -149,7 +155,8 @@ def create_repository(
             f"Repository already exists. Domain: {domain}, Repository: {repository}", repository, "repository"
         )
     count = ctx.conn.execute(
-        "SELECT COUNT(*) FROM repository WHERE domain_owner = ? AND domain = ?", (owner, domain)
+        "SELECT COUNT(*) FROM repository WHERE region = ? AND domain_owner = ? AND domain = ?",
+        (ctx.region, owner, domain),
     ).fetchone()[0]
     if count >= ctx.options.repositories_per_domain:
         raise ServiceQuotaExceededException(
@@ -168,9 +175,18 @@ def create_repository(
     # The repository's administrator is the account that creates it, which may differ from the
     # domain's owner when an account creates a repository in another account's domain.
     cursor = ctx.conn.execute(
-        """INSERT INTO repository (domain_owner, domain, name, description, administrator_account, created_time,
-               tags) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (owner, domain, repository, description, ctx.account_id, ctx.clock(), json.dumps(tags or [])),
+        """INSERT INTO repository (region, domain_owner, domain, name, description, administrator_account,
+               created_time, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            ctx.region,
+            owner,
+            domain,
+            repository,
+            description,
+            ctx.account_id,
+            ctx.clock(),
+            json.dumps(tags or []),
+        ),
     )
     assert cursor.lastrowid is not None
     insert_upstreams(ctx, cursor.lastrowid, upstream_ids)
@@ -240,8 +256,8 @@ def list_repositories(
         ctx,
         "ListRepositories",
         {"repositoryPrefix": repository_prefix},
-        "administrator_account = ? AND substr(name, 1, ?) = ?",
-        [ctx.account_id, len(prefix), prefix],
+        "region = ? AND administrator_account = ? AND substr(name, 1, ?) = ?",
+        [ctx.region, ctx.account_id, len(prefix), prefix],
         max_results,
         next_token,
     )
@@ -259,8 +275,8 @@ def list_repositories_in_domain(
 ) -> dict[str, Any]:
     owner = get_domain(ctx, domain, domain_owner)["owner"]
     prefix = repository_prefix or ""
-    where = "domain_owner = ? AND domain = ? AND substr(name, 1, ?) = ?"
-    args: list[Any] = [owner, domain, len(prefix), prefix]
+    where = "region = ? AND domain_owner = ? AND domain = ? AND substr(name, 1, ?) = ?"
+    args: list[Any] = [ctx.region, owner, domain, len(prefix), prefix]
     if administrator_account is not None:
         where += " AND administrator_account = ?"
         args.append(administrator_account)

@@ -54,7 +54,7 @@ class Domain:
         self.ctx = ctx
         self.owner: str = row["owner"]
         self.name: str = row["name"]
-        self.groups = _load(ctx.conn, self.owner, self.name, row["created_time"])
+        self.groups = _load(ctx.conn, row["region"], self.owner, self.name, row["created_time"])
         self._parents: dict[str, GroupPattern | None] = {}
 
     def get(self, text: str) -> Group:
@@ -126,10 +126,13 @@ class Domain:
         return self.groups[pattern.text], "STRONG" if strong else "WEAK"
 
 
-def _load(conn: sqlite3.Connection, owner: str, domain: str, domain_created: float) -> dict[str, Group]:
+def _load(
+    conn: sqlite3.Connection, region: str, owner: str, domain: str, domain_created: float
+) -> dict[str, Group]:
     groups: dict[str, Group] = {}
     for row in conn.execute(
-        "SELECT * FROM package_group WHERE domain_owner = ? AND domain = ?", (owner, domain)
+        "SELECT * FROM package_group WHERE region = ? AND domain_owner = ? AND domain = ?",
+        (region, owner, domain),
     ).fetchall():
         groups[row["pattern"]] = Group(
             parse_pattern(row["pattern"]),
@@ -143,8 +146,8 @@ def _load(conn: sqlite3.Connection, owner: str, domain: str, domain_created: flo
         groups[ROOT] = _root(domain_created)
     for row in conn.execute(
         """SELECT pattern, restriction_type, repository FROM package_group_allowed_repository
-           WHERE domain_owner = ? AND domain = ? ORDER BY repository""",
-        (owner, domain),
+           WHERE region = ? AND domain_owner = ? AND domain = ? ORDER BY repository""",
+        (region, owner, domain),
     ).fetchall():
         if row["pattern"] in groups:
             groups[row["pattern"]].allowed.setdefault(row["restriction_type"], []).append(row["repository"])
@@ -158,17 +161,20 @@ def _root(created_time: float) -> Group:
 # --- writing groups (also used by CreateDomain and the seed) -------------------------------------
 
 
-def create_root_group(conn: sqlite3.Connection, domain_owner: str, domain: str, created_time: float) -> None:
+def create_root_group(
+    conn: sqlite3.Connection, region: str, domain_owner: str, domain: str, created_time: float
+) -> None:
     """The root group `/*` every domain has from its creation, allowing every origin."""
     conn.execute(
-        """INSERT OR IGNORE INTO package_group (domain_owner, domain, pattern, created_time, publish,
-               external_upstream, internal_upstream) VALUES (?, ?, ?, ?, 'ALLOW', 'ALLOW', 'ALLOW')""",
-        (domain_owner, domain, ROOT, created_time),
+        """INSERT OR IGNORE INTO package_group (region, domain_owner, domain, pattern, created_time, publish,
+               external_upstream, internal_upstream) VALUES (?, ?, ?, ?, ?, 'ALLOW', 'ALLOW', 'ALLOW')""",
+        (region, domain_owner, domain, ROOT, created_time),
     )
 
 
 def put_package_group(
     conn: sqlite3.Connection,
+    region: str,
     domain_owner: str,
     domain: str,
     pattern: str,
@@ -181,48 +187,54 @@ def put_package_group(
     tags: list[dict[str, str]] | None = None,
 ) -> None:
     """Create a group (or, for the root, configure it) with its origin configuration, in one go."""
-    create_root_group(conn, domain_owner, domain, created_time)
+    create_root_group(conn, region, domain_owner, domain, created_time)
     if pattern != ROOT:
         conn.execute(
-            """INSERT INTO package_group (domain_owner, domain, pattern, created_time, tags)
-               VALUES (?, ?, ?, ?, ?)""",
-            (domain_owner, domain, pattern, created_time, json.dumps(tags or [])),
+            """INSERT INTO package_group (region, domain_owner, domain, pattern, created_time, tags)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (region, domain_owner, domain, pattern, created_time, json.dumps(tags or [])),
         )
     conn.execute(
         """UPDATE package_group SET contact_info = ?, description = ?
-           WHERE domain_owner = ? AND domain = ? AND pattern = ?""",
-        (contact_info, description, domain_owner, domain, pattern),
+           WHERE region = ? AND domain_owner = ? AND domain = ? AND pattern = ?""",
+        (contact_info, description, region, domain_owner, domain, pattern),
     )
     for restriction, mode in (restrictions or {}).items():
-        set_mode(conn, domain_owner, domain, pattern, restriction, mode)
+        set_mode(conn, region, domain_owner, domain, pattern, restriction, mode)
     for restriction, repositories in (allowed_repositories or {}).items():
         for repository in repositories:
-            allow(conn, domain_owner, domain, pattern, restriction, repository)
+            allow(conn, region, domain_owner, domain, pattern, restriction, repository)
 
 
 def set_mode(
-    conn: sqlite3.Connection, owner: str, domain: str, pattern: str, restriction: str, mode: str
+    conn: sqlite3.Connection, region: str, owner: str, domain: str, pattern: str, restriction: str, mode: str
 ) -> None:
     conn.execute(
-        f"UPDATE package_group SET {_COLUMNS[restriction]} = ? WHERE domain_owner = ? AND domain = ? AND pattern = ?",
-        (mode, owner, domain, pattern),
+        f"UPDATE package_group SET {_COLUMNS[restriction]} = ? WHERE region = ? AND domain_owner = ? AND domain = ? AND pattern = ?",
+        (mode, region, owner, domain, pattern),
     )
 
 
 def allow(
-    conn: sqlite3.Connection, owner: str, domain: str, pattern: str, restriction: str, repository: str
+    conn: sqlite3.Connection,
+    region: str,
+    owner: str,
+    domain: str,
+    pattern: str,
+    restriction: str,
+    repository: str,
 ) -> None:
     conn.execute(
         """INSERT OR IGNORE INTO package_group_allowed_repository
-               (domain_owner, domain, pattern, restriction_type, repository) VALUES (?, ?, ?, ?, ?)""",
-        (owner, domain, pattern, restriction, repository),
+               (region, domain_owner, domain, pattern, restriction_type, repository) VALUES (?, ?, ?, ?, ?, ?)""",
+        (region, owner, domain, pattern, restriction, repository),
     )
 
 
 def materialize_root(ctx: Context, row: sqlite3.Row, group: Group) -> None:
     # Writes to a root group that exists only virtually (see `_load`) first store it.
     if group.pattern.is_root:
-        create_root_group(ctx.conn, row["owner"], row["name"], group.created_time)
+        create_root_group(ctx.conn, row["region"], row["owner"], row["name"], group.created_time)
 
 
 # --- what the groups mean for a package -----------------------------------------------------------

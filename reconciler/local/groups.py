@@ -41,6 +41,7 @@ def create_package_group(
         )
     put_package_group(
         ctx.conn,
+        row["region"],
         row["owner"],
         row["name"],
         pattern.text,
@@ -76,8 +77,8 @@ def update_package_group(
     for column, value in (("contact_info", contact_info), ("description", description)):
         if value is not None:
             ctx.conn.execute(
-                f"UPDATE package_group SET {column} = ? WHERE domain_owner = ? AND domain = ? AND pattern = ?",
-                (value, row["owner"], row["name"], group.pattern.text),
+                f"UPDATE package_group SET {column} = ? WHERE region = ? AND domain_owner = ? AND domain = ? AND pattern = ?",
+                (value, row["region"], row["owner"], row["name"], group.pattern.text),
             )
     return {"packageGroup": _describe(ctx, row, package_group)}
 
@@ -91,10 +92,12 @@ def delete_package_group(
     if group.pattern.is_root:
         raise ValidationException("The root package group /* cannot be deleted")
     description = groups.describe(group)
-    key = (row["owner"], row["name"], group.pattern.text)
-    ctx.conn.execute("DELETE FROM package_group WHERE domain_owner = ? AND domain = ? AND pattern = ?", key)
+    key = (row["region"], row["owner"], row["name"], group.pattern.text)
     ctx.conn.execute(
-        "DELETE FROM package_group_allowed_repository WHERE domain_owner = ? AND domain = ? AND pattern = ?",
+        "DELETE FROM package_group WHERE region = ? AND domain_owner = ? AND domain = ? AND pattern = ?", key
+    )
+    ctx.conn.execute(
+        "DELETE FROM package_group_allowed_repository WHERE region = ? AND domain_owner = ? AND domain = ? AND pattern = ?",
         key,
     )
     return {"packageGroup": description}
@@ -197,18 +200,18 @@ def update_package_group_origin_configuration(
                 f"Repository not found. Domain: {domain}, Repository: {repository}", repository, "repository"
             )
     materialize_root(ctx, row, group)
-    owner, name = row["owner"], row["name"]
+    region, owner, name = row["region"], row["owner"], row["name"]
     for restriction, mode in (restrictions or {}).items():
-        set_mode(ctx.conn, owner, name, pattern, restriction, mode)
+        set_mode(ctx.conn, region, owner, name, pattern, restriction, mode)
     updates: dict[str, dict[str, list[str]]] = {}
     for restriction, repository in added:
-        allow(ctx.conn, owner, name, pattern, restriction, repository)
+        allow(ctx.conn, region, owner, name, pattern, restriction, repository)
         updates.setdefault(restriction, {}).setdefault("ADDED", []).append(repository)
     for restriction, repository in removed:
         ctx.conn.execute(
-            """DELETE FROM package_group_allowed_repository WHERE domain_owner = ? AND domain = ? AND pattern = ?
+            """DELETE FROM package_group_allowed_repository WHERE region = ? AND domain_owner = ? AND domain = ? AND pattern = ?
                    AND restriction_type = ? AND repository = ?""",
-            (owner, name, pattern, restriction, repository),
+            (region, owner, name, pattern, restriction, repository),
         )
         updates.setdefault(restriction, {}).setdefault("REMOVED", []).append(repository)
     return {"packageGroup": _describe(ctx, row, package_group), "allowedRepositoryUpdates": updates}
@@ -299,8 +302,8 @@ def _domain_packages(
     ctx: Context, owner: str, domain: str, after: list[Any] | None
 ) -> Iterable[tuple[str, str, str]]:
     """Every package of the domain once (whatever repositories hold it), in (format, namespace, name) order."""
-    where = "r.domain_owner = ? AND r.domain = ?"
-    args: list[Any] = [owner, domain]
+    where = "r.region = ? AND r.domain_owner = ? AND r.domain = ?"
+    args: list[Any] = [ctx.region, owner, domain]
     if after:
         where += " AND (p.format, p.namespace, p.name) > (?, ?, ?)"
         args += after

@@ -31,8 +31,11 @@ def delete_domain(ctx: Context, *, domain: str, domain_owner: str | None = None)
     # Rows keyed by the domain's (owner, name) without a declared foreign key go explicitly: its
     # policy and its package groups (the root group /* included).
     for table in ("resource_policy", "package_group_allowed_repository", "package_group"):
-        ctx.conn.execute(f"DELETE FROM {table} WHERE domain_owner = ? AND domain = ?", (owner, domain))
-    delete_cascade(ctx.conn, "domain", "name = ? AND owner = ?", (domain, owner))
+        ctx.conn.execute(
+            f"DELETE FROM {table} WHERE region = ? AND domain_owner = ? AND domain = ?",
+            (ctx.region, owner, domain),
+        )
+    delete_cascade(ctx.conn, "domain", "region = ? AND name = ? AND owner = ?", (ctx.region, domain, owner))
     # The AWS CLI's documented example answers with the domain as it was, its status Deleted.
     return {"domain": {**described, "status": "Deleted"}}
 
@@ -49,8 +52,8 @@ def delete_repository(
     described = describe_repository(ctx, domain=domain, repository=repository, domain_owner=owner)
     for table in ("resource_policy", "package_group_allowed_repository"):
         ctx.conn.execute(
-            f"DELETE FROM {table} WHERE domain_owner = ? AND domain = ? AND repository = ?",
-            (owner, domain, repository),
+            f"DELETE FROM {table} WHERE region = ? AND domain_owner = ? AND domain = ? AND repository = ?",
+            (ctx.region, owner, domain, repository),
         )
     delete_cascade(ctx.conn, "repository", "id = ?", (row["id"],))
     return described

@@ -121,11 +121,11 @@ def _put(
         raise _stale(domain, repository, expected)
     revision = new_revision()
     ctx.conn.execute(
-        """INSERT INTO resource_policy (domain_owner, domain, repository, revision, document)
-           VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (domain_owner, domain, repository) DO UPDATE SET revision = excluded.revision,
+        """INSERT INTO resource_policy (region, domain_owner, domain, repository, revision, document)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (region, domain_owner, domain, repository) DO UPDATE SET revision = excluded.revision,
                document = excluded.document""",
-        (owner, domain, repository, revision, document),
+        (ctx.region, owner, domain, repository, revision, document),
     )
     return {"policy": {"resourceArn": arn, "revision": revision, "document": document}}
 
@@ -137,16 +137,16 @@ def _delete(
     if expected is not None and policy["revision"] != expected:
         raise _stale(domain, repository, expected)
     ctx.conn.execute(
-        "DELETE FROM resource_policy WHERE domain_owner = ? AND domain = ? AND repository = ?",
-        (owner, domain, repository),
+        "DELETE FROM resource_policy WHERE region = ? AND domain_owner = ? AND domain = ? AND repository = ?",
+        (ctx.region, owner, domain, repository),
     )
     return {"policy": policy}
 
 
 def _current(ctx: Context, owner: str, domain: str, repository: str) -> tuple[str, str] | None:
     row = ctx.conn.execute(
-        "SELECT revision, document FROM resource_policy WHERE domain_owner = ? AND domain = ? AND repository = ?",
-        (owner, domain, repository),
+        "SELECT revision, document FROM resource_policy WHERE region = ? AND domain_owner = ? AND domain = ? AND repository = ?",
+        (ctx.region, owner, domain, repository),
     ).fetchone()
     return None if row is None else (row[0], row[1])
 

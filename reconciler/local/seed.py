@@ -19,13 +19,14 @@ from typing import Any, NamedTuple
 
 from reconciler.local import names
 from reconciler.local.connections import PUBLIC_CONNECTIONS
-from reconciler.local.context import new_revision
+from reconciler.local.context import DEFAULT_REGION, new_revision
 from reconciler.local.group_model import create_root_group, put_package_group
 from reconciler.local.publish import insert_asset
 from reconciler.local.seedchecks import check_seed
 from reconciler.local.seedfile import (
     AssetSeed,
     DependencySeed,
+    DomainSeed,
     Location,
     PackageSeed,
     RepositorySeed,
@@ -93,7 +94,9 @@ class _Seeded:
 _Key = tuple[str, str, str, str, str, str]
 
 
-def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str, int]:
+def seed_service(
+    service: LocalCodeArtifact, document: SeedDocument, region: str = DEFAULT_REGION
+) -> dict[str, int]:
     """Write the document into the service's store; returns counts of what was created.
 
     Each domain is owned by its `owner`, or by the service's account (the seeding account). The
@@ -109,52 +112,62 @@ def seed_service(service: LocalCodeArtifact, document: SeedDocument) -> dict[str
     seeded: dict[_Key, _Seeded] = {}
     with service.store.write() as conn:
         for d, domain in enumerate(document.domains):
-            owner = domain.owner or service.account_id
+            place = (domain.region or region, domain.owner or service.account_id)
             if conn.execute(
-                "SELECT 1 FROM domain WHERE owner = ? AND name = ?", (owner, domain.name)
+                "SELECT 1 FROM domain WHERE region = ? AND owner = ? AND name = ?", (*place, domain.name)
             ).fetchone():
                 where: Location = ("domains", d, "name")
-                owned = f" of account {owner}" if owner != service.account_id else ""
-                raise document.error([(where, f"domain {domain.name}{owned} already exists")])
-            conn.execute(
-                "INSERT INTO domain (owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?)",
-                (owner, domain.name, now, _kms_key(owner)),
-            )
-            _insert_tags_and_policy(conn, owner, domain.name, "", domain.tags, domain.policy)
-            counts["domains"] += 1
-            create_root_group(conn, owner, domain.name, now)
-            for repository in domain.repositories:
-                repository_id = _insert_repository(conn, owner, domain.name, repository, now)
-                _insert_tags_and_policy(
-                    conn, owner, domain.name, repository.name, repository.tags, repository.policy
-                )
-                counts["repositories"] += 1
-                for package in repository.packages:
-                    _insert_package(
-                        conn, (owner, domain.name), repository_id, repository, package, now, seeded
-                    )
-                    counts["packages"] += 1
-                    counts["versions"] += len(package.versions)
-            for group in domain.package_groups:
-                put_package_group(
-                    conn,
-                    owner,
-                    domain.name,
-                    group.pattern,
-                    now,
-                    contact_info=group.contact_info,
-                    description=group.description,
-                    restrictions={kind.upper(): mode for kind, mode in group.restrictions.items()},
-                    allowed_repositories={
-                        kind.upper(): allowed for kind, allowed in group.allowed_repositories.items()
-                    },
-                )
+                owned = f" of account {place[1]}" if place[1] != service.account_id else ""
+                raise document.error([(where, f"domain {domain.name}{owned} already exists in {place[0]}")])
+            _seed_domain(conn, place, domain, now, counts, seeded)
     return counts
+
+
+def _seed_domain(
+    conn: sqlite3.Connection,
+    place: tuple[str, str],
+    domain: DomainSeed,
+    now: float,
+    counts: dict[str, int],
+    seeded: dict[_Key, _Seeded],
+) -> None:
+    """One domain of the document, in its (Region, owner), with everything in it."""
+    conn.execute(
+        "INSERT INTO domain (region, owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?, ?)",
+        (*place, domain.name, now, _kms_key(*place)),
+    )
+    _insert_tags_and_policy(conn, place, domain.name, "", domain.tags, domain.policy)
+    counts["domains"] += 1
+    create_root_group(conn, *place, domain.name, now)
+    for repository in domain.repositories:
+        repository_id = _insert_repository(conn, place, domain.name, repository, now)
+        _insert_tags_and_policy(conn, place, domain.name, repository.name, repository.tags, repository.policy)
+        counts["repositories"] += 1
+        # Seeded versions are keyed by their domain: its Region and owner, and its name.
+        key = (f"{place[0]}/{place[1]}", domain.name)
+        for package in repository.packages:
+            _insert_package(conn, key, repository_id, repository, package, now, seeded)
+            counts["packages"] += 1
+            counts["versions"] += len(package.versions)
+    for group in domain.package_groups:
+        put_package_group(
+            conn,
+            *place,
+            domain.name,
+            group.pattern,
+            now,
+            contact_info=group.contact_info,
+            description=group.description,
+            restrictions={kind.upper(): mode for kind, mode in group.restrictions.items()},
+            allowed_repositories={
+                kind.upper(): allowed for kind, allowed in group.allowed_repositories.items()
+            },
+        )
 
 
 def _insert_tags_and_policy(
     conn: sqlite3.Connection,
-    owner: str,
+    place: tuple[str, str],
     domain: str,
     repository: str,
     tags: dict[str, str],
@@ -166,31 +179,35 @@ def _insert_tags_and_policy(
         listed = json.dumps([{"key": key, "value": value} for key, value in tags.items()])
         if repository:
             conn.execute(
-                "UPDATE repository SET tags = ? WHERE domain_owner = ? AND domain = ? AND name = ?",
-                (listed, owner, domain, repository),
+                "UPDATE repository SET tags = ? WHERE region = ? AND domain_owner = ? AND domain = ? AND name = ?",
+                (listed, *place, domain, repository),
             )
         else:
-            conn.execute("UPDATE domain SET tags = ? WHERE name = ? AND owner = ?", (listed, domain, owner))
+            conn.execute(
+                "UPDATE domain SET tags = ? WHERE region = ? AND name = ? AND owner = ?",
+                (listed, place[0], domain, place[1]),
+            )
     if policy is not None:
         conn.execute(
-            """INSERT INTO resource_policy (domain_owner, domain, repository, revision, document)
-               VALUES (?, ?, ?, ?, ?)""",
-            (owner, domain, repository, new_revision(), policy_text(policy)),
+            """INSERT INTO resource_policy (region, domain_owner, domain, repository, revision, document)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (*place, domain, repository, new_revision(), policy_text(policy)),
         )
 
 
-def _kms_key(account_id: str) -> str:
-    return f"arn:aws:kms:us-east-1:{account_id}:alias/aws/codeartifact"
+def _kms_key(region: str, account_id: str) -> str:
+    return f"arn:aws:kms:{region}:{account_id}:alias/aws/codeartifact"
 
 
 def _insert_repository(
-    conn: sqlite3.Connection, owner: str, domain: str, repository: RepositorySeed, now: float
+    conn: sqlite3.Connection, place: tuple[str, str], domain: str, repository: RepositorySeed, now: float
 ) -> int:
+    owner = place[1]
     cursor = conn.execute(
-        """INSERT INTO repository (domain_owner, domain, name, description, administrator_account, created_time)
-           VALUES (?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO repository (region, domain_owner, domain, name, description, administrator_account,
+               created_time) VALUES (?, ?, ?, ?, ?, ?, ?)""",
         (
-            owner,
+            *place,
             domain,
             repository.name,
             repository.description,
@@ -202,8 +219,8 @@ def _insert_repository(
     for position, upstream in enumerate(repository.upstreams):
         conn.execute(
             """INSERT INTO upstream (repository_id, position, upstream_id)
-               SELECT ?, ?, id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?""",
-            (repository_id, position, owner, domain, upstream),
+               SELECT ?, ?, id FROM repository WHERE region = ? AND domain_owner = ? AND domain = ? AND name = ?""",
+            (repository_id, position, *place, domain, upstream),
         )
     for connection in repository.external_connections:
         conn.execute(
@@ -427,19 +444,20 @@ def bulk_load(
     now = service.clock()
     written = 0
     with service.store.write() as conn:
-        owner = service.account_id
+        owner, region = service.account_id, DEFAULT_REGION
         conn.execute(
-            "INSERT OR IGNORE INTO domain (owner, name, created_time, encryption_key) VALUES (?, ?, ?, ?)",
-            (owner, domain, now, _kms_key(owner)),
+            """INSERT OR IGNORE INTO domain (region, owner, name, created_time, encryption_key)
+               VALUES (?, ?, ?, ?, ?)""",
+            (region, owner, domain, now, _kms_key(region, owner)),
         )
         conn.execute(
-            """INSERT OR IGNORE INTO repository (domain_owner, domain, name, administrator_account, created_time)
-               VALUES (?, ?, ?, ?, ?)""",
-            (owner, domain, repository, owner, now),
+            """INSERT OR IGNORE INTO repository (region, domain_owner, domain, name, administrator_account,
+                   created_time) VALUES (?, ?, ?, ?, ?, ?)""",
+            (region, owner, domain, repository, owner, now),
         )
         repository_id = conn.execute(
-            "SELECT id FROM repository WHERE domain_owner = ? AND domain = ? AND name = ?",
-            (owner, domain, repository),
+            "SELECT id FROM repository WHERE region = ? AND domain_owner = ? AND domain = ? AND name = ?",
+            (region, owner, domain, repository),
         ).fetchone()[0]
         package_ids: dict[tuple[str, str], int] = {}
         for rows in _chunks(versions, chunk):

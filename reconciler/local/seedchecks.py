@@ -39,14 +39,16 @@ _MAX_UPSTREAMS = QUOTA_DEFAULTS["direct_upstreams"]
 def check_seed(document: SeedDocument) -> list[tuple[Location, str]]:
     """The rules that span fields: names unique, upstreams listed first, namespaces per format."""
     problems: list[tuple[Location, str]] = []
-    domains: set[tuple[str, str]] = set()
+    domains: set[tuple[str, str, str]] = set()
     for d, domain in enumerate(document.domains):
         at: Location = ("domains", d)
-        # A domain is (owner, name): two accounts may each own one of the same name.
-        key = (domain.owner or "", domain.name)
+        # A domain is (Region, owner, name): two accounts may each own one of the same name, and one
+        # account one in each Region.
+        key = (domain.region or "", domain.owner or "", domain.name)
         if key in domains:
             owned = f" of account {domain.owner}" if domain.owner else ""
-            problems.append(((*at, "name"), f"domain {domain.name}{owned} is listed twice"))
+            where = f" in {domain.region}" if domain.region else ""
+            problems.append(((*at, "name"), f"domain {domain.name}{owned}{where} is listed twice"))
         domains.add(key)
         problems += _check_tags_and_policy(at, domain.tags, domain.policy)
         earlier: set[str] = set()

@@ -67,6 +67,8 @@ Location = tuple[str | int, ...]
 _DURATION = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 Account = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
+# An AWS Region code, as botocore accepts one (us-east-1, eu-west-2, us-gov-west-1).
+RegionCode = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]
 
 
 class SeedError(Exception):
@@ -206,6 +208,9 @@ class DomainSeed(_Strict):
     policy: Policy = None
     # The account that owns the domain; by default the account seeding (`--account-id`).
     owner: Account | None = None
+    # The Region the domain is in (domains are regional): a client of that Region sees it. By default
+    # the seeding Region (`reconciler local seed --region`, us-east-1 unless given).
+    region: RegionCode | None = None
     repositories: list[RepositorySeed] = []
     package_groups: list[PackageGroupSeed] = []
 

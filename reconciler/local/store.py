@@ -185,6 +185,85 @@ MIGRATIONS: tuple[str, ...] = (
         readme TEXT NOT NULL
     );
     """,
+    # 6: domains are regional, as in AWS: a domain is identified by (Region, owner, name), so one
+    # account may own a domain of one name in each of two Regions, and everything under a domain (its
+    # repositories, policies, package groups) is in its Region. A database made before Regions had its
+    # domains in the service's default Region, us-east-1. Rebuilt as migration 2 rebuilt them.
+    """
+    CREATE TABLE domain_v3 (
+        region TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        encryption_key TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (region, owner, name)
+    );
+    INSERT INTO domain_v3 (region, owner, name, created_time, encryption_key, tags)
+        SELECT 'us-east-1', owner, name, created_time, encryption_key, tags FROM domain;
+    CREATE TABLE repository_v3 (
+        id INTEGER PRIMARY KEY,
+        region TEXT NOT NULL,
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        administrator_account TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (region, domain_owner, domain, name),
+        FOREIGN KEY (region, domain_owner, domain) REFERENCES domain (region, owner, name)
+    );
+    INSERT INTO repository_v3 (id, region, domain_owner, domain, name, description, administrator_account,
+                               created_time, tags)
+        SELECT id, 'us-east-1', domain_owner, domain, name, description, administrator_account, created_time, tags
+        FROM repository;
+    CREATE TABLE resource_policy_v3 (
+        region TEXT NOT NULL,
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        repository TEXT NOT NULL DEFAULT '',
+        revision TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (region, domain_owner, domain, repository)
+    );
+    INSERT INTO resource_policy_v3 SELECT 'us-east-1', * FROM resource_policy;
+    CREATE TABLE package_group_v3 (
+        region TEXT NOT NULL,
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        created_time REAL NOT NULL,
+        contact_info TEXT,
+        description TEXT,
+        publish TEXT NOT NULL DEFAULT 'INHERIT',
+        external_upstream TEXT NOT NULL DEFAULT 'INHERIT',
+        internal_upstream TEXT NOT NULL DEFAULT 'INHERIT',
+        tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (region, domain_owner, domain, pattern)
+    );
+    INSERT INTO package_group_v3 SELECT 'us-east-1', * FROM package_group;
+    CREATE TABLE package_group_allowed_repository_v3 (
+        region TEXT NOT NULL,
+        domain_owner TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        restriction_type TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        PRIMARY KEY (region, domain_owner, domain, pattern, restriction_type, repository)
+    );
+    INSERT INTO package_group_allowed_repository_v3 SELECT 'us-east-1', * FROM package_group_allowed_repository;
+    DROP TABLE package_group_allowed_repository;
+    DROP TABLE package_group;
+    DROP TABLE resource_policy;
+    DROP TABLE repository;
+    DROP TABLE domain;
+    ALTER TABLE domain_v3 RENAME TO domain;
+    ALTER TABLE repository_v3 RENAME TO repository;
+    ALTER TABLE resource_policy_v3 RENAME TO resource_policy;
+    ALTER TABLE package_group_v3 RENAME TO package_group;
+    ALTER TABLE package_group_allowed_repository_v3 RENAME TO package_group_allowed_repository;
+    """,
 )
 
 

@@ -45,7 +45,8 @@ def _domain_holder(ctx: Context, name: ResourceName) -> TagHolder:
     if "/" in name.path:
         raise _not_found(name)
     row = get_domain(ctx, name.path, name.owner)
-    return TagHolder("domain", "name = ? AND owner = ?", (row["name"], row["owner"]), row["name"], "domain")
+    key = (row["region"], row["name"], row["owner"])
+    return TagHolder("domain", "region = ? AND name = ? AND owner = ?", key, row["name"], "domain")
 
 
 def _repository_holder(ctx: Context, name: ResourceName) -> TagHolder:
@@ -63,16 +64,21 @@ def _package_group_holder(ctx: Context, name: ResourceName) -> TagHolder:
         raise _not_found(name)
     row = get_domain(ctx, domain, name.owner)
     pattern = parse_pattern("/" + urllib.parse.unquote(encoded)).text
-    key = (row["owner"], row["name"], pattern)
+    key = (row["region"], row["owner"], row["name"], pattern)
     found = ctx.conn.execute(
-        "SELECT 1 FROM package_group WHERE domain_owner = ? AND domain = ? AND pattern = ?", key
+        "SELECT 1 FROM package_group WHERE region = ? AND domain_owner = ? AND domain = ? AND pattern = ?",
+        key,
     ).fetchone()
     if found is None:
         raise ResourceNotFoundException(
             f"Package group not found. Domain: {domain}, Package group: {pattern}", pattern, "package-group"
         )
     return TagHolder(
-        "package_group", "domain_owner = ? AND domain = ? AND pattern = ?", key, pattern, "package-group"
+        "package_group",
+        "region = ? AND domain_owner = ? AND domain = ? AND pattern = ?",
+        key,
+        pattern,
+        "package-group",
     )
 
 

@@ -49,10 +49,12 @@ def declared_entries(
         }
         for written in spec.targets():
             target = written
-            if target.domain_owner is None and owners.get(target.domain):
-                # One domain name is one domain: an owner written in one manifest applies to all of
-                # them, so `acme/prod` is the same repository whether or not a file spells the owner out.
-                target = target.model_copy(update={"domain_owner": owners[target.domain]})
+            owner = _owner_of(owners, target.region, target.domain)
+            if target.domain_owner is None and owner:
+                # One domain name is one domain (of a Region): an owner written in one manifest applies
+                # to all of them, so `acme/prod` is the same repository whether or not a file spells the
+                # owner out.
+                target = target.model_copy(update={"domain_owner": owner})
             for position, entry in packages:
                 origin = Origin(display, document.line_of(("packages", position)))
                 for where in _copies_from_itself(entry, target, position):
@@ -60,7 +62,7 @@ def declared_entries(
                     report.add(
                         file_index[display], line, f"{display}:{line}: {render_path(where)}: {_itself(spec)}"
                     )
-                identity = (target.domain, target.repository, *_package_identity(entry))
+                identity = (target.region, target.domain, target.repository, *_package_identity(entry))
                 first = seen.setdefault(identity, origin)
                 if first is not origin:
                     message = f"{_entry_label(entry, target)} is also declared at {first}"
@@ -108,14 +110,17 @@ def _copies_from_itself(entry: PackageEntry, target: RepositoryTarget, position:
             yield ("packages", position, "rules", index, "copy_from")
 
 
-def _domain_owners(documents: Documents, file_index: dict[str, int], report: Report) -> dict[str, str]:
-    """The owner each domain is given; a domain given two different owners is a problem."""
-    owners: dict[str, tuple[str, Origin]] = {}
+def _domain_owners(
+    documents: Documents, file_index: dict[str, int], report: Report
+) -> dict[tuple[str | None, str], str]:
+    """The owner each domain (of a Region: domains are regional) is given; a domain given two
+    different owners is a problem."""
+    owners: dict[tuple[str | None, str], tuple[str, Origin]] = {}
     for display, document, (target, _, _) in documents:
         if target.domain_owner is None:
             continue
         origin = Origin(display, document.line_of(("target", "domain_owner")))
-        first = owners.setdefault(target.domain, (target.domain_owner, origin))
+        first = owners.setdefault((target.region, target.domain), (target.domain_owner, origin))
         if first[0] != target.domain_owner:
             report.add(
                 file_index[display],
@@ -124,6 +129,22 @@ def _domain_owners(documents: Documents, file_index: dict[str, int], report: Rep
                 "one domain name must have one owner in a set of manifests",
             )
     return {domain: owner for domain, (owner, _) in owners.items()}
+
+
+def _owner_of(owners: dict[tuple[str | None, str], str], region: str | None, domain: str) -> str | None:
+    """The owner given to `domain` in `region`; a document that names no Region, or whose Region no
+    document with an owner names, takes the one owner given to the domain where no Region is known to
+    tell them apart (a run of one Region: the owner written where the Region is not)."""
+    if (region, domain) in owners:
+        return owners[(region, domain)]
+    candidates = (
+        {owner for (named, name), owner in owners.items() if name == domain}
+        if region is None
+        else {owners[(None, domain)]}
+        if (None, domain) in owners
+        else set()
+    )
+    return candidates.pop() if len(candidates) == 1 else None
 
 
 def _package_identity(entry: PackageEntry) -> tuple[str, str | None, bool, str]:

@@ -95,10 +95,15 @@ class CommentContext:
         return f"{base}/blob/{self.sha}/{quote(path, safe='/')}#L{line}"
 
 
-def targets_id(target: TargetIdentity) -> str:
+def targets_id(targets: Sequence[TargetIdentity]) -> str:
     """A stable short id of what a plan or drift report was made against (endpoint, Region, each
-    domain and its owner): the first 12 hex digits of the SHA-256 of their canonical JSON."""
-    identity = {"endpoint": target.endpoint, "region": target.region, "domains": dict(target.domains)}
+    domain and its owner): the first 12 hex digits of the SHA-256 of their canonical JSON: of the one
+    target's object in a run of one Region (the id it always had), of the list of them in a run of several."""
+    identities = [
+        {"endpoint": target.endpoint, "region": target.region, "domains": dict(target.domains)}
+        for target in targets
+    ]
+    identity: object = identities[0] if len(identities) == 1 else identities
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()[:12]
 
 

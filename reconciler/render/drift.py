@@ -9,7 +9,7 @@ from typing import assert_never
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Status
 from reconciler.drift import DriftItem, DriftKind, DriftReport
-from reconciler.planfile import package_json, target_json
+from reconciler.planfile import package_json, targets_json
 from reconciler.render.comment import (
     Block,
     CommentContext,
@@ -30,6 +30,7 @@ from reconciler.render.markup import (
     html_code,
     join_spans,
     label,
+    markdown_targets,
     target_lines,
 )
 from reconciler.text import format_duration, plural
@@ -63,7 +64,7 @@ def render_drift_json(report: DriftReport) -> str:
     """The report's fields plus `has_drift` and `counts`, sorted keys, two-space indent."""
     data = {
         "checked_at": report.checked_at,
-        "target": target_json(report.target),
+        **targets_json(report.targets),
         "manifest_files": list(report.manifest_files),
         "items": [_item_json(item) for item in report.items],
         "as_declared": report.unchanged,
@@ -185,7 +186,7 @@ def _text_header(report: DriftReport) -> list[Line]:
     checked = f"Checked {report.checked_at}"
     if report.manifest_files:
         checked += f" against {', '.join(report.manifest_files)}"
-    return target_lines(report.target, report.api_calls, checked)
+    return target_lines(report.targets, report.api_calls, checked)
 
 
 def _text_package(address: PackageRef, items: list[DriftItem]) -> list[Line]:
@@ -226,10 +227,6 @@ def drift_comment(
     `<!-- reconciler:drift targets=ID part=I/N -->` and nothing is cut."""
     context = context or CommentContext()
     files = report.manifest_files
-    target = report.target
-    domains = ", ".join(
-        f"{code_span(domain)} (owner {code_span(owner)})" for domain, owner in sorted(target.domains.items())
-    )
     checked = f"Checked {escape_markdown(report.checked_at)}"
     if report.manifest_files:
         checked += " against " + ", ".join(code_span(name) for name in report.manifest_files)
@@ -249,12 +246,7 @@ def drift_comment(
     cells = [f"**{value}**" if value and name in alarming else str(value) for name, value in columns.items()]
     top = [
         Block((title,)),
-        Block(
-            (
-                f"Target {code_span(target.endpoint)} (region {code_span(target.region)}), "
-                f"domains {domains or 'none'}.\n{checked}.",
-            )
-        ),
+        Block((f"{markdown_targets(report.targets)}.\n{checked}.",)),
         Block(
             (
                 f"| {' | '.join(columns)} |\n| {' | '.join('---:' for _ in columns)} |\n| {' | '.join(cells)} |",
@@ -277,7 +269,7 @@ def drift_comment(
         top.append(Block((NO_DRIFT,)))
     body = [_md_drift_section(address, items, files, context) for address, items in report.packages()]
     body += md_accepted(report.accepted, files, context)
-    return split_comment("drift", targets_id(target), top, body, _md_continued, limit)
+    return split_comment("drift", targets_id(report.targets), top, body, _md_continued, limit)
 
 
 def _md_continued(part: int, parts: int) -> str:

@@ -94,16 +94,33 @@ def code_span(text: str) -> str:
     return f"{fence}{padded}{fence}".replace("|", "\\|")
 
 
-def target_lines(target: TargetIdentity, api_calls: Mapping[str, int], provenance: str) -> list[Line]:
-    """The head of a text view, the same in every view: where, whose domains, what reading cost,
-    and where the report comes from (`provenance`, dimmed)."""
-    domains = ", ".join(f"{domain} (owner {owner})" for domain, owner in sorted(target.domains.items()))
-    return [
-        [("Target: ", "bold"), (f"{target.endpoint} (region {target.region})", "")],
-        [("Domains: ", "bold"), (domains or "none", "")],
-        [(f"Read with {calls_phrase(api_calls)}", "")],
-        [(provenance, "dim")],
-    ]
+def target_lines(
+    targets: Sequence[TargetIdentity], api_calls: Mapping[str, int], provenance: str
+) -> list[Line]:
+    """The head of a text view, the same in every view: where, whose domains (a pair of lines per
+    Region), what reading cost, and where the report comes from (`provenance`, dimmed)."""
+    lines: list[Line] = []
+    for target in targets:
+        domains = ", ".join(f"{domain} (owner {owner})" for domain, owner in sorted(target.domains.items()))
+        lines += [
+            [("Target: ", "bold"), (f"{target.endpoint} (region {target.region})", "")],
+            [("Domains: ", "bold"), (domains or "none", "")],
+        ]
+    return [*lines, [(f"Read with {calls_phrase(api_calls)}", "")], [(provenance, "dim")]]
+
+
+def markdown_targets(targets: Sequence[TargetIdentity]) -> str:
+    """`Target `E` (region `R`), domains `D` (owner `O`)`, for each Region, joined with `; `."""
+    phrases = []
+    for target in targets:
+        domains = ", ".join(
+            f"{code_span(domain)} (owner {code_span(owner)})"
+            for domain, owner in sorted(target.domains.items())
+        )
+        phrases.append(
+            f"Target {code_span(target.endpoint)} (region {code_span(target.region)}), domains {domains or 'none'}"
+        )
+    return "; ".join(phrases)
 
 
 def accepted_lines(accepted: Sequence[AcceptedVersion]) -> list[Line]:

@@ -38,6 +38,7 @@ from reconciler.render.markup import (
     html_code,
     join_spans,
     label,
+    markdown_targets,
     target_lines,
 )
 from reconciler.text import format_bytes, plural
@@ -216,7 +217,7 @@ def _text_header(plan: Plan) -> list[Line]:
     made = f"Planned {plan.created_at} by reconciler {plan.tool_version}"
     if plan.manifest_files:
         made += f" from {', '.join(plan.manifest_files)}"
-    return target_lines(plan.target, plan.api_calls, made)
+    return target_lines(plan.targets, plan.api_calls, made)
 
 
 def _plan_line(plan: Plan) -> Line:
@@ -346,7 +347,7 @@ def plan_comment(
         )
         accepted_blocks = md_accepted(plan.accepted, files, context)
         return split_comment(
-            "plan", targets_id(plan.target), [Block((line,)), *notes], accepted_blocks, _md_continued, limit
+            "plan", targets_id(plan.targets), [Block((line,)), *notes], accepted_blocks, _md_continued, limit
         )
     top = [Block((_md_title(plan),)), Block((_md_table(plan),))]
     top += _md_caution(plan)
@@ -357,7 +358,7 @@ def plan_comment(
         top += _md_notes("CAUTION", "version", problems, "cannot converge, so this plan cannot be applied")
     body = [block for group in _by_package(plan) for block in _md_package(plan, group, context)]
     body += md_accepted(plan.accepted, files, context)
-    return split_comment("plan", targets_id(plan.target), top, body, _md_continued, limit)
+    return split_comment("plan", targets_id(plan.targets), top, body, _md_continued, limit)
 
 
 def _md_continued(part: int, parts: int) -> str:
@@ -370,17 +371,10 @@ def _md_title(plan: Plan) -> str:
 
 
 def _md_target(plan: Plan) -> str:
-    target = plan.target
-    domains = ", ".join(
-        f"{code_span(domain)} (owner {code_span(owner)})" for domain, owner in sorted(target.domains.items())
-    )
     made = f"Planned {escape_markdown(plan.created_at)} by reconciler {escape_markdown(plan.tool_version)}"
     if plan.manifest_files:
         made += " from " + ", ".join(code_span(name) for name in plan.manifest_files)
-    return (
-        f"Target {code_span(target.endpoint)} (region {code_span(target.region)}), "
-        f"domains {domains or 'none'}.\nRead with {escape_markdown(calls_phrase(plan.api_calls))}. {made}."
-    )
+    return f"{markdown_targets(plan.targets)}.\nRead with {escape_markdown(calls_phrase(plan.api_calls))}. {made}."
 
 
 def _md_digest(digest: str) -> str:

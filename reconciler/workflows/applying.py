@@ -27,12 +27,12 @@ from reconciler import __version__
 from reconciler.addresses import PackageRef
 from reconciler.applier import VersionOutcome, apply_plan
 from reconciler.aws import reads, settings
-from reconciler.aws.client import LOCAL_PREFIX, Backend, Connection, connect
+from reconciler.aws.client import LOCAL_PREFIX, Backend
 from reconciler.aws.executor import BotoExecutor
 from reconciler.errors import AwsError, LimitExceededError, PlanError, StalePlanError
 from reconciler.limits import Limits, delete_refusal, share_problems, total_problems
 from reconciler.manifest import load_manifests
-from reconciler.plan import Action, Plan
+from reconciler.plan import Action, Plan, TargetIdentity
 from reconciler.planfile import plan_digest, read_plan, write_plan
 from reconciler.progress import Progress
 from reconciler.ratelimit import RateLimiter
@@ -43,6 +43,7 @@ from reconciler.verify import check_plan
 from reconciler.workflows.applyrun import ApplyResult, ApplyRun
 from reconciler.workflows.planning import read_and_plan
 from reconciler.workflows.reading import read_packages
+from reconciler.workflows.regions import Connections, RegionalExecutor, connect_all, each_region
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,15 @@ def apply_saved_plan(
         _check_provenance(saved, manifest_paths)
         check_plan(saved)
         _check_applyable(saved, settings.limits, run)
-        target = backend_for_plan(saved, backend)
-        connection = connect(target)
-        run.watch(connection)
+        targets = backends_for_plan(saved, backend)
+        connections = connect_all(targets)
         try:
-            _check_target(saved, connection)
-            _apply(saved, connection, target, settings, run, fresh=False)
+            for connection in connections:
+                run.watch(connection)
+            _check_targets(saved, connections)
+            _apply(saved, connections, targets, settings, run, fresh=False)
         finally:
-            connection.close()
+            connections.close()
 
     with _terminate_gracefully():
         return run.guard(body)
@@ -118,23 +120,32 @@ def apply_fresh_plan(
             if fresh.plan.is_empty:
                 return
             confirm(fresh.plan)
-            _apply(fresh.plan, fresh.connection, backend, settings, run, fresh=True)
+            backends = dict.fromkeys(fresh.connections.by_region, backend)
+            _apply(fresh.plan, fresh.connections, backends, settings, run, fresh=True)
         finally:
-            fresh.connection.close()
+            fresh.connections.close()
 
     with _terminate_gracefully():
         return run.guard(body)
 
 
-def backend_for_plan(plan: Plan, backend: Backend) -> Backend:
+def backends_for_plan(plan: Plan, backend: Backend) -> dict[str | None, Backend]:
+    """A backend for each target the plan records (keyed as `Connections`: None for a plan of one
+    Region, else its Region)."""
+    if len(plan.targets) == 1:
+        return {None: backend_for_target(plan.targets[0], backend)}
+    return {target.region: backend_for_target(target, backend) for target in plan.targets}
+
+
+def backend_for_target(target: TargetIdentity, backend: Backend) -> Backend:
     """The target the plan records, when none is given (no --local, no --endpoint-url, no endpoint
     in the environment): `reconciler apply PLAN` reaches what the plan was made against. A target
     that is given is kept, and refused by the target check if it contradicts the plan's."""
-    region = backend.region or plan.target.region
+    region = backend.region or target.region
     given = backend.local_db is not None or backend.endpoint_url is not None or settings.endpoint(None)
     if given:
         return dataclasses.replace(backend, region=region)
-    recorded = plan.target.endpoint
+    recorded = target.endpoint
     if recorded.startswith(LOCAL_PREFIX):
         return dataclasses.replace(backend, local_db=recorded.removeprefix(LOCAL_PREFIX), region=region)
     return dataclasses.replace(backend, endpoint_url=recorded, region=region)
@@ -197,32 +208,43 @@ def _check_provenance(plan: Plan, manifest_paths: Sequence[Path]) -> None:
             )
 
 
-def _check_target(plan: Plan, connection: Connection) -> None:
-    """Refuse a plan made for another endpoint, Region or account: the first two before any call,
-    the domains' owners with one DescribeDomain each."""
+def _check_targets(plan: Plan, connections: Connections) -> None:
+    """Refuse a plan made for another endpoint, Region or account, as a whole: if any of its targets
+    is not the one it was made for, nothing is changed in any. Endpoints and Regions before any
+    call, the domains' owners with one DescribeDomain each."""
+    several = len(plan.targets) > 1
+    pairs = [(target, connections.by_region[target.region if several else None]) for target in plan.targets]
     problems = []
-    if plan.target.endpoint != connection.endpoint:
-        problems.append(f"endpoint: plan {plan.target.endpoint}, now {connection.endpoint}")
-    if plan.target.region != connection.region:
-        problems.append(f"region: plan {plan.target.region}, now {connection.region}")
-    owners: dict[str, str | None] = {}
+    for target, connection in pairs:
+        where = f"{target.region}: " if several else ""
+        if target.endpoint != connection.endpoint:
+            problems.append(f"{where}endpoint: plan {target.endpoint}, now {connection.endpoint}")
+        if target.region != connection.region:
+            problems.append(f"{where}region: plan {target.region}, now {connection.region}")
+    owners: dict[tuple[str | None, str], str | None] = {}
     for action in plan.actions:
         repository = action.package.repository
-        owners.setdefault(repository.domain, repository.domain_owner)
-        if repository.domain not in plan.target.domains:
+        owners.setdefault((repository.region, repository.domain), repository.domain_owner)
+        recorded = plan.target_of(repository)
+        if recorded is None or repository.domain not in recorded.domains:
             problems.append(f"domain {repository.domain}: in the plan's actions but not in its target")
     _refuse_target(problems)
-    counter: Counter[str] = Counter()  # counted by the run, through the connection
-    for domain, owner in plan.target.domains.items():
-        try:
-            found = reads.domain_owner(connection.client, domain, owners.get(domain), counter)
-        except AwsError as error:
-            if error.code not in ("ResourceNotFoundException", "AccessDeniedException"):
-                raise
-            problems.append(f"domain {domain}: plan owner {owner}, now {error.code}: {error.message}")
-            continue
-        if found != owner:
-            problems.append(f"domain {domain}: plan owner {owner}, now {found}")
+    counter: Counter[str] = Counter()  # counted by the run, through the connections
+    for target, connection in pairs:
+        where = f"{target.region}:" if several else ""
+        for domain, owner in target.domains.items():
+            named = owners.get((target.region if several else None, domain))
+            try:
+                found = reads.domain_owner(connection.client, domain, named, counter)
+            except AwsError as error:
+                if error.code not in ("ResourceNotFoundException", "AccessDeniedException"):
+                    raise
+                problems.append(
+                    f"domain {where}{domain}: plan owner {owner}, now {error.code}: {error.message}"
+                )
+                continue
+            if found != owner:
+                problems.append(f"domain {where}{domain}: plan owner {owner}, now {found}")
     _refuse_target(problems)
 
 
@@ -234,11 +256,16 @@ def _refuse_target(problems: list[str]) -> None:
 
 
 def _apply(
-    plan: Plan, connection: Connection, backend: Backend, settings: ApplySettings, run: ApplyRun, fresh: bool
+    plan: Plan,
+    connections: Connections,
+    backends: Mapping[str | None, Backend],
+    settings: ApplySettings,
+    run: ApplyRun,
+    fresh: bool,
 ) -> None:
     remaining = plan
     if not fresh:
-        live, _ = read_packages(connection.client, packages_to_check(plan), settings.concurrency)
+        live = _read_again(plan, connections, settings.concurrency)
         _check_shares(plan, settings.limits, live, run)
         staleness = run.staleness = check_staleness(plan, live)
         if staleness.is_stale and not settings.allow_moved:
@@ -249,19 +276,49 @@ def _apply(
             )
         run.record(outcomes_before_apply(plan, staleness))
         remaining = without(plan, {m.key for m in staleness.moved} | set(staleness.done))
-    _execute(remaining, connection.region, backend, settings, run)
+    _execute(remaining, connections, backends, settings, run)
 
 
-def _execute(plan: Plan, region: str, backend: Backend, settings: ApplySettings, run: ApplyRun) -> None:
-    """Run the plan's calls on a client of its own whose retries are ours (one attempt each)."""
+def _read_again(plan: Plan, connections: Connections, concurrency: int) -> dict[PackageRef, PackageState]:
+    """The packages the plan touches, as they are now: each Region's with its own client, at once."""
+    refs = packages_to_check(plan)
+    states = each_region(
+        connections,
+        lambda region, connection: read_packages(
+            connection.client, [ref for ref in refs if ref.repository.region == region], concurrency
+        )[0],
+    )
+    return {ref: state for found in states.values() for ref, state in found.items()}
+
+
+def _execute(
+    plan: Plan,
+    connections: Connections,
+    backends: Mapping[str | None, Backend],
+    settings: ApplySettings,
+    run: ApplyRun,
+) -> None:
+    """Run the plan's calls on clients of their own whose retries are ours (one attempt each), one
+    per Region, each paced at its own Region's quotas."""
     staleness = run.staleness
     skip = {(m.package, m.version) for m in staleness.moved} if staleness is not None else set()
     assert run.journal is not None
-    executor_connection = connect(dataclasses.replace(backend, max_attempts=1, region=region))
+    journal = run.journal
+    executor_connections = connect_all(
+        {
+            region: dataclasses.replace(backends[region], max_attempts=1, region=connection.region)
+            for region, connection in connections.items()
+        }
+    )
     try:
         stop = threading.Event()
-        executor = BotoExecutor(
-            executor_connection.client, RateLimiter(scale=settings.rate_scale), run.journal, stop=stop
+        executor = RegionalExecutor(
+            {
+                region: BotoExecutor(
+                    connection.client, RateLimiter(scale=settings.rate_scale), journal, stop=stop
+                )
+                for region, connection in executor_connections.items()
+            }
         )
         run.executor = executor
         run.executing = True
@@ -276,7 +333,7 @@ def _execute(plan: Plan, region: str, backend: Backend, settings: ApplySettings,
                 plan, executor, max_workers=settings.concurrency, skip=skip, on_outcomes=advance, stop=stop
             )
     finally:
-        executor_connection.close()
+        executor_connections.close()
 
 
 @contextlib.contextmanager

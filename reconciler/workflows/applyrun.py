@@ -17,12 +17,12 @@ from pathlib import Path
 
 from reconciler.applier import ApplyReport, Outcome, VersionOutcome, in_plan_order
 from reconciler.aws.client import Connection
-from reconciler.aws.executor import BotoExecutor
 from reconciler.aws.observe import ObservedCall
 from reconciler.errors import LimitExceededError, PlanError, ReconcilerError
 from reconciler.journal import Journal
 from reconciler.plan import Plan
 from reconciler.staleness import Staleness
+from reconciler.workflows.regions import RegionalExecutor
 
 INTERRUPTED = "the apply was interrupted before this version"
 
@@ -70,7 +70,7 @@ class ApplyRun:
         self.limits_exceeded: tuple[str, ...] = ()
         self.digest: str | None = None
         self.reads: Counter[str] = Counter()
-        self.executor: BotoExecutor | None = None  # makes, counts and journals the plan's calls
+        self.executor: RegionalExecutor | None = None  # makes, counts and journals the plan's calls
         self.outcomes: list[VersionOutcome] = []
         self.executing = False  # the plan's calls began: versions not reached are not-attempted
         self._pending: list[ObservedCall] = []  # reads made before the journal was opened

@@ -41,7 +41,7 @@ def detect_run(
     paths: Sequence[Path], backend: Backend, concurrency: int, grace_seconds: float | None = None
 ) -> DriftRun:
     fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
-    fresh.connection.close()
+    fresh.connections.close()
     report = detect_drift(fresh.plan, fresh.live, grace_seconds)
     # Only the warnings about what the manifests match (entries, and protect_in_use globs that match
     # no file): the plan's others are about changes drift does not make.

@@ -14,14 +14,22 @@ from reconciler.github.env import github_env
 from reconciler.github.issues import DriftIssues, DriftState, GitHubError, GitHubSettings, IssueOutcome
 from reconciler.httpcall import HttpClient, HttpFailure
 from reconciler.notify import RunSummary, post_summary
+from reconciler.plan import target_of
 from reconciler.render.drift import counts_json, render_drift_markdown
 from reconciler.workflows.applyrun import ApplyResult
 
 
 def target_name(repository: RepositoryRef, report: DriftReport) -> str:
-    """`domain/owner/repository`, the owner as the run found it (the manifests may not name it)."""
-    owner = repository.domain_owner or report.target.domains.get(repository.domain) or "unknown-owner"
-    return f"{repository.domain}/{owner}/{repository.repository}"
+    """`domain/owner/repository`, the owner as the run found it (the manifests may not name it); in a
+    run of several Regions, after its Region (`eu-west-1:domain/owner/repository`)."""
+    target = target_of(report.targets, repository)
+    owner = (
+        repository.domain_owner
+        or (target.domains.get(repository.domain) if target else None)
+        or "unknown-owner"
+    )
+    name = f"{repository.domain}/{owner}/{repository.repository}"
+    return f"{repository.region}:{name}" if repository.region else name
 
 
 def drift_states(

@@ -9,49 +9,30 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reconciler.aws import reads
-from reconciler.aws.client import Backend, Connection, connect
-from reconciler.errors import ReconcilerError
+from reconciler.aws.client import Backend, Connection
 from reconciler.limits import Limits, limit_problems
 from reconciler.manifest import load_manifests
 from reconciler.models import DesiredState
-from reconciler.plan import Plan
+from reconciler.plan import Plan, TargetIdentity
 from reconciler.planner import make_plan
 from reconciler.state import LiveState
 from reconciler.workflows.gcpause import gc_paused
 from reconciler.workflows.promoting import check_copies
 from reconciler.workflows.reading import read_live_state
-
-
-def backend_for(desired: DesiredState, backend: Backend) -> Backend:
-    """The manifests' `target.region`, or --region when they name none; one Region per run, and
-    --region may not contradict the manifests."""
-    regions = sorted({entry.target.region for entry in desired.entries if entry.target.region})
-    if len(regions) > 1:
-        raise ReconcilerError(
-            f"the manifests target several Regions: {', '.join(regions)}",
-            "Plan each Region on its own: give the manifests of one Region, or --region.",
-        )
-    if regions and backend.region is not None and backend.region != regions[0]:
-        raise ReconcilerError(
-            f"--region {backend.region} contradicts the manifests' target region {regions[0]}",
-            "Drop --region, or plan manifests of that Region.",
-        )
-    if backend.region is None and regions:
-        return dataclasses.replace(backend, region=regions[0])
-    return backend
+from reconciler.workflows.regions import Connections, connect_all, each_region, in_region, regional
 
 
 @dataclass
 class FreshPlan:
-    """A plan with what it was made from; the caller closes `connection`."""
+    """A plan with what it was made from (the manifests with each entry's Region settled); the caller
+    closes `connections`, one per Region."""
 
     plan: Plan
     desired: DesiredState
     live: LiveState
-    connection: Connection
+    connections: Connections
 
 
 def read_and_plan(
@@ -62,23 +43,61 @@ def read_and_plan(
     clock: Callable[[], float] = time.time,
     watch: Callable[[Connection], None] | None = None,
 ) -> FreshPlan:
-    """Load, read and plan, keeping the live state the plan was made from; `watch` is shown the
-    connection before any call is made on it."""
-    desired = load_manifests(paths)
-    connection = connect(backend_for(desired, backend))
+    """Load, read and plan, keeping the live state the plan was made from; `watch` is shown each
+    connection before any call is made on it. Each Region is read with its own client, the Regions
+    at once; the plan records a target per Region."""
+    desired, backends = regional(load_manifests(paths), backend)
+    connections = connect_all(backends)
     try:
         if watch is not None:
-            watch(connection)
+            for connection in connections:
+                watch(connection)
+        now = clock()
         # A state per version read and a change per version planned, kept to the end of the run:
         # see gcpause for why the collector waits meanwhile.
         with gc_paused():
-            live = read_live_state(connection.client, desired, clock(), concurrency, grace_seconds)
-            plan = make_plan(desired, live, connection.endpoint, connection.region)
-            plan = check_copies(connection.client, plan, desired, live, concurrency)
+            lives = each_region(
+                connections,
+                lambda region, connection: read_live_state(
+                    connection.client, in_region(desired, region), now, concurrency, grace_seconds
+                ),
+            )
+            targets = tuple(
+                sorted(
+                    (
+                        TargetIdentity(
+                            connection.endpoint,
+                            connection.region,
+                            dict(sorted(lives[region].domain_owners.items())),
+                        )
+                        for region, connection in connections.items()
+                    ),
+                    key=lambda target: target.region,
+                )
+            )
+            live = _merged(now, list(lives.values()))
+            plan = make_plan(desired, live, targets[0].endpoint, targets[0].region, targets)
+            plan = check_copies(
+                lambda repository: connections.of(repository).client, plan, desired, live, concurrency
+            )
     except BaseException:
-        connection.close()
+        connections.close()
         raise
-    return FreshPlan(plan, desired, live, connection)
+    return FreshPlan(plan, desired, live, connections)
+
+
+def _merged(now: float, lives: list[LiveState]) -> LiveState:
+    """The live states of the Regions as one: their packages and scopes are apart (each names its
+    Region), their calls add up. The owners of domains stay with each Region's target."""
+    if len(lives) == 1:
+        return lives[0]
+    merged = LiveState(now=now)
+    for live in lives:
+        merged.packages.update(live.packages)
+        merged.package_names.update(live.package_names)
+        merged.upstream_chains.update(live.upstream_chains)
+        merged.calls.update(live.calls)
+    return merged
 
 
 APPLY_WILL_REFUSE = "apply will refuse this plan unless allowed: "
@@ -97,20 +116,16 @@ def plan_for_review(
     says how many bytes of assets its disposes delete (`estimate_reclaimed`)."""
     fresh = read_and_plan(paths, backend, concurrency)
     try:
-        made = (
-            estimate_reclaimed(fresh.connection.client, fresh.plan, concurrency)
-            if estimate_size
-            else fresh.plan
-        )
+        made = estimate_reclaimed(fresh.connections, fresh.plan, concurrency) if estimate_size else fresh.plan
     finally:
-        fresh.connection.close()
+        fresh.connections.close()
     beyond = tuple(
         f"{APPLY_WILL_REFUSE}{problem}" for problem in limit_problems(made, Limits(), fresh.live.packages)
     )
     return dataclasses.replace(made, warnings=(*beyond, *made.warnings)) if beyond else made
 
 
-def estimate_reclaimed(client: Any, plan: Plan, max_workers: int = 8) -> Plan:
+def estimate_reclaimed(connections: Connections, plan: Plan, max_workers: int = 8) -> Plan:
     """`plan` with the bytes of assets each package's destructive changes delete: the assets of every
     such version are listed (ListPackageVersionAssets, counted in the plan's calls like every read),
     several versions at once."""
@@ -123,7 +138,9 @@ def estimate_reclaimed(client: Any, plan: Plan, max_workers: int = 8) -> Plan:
     reclaimed: dict[str, int] = {}
     calls: Counter[str] = Counter(plan.api_calls)
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        sizes = pool.map(lambda job: reads.version_asset_bytes(client, *job), versions)
+        sizes = pool.map(
+            lambda job: reads.version_asset_bytes(connections.of(job[0].repository).client, *job), versions
+        )
         for (package, _), (size, spent) in zip(versions, sizes, strict=True):
             key = str(package)
             reclaimed[key] = reclaimed.get(key, 0) + size

@@ -585,7 +585,7 @@ def refuse_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     def connect(*args: object, **kwargs: object) -> None:
         raise AssertionError("apply connected to CodeArtifact")
 
-    monkeypatch.setattr("reconciler.workflows.applying.connect", connect)
+    monkeypatch.setattr("reconciler.workflows.regions.connect", connect)
 
 
 def test_a_plan_disposing_beyond_the_total_limit_is_refused_before_any_call(
@@ -989,7 +989,7 @@ def test_refusals_that_promise_no_call_make_none_and_are_reported_and_journaled(
         connection.log.listen(lambda call: calls.append(call.operation))
         return connection
 
-    monkeypatch.setattr("reconciler.workflows.applying.connect", counted)
+    monkeypatch.setattr("reconciler.workflows.regions.connect", counted)
 
     result = run("apply", plan_file, "--format", "json", "--region", "us-east-1", "--local", db)
 

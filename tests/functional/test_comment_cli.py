@@ -46,7 +46,7 @@ def test_the_comment_links_every_change_to_its_manifest_line_at_the_commit(
     assert sorted(path.name for path in comments.iterdir()) == ["comment-1.md"]
     assert (comments / "comment-1.md").read_text() == markdown
     plan = read_plan(plan_path)
-    assert markdown.startswith(f"<!-- reconciler:plan targets={targets_id(plan.target)} part=1/1 -->\n")
+    assert markdown.startswith(f"<!-- reconciler:plan targets={targets_id(plan.targets)} part=1/1 -->\n")
     assert "[workflow run 77](https://github.example.com/acme/infra/actions/runs/77)" in markdown
     assert f"`reconciler apply {plan_path} --expect-digest " in markdown
     lines = manifests.read_text().splitlines()

@@ -13,17 +13,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.aws.client import Backend, connect
+from reconciler.aws.client import Backend
 from reconciler.cli import cli
 from reconciler.codeartifact import Status
 from reconciler.limits import Limits, check_limits
-from reconciler.manifest import load_manifests
 from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import read_plan
-from reconciler.planner import make_plan
 from reconciler.staleness import packages_to_check
 from reconciler.verify import plan_problems
-from reconciler.workflows.reading import read_live_state, read_packages
+from reconciler.workflows.applying import backends_for_plan
+from reconciler.workflows.planning import read_and_plan
+from reconciler.workflows.reading import read_packages
+from reconciler.workflows.regions import connect_all
 
 REPO = Path(__file__).parents[2]
 MANIFESTS = REPO / "manifests"
@@ -85,11 +86,17 @@ def test_the_example_plan_stays_within_the_default_blast_radius_limits(
     example_plan: tuple[Result, Plan], seeded_once: Path
 ) -> None:
     _, made = example_plan
-    connection = connect(Backend(local_db=str(seeded_once)))
+    refs = packages_to_check(made)
+    live = {}
+    connections = connect_all(backends_for_plan(made, Backend(local_db=str(seeded_once))))
     try:
-        live, _ = read_packages(connection.client, packages_to_check(made))
+        for region, connection in connections.items():  # each Region's packages with its own client
+            found, _ = read_packages(
+                connection.client, [ref for ref in refs if ref.repository.region == region]
+            )
+            live.update(found)
     finally:
-        connection.close()
+        connections.close()
 
     check_limits(made, Limits(), live)  # raises LimitExceededError past 100 disposes or half a package
 
@@ -163,16 +170,12 @@ def test_each_example_file_applied_alone_to_fresh_data_converges(
 def test_the_example_plan_is_the_same_when_made_two_days_earlier_or_later(db: Path, days: int) -> None:
     # Age-based rules compare publish times (relative to seeding) with thresholds such as 90d; a
     # threshold that fell within hours of a version's age would make the examples flaky.
-    desired = load_manifests([MANIFESTS])
-    connection = connect(Backend(local_db=str(db)))
-    try:
-        now = time.time()
-        plans = [
-            make_plan(desired, read_live_state(connection.client, desired, at), "local", "us-east-1")
-            for at in (now, now + days * DAY)
-        ]
-    finally:
-        connection.close()
+    now = time.time()
+    plans = []
+    for at in (now, now + days * DAY):
+        fresh = read_and_plan([MANIFESTS], Backend(local_db=str(db)), 8, clock=lambda at=at: at)
+        fresh.connections.close()
+        plans.append(fresh.plan)
 
     def changes(made: Plan) -> list[tuple[str, str, str, str]]:
         return [

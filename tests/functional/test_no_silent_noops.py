@@ -154,7 +154,13 @@ def test_the_pasted_apply_hint_applies_a_plan_made_with_local(
 
 @pytest.fixture
 def http_endpoint(db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CODEARTIFACT", "AWS_REGION"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_CODEARTIFACT",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -167,7 +173,7 @@ def http_endpoint(db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 def test_the_pasted_apply_hint_applies_a_plan_made_over_http(http_endpoint: str, tmp_path: Path) -> None:
     made = run(
         "plan", manifest(tmp_path, ARCHIVING), "-o", tmp_path / "p.json",
-        "--endpoint-url", http_endpoint, "--region", "eu-west-2",
+        "--endpoint-url", http_endpoint, "--region", "us-east-1",  # the Region of the example's acme
     )  # fmt: skip
     assert made.exit_code == 0, made.output
 

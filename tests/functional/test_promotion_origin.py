@@ -317,7 +317,7 @@ def enforcing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
 def checked_plan(client: Any, path: Path) -> Plan:
     desired = load_manifests([path])
     live = read_live_state(client, desired, time.time())
-    return check_copies(client, make_plan(desired, live, "local", "us-east-1"), desired, live)
+    return check_copies(lambda _: client, make_plan(desired, live, "local", "us-east-1"), desired, live)
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -275,8 +275,8 @@ def test_deleting_a_repository_also_deletes_rows_of_tables_added_later(service: 
             "CREATE TABLE version_note (version_id INTEGER NOT NULL REFERENCES package_version(id), note TEXT)"
         )
         conn.execute(
-            """CREATE TABLE domain_note (owner TEXT NOT NULL, domain TEXT NOT NULL, note TEXT,
-                   FOREIGN KEY (owner, domain) REFERENCES domain (owner, name))"""
+            """CREATE TABLE domain_note (region TEXT NOT NULL, owner TEXT NOT NULL, domain TEXT NOT NULL,
+                   note TEXT, FOREIGN KEY (region, owner, domain) REFERENCES domain (region, owner, name))"""
         )
     setup_repository(client, "staging", "prod")
     publish(client, "1.0.0", b"payload")
@@ -284,7 +284,7 @@ def test_deleting_a_repository_also_deletes_rows_of_tables_added_later(service: 
     with service.store.write() as conn:
         conn.execute("INSERT INTO version_note SELECT id, 'reviewed' FROM package_version")
         conn.execute(
-            "INSERT INTO domain_note SELECT owner, name, 'kept' FROM domain WHERE name = ?", (DOMAIN,)
+            "INSERT INTO domain_note SELECT region, owner, name, 'kept' FROM domain WHERE name = ?", (DOMAIN,)
         )
 
     client.delete_repository(domain=DOMAIN, repository="staging")

@@ -71,18 +71,20 @@ def test_example_data_loads_whole(service: LocalCodeArtifact) -> None:
     counts = seed_service(service, document)
 
     declared = _declared_versions()
-    assert counts == {"domains": 1, "repositories": 3, "packages": 25, "versions": declared}
+    assert counts == {"domains": 2, "repositories": 4, "packages": 26, "versions": declared}
     assert 300 <= declared <= 400
 
 
 def test_example_data_is_what_the_api_lists(example: LocalCodeArtifact) -> None:
-    client = local_client(example)
-    repositories = client.list_repositories_in_domain(domain="acme")["repositories"]
-    assert sorted(r["name"] for r in repositories) == ["npm-proxy", "prod", "staging"]
     listed = 0
-    for repository in ("npm-proxy", "staging", "prod"):
-        for package in _all_packages(client, repository):
-            listed += len(_all_versions(client, **_coordinates(package, repository)))
+    # The domain acme of each Region: each Region's client sees its own.
+    for region, names in (("us-east-1", ["npm-proxy", "prod", "staging"]), ("eu-west-1", ["prod"])):
+        client = local_client(example, region=region)
+        repositories = client.list_repositories_in_domain(domain="acme")["repositories"]
+        assert sorted(r["name"] for r in repositories) == names
+        for repository in names:
+            for package in _all_packages(client, repository):
+                listed += len(_all_versions(client, **_coordinates(package, repository)))
     assert listed == _declared_versions()
 
 
@@ -588,7 +590,7 @@ def test_cli_seed_prints_counts(tmp_path: Path) -> None:
     declared = _declared_versions()
     assert result.output == (
         "Normalised as CodeArtifact stores it: nuget Acme.Logging is stored as nuget acme.logging\n"
-        f"Seeded {db}: 1 domains, 3 repositories, 25 packages, {declared} versions.\n"
+        f"Seeded {db}: 2 domains, 4 repositories, 26 packages, {declared} versions.\n"
     )
     with LocalCodeArtifact(db) as service:
         assert len(local_client(service).list_repositories()["repositories"]) == 3

@@ -99,15 +99,19 @@ class Target:
 
 
 def versions(db: Path) -> Versions:
-    """Every version's status, keyed as the apply report names it (domain/repository/format/[namespace/]name)."""
+    """Every version's status, keyed as the apply report of the example plan (of two Regions) names
+    it (region:domain/repository/format/[namespace/]name)."""
     query = """
-        SELECT r.domain, r.name, p.format, p.namespace, p.name, v.version, v.status
+        SELECT r.region, r.domain, r.name, p.format, p.namespace, p.name, v.version, v.status
         FROM package_version v JOIN package p ON v.package_id = p.id JOIN repository r ON p.repository_id = r.id
     """
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         return {
-            _key("/".join(part for part in (domain, repo, fmt, namespace, name) if part), version): status
-            for domain, repo, fmt, namespace, name, version, status in conn.execute(query)
+            _key(
+                region + ":" + "/".join(part for part in (domain, repo, fmt, namespace, name) if part),
+                version,
+            ): status
+            for region, domain, repo, fmt, namespace, name, version, status in conn.execute(query)
         }
 
 
@@ -118,7 +122,7 @@ def _key(package: str, version: str) -> tuple[str, str]:
 
 def _package_name(package: Any) -> str:
     parts = [package.get(key) for key in ("domain", "repository", "format", "namespace", "package")]
-    return "/".join(str(part) for part in parts if part)
+    return f"{package.get('region')}:" + "/".join(str(part) for part in parts if part)
 
 
 def planned_targets(document: Any) -> dict[tuple[str, str], str]:
@@ -154,7 +158,8 @@ def targets(workdir: Path) -> Iterator[tuple[Target, Target]]:
         shutil.copy(seeded, workdir / f"{name}.db")
     local = _make_target(workdir, workdir / "local.db", seeded, ("--local", str(workdir / "local.db")), None)
     with LocalCodeArtifact(workdir / "http.db") as service, BackgroundServer(service) as server:
-        endpoint = ("--endpoint-url", server.endpoint_url, "--region", "us-east-1")
+        # No --region: the example manifests name their Regions (two of them).
+        endpoint = ("--endpoint-url", server.endpoint_url)
         yield local, _make_target(workdir, workdir / "http.db", seeded, endpoint, HTTP_ENV)
 
 

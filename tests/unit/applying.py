@@ -89,7 +89,7 @@ def make_plan(*actions: Action, package_versions: dict[str, int] | None = None) 
         evaluated_at=1_800_000_000.0,
         manifest_digest="sha256:test",
         manifest_files=("manifests/test.yaml",),
-        target=TargetIdentity(endpoint="local:test", region="us-east-1", domains={DOMAIN: OWNER}),
+        targets=(TargetIdentity(endpoint="local:test", region="us-east-1", domains={DOMAIN: OWNER}),),
         actions=actions,
         summary=Summary(),
         api_calls={},

@@ -145,7 +145,7 @@ def test_golden_no_changes_is_one_line_after_the_marker() -> None:
     check_golden("comment-empty.md", parts[0])
     lines = parts[0].splitlines()
     assert len(parts) == 1 and len(lines) == 2
-    assert lines[0] == f"<!-- reconciler:plan targets={targets_id(empty_plan().target)} part=1/1 -->"
+    assert lines[0] == f"<!-- reconciler:plan targets={targets_id(empty_plan().targets)} part=1/1 -->"
     assert lines[1].startswith("**Reconciler plan: no changes.**")
     assert f"`{plan_digest(empty_plan())}`" in lines[1]  # the apply job still finds the digest
 
@@ -158,7 +158,7 @@ def test_golden_split_into_three_parts_with_an_index_and_every_change_once() -> 
         check_golden(f"comment-split-{number}.md", part)
         assert len(part) <= GITHUB_COMMENT_LIMIT
         assert part.startswith(
-            f"<!-- reconciler:plan targets={targets_id(plan.target)} part={number}/3 -->\n"
+            f"<!-- reconciler:plan targets={targets_id(plan.targets)} part={number}/3 -->\n"
         )
     index = parts[0][parts[0].index("**This comment is in 3 parts**") :].split("\n\n")[1]
     assert "1. Part 1 of 3 (this comment): the summary, `acme/prod/pypi/svc-00`" in index
@@ -215,7 +215,7 @@ def test_drift_has_its_own_marker_and_links() -> None:
     report = drift_sample()
     context = CommentContext.from_github(github_env(GITHUB), {"m.yaml": "m.yaml"})
     markdown = render_drift(report, "markdown", context=context)
-    assert markdown.startswith(f"<!-- reconciler:drift targets={targets_id(report.target)} part=1/1 -->\n")
+    assert markdown.startswith(f"<!-- reconciler:drift targets={targets_id(report.targets)} part=1/1 -->\n")
     assert "[workflow run 4242](https://github.com/acme/infra/actions/runs/4242)" in markdown
     assert f"[m.yaml:8](https://github.com/acme/infra/blob/{SHA}/m.yaml#L8)" in markdown
 

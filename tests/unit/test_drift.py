@@ -62,7 +62,9 @@ def plan(
         evaluated_at=NOW,
         manifest_digest="sha256:test",
         manifest_files=("m.yaml",),
-        target=TargetIdentity(endpoint="local:test.db", region="us-east-1", domains={"acme": "111122223333"}),
+        targets=(
+            TargetIdentity(endpoint="local:test.db", region="us-east-1", domains={"acme": "111122223333"}),
+        ),
         actions=actions,
         errors=errors,
         summary=Summary(unchanged=unchanged, unmanaged=unmanaged, errors=len(errors)),
@@ -350,7 +352,7 @@ def _report_from_json(data: dict[str, Any]) -> DriftReport:
     )
     return DriftReport(
         checked_at=data["checked_at"],
-        target=TargetIdentity(**data["target"]),
+        targets=(TargetIdentity(**data["target"]),),
         manifest_files=tuple(data["manifest_files"]),
         items=items,
         unchanged=data["as_declared"],

@@ -121,7 +121,11 @@ def test_a_file_that_is_not_a_plan_is_a_plan_format_error_naming_it(
         ),
         ("summary", {"to_copy": -1}, "summary.to_copy: Input should be greater than or equal to 0"),
         ("actions", {"kind": "copy"}, "actions: Input should be a valid tuple"),
-        ("target", None, "target: Input should be a valid dictionary"),
+        (
+            "target",
+            None,
+            "a plan names its target (one Region) or its targets (several), exactly one of them",
+        ),
         ("actions", [{"versions": []}], "actions.0.versions: Tuple should have at least 1 item"),
     ],
 )

@@ -106,10 +106,12 @@ def make_plan(
         evaluated_at=1714564800.0,
         manifest_digest="sha256:9f2c1e0d4b5a6978",
         manifest_files=("manifests/prod.yaml", "manifests/staging.yaml"),
-        target=TargetIdentity(
-            endpoint="http://127.0.0.1:4566",
-            region="us-east-1",
-            domains={"acme": "111122223333", "platform": "444455556666"},
+        targets=(
+            TargetIdentity(
+                endpoint="http://127.0.0.1:4566",
+                region="us-east-1",
+                domains={"acme": "111122223333", "platform": "444455556666"},
+            ),
         ),
         actions=tuple(ordered),
         errors=errors,

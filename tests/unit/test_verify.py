@@ -295,7 +295,7 @@ def refuse_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     def connect(*args: object, **kwargs: object) -> None:
         raise AssertionError("apply connected to CodeArtifact")
 
-    monkeypatch.setattr("reconciler.workflows.applying.connect", connect)
+    monkeypatch.setattr("reconciler.workflows.regions.connect", connect)
 
 
 @pytest.mark.parametrize("name", TAMPERED)
