@@ -96,7 +96,7 @@ def echo_plan(
 )
 @color_option
 @strict_option
-@concurrency_option()
+@concurrency_option(adaptive=True)
 @annotations_option
 @backend_options
 def plan(
@@ -111,7 +111,7 @@ def plan(
     estimate_size: bool,
     color: ColorPolicy,
     strict: bool,
-    concurrency: int,
+    concurrency: int | None,
     backend: Backend,
 ) -> None:
     """Diff the manifests under PATHS against live state, save the plan, and show it."""

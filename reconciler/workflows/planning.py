@@ -56,7 +56,7 @@ class FreshPlan:
 def read_and_plan(
     paths: Sequence[Path],
     backend: Backend,
-    concurrency: int,
+    concurrency: int | None,
     grace_seconds: float | None = None,
     clock: Callable[[], float] = time.time,
     watch: Callable[[Connection], None] | None = None,
@@ -71,7 +71,8 @@ def read_and_plan(
         # A state per version read and a change per version planned, kept to the end of the run:
         # see gcpause for why the collector waits meanwhile.
         with gc_paused():
-            live = read_live_state(connection.client, desired, clock(), concurrency, grace_seconds)
+            workers = connection.workers(concurrency)
+            live = read_live_state(connection.client, desired, clock(), workers, grace_seconds)
             plan = make_plan(desired, live, connection.endpoint, connection.region)
     except BaseException:
         connection.close()
@@ -88,7 +89,7 @@ def refused_by_default_limits(plan: Plan) -> bool:
 
 
 def plan_for_review(
-    paths: Sequence[Path], backend: Backend, concurrency: int, estimate_size: bool = False
+    paths: Sequence[Path], backend: Backend, concurrency: int | None, estimate_size: bool = False
 ) -> Plan:
     """A fresh plan, warning a reviewer of every way apply's default blast-radius limits will refuse
     it: the pull request, not the merge, is where to learn it. With `estimate_size`, the plan also
@@ -96,7 +97,7 @@ def plan_for_review(
     fresh = read_and_plan(paths, backend, concurrency)
     try:
         made = (
-            estimate_reclaimed(fresh.connection.client, fresh.plan, concurrency)
+            estimate_reclaimed(fresh.connection.client, fresh.plan, fresh.connection.workers(concurrency))
             if estimate_size
             else fresh.plan
         )

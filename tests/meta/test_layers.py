@@ -32,7 +32,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "importer",
         "accept",
     ),
-    6: ("aws.", "github.", "journal", "ratelimit", "httpcall", "notify"),
+    6: ("aws.", "github.", "journal", "ratelimit", "adaptive", "httpcall", "notify"),
     7: ("render.", "progress"),
     8: ("workflows.",),
     9: ("commands.", "cli", "boundary", "contract", "options", "entry", "__main__"),
