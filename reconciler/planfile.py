@@ -298,11 +298,12 @@ def plan_from_document(document: Any) -> Plan:
 # -- the file ----------------------------------------------------------------------------------------
 
 
-def write_plan(plan: Plan, path: Path) -> None:
+def write_plan(plan: Plan, path: Path, canonical: str | None = None) -> None:
     """Write `plan` to `path` (a regular file atomically; a device or FIFO directly; a symbolic link's
-    target); a file that cannot be written is a `ReconcilerError` naming it."""
+    target); a file that cannot be written is a `ReconcilerError` naming it. `canonical` is the plan's
+    `plan_json` when the caller has it already (at a million versions it takes seconds to make)."""
     try:
-        write_output(path, plan_json(plan))
+        write_output(path, plan_json(plan) if canonical is None else canonical)
     except OSError as exc:
         # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
         reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
