@@ -111,5 +111,8 @@ def test_a_plan_at_low_quotas_meets_no_throttle_error_and_is_the_plan_made_witho
     calls = [json.loads(line) for line in (tmp_path / "limited.jsonl").read_text().splitlines()]
     assert [call for call in calls if call["error"] is not None] == []
     assert sum(1 for call in calls if call["operation"] == "ListPackageVersions") == PACKAGES
-    # the service did throttle (the quotas were met), and botocore's retries absorbed every throttle
-    assert any(call["attempts"] > 1 for call in calls)
+    # The service did throttle (the quotas were met) and botocore's retries absorbed every throttle;
+    # the client slowed down to the quotas rather than leaning on the retries: paced, about one call
+    # in twelve is retried here; unpaced, with 8 workers, about one in five.
+    retried = sum(call["attempts"] - 1 for call in calls)
+    assert 0 < retried <= len(calls) // 6

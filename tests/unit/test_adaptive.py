@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from reconciler.adaptive import MAX_IN_FLIGHT, AdaptiveLimiter
+from reconciler.aws.client import Backend, connect
 from tests.unit.test_ratelimit import FakeTime, most_in_any_second
 
 
@@ -149,3 +150,22 @@ def test_a_release_without_an_acquire_on_this_thread_changes_nothing(limiter: Ad
 def test_a_cap_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="cap"):
         AdaptiveLimiter(cap=0)
+
+
+def test_an_aws_endpoint_reads_adaptively_unless_concurrency_caps_it_and_the_local_service_reads_8(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    remote = connect(Backend(endpoint_url="http://127.0.0.1:9", region="us-east-1"))
+    local = connect(Backend(local_db=":memory:"))
+    try:
+        assert remote.limiter is not None
+        assert remote.workers(None) == MAX_IN_FLIGHT
+        assert remote.workers(3) == 3  # --concurrency 3: a ceiling
+        assert local.limiter is None
+        assert local.workers(None) == 8
+        assert local.workers(3) == 3
+    finally:
+        remote.close()
+        local.close()
