@@ -66,8 +66,18 @@ def backend_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def concurrency_option(help: str = "Packages read in parallel.") -> Callable[[F], F]:
-    """`--concurrency N`: how many packages a command works on at once (1..64, default 8)."""
+def concurrency_option(help: str = "Packages read in parallel.", adaptive: bool = False) -> Callable[[F], F]:
+    """`--concurrency N`: how many packages a command works on at once (1..64, default 8).
+
+    `adaptive`: without the option the reads adapt to the latency and AWS's quotas
+    (`reconciler.adaptive`), passed as None; given, it is a ceiling."""
+    if adaptive:
+        return click.option(
+            "--concurrency",
+            type=click.IntRange(1, 64),
+            default=None,
+            help=f"{help} At most N [default: as many as reach AWS's request quotas at the latency seen].",
+        )
     return click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help=help)
 
 

@@ -40,13 +40,22 @@ class RateLimiter:
     ) -> None:
         if scale <= 0:
             raise ValueError(f"scale must be positive, not {scale}")
-        self._rates = {name: rate * scale for name, rate in (quotas or DEFAULT_QUOTAS).items()}
-        self._rates["account:write"] = write_quota * scale
-        self._rates["account:read"] = read_quota * scale
+        self._base = dict(quotas or DEFAULT_QUOTAS)
+        self._base["account:write"] = write_quota
+        self._base["account:read"] = read_quota
+        self._rates = {name: rate * scale for name, rate in self._base.items()}
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}  # quota -> the earliest time its next call may go out
+
+    def rescale(self, scale: float) -> None:
+        """Pace at `scale` times the quotas from the next call on; the calls already scheduled keep
+        their times, so a change of pace never lets a burst through."""
+        if scale <= 0:
+            raise ValueError(f"scale must be positive, not {scale}")
+        with self._lock:
+            self._rates = {name: rate * scale for name, rate in self._base.items()}
 
     def quotas_for(self, operation: str) -> list[str]:
         """The quotas a call of `operation` counts against."""

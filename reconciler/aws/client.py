@@ -15,15 +15,18 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.retries import standard
 
+from reconciler.adaptive import MAX_IN_FLIGHT, AdaptiveLimiter
 from reconciler.aws import settings
 from reconciler.aws.failures import botocore_error, client_error, credentials_error
 from reconciler.aws.observe import CallLog
 from reconciler.aws.parsing import fast_botocore_session
 from reconciler.aws.requestlog import RequestLog
 from reconciler.errors import ReconcilerError
+from reconciler.ratelimit import WRITE_OPERATIONS
 
 # A plan's target endpoint for the embedded local service: this prefix, then the database's absolute path.
 LOCAL_PREFIX = "local:"
+LOCAL_WORKERS = 8  # packages read at once from the embedded service
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,52 @@ class Connection:
     region: str
     close: Callable[[], None]
     log: CallLog = field(default_factory=CallLog)  # every call the client makes
+    # Paces the reads at AWS's quotas (None: the embedded service, which has none).
+    limiter: AdaptiveLimiter | None = None
 
     def __post_init__(self) -> None:
         self.log.attach(self.client)
+        if self.limiter is not None:
+            pace_reads(self.client, self.limiter)
+
+    def workers(self, concurrency: int | None) -> int:
+        """How many packages to read at once: `concurrency` when given (--concurrency, a ceiling),
+        else enough for the limiter to reach AWS's quotas at any latency up to about 100 ms
+        (the embedded service, with no quotas and no latency, is CPU-bound: a few suffice)."""
+        if concurrency is not None:
+            return concurrency
+        return MAX_IN_FLIGHT if self.limiter is not None else LOCAL_WORKERS
+
+
+_THROTTLES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
+
+
+def pace_reads(client: Any, limiter: AdaptiveLimiter) -> None:
+    """Every attempt of a read waits for `limiter` before it is sent and tells it when answered.
+
+    `before-send` fires once per attempt (botocore's retries included), after signing, and
+    `needs-retry` once each attempt is answered or has failed, on the same thread. Writes are left
+    to apply's own `RateLimiter`, which paces them at the write quotas.
+    """
+
+    def sending(event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]  # before-send.codeartifact.ListPackageVersions
+        if operation not in WRITE_OPERATIONS:
+            limiter.acquire(operation)
+
+    def answered(operation: Any, response: Any = None, **_: Any) -> None:
+        if operation.name in WRITE_OPERATIONS:
+            return
+        throttled = False
+        if response is not None:
+            http, parsed = response
+            code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+            throttled = code in _THROTTLES or getattr(http, "status_code", 0) == 429
+        limiter.release(throttled)
+
+    events = client.meta.events
+    events.register("before-send.codeartifact", sending, unique_id="reconciler-pace-send")
+    events.register("needs-retry.codeartifact", answered, unique_id="reconciler-pace-answered")
 
 
 def connect(backend: Backend) -> Connection:
@@ -125,7 +171,9 @@ def _scale_retry_waits(client: Any, max_attempts: int, scale: float) -> None:
 def _client(backend: Backend) -> Connection:
     # botocore's `max_attempts` counts retries; `total_max_attempts` counts every attempt, as ours does.
     retry = Config(
-        retries={"mode": "standard", "total_max_attempts": backend.max_attempts}, max_pool_connections=32
+        retries={"mode": "standard", "total_max_attempts": backend.max_attempts},
+        # A connection for every read the limiter may keep in flight (its window).
+        max_pool_connections=MAX_IN_FLIGHT,
     )
     endpoint = settings.endpoint(backend.endpoint_url) if backend.local_db is None else None
     profile = settings.profile_source(backend.profile)
@@ -162,7 +210,9 @@ def _client(backend: Backend) -> Connection:
         raise credentials_error(exc) or ReconcilerError(
             f"cannot create the CodeArtifact client: {exc}"
         ) from None
-    return Connection(client, client.meta.endpoint_url, client.meta.region_name, lambda: None)
+    return Connection(
+        client, client.meta.endpoint_url, client.meta.region_name, lambda: None, limiter=AdaptiveLimiter()
+    )
 
 
 def _connect_local(backend: Backend, retry: Config) -> Connection:

@@ -80,18 +80,21 @@ def read_package(client: Any, spec: ReadSpec) -> tuple[PackageState | None, Coun
     params: dict[str, Any] = {**package_params(ref), "maxResults": MAX_PAGE_SIZE}
     if spec.time_sorted:
         params["sortBy"] = "PUBLISHED_TIME"
-    listed: list[dict[str, Any]] = []
+    versions: dict[str, VersionState] = {}
+    origin_types: dict[str, str] = {}  # one string per origin type, not one per version
     default: str | None = None
     try:
+        # Each page becomes version states as it comes: a package of 100,000 versions never holds
+        # its 100,000 response items at once (about a kilobyte each).
         for page in pages(client, "ListPackageVersions", calls, params):
-            listed.extend(page["versions"])
+            _add_version_states(versions, origin_types, ref, page["versions"], spec.time_sorted)
             default = page.get("defaultDisplayVersion", default)
     except AwsError as error:
         if error.code == "ResourceNotFoundException" and error.resource_type == "package":
             return None, calls  # the package does not exist in this repository (yet)
         raise
-    versions = _version_states(ref, listed, spec.time_sorted)
-    newest_first = [item["version"] for item in listed] if spec.thresholds else []
+    # In listing order (by publish time when thresholds are asked for): dicts keep insertion order.
+    newest_first = list(versions) if spec.thresholds else []
     times: dict[str, float] = {}  # thresholds of one package share what bisection already read
     published_after = {
         threshold: _bisect(lambda v: _published_time(client, ref, v, times, calls), newest_first, threshold)
@@ -111,21 +114,22 @@ def version_asset_bytes(client: Any, ref: PackageRef, version: str) -> tuple[int
     return total, calls
 
 
-def _version_states(
-    ref: PackageRef, listed: list[dict[str, Any]], time_sorted: bool
-) -> dict[str, VersionState]:
-    origin_types: dict[str, str] = {}  # one string per origin type, not one per version
-    versions: dict[str, VersionState] = {}
-    for rank, item in enumerate(listed):
+def _add_version_states(
+    versions: dict[str, VersionState],
+    origin_types: dict[str, str],
+    ref: PackageRef,
+    items: list[dict[str, Any]],
+    time_sorted: bool,
+) -> None:
+    for item in items:
         origin_type = item.get("origin", _NO_ORIGIN).get("originType", "UNKNOWN")
         versions[item["version"]] = VersionState(
             item["version"],
             item.get("revision", ""),
             _STATUSES.get(item["status"]) or _status(ref, item),
             origin_types.setdefault(origin_type, origin_type),
-            rank if time_sorted else None,
+            len(versions) if time_sorted else None,
         )
-    return versions
 
 
 def _bisect(published_time: Callable[[str], float], newest_first: list[str], threshold: float) -> int:

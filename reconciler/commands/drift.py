@@ -90,7 +90,7 @@ class DurationParam(click.ParamType[dt.timedelta]):
 @show_accepted_option
 @color_option
 @strict_option
-@concurrency_option()
+@concurrency_option(adaptive=True)
 @annotations_option
 @backend_options
 def drift(
@@ -104,7 +104,7 @@ def drift(
     show_accepted: bool,
     color: ColorPolicy,
     strict: bool,
-    concurrency: int,
+    concurrency: int | None,
     backend: Backend,
 ) -> None:
     """Report where live state differs from the manifests under PATHS, changing nothing.

@@ -96,7 +96,7 @@ def echo_plan(
 )
 @color_option
 @strict_option
-@concurrency_option()
+@concurrency_option(adaptive=True)
 @annotations_option
 @backend_options
 def plan(
@@ -111,7 +111,7 @@ def plan(
     estimate_size: bool,
     color: ColorPolicy,
     strict: bool,
-    concurrency: int,
+    concurrency: int | None,
     backend: Backend,
 ) -> None:
     """Diff the manifests under PATHS against live state, save the plan, and show it."""
@@ -123,7 +123,7 @@ def plan(
     saving = not no_save and not (out is not None and str(out) == STDOUT)
     path = (out or default_plan_path()) if saving else None
     if path is not None:
-        write_plan(made, path)
+        write_plan(made, path, canonical)
     context = None
     if output == "markdown" or comment_dir is not None:
         context = comment_context(made.manifest_files, str(path) if path and not is_special(path) else None)

@@ -32,13 +32,13 @@ class DriftRun:
 
 
 def detect(
-    paths: Sequence[Path], backend: Backend, concurrency: int, grace_seconds: float | None = None
+    paths: Sequence[Path], backend: Backend, concurrency: int | None, grace_seconds: float | None = None
 ) -> DriftReport:
     return detect_run(paths, backend, concurrency, grace_seconds).report
 
 
 def detect_run(
-    paths: Sequence[Path], backend: Backend, concurrency: int, grace_seconds: float | None = None
+    paths: Sequence[Path], backend: Backend, concurrency: int | None, grace_seconds: float | None = None
 ) -> DriftRun:
     fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
     fresh.connections.close()

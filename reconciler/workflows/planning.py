@@ -38,7 +38,7 @@ class FreshPlan:
 def read_and_plan(
     paths: Sequence[Path],
     backend: Backend,
-    concurrency: int,
+    concurrency: int | None,
     grace_seconds: float | None = None,
     clock: Callable[[], float] = time.time,
     watch: Callable[[Connection], None] | None = None,
@@ -59,7 +59,11 @@ def read_and_plan(
             lives = each_region(
                 connections,
                 lambda region, connection: read_live_state(
-                    connection.client, in_region(desired, region), now, concurrency, grace_seconds
+                    connection.client,
+                    in_region(desired, region),
+                    now,
+                    connection.workers(concurrency),
+                    grace_seconds,
                 ),
             )
             targets = tuple(
@@ -78,7 +82,11 @@ def read_and_plan(
             live = _merged(now, list(lives.values()))
             plan = make_plan(desired, live, targets[0].endpoint, targets[0].region, targets)
             plan = check_copies(
-                lambda repository: connections.of(repository).client, plan, desired, live, concurrency
+                lambda repository: connections.of(repository).client,
+                plan,
+                desired,
+                live,
+                max(connection.workers(concurrency) for connection in connections),
             )
     except BaseException:
         connections.close()
@@ -109,14 +117,22 @@ def refused_by_default_limits(plan: Plan) -> bool:
 
 
 def plan_for_review(
-    paths: Sequence[Path], backend: Backend, concurrency: int, estimate_size: bool = False
+    paths: Sequence[Path], backend: Backend, concurrency: int | None, estimate_size: bool = False
 ) -> Plan:
     """A fresh plan, warning a reviewer of every way apply's default blast-radius limits will refuse
     it: the pull request, not the merge, is where to learn it. With `estimate_size`, the plan also
     says how many bytes of assets its disposes delete (`estimate_reclaimed`)."""
     fresh = read_and_plan(paths, backend, concurrency)
     try:
-        made = estimate_reclaimed(fresh.connections, fresh.plan, concurrency) if estimate_size else fresh.plan
+        made = (
+            estimate_reclaimed(
+                fresh.connections,
+                fresh.plan,
+                max(connection.workers(concurrency) for connection in fresh.connections),
+            )
+            if estimate_size
+            else fresh.plan
+        )
     finally:
         fresh.connections.close()
     beyond = tuple(

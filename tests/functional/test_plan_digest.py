@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import planfile
 from reconciler.aws.client import Backend
 from reconciler.local import LocalCodeArtifact
 from reconciler.local.seed import SeedDocument, seed_service
+from reconciler.plan import Plan
 from reconciler.workflows.applying import ApplySettings, apply_saved_plan
 from tests.functional.test_apply import MANIFEST, SEED, refuse_connections, run, versions
 from tests.refs import read_journal
@@ -183,3 +185,23 @@ def test_the_json_report_of_apply_names_the_digest_of_the_plan_it_applied(
 
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["plan_digest"] == digest
+
+
+def test_plan_makes_the_plan_files_text_once_for_its_digest_and_the_file(
+    db: Path, manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At a million versions the text takes seconds to make: the digest and the file share one.
+    made: list[object] = []
+    document = planfile.plan_document
+
+    def counted(plan: Plan) -> dict[str, object]:
+        made.append(plan)
+        return document(plan)
+
+    monkeypatch.setattr(planfile, "plan_document", counted)
+    path = tmp_path / "pr.plan.json"
+
+    digest, _, _ = planned(db, manifests, path)
+
+    assert digest == sha256(path)
+    assert len(made) == 1

@@ -43,7 +43,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "accept",
         "promotion",
     ),
-    6: ("aws.", "github.", "journal", "ratelimit", "httpcall", "notify"),
+    6: ("aws.", "github.", "journal", "ratelimit", "adaptive", "httpcall", "notify"),
     7: ("render.", "progress"),
     8: ("workflows.",),
     9: ("commands.", "cli", "boundary", "contract", "options", "entry", "__main__"),

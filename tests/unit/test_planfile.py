@@ -4,6 +4,7 @@ expected error naming it."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any, cast
 
@@ -11,7 +12,7 @@ import pytest
 
 from reconciler.errors import PlanFormatError, ReconcilerError
 from reconciler.plan import Plan
-from reconciler.planfile import plan_json, read_plan, write_plan
+from reconciler.planfile import plan_document, plan_json, read_plan, write_plan
 from reconciler.planner import make_plan
 from tests.unit.planning import desired, live, package, ref
 
@@ -151,3 +152,21 @@ def test_a_missing_plan_file_is_an_error_naming_it(tmp_path: Path) -> None:
         raised.value.summary
         == f"cannot read plan file {tmp_path / 'gone.plan.json'}: No such file or directory"
     )
+
+
+def test_a_large_plans_text_is_made_without_holding_every_piece_of_it_at_once() -> None:
+    versions = {f"1.{i // 100}.{i % 100}": "Published" for i in range(5000)}
+    declared = desired({"format": "npm", "name": "web-sdk", "otherwise": "Archived"})
+    plan = make_plan(declared, live(package(ref("web-sdk"), versions)), "local", "us-east-1")
+    expected = json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n"
+
+    tracemalloc.start()
+    try:
+        text = plan_json(plan)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert text == expected  # json's own text, byte for byte (the digest depends on it)
+    # The document and the text, not json's pieces of it all at once (about six times the text).
+    assert peak < 3 * len(text)

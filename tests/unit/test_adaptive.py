@@ -1,0 +1,171 @@
+"""The adaptive read limiter, on a fake clock: pacing at the quotas, backing off on throttles and
+recovering, and an in-flight window sized by the latency it observes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from reconciler.adaptive import MAX_IN_FLIGHT, AdaptiveLimiter
+from reconciler.aws.client import Backend, connect
+from tests.unit.test_ratelimit import FakeTime, most_in_any_second
+
+
+@pytest.fixture
+def time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def limiter(time: FakeTime) -> AdaptiveLimiter:
+    return AdaptiveLimiter(clock=time.clock, sleep=time.sleep)
+
+
+def call(
+    limiter: AdaptiveLimiter, time: FakeTime, operation: str, latency: float, throttled: bool = False
+) -> float:
+    """One attempt: acquired, `latency` seconds on the wire, released; returns when it went out."""
+    limiter.acquire(operation)
+    sent = time.now
+    time.now += latency
+    limiter.release(throttled)
+    return sent
+
+
+def test_list_package_versions_go_out_at_200_a_second_and_no_faster(
+    limiter: AdaptiveLimiter, time: FakeTime
+) -> None:
+    times = [call(limiter, time, "ListPackageVersions", 0.0) for _ in range(600)]
+
+    assert most_in_any_second(times) == 200
+    assert times[-1] == pytest.approx(599 / 200)
+
+
+def test_reads_without_a_quota_of_their_own_go_out_at_the_account_quota(
+    limiter: AdaptiveLimiter, time: FakeTime
+) -> None:
+    times = [call(limiter, time, "DescribePackageVersion", 0.0) for _ in range(1600)]
+
+    assert most_in_any_second(times) == 800
+
+
+def test_the_window_holds_enough_calls_to_reach_the_quota_at_the_latency_seen(
+    limiter: AdaptiveLimiter, time: FakeTime
+) -> None:
+    for latency, least in ((0.03, 24), (0.1, 80)):
+        for _ in range(100):  # the average follows the latency observed
+            call(limiter, time, "DescribePackageVersion", latency)
+        # 800 reads/s x latency calls in flight reach the account quota; the window has room for more
+        assert limiter.window >= least
+    assert limiter.window <= MAX_IN_FLIGHT
+
+
+def test_the_window_never_exceeds_the_cap(time: FakeTime) -> None:
+    limiter = AdaptiveLimiter(cap=16, clock=time.clock, sleep=time.sleep)
+    for _ in range(50):
+        call(limiter, time, "DescribePackageVersion", 0.5)
+
+    assert limiter.window == 16
+
+
+def test_a_full_window_makes_the_next_call_wait_until_one_is_answered(time: FakeTime) -> None:
+    limiter = AdaptiveLimiter(cap=4, clock=time.clock, sleep=time.sleep)
+    for _ in range(4):
+        limiter.acquire("DescribePackageVersion")
+    time.now += 1.0  # the pacing allows the fifth call; the window does not
+    entered = threading.Event()
+
+    def fifth() -> None:
+        limiter.acquire("DescribePackageVersion")
+        entered.set()
+        limiter.release()
+
+    waiter = threading.Thread(target=fifth)
+    waiter.start()
+    assert not entered.wait(0.2)  # still waiting: no call has been answered
+    limiter.release()  # one of the four this thread sent is answered
+    waiter.join(5)
+
+    assert entered.is_set()
+
+
+def test_a_throttle_halves_the_pace_and_a_second_without_throttles_brings_a_tenth_back(
+    limiter: AdaptiveLimiter, time: FakeTime
+) -> None:
+    call(limiter, time, "ListPackageVersions", 0.0, throttled=True)
+    assert limiter.factor == pytest.approx(0.5)
+    assert limiter.throttled == 1
+
+    times = [call(limiter, time, "ListPackageVersions", 0.0) for _ in range(100)]
+    # paced at half the quota at first, then a little faster as the rate recovers
+    assert times[1] - times[0] == pytest.approx(1 / 100, rel=0.01)
+    assert 0.5 < limiter.factor < 0.65
+
+    time.now += 10.0
+    assert limiter.factor == 1.0  # never above the documented quotas
+
+
+def test_a_throttle_of_a_call_sent_at_the_slower_pace_halves_it_again(
+    limiter: AdaptiveLimiter, time: FakeTime
+) -> None:
+    call(limiter, time, "ListPackageVersions", 0.01, throttled=True)
+    call(limiter, time, "ListPackageVersions", 0.01, throttled=True)
+
+    assert limiter.factor == pytest.approx(0.25, rel=0.01)
+
+
+def test_calls_throttled_together_back_off_once(limiter: AdaptiveLimiter, time: FakeTime) -> None:
+    sent = threading.Barrier(20)
+
+    def throttled_call() -> None:
+        limiter.acquire("ListPackageVersions")
+        sent.wait()  # all twenty are in flight when the first throttle comes back
+        limiter.release(throttled=True)
+
+    threads = [threading.Thread(target=throttled_call) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+
+    assert limiter.throttled == 20
+    assert limiter.factor == pytest.approx(0.5)
+
+
+def test_the_pace_never_falls_below_a_floor(limiter: AdaptiveLimiter, time: FakeTime) -> None:
+    for _ in range(30):
+        call(limiter, time, "ListPackageVersions", 1.0, throttled=True)
+
+    assert limiter.factor >= 0.02
+
+
+def test_a_release_without_an_acquire_on_this_thread_changes_nothing(limiter: AdaptiveLimiter) -> None:
+    limiter.release(throttled=True)
+
+    assert limiter.throttled == 0
+    assert limiter.factor == 1.0
+
+
+def test_a_cap_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="cap"):
+        AdaptiveLimiter(cap=0)
+
+
+def test_an_aws_endpoint_reads_adaptively_unless_concurrency_caps_it_and_the_local_service_reads_8(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    remote = connect(Backend(endpoint_url="http://127.0.0.1:9", region="us-east-1"))
+    local = connect(Backend(local_db=":memory:"))
+    try:
+        assert remote.limiter is not None
+        assert remote.workers(None) == MAX_IN_FLIGHT
+        assert remote.workers(3) == 3  # --concurrency 3: a ceiling
+        assert local.limiter is None
+        assert local.workers(None) == 8
+        assert local.workers(3) == 3
+    finally:
+        remote.close()
+        local.close()
