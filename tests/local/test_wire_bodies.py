@@ -17,6 +17,7 @@ import pytest
 from reconciler.local import LocalCodeArtifact
 from reconciler.local.context import origin
 from reconciler.local.pagination import encode_token
+from reconciler.local.protocol import HttpRequest
 from tests.local.builders import coordinates, generic, seed_packages
 
 # Versions that need escaping in JSON, sort differently by text and by time, and are not ASCII.
@@ -201,3 +202,58 @@ def test_a_failed_batch_answers_every_version_and_changes_nothing(
         _dumps({"successfulVersions": {}, "failedVersions": answer["failedVersions"]}, ascii=True)
     ]
     assert {row["version"]: tuple(row) for row in _rows(seeded)} == before
+
+
+def _raw_update(service: LocalCodeArtifact, body: bytes) -> tuple[int, dict[str, Any]]:
+    query = "&".join(f"{key}={value}" for key, value in coordinates().items())
+    request = HttpRequest(
+        "POST", "/v1/package/versions/update_status", query, {"content-type": "application/json"}, body
+    )
+    response = service.handle(request)
+    return response.status, json.loads(response.body)
+
+
+def _utf16(text: str) -> bytes:
+    return text.encode("utf-16", "surrogatepass")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"versions": ["\\ud800"], "targetStatus": "Unlisted"}',
+        b'{"versions": ["1.0.0-\\uDBFF"], "targetStatus": "Unlisted"}',
+        b'{"versions": ["1.0.0"], "targetStatus": "Unlisted", "versionRevisions": {"1.0.0": "\\udc00"}}',
+        b'{"versions": ["1.0.0-\xed\xa0\x80"], "targetStatus": "Unlisted"}',  # the surrogate's own bytes
+        _utf16('{"versions": ["\\ud800"], "targetStatus": "Unlisted"}'),
+        _utf16('{"versions": ["\ud800"], "targetStatus": "Unlisted"}'),
+        b'\xef\xbb\xbf{"versions": ["\\ud800"], "targetStatus": "Unlisted"}',
+    ],
+    ids=["escaped", "escaped-upper", "in-a-map", "raw-bytes", "utf16-escaped", "utf16-raw", "utf8-bom"],
+)
+def test_a_lone_surrogate_anywhere_in_a_body_is_a_parse_error_and_changes_nothing(
+    seeded: LocalCodeArtifact, body: bytes
+) -> None:
+    before = [tuple(row) for row in _rows(seeded)]
+
+    status, answer = _raw_update(seeded, body)
+
+    assert (status, answer["reason"]) == (400, "CANNOT_PARSE")
+    assert [tuple(row) for row in _rows(seeded)] == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"versions": ["9.0.0"], "targetStatus": "Unlisted"}',
+        b'{"versions": ["\\u0039.0.0"], "targetStatus": "Unlisted"}',  # an escape, not a surrogate
+        b'{"versions": ["9.0.0"], "targetStatus": "Unlisted", "x": "\\\\ud800"}',  # an escaped backslash
+        b'{"versions": ["9.0.0"], "targetStatus": "Unlisted", "x": "\\ud83d\\ude00 \xed\x9f\xbf"}',  # a pair
+        _utf16('{"versions": ["9.0.0"], "targetStatus": "Unlisted"}'),
+    ],
+    ids=["plain", "escape", "escaped-backslash", "surrogate-pair", "utf16"],
+)
+def test_bodies_without_a_lone_surrogate_are_served(seeded: LocalCodeArtifact, body: bytes) -> None:
+    status, answer = _raw_update(seeded, body)
+
+    assert status == 200, answer
+    assert answer["successfulVersions"]["9.0.0"]["status"] == "Unlisted"
