@@ -399,6 +399,13 @@ def parse_request(operation: OperationModel, request: HttpRequest) -> dict[str, 
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
+def _may_hold_surrogate(body: bytes) -> bool:
+    if json.detect_encoding(body) != "utf-8":  # json.loads also reads UTF-16 and UTF-32
+        return True
+    # Two substring searches settle the usual body; the pattern runs only where they find something.
+    return (b"\\u" in body or b"\xed" in body) and _SURROGATE.search(body) is not None
+
+
 def _body_members(request: HttpRequest) -> dict[str, Any]:
     """The JSON object of the request body, or the ValidationException AWS answers for another body."""
     try:
@@ -406,7 +413,7 @@ def _body_members(request: HttpRequest) -> dict[str, Any]:
         # An escaped lone surrogate ("\\ud800") is valid JSON but no Unicode text: SQLite cannot store it.
         # Only a body that may hold one pays for re-encoding the whole document (a hundredth of a
         # millisecond per version of a batch); json.loads also reads UTF-16 and UTF-32, always checked.
-        if json.detect_encoding(request.body) != "utf-8" or _SURROGATE.search(request.body) is not None:
+        if _may_hold_surrogate(request.body):
             json.dumps(decoded, ensure_ascii=False).encode("utf-8")
     except ValueError as exc:
         # Not UTF-8, not JSON, a lone surrogate (all ValueErrors), or an integer of more than 4,300
