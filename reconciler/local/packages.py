@@ -153,30 +153,30 @@ def list_package_versions(
     after = decode_token("ListPackageVersions", filters, next_token)
     where, args, order = _version_filter(package_id, status, origin_type, sort_by, after)
     limit = max_results or ctx.options.default_version_page_size
-    # SQLite writes each PackageVersionSummary as JSON and joins them: a page of 1000 versions then
-    # costs Python one string, where building and encoding the structures (or even a row each)
-    # would cost more than the query itself. The aggregate reads the subquery's rows in its ORDER
-    # BY (a subquery with a LIMIT is never flattened into an aggregate query); tests/local/
-    # test_wire_bodies.py holds every page to its versions in order, byte for byte.
-    joined, count = ctx.conn.execute(
-        f"""SELECT group_concat(summary, ','), count(*) FROM (SELECT {_SUMMARY_JSON} AS summary
-            FROM package_version WHERE {where} ORDER BY {order} LIMIT ?)""",
-        [*args, limit + 1],
+    # SQLite writes each PackageVersionSummary as JSON and joins them into the page's JSON array: a
+    # page of 1000 versions then costs Python one string, where building and encoding the
+    # structures (or even a row each) would cost more than the query itself. The aggregate reads
+    # the subquery's rows in its ORDER BY (a subquery with a LIMIT is never flattened into an
+    # aggregate query); tests/local/test_wire_bodies.py holds every page to its versions in order,
+    # byte for byte.
+    text, count = ctx.conn.execute(
+        f"""SELECT '[' || coalesce(group_concat(summary, ','), '') || ']', count(*) FROM (
+            SELECT {_SUMMARY_JSON} AS summary FROM package_version WHERE {where} ORDER BY {order} LIMIT ?)""",
+        [*args, limit],
     ).fetchone()
-    text = joined or ""
-    if count > limit:  # one more than the page: there is a next page, and this one ends before it
-        text = text[: text.rfind(_NEXT_SUMMARY)]
-    versions = JsonText("[" + text + "]")
-    result: dict[str, Any] = {"format": format, "package": package, "versions": versions}
+    result: dict[str, Any] = {"format": format, "package": package, "versions": JsonText(text)}
     if namespace:
         result["namespace"] = namespace
     display = _default_display_version(ctx, package_id)
     if display is not None:
         result["defaultDisplayVersion"] = display
-    if count > limit:
-        last = json.loads(text[text.rfind(_NEXT_SUMMARY) + 1 :])["version"]
+    if count == limit:
+        # A full page: the next one starts after its last version, if any version is there.
+        last = json.loads(text[max(text.rfind(_NEXT_SUMMARY) + 1, 1) : -1])["version"]  # after "[" or ","
         key = _version_page_key(ctx, package_id, sort_by, last)
-        result["nextToken"] = encode_token("ListPackageVersions", filters, key)
+        where, args, _ = _version_filter(package_id, status, origin_type, sort_by, key)
+        if ctx.conn.execute(f"SELECT 1 FROM package_version WHERE {where} LIMIT 1", args).fetchone():
+            result["nextToken"] = encode_token("ListPackageVersions", filters, key)
     return result
 
 
