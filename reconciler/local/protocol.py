@@ -419,8 +419,8 @@ def _body_members(request: HttpRequest) -> dict[str, Any]:
     try:
         decoded = json.loads(request.body)
         # An escaped lone surrogate ("\\ud800") is valid JSON but no Unicode text: SQLite cannot store it.
-        # Only a body that may hold one pays for re-encoding the whole document (a hundredth of a
-        # millisecond per version of a batch); json.loads also reads UTF-16 and UTF-32, always checked.
+        # Only a body that may hold one pays for re-encoding the whole document, which costs about
+        # as much as parsing it.
         if _may_hold_surrogate(request.body):
             json.dumps(decoded, ensure_ascii=False).encode("utf-8")
     except ValueError as exc:
