@@ -9,7 +9,8 @@ package of BIG versions for the paging checks), then measures through a real bot
 * UpdatePackageVersionsStatus in batches of 100 (Published <-> Unlisted, with expectedStatus and
   versionRevisions, as the reconciler sends them);
 * the same client calls answered by a pre-recorded response (the client's own cost), so that
-  service share = (service+client - client) / client. The target is at most 50%;
+  service share = (service+client - client) / client. The targets are at most 15% for
+  ListPackageVersions pages and 25% for UpdatePackageVersionsStatus batches;
 * that listing stays O(page) at this scale: the service's time for a first page, a page in the
   middle and the last page of a package, and for packages at the start and end of the table.
 
@@ -43,7 +44,9 @@ DOMAIN = "bench"
 REPOSITORY = "npm-store"
 BIG_REPOSITORY = "npm-big"
 BIG_PACKAGE = "big"
-TARGET_SHARE = 0.5
+# The most the service may add to the client's own cost, per operation.
+LIST_TARGET = 0.15
+UPDATE_TARGET = 0.25
 
 
 class _RawBody(io.BytesIO):
@@ -358,18 +361,24 @@ def _bench(service: LocalCodeArtifact, args: argparse.Namespace) -> int:  # noqa
     )
 
     rows = [
-        (f"ListPackageVersions ({page_size}/page)", list_total, list_client),
-        ("UpdatePackageVersionsStatus (100/batch)", update_total, update_client),
+        (f"ListPackageVersions ({page_size}/page)", list_total, list_client, LIST_TARGET),
+        ("UpdatePackageVersionsStatus (100/batch)", update_total, update_client, UPDATE_TARGET),
     ]
-    print(f"{'operation':<42}{'service+client':>16}{'client only':>14}{'service share':>15}{'req/s':>9}")
-    print(f"{'':<42}{'CPU ms/call':>16}{'CPU ms/call':>14}{'':>15}{'':>9}")
+    print(
+        f"{'operation':<42}{'service+client':>16}{'client only':>14}{'service share':>15}"
+        f"{'target':>8}{'req/s':>9}"
+    )
+    print(f"{'':<42}{'CPU ms/call':>16}{'CPU ms/call':>14}{'':>15}{'':>8}{'':>9}")
     verdicts = []
-    for name, with_service, alone in rows:
+    for name, with_service, alone, target in rows:
         share = (with_service - alone) / alone
-        verdicts.append(share <= TARGET_SHARE)
-        print(f"{name:<42}{with_service:>16.3f}{alone:>14.3f}{share:>14.0%}{1000 / with_service:>10.0f}")
-    target = "met" if all(verdicts) else "MISSED"
-    print(f"target: service share at most {TARGET_SHARE:.0%} of the client's own cost: {target}\n")
+        verdicts.append(share <= target)
+        print(
+            f"{name:<42}{with_service:>16.3f}{alone:>14.3f}{share:>14.0%}{'<=':>5}{target:>3.0%}"
+            f"{1000 / with_service:>9.0f}"
+        )
+    verdict = "met" if all(verdicts) else "MISSED"
+    print(f"targets: the service's share of the client's own cost: {verdict}\n")
 
     # Listing stays O(page): the service's own time per request (no client), pages of 100.
     checks: list[tuple[str, HttpRequest]] = [

@@ -374,7 +374,7 @@ def parse_request(operation: OperationModel, request: HttpRequest) -> dict[str, 
     if plan is None:
         return {}
     query: dict[str, str] = {}
-    for key, text in parse_qsl(request.query, keep_blank_values=True):
+    for key, text in _query_pairs(request.query):
         query.setdefault(key, text)
     body_members = _body_members(request) if plan.has_body_members and request.body else {}
     params: dict[str, Any] = {}
@@ -393,12 +393,36 @@ def parse_request(operation: OperationModel, request: HttpRequest) -> dict[str, 
     return params
 
 
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    """`parse_qsl(query, keep_blank_values=True)`: with nothing to unquote (no `%`, no `+`), its
+    result is the plain split, made here without a call of `unquote` per key and value."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    return [(key, text) for key, _, text in (part.partition("=") for part in query.split("&") if part)]
+
+
+# What can make a lone surrogate in a UTF-8 body: a \uD800-\uDFFF escape in either case (or an
+# escaped backslash before such text, which only costs the full check), or the surrogate's own three
+# bytes, which json.loads decodes with "surrogatepass".
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _may_hold_surrogate(body: bytes) -> bool:
+    if json.detect_encoding(body) != "utf-8":  # json.loads also reads UTF-16 and UTF-32
+        return True
+    # Two substring searches settle the usual body; the pattern runs only where they find something.
+    return (b"\\u" in body or b"\xed" in body) and _SURROGATE.search(body) is not None
+
+
 def _body_members(request: HttpRequest) -> dict[str, Any]:
     """The JSON object of the request body, or the ValidationException AWS answers for another body."""
     try:
         decoded = json.loads(request.body)
         # An escaped lone surrogate ("\\ud800") is valid JSON but no Unicode text: SQLite cannot store it.
-        json.dumps(decoded, ensure_ascii=False).encode("utf-8")
+        # Only a body that may hold one pays for re-encoding the whole document, which costs about
+        # as much as parsing it.
+        if _may_hold_surrogate(request.body):
+            json.dumps(decoded, ensure_ascii=False).encode("utf-8")
     except ValueError as exc:
         # Not UTF-8, not JSON, a lone surrogate (all ValueErrors), or an integer of more than 4,300
         # digits, which Python refuses to convert (a plain ValueError).
@@ -476,15 +500,14 @@ def serialize_result(operation: OperationModel, result: Mapping[str, Any]) -> Ht
     headers["Content-Type"] = "application/json"
     members = {key: value for key, value in body_values.items() if value is not None}
     if any(isinstance(value, JsonText) for value in members.values()):
-        # Members the backend already wrote as JSON go in as they are, the others through json.
-        body = (
-            "{"
-            + ",".join(
-                f"{_quote(key)}:{value.text if isinstance(value, JsonText) else _dumps(value)}"
-                for key, value in members.items()
-            )
-            + "}"
-        )
+        # Members the backend already wrote as JSON go in as they are, the others through json; one
+        # join, so that a page of a thousand versions is copied once on its way to the wire's bytes.
+        parts: list[str] = []
+        for key, value in members.items():
+            parts += (",", _quote(key), ":", value.text if isinstance(value, JsonText) else _dumps(value))
+        parts[0] = "{"
+        parts.append("}")
+        body = "".join(parts)
     else:
         body = _dumps(members)
     return HttpResponse(200, headers, body.encode())

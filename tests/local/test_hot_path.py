@@ -6,6 +6,7 @@ import itertools
 import json
 import sqlite3
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -13,6 +14,7 @@ from reconciler.local.context import ORIGIN_JSON, JsonText, origin
 from reconciler.local.protocol import (
     _all_valid,
     _check,
+    _query_pairs,
     _validator,
     _Violations,
     load_service_model,
@@ -139,3 +141,19 @@ def test_origin_built_by_sqlite_is_the_origin_built_in_python(
     ).fetchone()
 
     assert row["built"] == json.dumps(origin(row), separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "domain=acme&repository=staging&format=npm&package=left-pad",
+        "a=1&a=2&b",
+        "a=&=b&&c==d&",
+        "x=é文&y=a;b&z=a/b?c",
+        "a=1%202&b=x+y",
+        "next-token=eyJrIjpbIjEuMC4wIl19%3D%3D&max-results=10",
+    ],
+)
+def test_the_query_string_fast_path_is_parse_qsl(query: str) -> None:
+    assert _query_pairs(query) == parse_qsl(query, keep_blank_values=True)
