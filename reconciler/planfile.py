@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +28,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import MAX_VERSIONS_PER_CALL, Format, Status
 from reconciler.errors import PlanFormatError, ReconcilerError
-from reconciler.files import write_output
+from reconciler.files import output_stream
 from reconciler.plan import (
     FORMAT_VERSION,
     AcceptedVersion,
@@ -90,13 +92,13 @@ def _change_json(change: VersionChange) -> dict[str, Any]:
     }
 
 
-def _action_json(action: Action) -> dict[str, Any]:
+def _action_json(action: Action, change: Callable[[VersionChange], Any] = _change_json) -> dict[str, Any]:
     return {
         "kind": action.kind.value,
         "package": package_json(action.package),
         "expected_status": action.expected_status.value,
         "target_status": action.target_status.value,
-        "versions": [_change_json(change) for change in action.versions],
+        "versions": [change(item) for item in action.versions],
         "source_repository": action.source_repository,
         "allow_overwrite": action.allow_overwrite,
         "include_from_upstream": action.include_from_upstream,
@@ -104,6 +106,11 @@ def _action_json(action: Action) -> dict[str, Any]:
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
+    """The plan file's document: what `json.load` reads from the file."""
+    return _plan_values(plan, _change_json)
+
+
+def _plan_values(plan: Plan, change: Callable[[VersionChange], Any]) -> dict[str, Any]:
     summary = plan.summary
     document: dict[str, Any] = {
         "format_version": plan.format_version,
@@ -113,7 +120,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "manifest_digest": plan.manifest_digest,
         "manifest_files": list(plan.manifest_files),
         **targets_json(plan.targets),
-        "actions": [_action_json(action) for action in plan.actions],
+        "actions": [_action_json(action, change) for action in plan.actions],
         "errors": [problem_json(problem) for problem in plan.errors],
         "warnings": list(plan.warnings),
         # The counts under the words every view uses (docs/output.md).
@@ -152,35 +159,143 @@ def _accepted_json(item: AcceptedVersion) -> dict[str, Any]:
     }
 
 
-# `json.dumps(document, indent=2, sort_keys=True)` exactly; with an indent, json's encoder is its
-# pure-Python one, which yields dozens of small strings per version and `dumps` joins them all at
-# once: at a million versions, a list of tens of millions of strings (over a gigabyte) for a text
-# of a fifth of that. Joined a batch at a time, only the text itself is held.
-_ENCODER = json.JSONEncoder(indent=2, sort_keys=True)
-_BATCH = 8192
+# -- the canonical text -------------------------------------------------------------------------------
+#
+# `json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n"`, byte for byte (the digest is
+# defined over it), made without json's encoder: with an indent, json uses its pure-Python encoder,
+# a generator per container and several small strings per value, 9 s for a million changes. Here
+# strings are escaped by json's own C function (`encode_basestring_ascii`, what `ensure_ascii`
+# uses), each version change is one f-string, and the text is yielded a few thousand values at a
+# time, so that neither the whole text nor a document of a million dictionaries is ever held.
+
+_ESCAPE: Callable[[str], str] = json.encoder.encode_basestring_ascii
+_STATUS = {status: _ESCAPE(status.value) for status in Status}
+_PIECES = 4096  # pieces joined into one chunk (a change is one piece of about 300 characters)
+
+
+def plan_chunks(plan: Plan) -> Iterator[str]:
+    """The plan's canonical JSON text (see the module's documentation), in chunks: ASCII only."""
+    document = _plan_values(plan, lambda change: change)  # changes stay values: `_encode` writes them
+    out: list[str] = ["{"]
+    separator = "\n  "
+    for key, value in sorted(document.items()):
+        out.append(f"{separator}{_ESCAPE(key)}: ")
+        separator = ",\n  "
+        if type(value) is list and value:
+            # A list at the top (actions, errors, accepted) is yielded as it is written.
+            opening = "[\n    "
+            for item in value:
+                out.append(opening)
+                opening = ",\n    "
+                _encode(item, 2, out)
+                if len(out) >= _PIECES:
+                    yield "".join(out)
+                    out.clear()
+            out.append("\n  ]")
+        else:
+            _encode(value, 1, out)
+    out.append("\n}\n")
+    yield "".join(out)
+
+
+def _encode(value: Any, level: int, out: list[str]) -> None:
+    """Append `value`'s JSON as `json.dumps(indent=2, sort_keys=True)` writes it at `level` (the
+    indent of the line it starts on) to `out`."""
+    if type(value) is VersionChange:
+        out.append(_change(value, level))
+    elif isinstance(value, dict):
+        _encode_object(value, level, out)
+    elif isinstance(value, list | tuple):
+        _encode_array(value, level, out)
+    else:
+        out.append(_scalar(value))
+
+
+def _encode_object(value: dict[Any, Any], level: int, out: list[str]) -> None:
+    if not value:
+        out.append("{}")
+        return
+    inner = "\n" + "  " * (level + 1)
+    opening = "{" + inner
+    for key, item in sorted(value.items()):
+        if not isinstance(key, str):
+            raise TypeError(f"keys must be str, not {type(key).__name__}")
+        out.append(f"{opening}{_ESCAPE(key)}: ")
+        opening = "," + inner
+        _encode(item, level + 1, out)
+    out.append("\n" + "  " * level + "}")
+
+
+def _encode_array(value: list[Any] | tuple[Any, ...], level: int, out: list[str]) -> None:
+    if not value:
+        out.append("[]")
+        return
+    inner = "\n" + "  " * (level + 1)
+    opening = "[" + inner
+    for item in value:
+        out.append(opening)
+        opening = "," + inner
+        _encode(item, level + 1, out)
+    out.append("\n" + "  " * level + "]")
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _ESCAPE(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        # As json writes floats (`allow_nan` is its default; no plan holds a NaN: `evaluated_at` is
+        # bounded when read).
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _change(change: VersionChange, level: int) -> str:
+    """`_change_json(change)` as `_encode` would write it, in one f-string: a plan holds a million."""
+    inner = "\n" + "  " * (level + 1)
+    return (
+        f'{{{inner}"after": {_STATUS[change.after]},'
+        f'{inner}"prior_revision": {_ESCAPE(change.prior_revision)},'
+        f'{inner}"prior_status": {_STATUS[change.prior_status]},'
+        f'{inner}"reason": {_ESCAPE(change.reason)},'
+        f'{inner}"version": {_ESCAPE(change.version)}\n{"  " * level}}}'
+    )
 
 
 def plan_json(plan: Plan) -> str:
-    parts: list[str] = []
-    batch: list[str] = []
-    for chunk in _ENCODER.iterencode(plan_document(plan)):
-        batch.append(chunk)
-        if len(batch) == _BATCH:
-            parts.append("".join(batch))
-            batch.clear()
-    parts.append("".join(batch))
-    parts.append("\n")
-    return "".join(parts)
+    """The plan's canonical JSON text, whole (the file `write_plan` writes)."""
+    return "".join(plan_chunks(plan))
 
 
 def plan_digest(plan: Plan) -> str:
     """The plan's digest: SHA-256 of its canonical JSON (see the module's documentation)."""
-    return digest_of(plan_json(plan))
+    return stream_plan(plan, lambda chunk: None)
 
 
 def digest_of(canonical: str) -> str:
     """The digest of a plan's canonical JSON text (`plan_json`)."""
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def stream_plan(plan: Plan, write: Callable[[str], object]) -> str:
+    """Pass the plan's canonical text to `write` a chunk at a time; returns its digest, computed
+    over the same text, so that the text is made once and never held whole."""
+    digest = hashlib.sha256()
+    for chunk in plan_chunks(plan):
+        digest.update(chunk.encode("ascii"))
+        write(chunk)
+    return digest.hexdigest()
 
 
 # -- the file's schema -------------------------------------------------------------------------------
@@ -351,12 +466,13 @@ def plan_from_document(document: Any) -> Plan:
 # -- the file ----------------------------------------------------------------------------------------
 
 
-def write_plan(plan: Plan, path: Path, canonical: str | None = None) -> None:
+def write_plan(plan: Plan, path: Path) -> str:
     """Write `plan` to `path` (a regular file atomically; a device or FIFO directly; a symbolic link's
-    target); a file that cannot be written is a `ReconcilerError` naming it. `canonical` is the plan's
-    `plan_json` when the caller has it already (at a million versions it takes seconds to make)."""
+    target) as its text is made, and return its digest (`plan_digest`); a file that cannot be written
+    is a `ReconcilerError` naming it."""
     try:
-        write_output(path, plan_json(plan) if canonical is None else canonical)
+        with output_stream(path) as stream:
+            return stream_plan(plan, stream.write)
     except OSError as exc:
         # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
         reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror

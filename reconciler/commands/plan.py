@@ -24,7 +24,7 @@ from reconciler.options import (
     strict_option,
 )
 from reconciler.plan import Plan
-from reconciler.planfile import digest_of, plan_digest, plan_json, read_plan, write_plan
+from reconciler.planfile import plan_digest, read_plan, stream_plan, write_plan
 from reconciler.render import RenderFormat, render_plan, render_plan_markdown
 from reconciler.render.comment import CommentContext
 from reconciler.render.plan import plan_comment
@@ -65,6 +65,18 @@ def echo_plan(
         show_accepted=show_accepted,
     )
     click.echo(text, nl=False, err=err)
+
+
+def _save(made: Plan, path: Path | None, no_save: bool) -> str:
+    """Save the plan file at `path`, or on stdout (no path, saved), or nowhere; returns its digest.
+    The file's text is made once and streamed to where it goes while its digest is computed: at a
+    million versions it is over 200 MB."""
+    if path is not None:
+        return write_plan(made, path)
+    if no_save:
+        return plan_digest(made)
+    # stdout carries the plan file alone, so that `plan -o - > x.plan.json` saves a plan.
+    return stream_plan(made, lambda chunk: click.echo(chunk, nl=False))
 
 
 @click.command()
@@ -118,20 +130,15 @@ def plan(
     if no_save and out is not None:
         raise click.UsageError("--no-save and -o/--out are alternatives; give one")
     made = plan_for_review(paths, backend, concurrency, estimate_size=estimate_size)
-    canonical = plan_json(made)
-    digest = digest_of(canonical)
     saving = not no_save and not (out is not None and str(out) == STDOUT)
     path = (out or default_plan_path()) if saving else None
-    if path is not None:
-        write_plan(made, path, canonical)
+    digest = _save(made, path, no_save)
     context = None
     if output == "markdown" or comment_dir is not None:
         context = comment_context(made.manifest_files, str(path) if path and not is_special(path) else None)
     if comment_dir is not None:
         write_comment_parts(comment_dir, plan_comment(made, digest, context))
     if path is None and not no_save:
-        # stdout carries the plan file alone, so that `plan -o - > x.plan.json` saves a plan.
-        click.echo(canonical, nl=False)
         echo_plan(
             made,
             output,

@@ -107,12 +107,8 @@ def apply_fresh_plan(
         fresh = read_and_plan(paths, backend, settings.concurrency, watch=run.watch)
         try:
             plan_path = default_plan_path()
-            write_plan(fresh.plan, plan_path)
-            run.start(
-                fresh.plan,
-                settings.journal or plan_path.with_suffix(".journal.jsonl"),
-                plan_digest(fresh.plan),
-            )
+            digest = write_plan(fresh.plan, plan_path)
+            run.start(fresh.plan, settings.journal or plan_path.with_suffix(".journal.jsonl"), digest)
             show(fresh.plan)
             check_plan(fresh.plan)
             _check_applyable(fresh.plan, settings.limits, run)

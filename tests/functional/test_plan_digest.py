@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -192,13 +193,13 @@ def test_plan_makes_the_plan_files_text_once_for_its_digest_and_the_file(
 ) -> None:
     # At a million versions the text takes seconds to make: the digest and the file share one.
     made: list[object] = []
-    document = planfile.plan_document
+    chunks = planfile.plan_chunks
 
-    def counted(plan: Plan) -> dict[str, object]:
+    def counted(plan: Plan) -> Iterator[str]:
         made.append(plan)
-        return document(plan)
+        return chunks(plan)
 
-    monkeypatch.setattr(planfile, "plan_document", counted)
+    monkeypatch.setattr(planfile, "plan_chunks", counted)
     path = tmp_path / "pr.plan.json"
 
     digest, _, _ = planned(db, manifests, path)
