@@ -92,13 +92,19 @@ def _change_json(change: VersionChange) -> dict[str, Any]:
     }
 
 
-def _action_json(action: Action, change: Callable[[VersionChange], Any] = _change_json) -> dict[str, Any]:
+def _changes_json(changes: tuple[VersionChange, ...]) -> list[dict[str, Any]]:
+    return [_change_json(change) for change in changes]
+
+
+def _action_json(
+    action: Action, changes: Callable[[tuple[VersionChange, ...]], Any] = _changes_json
+) -> dict[str, Any]:
     return {
         "kind": action.kind.value,
         "package": package_json(action.package),
         "expected_status": action.expected_status.value,
         "target_status": action.target_status.value,
-        "versions": [change(item) for item in action.versions],
+        "versions": changes(action.versions),
         "source_repository": action.source_repository,
         "allow_overwrite": action.allow_overwrite,
         "include_from_upstream": action.include_from_upstream,
@@ -107,10 +113,10 @@ def _action_json(action: Action, change: Callable[[VersionChange], Any] = _chang
 
 def plan_document(plan: Plan) -> dict[str, Any]:
     """The plan file's document: what `json.load` reads from the file."""
-    return _plan_values(plan, _change_json)
+    return _plan_values(plan, _changes_json)
 
 
-def _plan_values(plan: Plan, change: Callable[[VersionChange], Any]) -> dict[str, Any]:
+def _plan_values(plan: Plan, changes: Callable[[tuple[VersionChange, ...]], Any]) -> dict[str, Any]:
     summary = plan.summary
     document: dict[str, Any] = {
         "format_version": plan.format_version,
@@ -120,7 +126,7 @@ def _plan_values(plan: Plan, change: Callable[[VersionChange], Any]) -> dict[str
         "manifest_digest": plan.manifest_digest,
         "manifest_files": list(plan.manifest_files),
         **targets_json(plan.targets),
-        "actions": [_action_json(action, change) for action in plan.actions],
+        "actions": [_action_json(action, changes) for action in plan.actions],
         "errors": [problem_json(problem) for problem in plan.errors],
         "warnings": list(plan.warnings),
         # The counts under the words every view uses (docs/output.md).
@@ -170,12 +176,12 @@ def _accepted_json(item: AcceptedVersion) -> dict[str, Any]:
 
 _ESCAPE: Callable[[str], str] = json.encoder.encode_basestring_ascii
 _STATUS = {status: _ESCAPE(status.value) for status in Status}
-_PIECES = 4096  # pieces joined into one chunk (a change is one piece of about 300 characters)
+_PIECES = 1024  # pieces joined into one chunk: about 30 a package and its action, whose changes are one
 
 
 def plan_chunks(plan: Plan) -> Iterator[str]:
     """The plan's canonical JSON text (see the module's documentation), in chunks: ASCII only."""
-    document = _plan_values(plan, lambda change: change)  # changes stay values: `_encode` writes them
+    document = _plan_values(plan, _Changes)  # an action's changes stay values: `_encode` writes them
     out: list[str] = ["{"]
     separator = "\n  "
     for key, value in sorted(document.items()):
@@ -201,8 +207,8 @@ def plan_chunks(plan: Plan) -> Iterator[str]:
 def _encode(value: Any, level: int, out: list[str]) -> None:
     """Append `value`'s JSON as `json.dumps(indent=2, sort_keys=True)` writes it at `level` (the
     indent of the line it starts on) to `out`."""
-    if type(value) is VersionChange:
-        out.append(_change(value, level))
+    if type(value) is _Changes:
+        out.append(_changes(value.changes, level))
     elif isinstance(value, dict):
         _encode_object(value, level, out)
     elif isinstance(value, list | tuple):
@@ -261,16 +267,31 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _change(change: VersionChange, level: int) -> str:
-    """`_change_json(change)` as `_encode` would write it, in one f-string: a plan holds a million."""
-    inner = "\n" + "  " * (level + 1)
-    return (
-        f'{{{inner}"after": {_STATUS[change.after]},'
-        f'{inner}"prior_revision": {_ESCAPE(change.prior_revision)},'
-        f'{inner}"prior_status": {_STATUS[change.prior_status]},'
-        f'{inner}"reason": {_ESCAPE(change.reason)},'
-        f'{inner}"version": {_ESCAPE(change.version)}\n{"  " * level}}}'
-    )
+class _Changes:
+    """An action's changes in the document `plan_chunks` writes: `_changes_json(changes)` there."""
+
+    __slots__ = ("changes",)
+
+    def __init__(self, changes: tuple[VersionChange, ...]) -> None:
+        self.changes = changes
+
+
+def _changes(changes: tuple[VersionChange, ...], level: int) -> str:
+    """`_changes_json(changes)` as `_encode` would write it at `level`, one f-string per change: a
+    plan holds a million."""
+    if not changes:
+        return "[]"
+    status, escape = _STATUS, _ESCAPE
+    pad = "\n" + "  " * level
+    item = pad + "  "
+    key = item + "  "
+    written = [
+        f'{{{key}"after": {status[after]},{key}"prior_revision": {escape(revision)},'
+        f'{key}"prior_status": {status[prior]},{key}"reason": {escape(reason)},'
+        f'{key}"version": {escape(version)}{item}}}'
+        for version, prior, revision, after, reason in changes
+    ]
+    return f"[{item}{(',' + item).join(written)}{pad}]"
 
 
 def plan_json(plan: Plan) -> str:
