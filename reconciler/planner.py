@@ -9,7 +9,6 @@ and one target status (one `BatchKey`).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from reconciler.plan import (
 from reconciler.rules import Decision, evaluate
 from reconciler.scope import ResolvedEntry, resolve_entries
 from reconciler.state import LiveState, VersionState
-from reconciler.versioning import version_sort_key
+from reconciler.versioning import version_sort_key, version_sort_keys
 
 # A package's changes of one batch key, with the place of their batches in the plan.
 _Group = tuple[tuple[object, ...], PackageRef, BatchKey, list[VersionChange]]
@@ -175,30 +174,44 @@ class _PackagePlanner:
         """Every change of the package, in version order, added to its batch."""
         current_versions = self.target.versions if self.target is not None else _NO_VERSIONS
         in_order: list[Change] = []
-        for version in sorted(decisions, key=functools.partial(version_sort_key, self.item.ref.format)):
+        # The loop runs once per version a plan decides (a million for a large rollout): the common
+        # change, a status update of a version that is there, finds its key, reason and batch in one
+        # lookup by decision and current status, made once per rule's versions.
+        updates: dict[tuple[int, Status], tuple[BatchKey, str, list[VersionChange]]] = {}
+        unchanged = 0
+        for version in sorted(decisions, key=version_sort_keys(self.item.ref.format, decisions)):
             decision = decisions[version]
             current = current_versions.get(version)
-            if current is not None and current.status is decision.status:
-                self.tally.unchanged += 1
+            if current is None:
+                in_order.extend(self._other(version, decision, current))
                 continue
-            if current is not None and current.status in decision.accept:
+            status = current.status
+            if status is decision.status:
+                unchanged += 1
+                continue
+            if status in decision.accept:
                 # Moved by hand to a status the manifests accept: left as it is, and counted apart.
                 accepted = AcceptedVersion(
-                    self.item.ref, version, current.status, decision.status, self._reason(decision)
+                    self.item.ref, version, status, decision.status, self._reason(decision)
                 )
                 self.tally.accepted.append(accepted)
                 continue
-            if current is not None and current.status in UPDATABLE_STATUSES:
-                # The common change, once per version of a large rollout: a status update of a version
-                # that is there, its key and reason shared by every version of the same decision.
-                key = self._update_key(decision, current.status)
-                change = VersionChange(
-                    version, current.status, current.revision, decision.status, self._reason(decision)
-                )
-                self.batches.setdefault(key, []).append(change)
-                in_order.append((key, change))
+            if status not in UPDATABLE_STATUSES:
+                in_order.extend(self._other(version, decision, current))
                 continue
-            in_order.extend(self._other(version, decision, current))
+            update = updates.get((id(decision), status))
+            if update is None:
+                key = self._update_key(decision, status)
+                update = updates[(id(decision), status)] = (
+                    key,
+                    self._reason(decision),
+                    self.batches.setdefault(key, []),
+                )
+            key, reason, batch = update
+            change = VersionChange(version, status, current.revision, decision.status, reason)
+            batch.append(change)
+            in_order.append((key, change))
+        self.tally.unchanged += unchanged
         return in_order
 
     def _other(self, version: str, decision: Decision, current: VersionState | None) -> list[Change]:

@@ -39,6 +39,7 @@ from reconciler.versioning.parsing import (
     parse_version,
     version_parser,
     version_sort_key,
+    version_sort_keys,
 )
 from reconciler.versioning.ranges import GENERIC_RANGE_ERROR, VersionRange, parse_range
 
@@ -51,4 +52,5 @@ __all__ = [
     "parse_version",
     "version_parser",
     "version_sort_key",
+    "version_sort_keys",
 ]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -281,3 +281,21 @@ def version_sort_key(format: Format, version: str) -> tuple[int, object]:
     """
     parsed = parse_version(format, version)
     return (0, parsed.sort_key) if parsed is not None else (1, version)
+
+
+# `version_sort_keys`' keys, per format: a plain dict, so that a sort looks each key up in C. Replaced
+# (not cleared: a sort in progress keeps its own) once it holds more than this many versions.
+_SORT_KEYS: dict[Format, dict[str, tuple[int, object]]] = {}
+_SORT_KEYS_SIZE = 1 << 17
+
+
+def version_sort_keys(format: Format, versions: Collection[str]) -> Callable[[str], tuple[int, object]]:
+    """`version_sort_key` of `format` as a function of the version alone, for sorting `versions`: a
+    lookup in a dict that holds all their keys, so that sorting a package's versions calls no Python
+    code per version (a plan sorts every version it decides)."""
+    keys = _SORT_KEYS.get(format)
+    if keys is None or len(keys) + len(versions) > _SORT_KEYS_SIZE:
+        keys = _SORT_KEYS[format] = {}
+    for version in [version for version in versions if version not in keys]:
+        keys[version] = version_sort_key(format, version)
+    return keys.__getitem__
