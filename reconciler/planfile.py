@@ -1,7 +1,8 @@
-"""Saved plans: the plan file's JSON mapping (one home), written whole, checked on read.
+"""Saved plans: the plan file's JSON mapping (one home), streamed to the file, checked on read.
 
 The file is canonical JSON (sorted keys, two-space indent), so the same plan always gives the
-same bytes, and it is written atomically, so a half-written plan can never be applied. Reading
+same bytes, and it is written atomically, so a half-written plan can never be applied; its text is
+streamed as it is made, the digest computed over the same chunks (`stream_plan`). Reading
 validates the document against its schema (pydantic, at the file edge) and builds the plan's
 plain values from it.
 
