@@ -67,6 +67,7 @@ class AdaptiveLimiter:
         self._in_flight = 0
         self._started = threading.local()
         self.attempts = 0
+        self.peak_in_flight = 0  # the most calls on the wire at once so far
         self.throttled = 0  # attempts answered with a throttle (botocore retries them)
 
     @property
@@ -90,6 +91,7 @@ class AdaptiveLimiter:
             while self._in_flight >= self._window():
                 self._condition.wait()
             self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
             self.attempts += 1
         self._started.at = self._clock()
 

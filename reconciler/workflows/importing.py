@@ -1,9 +1,12 @@
 """Import: list a repository's selected packages, then read every version of each (in parallel) and
 hand each package's manifest lines on as soon as it and every package before it are read.
 
-The reads run `max_workers` at a time, and at most twice as many packages are read ahead of the one
-written next: the manifest comes out in the sorted order the listing gave, whatever order the reads
-end in, while memory holds a few packages rather than the repository (a million versions were 1 GB).
+The reads run as plan's and drift's do: against AWS, paced at its quotas by the connection's
+adaptive limiter, with as many in flight as reach the quotas at the latency seen (`--concurrency N`
+a ceiling); against the embedded service, a few at a time. At most twice as many packages as
+workers are read ahead of the one written next: the manifest comes out in the sorted order the
+listing gave, whatever order the reads end in, while memory holds some packages rather than the
+repository (a million versions were 1 GB).
 """
 
 from __future__ import annotations
@@ -28,10 +31,14 @@ READ_AHEAD = 2
 
 
 def import_repository(
-    backend: Backend, selection: ImportSelection, write: Callable[[str], object], max_workers: int = 8
+    backend: Backend,
+    selection: ImportSelection,
+    write: Callable[[str], object],
+    concurrency: int | None = None,
 ) -> ImportTally:
     """Read the selected packages of the repository and `write` each one's manifest lines, in order;
-    the tally says what was written (the manifest's head depends on it)."""
+    the tally says what was written (the manifest's head depends on it). `concurrency`: packages
+    read at once at most (None: as many as the connection's limiter keeps in flight)."""
     connection = connect(backend)
     tally = ImportTally(selection)
     try:
@@ -39,7 +46,7 @@ def import_repository(
             PackageRef(selection.repository_ref, format, namespace, name)
             for format, namespace, name in _selected_packages(connection.client, selection, tally.calls)
         ]
-        for ref, state, calls in read_in_order(connection.client, refs, max_workers):
+        for ref, state, calls in read_in_order(connection.client, refs, connection.workers(concurrency)):
             tally.calls.update(calls)
             if state is None:
                 continue  # deleted between the two listings
