@@ -114,7 +114,10 @@ class AdaptiveLimiter:
                     self._backed_off_at = now
                     self._factor = max(_LOWEST, self._factor * _BACK_OFF)
                     self._pacer.rescale(self._factor)
-            self._condition.notify_all()
+            # Wake only as many waiting calls as may go out now (one slot freed, or more when the
+            # window grew): waking all of them (a hundred idle workers) on every answer costs each
+            # a trip through the GIL to find the window full again, a CPU-bound read's whole margin.
+            self._condition.notify(max(1, self._window() - self._in_flight))
 
     def _window(self) -> int:
         rate = self._read_quota * self._factor
