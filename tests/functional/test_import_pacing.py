@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import reconciler.workflows.importing as importing
 from reconciler.aws.client import Backend, Connection
 from reconciler.cli import cli
 from reconciler.local import BackgroundServer, Faults, LocalCodeArtifact
 from reconciler.local.seed import BulkVersion, bulk_load
+from reconciler.workflows import importing
 
 PACKAGES = 40
 VERSIONS = 12
