@@ -4,9 +4,9 @@ hand each package's manifest lines on as soon as it and every package before it 
 The reads run as plan's and drift's do: against AWS, paced at its quotas by the connection's
 adaptive limiter, with as many in flight as reach the quotas at the latency seen (`--concurrency N`
 a ceiling); against the embedded service, a few at a time. At most twice as many packages as
-workers are read ahead of the one written next: the manifest comes out in the sorted order the
-listing gave, whatever order the reads end in, while memory holds some packages rather than the
-repository (a million versions were 1 GB).
+workers (and 48 in all) are read ahead of the one written next: the manifest comes out in the
+sorted order the listing gave, whatever order the reads end in, while memory holds some packages
+rather than the repository (a million versions were 1 GB).
 """
 
 from __future__ import annotations
