@@ -67,6 +67,7 @@ class AdaptiveLimiter:
         self._in_flight = 0
         self._started = threading.local()
         self.attempts = 0
+        self.peak_in_flight = 0  # the most calls on the wire at once so far
         self.throttled = 0  # attempts answered with a throttle (botocore retries them)
 
     @property
@@ -90,6 +91,7 @@ class AdaptiveLimiter:
             while self._in_flight >= self._window():
                 self._condition.wait()
             self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
             self.attempts += 1
         self._started.at = self._clock()
 
@@ -112,7 +114,10 @@ class AdaptiveLimiter:
                     self._backed_off_at = now
                     self._factor = max(_LOWEST, self._factor * _BACK_OFF)
                     self._pacer.rescale(self._factor)
-            self._condition.notify_all()
+            # Wake only as many waiting calls as may go out now (one slot freed, or more when the
+            # window grew): waking all of them (a hundred idle workers) on every answer costs each
+            # a trip through the GIL to find the window full again, a CPU-bound read's whole margin.
+            self._condition.notify(max(1, self._window() - self._in_flight))
 
     def _window(self) -> int:
         rate = self._read_quota * self._factor

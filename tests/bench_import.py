@@ -1,13 +1,14 @@
 """Benchmark of `reconciler import` at a million versions: wall time next to AWS's quotas, calls,
 memory, and the manifest streamed to its file.
 
-    python tests/bench_import.py [--packages 2000 --versions 500 --workers 8 --latency 30 --no-quotas --db PATH]
+    python tests/bench_import.py [--packages 2000 --versions 500 --workers N --latency 30 --no-quotas --db PATH]
 
 Seeds the local service (a SQLite file, as `tests/bench_plan.py` seeds it: PACKAGES x VERSIONS npm
 versions, mostly Published), serves it over HTTP in its own process (`reconciler local serve`, with
 LATENCY ms added to every request and AWS's default request-rate quotas enforced unless
 --no-quotas), then runs `reconciler import` of the whole repository in a child process of its own,
-as a user would, with `--log-requests` to count every call and attempt. Figures and targets:
+as a user would, with `--log-requests` to count every call and attempt, and with the adaptive
+default concurrency (`--workers N` passes `--concurrency N` instead). Figures and targets:
 
 * wall time next to the quota bound: the time AWS's quotas alone allow for the calls made (each
   operation's calls at its own rate, and all reads at the account's 800 reads/s; the binding one
@@ -66,7 +67,7 @@ def serve(db: Path, latency: int, quotas: bool, env: dict[str, str]) -> tuple[su
 
 
 def run_import(
-    url: str, out: Path, log: Path, workers: int, env: dict[str, str]
+    url: str, out: Path, log: Path, workers: int | None, env: dict[str, str]
 ) -> tuple[float, float, int, str]:
     """The import in a child process: (wall seconds, CPU seconds, peak RSS in bytes, its stderr)."""
     command = [
@@ -83,8 +84,7 @@ def run_import(
         "--force",
         "--endpoint-url",
         url,
-        "--concurrency",
-        str(workers),
+        *(["--concurrency", str(workers)] if workers else []),
         "--log-requests",
         str(log),
     ]
@@ -111,6 +111,7 @@ from reconciler.aws.client import Backend, connect
 from reconciler.scope import ReadSpec
 url, domain, repository, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 connection = connect(Backend(endpoint_url=url))
+workers = connection.workers(workers or None)
 where = RepositoryRef(domain, repository)
 refs = [PackageRef(where, *package) for package in reads.list_packages(connection.client, where, Counter())]
 with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -120,11 +121,11 @@ print(listed)
 """
 
 
-def run_reads_alone(url: str, workers: int, env: dict[str, str]) -> tuple[float, float, int]:
+def run_reads_alone(url: str, workers: int | None, env: dict[str, str]) -> tuple[float, float, int]:
     """The same reads with the same client and concurrency, in a child process started the same way,
     rendering and writing nothing: (wall seconds, CPU seconds, versions listed). What import costs
     above this is its own; what this costs above the quota bound is the machine's and the client's."""
-    command = [sys.executable, "-c", _READS_ALONE, url, DOMAIN, REPOSITORY, str(workers)]
+    command = [sys.executable, "-c", _READS_ALONE, url, DOMAIN, REPOSITORY, str(workers or 0)]
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     assert child.stdout is not None
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (the report, to
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--packages", type=int, default=2000)
     parser.add_argument("--versions", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=8, help="import's --concurrency")
+    parser.add_argument("--workers", type=int, help="import's --concurrency [default: not given, adaptive]")
     parser.add_argument("--latency", type=int, default=30, help="ms added to every request")
     parser.add_argument("--no-quotas", action="store_true", help="serve without AWS's request-rate quotas")
     parser.add_argument("--db", type=Path, help="database file, seeded if it does not exist")
@@ -159,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (the report, to
         print(
             f"scale: {packages:,} packages x {versions:,} versions = {total:,} versions ({seeded}); served "
             f"over HTTP in its own process, {args.latency} ms latency, "
-            f"{'no quotas' if args.no_quotas else 'AWS default quotas enforced'}; --concurrency {args.workers}"
+            f"{'no quotas' if args.no_quotas else 'AWS default quotas enforced'}; "
+            f"{f'--concurrency {args.workers}' if args.workers else 'adaptive concurrency'}"
         )
         server, url = serve(db, args.latency, not args.no_quotas, env)
         try:

@@ -80,7 +80,7 @@ _SPOOL_CHARS = 8 * 2**20
 
 
 def _import(
-    backend: Backend, selection: ImportSelection, out: Path, force: bool, concurrency: int
+    backend: Backend, selection: ImportSelection, out: Path, force: bool, concurrency: int | None
 ) -> ImportTally:
     """Import, streaming each package's lines into a spool as it is read, then write the manifest:
     its head (which counts what the packages left out), then the spool. The file appears whole
@@ -161,7 +161,7 @@ def _report(imported: ImportTally, path: Path) -> None:
     required=True,
 )
 @click.option("--force", is_flag=True, help="Overwrite the -o file if it is there (a regular file).")
-@concurrency_option()
+@concurrency_option(adaptive=True)
 @backend_options
 def import_(
     domain: str,
@@ -172,7 +172,7 @@ def import_(
     package_glob: str | None,
     out: Path,
     force: bool,
-    concurrency: int,
+    concurrency: int | None,
     backend: Backend,
 ) -> None:
     """Write the live state of a repository as a manifest: one entry per package, with every version

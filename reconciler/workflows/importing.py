@@ -1,9 +1,12 @@
 """Import: list a repository's selected packages, then read every version of each (in parallel) and
 hand each package's manifest lines on as soon as it and every package before it are read.
 
-The reads run `max_workers` at a time, and at most twice as many packages are read ahead of the one
-written next: the manifest comes out in the sorted order the listing gave, whatever order the reads
-end in, while memory holds a few packages rather than the repository (a million versions were 1 GB).
+The reads run as plan's and drift's do: against AWS, paced at its quotas by the connection's
+adaptive limiter, with as many in flight as reach the quotas at the latency seen (`--concurrency N`
+a ceiling); against the embedded service, a few at a time. At most twice as many packages as
+workers (and 48 in all) are read ahead of the one written next: the manifest comes out in the
+sorted order the listing gave, whatever order the reads end in, while memory holds some packages
+rather than the repository (a million versions were 1 GB).
 """
 
 from __future__ import annotations
@@ -25,13 +28,24 @@ from reconciler.state import PackageState
 # Packages read ahead of the one written next, per worker: enough that a slow package does not
 # leave the workers idle, few enough that memory holds a handful of packages.
 READ_AHEAD = 2
+# And at most this many in all. The adaptive pool has a worker for every call the limiter may ever
+# keep in flight (128), but a package is one ListPackageVersions call a page, paced at 200/s: at
+# 100 ms a call, 20 are in flight. Reads started beyond that wait on the limiter while holding
+# finished packages in memory, and their threads fight the writing of the manifest for the GIL
+# (half a million versions, in one benchmark run: 10-12 s of CPU with 256 read ahead, 8 s with 48,
+# the reads alone 7.7 s).
+MAX_AHEAD = 48
 
 
 def import_repository(
-    backend: Backend, selection: ImportSelection, write: Callable[[str], object], max_workers: int = 8
+    backend: Backend,
+    selection: ImportSelection,
+    write: Callable[[str], object],
+    concurrency: int | None = None,
 ) -> ImportTally:
     """Read the selected packages of the repository and `write` each one's manifest lines, in order;
-    the tally says what was written (the manifest's head depends on it)."""
+    the tally says what was written (the manifest's head depends on it). `concurrency`: packages
+    read at once at most (None: as many as the connection's limiter keeps in flight)."""
     connection = connect(backend)
     tally = ImportTally(selection)
     try:
@@ -39,7 +53,7 @@ def import_repository(
             PackageRef(selection.repository_ref, format, namespace, name)
             for format, namespace, name in _selected_packages(connection.client, selection, tally.calls)
         ]
-        for ref, state, calls in read_in_order(connection.client, refs, max_workers):
+        for ref, state, calls in read_in_order(connection.client, refs, connection.workers(concurrency)):
             tally.calls.update(calls)
             if state is None:
                 continue  # deleted between the two listings
@@ -55,8 +69,8 @@ def read_in_order(
     client: Any, refs: Sequence[PackageRef], max_workers: int
 ) -> Iterator[tuple[PackageRef, PackageState | None, Counter[str]]]:
     """Each package of `refs` read, in the order of `refs`, `max_workers` reads at a time and at
-    most READ_AHEAD x `max_workers` packages ahead of the one given."""
-    ahead = max(1, max_workers) * READ_AHEAD
+    most READ_AHEAD x `max_workers` packages (and MAX_AHEAD) ahead of the one given."""
+    ahead = min(max(1, max_workers) * READ_AHEAD, MAX_AHEAD)
     pending: deque[tuple[PackageRef, Future[tuple[PackageState | None, Counter[str]]]]] = deque()
     queue = iter(refs)
     pool = ThreadPoolExecutor(max_workers=max(1, max_workers))

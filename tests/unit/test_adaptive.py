@@ -169,3 +169,56 @@ def test_an_aws_endpoint_reads_adaptively_unless_concurrency_caps_it_and_the_loc
     finally:
         remote.close()
         local.close()
+
+
+class CountingCondition(threading.Condition):
+    """A condition that counts the threads waiting on it and how many each notification wakes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = 0
+        self.woken: list[int] = []  # per notification, the waiting threads it wakes
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting += 1
+        try:
+            return super().wait(timeout)
+        finally:
+            self.waiting -= 1
+
+    def notify(self, n: int = 1) -> None:
+        self.woken.append(min(n, self.waiting))
+        super().notify(n)
+
+    def notify_all(self) -> None:
+        self.woken.append(self.waiting)
+        super().notify_all()
+
+
+def test_an_answer_wakes_one_waiting_read_not_every_idle_worker(time: FakeTime) -> None:
+    limiter = AdaptiveLimiter(cap=4, clock=time.clock, sleep=time.sleep)  # a window of 4
+    condition = limiter._condition = CountingCondition()
+    for _ in range(4):
+        limiter.acquire("DescribePackageVersion")  # the window is full
+    workers = [threading.Thread(target=limiter.acquire, args=("DescribePackageVersion",)) for _ in range(10)]
+    for worker in workers:
+        worker.start()
+    while True:  # until all ten wait for the window
+        with condition:
+            if condition.waiting == 10:
+                break
+
+    limiter.release()  # one of the four is answered: one slot is free
+
+    # One waiting read is woken to take it; the nine others have nothing to do. Woken all at once,
+    # a hundred idle workers cost a trip through the GIL each on every answer.
+    assert condition.woken == [1]
+    while limiter.attempts < 5:  # the woken read takes the slot, and the window is full again
+        with condition:
+            condition.wait(0.01)
+    assert limiter.window == 4
+    with condition:  # let the nine go: the rest is not the test's
+        limiter._cap = 100
+        condition.notify_all()
+    for worker in workers:
+        worker.join()

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from reconciler.aws.client import Backend, connect
 from reconciler.aws.parsing import FastParserFactory, FastRestJSONParser, fast_botocore_session
-from reconciler.local import LocalCodeArtifact
+from reconciler.local import BackgroundServer, LocalCodeArtifact
+from reconciler.local.seed import BulkVersion, bulk_load
 
 MODEL = botocore.session.get_session().get_service_model("codeartifact")
 OUTPUTS = sorted(
@@ -136,3 +137,33 @@ def test_the_clients_the_reconciler_makes_use_the_fast_parser(tmp_path: Any) -> 
         assert isinstance(factory.create_parser("rest-json"), FastRestJSONParser)
     finally:
         connection.close()
+
+
+def test_the_read_paths_responses_over_http_are_what_botocore_makes_of_them(tmp_path: Any) -> None:
+    """DescribePackageVersion (each step of an age bisection) and ListPackageVersions, answered by
+    the local service over HTTP, read by a client of the reconciler and by boto3 as shipped."""
+    path = tmp_path / "codeartifact.db"
+    with LocalCodeArtifact(path) as service:
+        now = service.clock()
+        versions = [BulkVersion("left-pad", f"1.0.{v}", now - v * 86400.0, "Published") for v in range(30)]
+        bulk_load(service, "acme", "store", "npm", versions)
+    keys = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": "us-east-1"}
+    package = {"domain": "acme", "repository": "store", "format": "npm", "package": "left-pad"}
+    with LocalCodeArtifact(path) as service, BackgroundServer(service) as server:
+        fast = fast_botocore_session().create_client("codeartifact", endpoint_url=server.endpoint_url, **keys)
+        shipped = botocore.session.get_session().create_client(
+            "codeartifact", endpoint_url=server.endpoint_url, **keys
+        )
+        assert not isinstance(shipped._endpoint._response_parser_factory, FastParserFactory)
+
+        def both(operation: str, **params: Any) -> tuple[Any, Any]:
+            answers = [getattr(client, operation)(**params) for client in (fast, shipped)]
+            for answer in answers:  # the request id and the date differ from call to call
+                answer.pop("ResponseMetadata")
+            return answers[0], answers[1]
+
+        listed, expected = both("list_package_versions", **package, sortBy="PUBLISHED_TIME", maxResults=20)
+        assert listed == expected and len(listed["versions"]) == 20
+        described, expected = both("describe_package_version", **package, packageVersion="1.0.7")
+        assert described == expected
+        assert described["packageVersion"]["publishedTime"].timestamp() == pytest.approx(now - 7 * 86400.0)
