@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import assert_never
 
 from reconciler.addresses import PackageRef, RepositoryRef
@@ -49,13 +50,24 @@ def render_drift(
 ) -> str:
     """A drift report in one of the three views; `color` and `show_accepted` apply to the text view
     only, `context` (links to the run and the manifest lines) to the Markdown view only."""
+    return "".join(render_drift_chunks(report, format, color, context, show_accepted))
+
+
+def render_drift_chunks(
+    report: DriftReport,
+    format: RenderFormat,
+    color: bool = False,
+    context: CommentContext | None = None,
+    show_accepted: bool = False,
+) -> Iterator[str]:
+    """`render_drift` in pieces to write one after another: the text view a package at a time."""
     match format:
         case "text":
-            return render_drift_text(report, color=color, show_accepted=show_accepted)
+            return drift_text_chunks(report, color=color, show_accepted=show_accepted)
         case "json":
-            return render_drift_json(report)
+            return iter((render_drift_json(report),))
         case "markdown":
-            return render_drift_markdown(report, context)
+            return iter((render_drift_markdown(report, context),))
         case _:
             assert_never(format)
 
@@ -156,6 +168,28 @@ def render_drift_text(report: DriftReport, color: bool = False, show_accepted: b
 
     Without `color` the text holds no escape codes at all; with it, styled as the plan's text view.
     """
+    return "".join(drift_text_chunks(report, color=color, show_accepted=show_accepted))
+
+
+def drift_text_chunks(report: DriftReport, color: bool = False, show_accepted: bool = False) -> Iterator[str]:
+    """`render_drift_text` a package at a time, so that a report of a million versions is written as
+    it is rendered instead of being held whole, a second time, as one string."""
+    # Blank lines are held back until a line follows them: the text ends with its last line.
+    blanks = 0
+    for block in _text_blocks(report, color, show_accepted):
+        out: list[str] = []
+        for line in block:
+            if not line:
+                blanks += 1
+                continue
+            out += ["\n"] * blanks
+            blanks = 0
+            out += [line, "\n"]
+        yield "".join(out)
+
+
+def _text_blocks(report: DriftReport, color: bool, show_accepted: bool) -> Iterator[list[str]]:
+    """The text view's lines ("" for a blank one): the head, then each package, then the accepted."""
     lines: list[Line] = [*_text_header(report), []]
     lines.append([(_drift_headline(report), "bold" if report.has_drift else "bold green")])
     lines.append([("Versions: ", "bold"), (f"{_drift_tally(report)}.", "")])
@@ -167,19 +201,17 @@ def render_drift_text(report: DriftReport, color: bool = False, show_accepted: b
             "behind a publish)."
         )
         lines.append([(left_out, "yellow")])
-    lines.append([])
+    yield [join_spans(line, color) for line in lines]
+    paint = _painter(color)
     repository: RepositoryRef | None = None
     for address, items in report.packages():
+        block = [""]
         if address.repository != repository:
             repository = address.repository
-            lines += [[(f"Repository {address.repository}:", "bold")], []]
-        lines += _text_package(address, items)
-        lines.append([])
+            block += [paint(f"Repository {address.repository}:", "bold"), ""]
+        yield block + _text_package(address, items, paint)
     if show_accepted:
-        lines += accepted_lines(report.accepted)
-    while lines and not lines[-1]:
-        lines.pop()
-    return "".join(join_spans(line, color) + "\n" for line in lines)
+        yield ["", *(join_spans(line, color) for line in accepted_lines(report.accepted))]
 
 
 def _text_header(report: DriftReport) -> list[Line]:
@@ -189,23 +221,37 @@ def _text_header(report: DriftReport) -> list[Line]:
     return target_lines(report.targets, report.api_calls, checked)
 
 
-def _text_package(address: PackageRef, items: list[DriftItem]) -> list[Line]:
+Painter = Callable[[str, str], str]
+
+
+def _painter(color: bool) -> Painter:
+    """`join_spans` of one span, with each style's escape codes worked out once, not once a line."""
+    if not color:
+        return lambda text, style: text
+    codes: dict[str, tuple[str, str]] = {}
+
+    def paint(text: str, style: str) -> str:
+        if style not in codes:
+            # Rich renders a style around any non-empty text the same way: learn it on a marker.
+            before, _, after = join_spans([("\0", style)], color=True).partition("\0")
+            codes[style] = (before, after)
+        before, after = codes[style]
+        return f"{before}{text}{after}" if text else text
+
+    return paint
+
+
+def _text_package(address: PackageRef, items: list[DriftItem], paint: Painter) -> list[str]:
     counts = Counter(item.kind for item in items)
     summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
-    lines: list[Line] = [[(f"  {address.format} {address.name}", "bold"), (f"  ({summary})", "")]]
+    lines = [paint(f"  {address.format} {address.name}", "bold") + paint(f"  ({summary})", "")]
     version_width = min(40, max(len(item.version) for item in items))
     states = [_drift_state(item) for item in items]
     state_width = min(60, max(map(len, states)))
+    symbols = {kind: kind.symbol for kind in DriftKind}
     for item, state in zip(items, states, strict=True):
-        lines.append(
-            [
-                (
-                    f"    {item.kind.symbol} {item.version:<{version_width}}  {state:<{state_width}}",
-                    _style(item),
-                ),
-                (f"  # {item.reason}", "dim"),
-            ]
-        )
+        text = f"    {symbols[item.kind]} {item.version:<{version_width}}  {state:<{state_width}}"
+        lines.append(paint(text, _style(item)) + paint(f"  # {item.reason}", "dim"))
     return lines
 
 
