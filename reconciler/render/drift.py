@@ -39,6 +39,8 @@ from reconciler.text import format_duration, plural
 NO_DRIFT = "No drift. Live state matches the manifests."
 # As the plan's text view styles the changes that would repair each kind of drift.
 _STYLES = {DriftKind.CANNOT_CONVERGE: "bold red", DriftKind.STATUS: "yellow", DriftKind.MISSING: "green"}
+# A version declared Deleted that is still there stands out, as its delete does in the plan.
+_DELETED_STYLE = "bold magenta"
 
 
 def render_drift(
@@ -177,15 +179,13 @@ def drift_text_chunks(report: DriftReport, color: bool = False, show_accepted: b
     # Blank lines are held back until a line follows them: the text ends with its last line.
     blanks = 0
     for block in _text_blocks(report, color, show_accepted):
-        out: list[str] = []
-        for line in block:
-            if not line:
-                blanks += 1
-                continue
-            out += ["\n"] * blanks
+        end = len(block)
+        while end and not block[end - 1]:
+            end -= 1
+        if end:
+            yield "\n" * blanks + "\n".join(block[:end]) + "\n"
             blanks = 0
-            out += [line, "\n"]
-        yield "".join(out)
+        blanks += len(block) - end
 
 
 def _text_blocks(report: DriftReport, color: bool, show_accepted: bool) -> Iterator[list[str]]:
@@ -202,14 +202,14 @@ def _text_blocks(report: DriftReport, color: bool, show_accepted: bool) -> Itera
         )
         lines.append([(left_out, "yellow")])
     yield [join_spans(line, color) for line in lines]
-    paint = _painter(color)
+    codes = _codes(color)
     repository: RepositoryRef | None = None
     for address, items in report.packages():
         block = [""]
         if address.repository != repository:
             repository = address.repository
-            block += [paint(f"Repository {address.repository}:", "bold"), ""]
-        yield block + _text_package(address, items, paint)
+            block += [_paint(f"Repository {address.repository}:", "bold", codes), ""]
+        yield block + _text_package(address, items, codes)
     if show_accepted:
         yield ["", *(join_spans(line, color) for line in accepted_lines(report.accepted))]
 
@@ -221,43 +221,51 @@ def _text_header(report: DriftReport) -> list[Line]:
     return target_lines(report.targets, report.api_calls, checked)
 
 
-Painter = Callable[[str, str], str]
+Codes = Callable[[str], tuple[str, str]]
 
 
-def _painter(color: bool) -> Painter:
-    """`join_spans` of one span, with each style's escape codes worked out once, not once a line."""
-    if not color:
-        return lambda text, style: text
-    codes: dict[str, tuple[str, str]] = {}
+def _codes(color: bool) -> Codes:
+    """The escape codes that open and close a style (none without `color`), as `join_spans` writes
+    them around any non-empty text, worked out once a style instead of once a line."""
+    known: dict[str, tuple[str, str]] = {}
 
-    def paint(text: str, style: str) -> str:
-        if style not in codes:
-            # Rich renders a style around any non-empty text the same way: learn it on a marker.
+    def codes(style: str) -> tuple[str, str]:
+        if not color or not style:
+            return "", ""
+        if style not in known:
             before, _, after = join_spans([("\0", style)], color=True).partition("\0")
-            codes[style] = (before, after)
-        before, after = codes[style]
-        return f"{before}{text}{after}" if text else text
+            known[style] = (before, after)
+        return known[style]
 
-    return paint
+    return codes
 
 
-def _text_package(address: PackageRef, items: list[DriftItem], paint: Painter) -> list[str]:
+def _paint(text: str, style: str, codes: Codes) -> str:
+    before, after = codes(style)
+    return f"{before}{text}{after}"
+
+
+def _text_package(address: PackageRef, items: list[DriftItem], codes: Codes) -> list[str]:
+    """The package's line and a line per drifted version: the line that a million-version report
+    writes a million times, so each style's codes are looked up once here."""
     counts = Counter(item.kind for item in items)
     summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
-    lines = [paint(f"  {address.format} {address.name}", "bold") + paint(f"  ({summary})", "")]
+    lines = [_paint(f"  {address.format} {address.name}", "bold", codes) + f"  ({summary})"]
     version_width = min(40, max(len(item.version) for item in items))
     states = [_drift_state(item) for item in items]
     state_width = min(60, max(map(len, states)))
-    symbols = {kind: kind.symbol for kind in DriftKind}
+    by_kind = {kind: (kind.symbol, *codes(_STYLES[kind])) for kind in DriftKind}
+    deleted_on, deleted_off = codes(_DELETED_STYLE)
+    dim_on, dim_off = codes("dim")
     for item, state in zip(items, states, strict=True):
-        text = f"    {symbols[item.kind]} {item.version:<{version_width}}  {state:<{state_width}}"
-        lines.append(paint(text, _style(item)) + paint(f"  # {item.reason}", "dim"))
+        symbol, on, off = by_kind[item.kind]
+        if item.declared is Status.DELETED:
+            on, off = deleted_on, deleted_off
+        lines.append(
+            f"{on}    {symbol} {item.version:<{version_width}}  {state:<{state_width}}{off}"
+            f"{dim_on}  # {item.reason}{dim_off}"
+        )
     return lines
-
-
-def _style(item: DriftItem) -> str:
-    """A version declared Deleted that is still there stands out, as its delete does in the plan."""
-    return "bold magenta" if item.declared is Status.DELETED else _STYLES[item.kind]
 
 
 def render_drift_markdown(report: DriftReport, context: CommentContext | None = None) -> str:
