@@ -1,0 +1,270 @@
+"""`detect_drift`, `DriftReport.packages` and the text view, held to their straightforward readings.
+
+A report of a million drifted versions is gathered per package and written a package at a time
+(reconciler/drift.py, reconciler/render/drift.py). Here the reading they replaced, one dictionary
+keyed by (package, version), one sort of every item, one list of styled lines, is the reference:
+on generated plans (copies and the updates that settle them, disposes, deletes, errors, versions
+that tie in their format's order or do not parse, several repositories, a grace period) both give
+the same items in the same order, the same count left out, and the same text, with and without
+colour.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.codeartifact import Format, Status
+from reconciler.drift import DriftItem, DriftKind, DriftReport, _problem_item, _published_after, detect_drift
+from reconciler.plan import (
+    AcceptedVersion,
+    Action,
+    ActionKind,
+    Plan,
+    Summary,
+    TargetIdentity,
+    VersionChange,
+    VersionProblem,
+)
+from reconciler.render.drift import (
+    _STYLES,
+    _drift_headline,
+    _drift_state,
+    _drift_tally,
+    _text_header,
+    drift_text_chunks,
+    render_drift_text,
+)
+from reconciler.render.markup import Line, accepted_lines, join_spans
+from reconciler.state import LiveState, PackageState, VersionState
+from reconciler.text import format_duration, plural
+from reconciler.versioning import version_sort_key
+
+NOW = 1_800_000_000.0
+GRACE = 3600.0
+# Versions that sort in npm's order, two that tie in it (build metadata), and one that does not parse.
+VERSIONS = ("1.0.0", "1.0.0+build.1", "1.0.0+build.2", "1.2.0-rc.1", "1.10.0", "2.0.0", "not-a-version")
+PACKAGES = tuple(
+    PackageRef(RepositoryRef("acme", repository), Format.NPM, namespace, name)
+    for repository in ("prod", "beta")
+    for namespace, name in ((None, "web"), ("acme", "cli"), (None, "a"))
+)
+STATUSES = (Status.PUBLISHED, Status.UNLISTED, Status.ARCHIVED)
+KINDS = (ActionKind.COPY, ActionKind.UPDATE_STATUS, ActionKind.DISPOSE, ActionKind.DELETE)
+
+
+# -- the reference: the reading before drift was gathered per package ---------------------------------
+
+
+def reference_detect(
+    plan: Plan, live: LiveState | None, grace_seconds: float | None
+) -> tuple[list[DriftItem], int]:
+    found: dict[tuple[PackageRef, str], DriftItem] = {}
+    for action in sorted(plan.actions, key=lambda action: action.kind.phase):
+        for change in action.versions:
+            key = (action.package, change.version)
+            if action.kind is ActionKind.COPY:
+                found[key] = DriftItem(
+                    DriftKind.MISSING, action.package, change.version, None, change.after, change.reason,
+                    action.source_repository, change.prior_status,
+                )  # fmt: skip
+            elif key in found and found[key].kind is DriftKind.MISSING:
+                found[key] = found[key]._replace(declared=change.after)
+            else:
+                found[key] = DriftItem(
+                    DriftKind.STATUS, action.package, change.version, change.prior_status, change.after, change.reason
+                )  # fmt: skip
+    for problem in plan.errors:
+        found[(problem.package, problem.version)] = _problem_item(problem, live)
+    threshold = live.now - grace_seconds if live is not None and grace_seconds is not None else None
+    items, within_grace = [], 0
+    for item in found.values():
+        if live is not None and threshold is not None and _published_after(item, live, threshold):
+            within_grace += 1
+        else:
+            items.append(item)
+    items.sort(
+        key=lambda item: (item.package.sort_key(), version_sort_key(item.package.format, item.version))
+    )
+    return items, within_grace
+
+
+def reference_packages(items: tuple[DriftItem, ...]) -> list[tuple[PackageRef, list[DriftItem]]]:
+    grouped: dict[PackageRef, list[DriftItem]] = {}
+    for item in items:
+        grouped.setdefault(item.package, []).append(item)
+    return [(package, grouped[package]) for package in sorted(grouped, key=PackageRef.sort_key)]
+
+
+def reference_text(report: DriftReport, color: bool, show_accepted: bool) -> str:
+    lines: list[Line] = [*_text_header(report), []]
+    lines.append([(_drift_headline(report), "bold" if report.has_drift else "bold green")])
+    lines.append([("Versions: ", "bold"), (f"{_drift_tally(report)}.", "")])
+    lines += [[("Warning: ", "bold yellow"), (warning, "")] for warning in report.warnings]
+    if report.within_grace:
+        left_out = (
+            f"Left out: {plural(report.within_grace, 'drifted version')} published in the last "
+            f"{format_duration(report.grace_seconds or 0)} (too recent to judge: CodeArtifact can lag "
+            "behind a publish)."
+        )
+        lines.append([(left_out, "yellow")])
+    lines.append([])
+    repository: RepositoryRef | None = None
+    for address, items in reference_packages(report.items):
+        if address.repository != repository:
+            repository = address.repository
+            lines += [[(f"Repository {address.repository}:", "bold")], []]
+        counts = Counter(item.kind for item in items)
+        summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
+        lines.append([(f"  {address.format} {address.name}", "bold"), (f"  ({summary})", "")])
+        version_width = min(40, max(len(item.version) for item in items))
+        states = [_drift_state(item) for item in items]
+        state_width = min(60, max(map(len, states)))
+        for item, state in zip(items, states, strict=True):
+            style = "bold magenta" if item.declared is Status.DELETED else _STYLES[item.kind]
+            text = f"    {item.kind.symbol} {item.version:<{version_width}}  {state:<{state_width}}"
+            lines.append([(text, style), (f"  # {item.reason}", "dim")])
+        lines.append([])
+    if show_accepted:
+        lines += accepted_lines(report.accepted)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "".join(join_spans(line, color) + "\n" for line in lines)
+
+
+# -- generated plans -----------------------------------------------------------------------------------
+
+changes = st.lists(
+    st.tuples(
+        st.sampled_from(KINDS),
+        st.sampled_from(PACKAGES),
+        st.sampled_from(VERSIONS),
+        st.sampled_from(STATUSES),
+        st.sampled_from((*STATUSES, Status.DISPOSED, Status.DELETED)),
+    ),
+    max_size=40,
+)
+problems = st.lists(st.tuples(st.sampled_from(PACKAGES), st.sampled_from(VERSIONS)), max_size=4)
+
+
+def plan_of(
+    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]], errors: list[tuple[PackageRef, str]]
+) -> Plan:
+    # One version once per action kind and package, as the planner batches them; actions in the
+    # order drawn (not by phase), each of at most 3 versions.
+    batches: dict[tuple[ActionKind, PackageRef], dict[str, VersionChange]] = {}
+    for kind, package, version, prior, after in planned:
+        reason = f"rule {kind.value} {version}, declared at m.yaml:{len(batches) + 1}"
+        batches.setdefault((kind, package), {})[version] = VersionChange(version, prior, "rev", after, reason)
+    actions = []
+    for (kind, package), by_version in batches.items():
+        versions = list(by_version.values())
+        for start in range(0, len(versions), 3):
+            batch = tuple(versions[start : start + 3])
+            source = "staging" if kind is ActionKind.COPY else None
+            actions.append(Action(kind, package, batch[0].prior_status, batch[0].after, batch, source))
+    return Plan(
+        tool_version="0.1.0",
+        created_at="2027-01-15T08:00:00+00:00",
+        evaluated_at=NOW,
+        manifest_digest="sha256:test",
+        manifest_files=("m.yaml",),
+        targets=(TargetIdentity("local:test.db", "us-east-1", {"acme": "111122223333"}),),
+        actions=tuple(actions),
+        errors=tuple(
+            VersionProblem(package, version, "cannot converge: Disposed is final", "m.yaml:3")
+            for package, version in errors
+        ),
+        summary=Summary(unchanged=3, unmanaged=2, errors=len(errors)),
+        api_calls={"ListPackageVersions": 7},
+        accepted=(
+            AcceptedVersion(PACKAGES[0], "0.9.0", Status.UNLISTED, Status.PUBLISHED, "accept at m.yaml:4"),
+        ),
+    )
+
+
+def live_of(recent: int) -> LiveState:
+    """Every package of both repositories and of `staging`, listed newest first, the `recent` newest
+    published within the grace period; `not-a-version` was not read by time."""
+    live = LiveState(now=NOW)
+    for package in {*PACKAGES, *(package.in_repository("staging") for package in PACKAGES)}:
+        versions = {
+            version: VersionState(
+                version, "rev", Status.PUBLISHED, time_rank=None if version == "not-a-version" else rank
+            )
+            for rank, version in enumerate(reversed(VERSIONS))
+        }
+        live.packages[package] = PackageState(package, versions, None, True, {NOW - GRACE: recent})
+    return live
+
+
+@settings(max_examples=150, deadline=None)
+@given(changes, problems, st.sampled_from((None, 0, 2, 5)))
+def test_detect_drift_gives_the_reference_items_in_the_reference_order(
+    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]],
+    errors: list[tuple[PackageRef, str]],
+    recent: int | None,
+) -> None:
+    plan = plan_of(planned, errors)
+    live = live_of(recent or 0) if recent is not None else None
+    grace = GRACE if recent is not None else None
+
+    report = detect_drift(plan, live, grace)
+
+    items, within_grace = reference_detect(plan, live, grace)
+    assert list(report.items) == items
+    assert report.within_grace == within_grace
+    assert report.packages() == reference_packages(report.items)
+
+
+@settings(max_examples=100, deadline=None)
+@given(changes, problems, st.booleans(), st.booleans(), st.booleans())
+def test_the_text_view_is_the_reference_text_with_and_without_colour(
+    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]],
+    errors: list[tuple[PackageRef, str]],
+    with_grace: bool,
+    color: bool,
+    show_accepted: bool,
+) -> None:
+    report = detect_drift(
+        plan_of(planned, errors), live_of(1) if with_grace else None, GRACE if with_grace else None
+    )
+    report = replace(report, warnings=("entry `nope-*` matches no package (m.yaml:9)",))
+
+    text = render_drift_text(report, color=color, show_accepted=show_accepted)
+
+    assert text == reference_text(report, color, show_accepted)
+    assert color or "\x1b" not in text
+
+
+def test_items_in_another_order_are_grouped_by_package_as_before() -> None:
+    plan = plan_of(
+        [
+            (ActionKind.UPDATE_STATUS, package, "1.0.0", Status.PUBLISHED, Status.UNLISTED)
+            for package in PACKAGES
+        ],
+        [],
+    )
+    report = detect_drift(plan)
+    shuffled = report.with_items(tuple(reversed(report.items)))
+
+    assert shuffled.packages() == reference_packages(shuffled.items)
+    assert [package for package, _ in shuffled.packages()] == sorted(PACKAGES, key=PackageRef.sort_key)
+
+
+def test_the_text_view_is_written_a_package_at_a_time() -> None:
+    planned = [
+        (ActionKind.UPDATE_STATUS, package, version, Status.PUBLISHED, Status.ARCHIVED)
+        for package in PACKAGES
+        for version in VERSIONS
+    ]
+    report = detect_drift(plan_of(planned, []))
+
+    chunks = list(drift_text_chunks(report))
+
+    assert len(chunks) == 1 + len(PACKAGES)  # the head, then one a package
+    assert "".join(chunks) == reference_text(report, color=False, show_accepted=False)
