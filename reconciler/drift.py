@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
@@ -99,12 +99,7 @@ class DriftReport:
 
     def packages(self) -> list[tuple[PackageRef, list[DriftItem]]]:
         """Items grouped by package, packages in address order (items keep their order)."""
-        runs: list[tuple[PackageRef, list[DriftItem]]] = []
-        for item in self.items:
-            if runs and (item.package is runs[-1][0] or item.package == runs[-1][0]):
-                runs[-1][1].append(item)
-            else:
-                runs.append((item.package, [item]))
+        runs = consecutive(self.items)
         # `detect_drift` lists items package by package, in address order: taken as they come, a
         # million items cost no hashing of their package. Items in any other order are grouped anew.
         keys = [package.sort_key() for package, _ in runs]
@@ -117,6 +112,18 @@ class DriftReport:
 
     def with_items(self, items: tuple[DriftItem, ...]) -> DriftReport:
         return replace(self, items=items)
+
+
+def consecutive(items: Iterable[DriftItem]) -> list[tuple[PackageRef, list[DriftItem]]]:
+    """The items in their order, each run of items of one package together."""
+    runs: list[tuple[PackageRef, list[DriftItem]]] = []
+    for item in items:
+        # The same package object, as `detect_drift` gives a package's items, is equal at no cost.
+        if runs and (item.package is runs[-1][0] or item.package == runs[-1][0]):
+            runs[-1][1].append(item)
+        else:
+            runs.append((item.package, [item]))
+    return runs
 
 
 def detect_drift(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring_ascii
 from typing import assert_never
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Status
-from reconciler.drift import DriftItem, DriftKind, DriftReport
+from reconciler.drift import DriftItem, DriftKind, DriftReport, consecutive
 from reconciler.planfile import package_json, targets_json
 from reconciler.render.comment import (
     Block,
@@ -62,12 +63,13 @@ def render_drift_chunks(
     context: CommentContext | None = None,
     show_accepted: bool = False,
 ) -> Iterator[str]:
-    """`render_drift` in pieces to write one after another: the text view a package at a time."""
+    """`render_drift` in pieces to write one after another: the text and JSON views a package at a
+    time (a report of a million versions is tens or hundreds of MB of text, never held whole)."""
     match format:
         case "text":
             return drift_text_chunks(report, color=color, show_accepted=show_accepted)
         case "json":
-            return iter((render_drift_json(report),))
+            return drift_json_chunks(report)
         case "markdown":
             return iter((render_drift_markdown(report, context),))
         case _:
@@ -76,11 +78,42 @@ def render_drift_chunks(
 
 def render_drift_json(report: DriftReport) -> str:
     """The report's fields plus `has_drift` and `counts`, sorted keys, two-space indent."""
+    return "".join(drift_json_chunks(report))
+
+
+def drift_json_chunks(report: DriftReport) -> Iterator[str]:
+    """`render_drift_json` a package at a time: the document with no items, split where its `items`
+    list is, and the items written in between as `json.dumps(..., sort_keys=True, indent=2)` writes
+    them (held to it by tests/unit/test_drift_reference.py). json's indenting encoder is pure Python,
+    tens of microseconds a drifted version; the items' few fields are written here with its C string
+    encoder."""
+    document = _json_document(report)
+    if not report.items:
+        yield document
+        return
+    head, marker, tail = document.partition(_EMPTY_ITEMS)
+    if not marker:
+        raise RuntimeError("the drift document has no top-level items list")
+    yield head + '\n  "items": ['
+    separator = "\n"
+    for package, items in consecutive(report.items):  # in the items' order, as json.dumps writes them
+        lines = _package_lines(package)
+        yield separator + ",\n".join([_item_lines(item, lines) for item in items])
+        separator = ",\n"
+    yield "\n  ]" + tail
+
+
+# Top-level keys are indented by two spaces, and no JSON string holds a raw line break: this text
+# is the empty `items` list of the document, wherever it is in it.
+_EMPTY_ITEMS = '\n  "items": []'
+
+
+def _json_document(report: DriftReport) -> str:
     data = {
         "checked_at": report.checked_at,
         **targets_json(report.targets),
         "manifest_files": list(report.manifest_files),
-        "items": [_item_json(item) for item in report.items],
+        "items": [],
         "as_declared": report.unchanged,
         "unmanaged": report.unmanaged,
         "within_grace": report.within_grace,
@@ -103,6 +136,32 @@ def render_drift_json(report: DriftReport) -> str:
     return json.dumps(data, sort_keys=True, indent=2) + "\n"
 
 
+def _package_lines(package: PackageRef) -> str:
+    """A package's object as an item's `package` value, indented as at that depth (three levels)."""
+    return json.dumps(package_json(package), sort_keys=True, indent=2).replace("\n", "\n      ")
+
+
+def _json_string(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
+def _item_lines(item: DriftItem, package: str) -> str:
+    """An item as an element of the top-level `items` list: its fields by name, the statuses and kind
+    as their values, keys sorted."""
+    return (
+        "    {\n"
+        f'      "declared": {_json_string(item.declared)},\n'
+        f'      "kind": {_json_string(item.kind)},\n'
+        f'      "live": {_json_string(item.live)},\n'
+        f'      "package": {package},\n'
+        f'      "reason": {_json_string(item.reason)},\n'
+        f'      "source_repository": {_json_string(item.source_repository)},\n'
+        f'      "source_status": {_json_string(item.source_status)},\n'
+        f'      "version": {_json_string(item.version)}\n'
+        "    }"
+    )
+
+
 def counts_json(report: DriftReport) -> dict[str, int]:
     """Every count the text and Markdown views show, keyed by its label (`wrong status` is
     `wrong_status`), so the three views speak of the same things in the same words."""
@@ -116,19 +175,6 @@ def counts_json(report: DriftReport) -> dict[str, int]:
 
 def _key(label: str) -> str:
     return label.replace(" ", "_")
-
-
-def _item_json(item: DriftItem) -> dict[str, object]:
-    return {
-        "kind": item.kind.value,
-        "package": package_json(item.package),
-        "version": item.version,
-        "live": item.live.value if item.live is not None else None,
-        "declared": item.declared.value if item.declared is not None else None,
-        "reason": item.reason,
-        "source_repository": item.source_repository,
-        "source_status": item.source_status.value if item.source_status is not None else None,
-    }
 
 
 def _drift_headline(report: DriftReport) -> str:

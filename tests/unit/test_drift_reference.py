@@ -1,4 +1,5 @@
-"""`detect_drift`, `DriftReport.packages` and the text view, held to their straightforward readings.
+"""`detect_drift`, `DriftReport.packages`, the text and JSON views, held to their straightforward
+readings.
 
 A report of a million drifted versions is gathered per package and written a package at a time
 (reconciler/drift.py, reconciler/render/drift.py). Here the reading they replaced, one dictionary
@@ -6,11 +7,13 @@ keyed by (package, version), one sort of every item, one list of styled lines, i
 on generated plans (copies and the updates that settle them, disposes, deletes, errors, versions
 that tie in their format's order or do not parse, several repositories, a grace period) both give
 the same items in the same order, the same count left out, and the same text, with and without
-colour.
+colour; and the JSON view is, to the byte, `json.dumps` of the whole document, whatever the strings
+hold.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import replace
 
@@ -30,13 +33,17 @@ from reconciler.plan import (
     VersionChange,
     VersionProblem,
 )
+from reconciler.planfile import package_json, targets_json
 from reconciler.render.drift import (
     _STYLES,
     _drift_headline,
     _drift_state,
     _drift_tally,
     _text_header,
+    counts_json,
+    drift_json_chunks,
     drift_text_chunks,
+    render_drift_json,
     render_drift_text,
 )
 from reconciler.render.markup import Line, accepted_lines, join_spans
@@ -134,6 +141,46 @@ def reference_text(report: DriftReport, color: bool, show_accepted: bool) -> str
     while lines and not lines[-1]:
         lines.pop()
     return "".join(join_spans(line, color) + "\n" for line in lines)
+
+
+def reference_json(report: DriftReport) -> str:
+    def item_json(item: DriftItem) -> dict[str, object]:
+        return {
+            "kind": item.kind.value,
+            "package": package_json(item.package),
+            "version": item.version,
+            "live": item.live.value if item.live is not None else None,
+            "declared": item.declared.value if item.declared is not None else None,
+            "reason": item.reason,
+            "source_repository": item.source_repository,
+            "source_status": item.source_status.value if item.source_status is not None else None,
+        }
+
+    data = {
+        "checked_at": report.checked_at,
+        **targets_json(report.targets),
+        "manifest_files": list(report.manifest_files),
+        "items": [item_json(item) for item in report.items],
+        "as_declared": report.unchanged,
+        "unmanaged": report.unmanaged,
+        "within_grace": report.within_grace,
+        "grace_seconds": report.grace_seconds,
+        "api_calls": dict(report.api_calls),
+        "warnings": list(report.warnings),
+        "accepted": [
+            {
+                "package": package_json(item.package),
+                "version": item.version,
+                "live": item.live.value,
+                "declared": item.declared.value,
+                "reason": item.reason,
+            }
+            for item in report.accepted
+        ],
+        "has_drift": report.has_drift,
+        "counts": counts_json(report),
+    }
+    return json.dumps(data, sort_keys=True, indent=2) + "\n"
 
 
 # -- generated plans -----------------------------------------------------------------------------------
@@ -268,3 +315,51 @@ def test_the_text_view_is_written_a_package_at_a_time() -> None:
 
     assert len(chunks) == 1 + len(PACKAGES)  # the head, then one a package
     assert "".join(chunks) == reference_text(report, color=False, show_accepted=False)
+
+
+texts = st.text(st.characters(codec="utf-8"), max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(changes, problems, st.booleans(), texts, texts, texts, st.sampled_from((None, "eu-west-1")))
+def test_the_json_view_is_json_dumps_of_the_whole_document(
+    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]],
+    errors: list[tuple[PackageRef, str]],
+    with_grace: bool,
+    reason: str,
+    version: str,
+    name: str,
+    region: str | None,
+) -> None:
+    report = detect_drift(
+        plan_of(planned, errors), live_of(1) if with_grace else None, GRACE if with_grace else None
+    )
+    # Any text where the report has text: quotes, backslashes, line breaks, control and non-ASCII
+    # characters, and a package of another Region, owner and namespace.
+    odd = PackageRef(
+        RepositoryRef(name or "d", "prod", "111122223333", region), Format.NPM, name or None, name
+    )
+    items = (
+        *report.items,
+        DriftItem(DriftKind.STATUS, odd, version, Status.PUBLISHED, Status.DELETED, reason),
+    )
+    report = replace(report, items=items, warnings=(reason,), manifest_files=(name,))
+
+    assert render_drift_json(report) == reference_json(report)
+    assert json.loads(render_drift_json(report))["items"][-1]["reason"] == reason
+
+
+def test_the_json_view_of_no_drift_and_of_drift_is_json_dumps_written_a_package_at_a_time() -> None:
+    planned = [
+        (ActionKind.UPDATE_STATUS, package, version, Status.PUBLISHED, Status.ARCHIVED)
+        for package in PACKAGES
+        for version in VERSIONS
+    ]
+    report = detect_drift(plan_of(planned, []))
+    in_sync = detect_drift(plan_of([], []))
+
+    chunks = list(drift_json_chunks(report))
+
+    assert len(chunks) == 2 + len(PACKAGES)  # up to the items, one a package, the rest
+    assert "".join(chunks) == reference_json(report)
+    assert render_drift_json(in_sync) == reference_json(in_sync)
