@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -381,20 +382,16 @@ def _md_drift_section(
 ) -> Block:
     summary = f"{html_code(label(address))}: {plural(len(items), 'drifted version')}"
     header = ("| drift | version | live | declared | reason |", "| --- | --- | --- | --- | --- |")
+    # A package's rows repeat a few kinds, statuses and reasons: the cells around the version are
+    # escaped once for each combination, not once a row (a million rows in a large report).
+    around: dict[tuple[object, ...], tuple[str, str]] = {}
     rows = []
     for item in items:
-        kind = f"**{item.kind.label}**" if item.kind is DriftKind.CANNOT_CONVERGE else item.kind.label
-        if item.live is not None:
-            live = escape_markdown(str(item.live))
-        elif item.kind is DriftKind.MISSING:
-            live = f"missing ({escape_markdown(f'{item.source_repository} has it {item.source_status}')})"
-        else:
-            live = "missing"
-        declared = escape_markdown(str(item.declared)) if item.declared is not None else ""
-        if item.declared is Status.DELETED:
-            declared = f"**{declared}**"  # what apply will remove for good
-        reason = provenance_links(item.reason, files, context)
-        rows.append(f"| {kind} | {code_span(item.version)} | {live} | {declared} | {reason} |")
+        key = (item.kind, item.live, item.declared, item.reason, item.source_repository, item.source_status)
+        cells = around.get(key)
+        if cells is None:
+            cells = around[key] = _md_cells(item, files, context)
+        rows.append(f"{cells[0]}{_version_cell(item.version)}{cells[1]}")
     return Block(
         (f"<details><summary>{summary}</summary>", "", *header),
         tuple(rows),
@@ -402,3 +399,23 @@ def _md_drift_section(
         continued=(f"<details><summary>{summary} (continued)</summary>", "", *header),
         label=label(address),
     )
+
+
+def _md_cells(item: DriftItem, files: tuple[str, ...], context: CommentContext) -> tuple[str, str]:
+    """A row of the drift table up to its version cell, and after it."""
+    kind = f"**{item.kind.label}**" if item.kind is DriftKind.CANNOT_CONVERGE else item.kind.label
+    if item.live is not None:
+        live = escape_markdown(str(item.live))
+    elif item.kind is DriftKind.MISSING:
+        live = f"missing ({escape_markdown(f'{item.source_repository} has it {item.source_status}')})"
+    else:
+        live = "missing"
+    declared = escape_markdown(str(item.declared)) if item.declared is not None else ""
+    if item.declared is Status.DELETED:
+        declared = f"**{declared}**"  # what apply will remove for good
+    reason = provenance_links(item.reason, files, context)
+    return f"| {kind} | ", f" | {live} | {declared} | {reason} |"
+
+
+# The same version strings recur across packages (a few thousand in a repository of a million).
+_version_cell = functools.lru_cache(maxsize=1 << 14)(code_span)

@@ -7,8 +7,8 @@ keyed by (package, version), one sort of every item, one list of styled lines, i
 on generated plans (copies and the updates that settle them, disposes, deletes, errors, versions
 that tie in their format's order or do not parse, several repositories, a grace period) both give
 the same items in the same order, the same count left out, and the same text, with and without
-colour; and the JSON view is, to the byte, `json.dumps` of the whole document, whatever the strings
-hold.
+colour; the JSON view is, to the byte, `json.dumps` of the whole document, whatever the strings
+hold; and the Markdown comment is the one written a row at a time.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,6 +35,7 @@ from reconciler.plan import (
     VersionProblem,
 )
 from reconciler.planfile import package_json, targets_json
+from reconciler.render.comment import Block, CommentContext, provenance_links
 from reconciler.render.drift import (
     _STYLES,
     _drift_headline,
@@ -41,12 +43,21 @@ from reconciler.render.drift import (
     _drift_tally,
     _text_header,
     counts_json,
+    drift_comment,
     drift_json_chunks,
     drift_text_chunks,
     render_drift_json,
     render_drift_text,
 )
-from reconciler.render.markup import Line, accepted_lines, join_spans
+from reconciler.render.markup import (
+    Line,
+    accepted_lines,
+    code_span,
+    escape_markdown,
+    html_code,
+    join_spans,
+    label,
+)
 from reconciler.state import LiveState, PackageState, VersionState
 from reconciler.text import format_duration, plural
 from reconciler.versioning import version_sort_key
@@ -181,6 +192,34 @@ def reference_json(report: DriftReport) -> str:
         "counts": counts_json(report),
     }
     return json.dumps(data, sort_keys=True, indent=2) + "\n"
+
+
+def reference_md_section(
+    address: PackageRef, items: list[DriftItem], files: tuple[str, ...], context: CommentContext
+) -> Block:
+    summary = f"{html_code(label(address))}: {plural(len(items), 'drifted version')}"
+    header = ("| drift | version | live | declared | reason |", "| --- | --- | --- | --- | --- |")
+    rows = []
+    for item in items:
+        kind = f"**{item.kind.label}**" if item.kind is DriftKind.CANNOT_CONVERGE else item.kind.label
+        if item.live is not None:
+            live = escape_markdown(str(item.live))
+        elif item.kind is DriftKind.MISSING:
+            live = f"missing ({escape_markdown(f'{item.source_repository} has it {item.source_status}')})"
+        else:
+            live = "missing"
+        declared = escape_markdown(str(item.declared)) if item.declared is not None else ""
+        if item.declared is Status.DELETED:
+            declared = f"**{declared}**"
+        reason = provenance_links(item.reason, files, context)
+        rows.append(f"| {kind} | {code_span(item.version)} | {live} | {declared} | {reason} |")
+    return Block(
+        (f"<details><summary>{summary}</summary>", "", *header),
+        tuple(rows),
+        ("", "</details>"),
+        continued=(f"<details><summary>{summary} (continued)</summary>", "", *header),
+        label=label(address),
+    )
 
 
 # -- generated plans -----------------------------------------------------------------------------------
@@ -363,3 +402,25 @@ def test_the_json_view_of_no_drift_and_of_drift_is_json_dumps_written_a_package_
     assert len(chunks) == 2 + len(PACKAGES)  # up to the items, one a package, the rest
     assert "".join(chunks) == reference_json(report)
     assert render_drift_json(in_sync) == reference_json(in_sync)
+
+
+@settings(max_examples=60, deadline=None)
+@given(changes, problems, texts, texts, st.sampled_from((2_000, 65_536)))
+def test_the_markdown_comment_is_the_one_written_a_row_at_a_time(
+    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]],
+    errors: list[tuple[PackageRef, str]],
+    reason: str,
+    version: str,
+    limit: int,
+) -> None:
+    report = detect_drift(plan_of(planned, errors))
+    odd = DriftItem(
+        DriftKind.MISSING, PACKAGES[0], version, None, Status.DELETED, f"{reason} m.yaml:3", reason
+    )
+    report = replace(report, items=(*report.items, odd))
+    context = CommentContext("https://github.com", "acme/repo", "abc123", "7", {"m.yaml": "manifests/m.yaml"})
+
+    parts = drift_comment(report, context, limit)
+
+    with mock.patch("reconciler.render.drift._md_drift_section", reference_md_section):
+        assert parts == drift_comment(report, context, limit)
