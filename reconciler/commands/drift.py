@@ -153,9 +153,10 @@ def drift(
             click.echo(f"GitHub issue: {outcome}", err=True)
         for warning in warnings:
             warn(warning)
-    summary = notifying.drift_summary(run.report, run.repositories, exit_status, os.environ)
-    for warning in notifying.notify(notify_urls, summary, notifying.http_client()):
-        warn(warning)
+    if notify_urls:
+        summary = notifying.drift_summary(run.report, run.repositories, exit_status, os.environ)
+        for warning in notifying.notify(notify_urls, summary, notifying.http_client()):
+            warn(warning)
     if accept or accept_into is not None:
         exit_status = _accept(run, accept_into)
     raise click.exceptions.Exit(exit_status)
