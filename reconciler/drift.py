@@ -13,10 +13,13 @@ the threshold `now - grace` was located in it (see `PackageState.published_after
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import NamedTuple
 
 from reconciler.addresses import PackageRef
 from reconciler.codeartifact import Status
@@ -46,13 +49,14 @@ class DriftKind(StrEnum):
         }[self.value]
 
 
-@dataclass(frozen=True, slots=True)
-class DriftItem:
+class DriftItem(NamedTuple):
     """One version that is not as declared.
 
     `live` is its status in the target repository (None: not there). `declared` is the status the
     manifests ask for (None when the plan could not tell: a version that cannot converge says why in
     `reason`). For a missing promotion, `source_repository` and `source_status` say where it is.
+    A NamedTuple, as the plan's `VersionChange`: a report holds one per drifted version, a million
+    for a large first check, and a tuple is built about 3.5 times faster than a frozen dataclass.
     """
 
     kind: DriftKind
@@ -95,6 +99,12 @@ class DriftReport:
 
     def packages(self) -> list[tuple[PackageRef, list[DriftItem]]]:
         """Items grouped by package, packages in address order (items keep their order)."""
+        runs = consecutive(self.items)
+        # `detect_drift` lists items package by package, in address order: taken as they come, a
+        # million items cost no hashing of their package. Items in any other order are grouped anew.
+        keys = [package.sort_key() for package, _ in runs]
+        if all(earlier < later for earlier, later in itertools.pairwise(keys)):
+            return runs
         grouped: dict[PackageRef, list[DriftItem]] = {}
         for item in self.items:
             grouped.setdefault(item.package, []).append(item)
@@ -104,50 +114,39 @@ class DriftReport:
         return replace(self, items=items)
 
 
+def consecutive(items: Iterable[DriftItem]) -> list[tuple[PackageRef, list[DriftItem]]]:
+    """The items in their order, each run of items of one package together."""
+    runs: list[tuple[PackageRef, list[DriftItem]]] = []
+    for item in items:
+        # The same package object, as `detect_drift` gives a package's items, is equal at no cost.
+        if runs and (item.package is runs[-1][0] or item.package == runs[-1][0]):
+            runs[-1][1].append(item)
+        else:
+            runs.append((item.package, [item]))
+    return runs
+
+
 def detect_drift(
     plan: Plan, live: LiveState | None = None, grace_seconds: float | None = None
 ) -> DriftReport:
     """The drift a plan shows. With `live` (read with the same `grace_seconds`), drifted versions
     published within the grace period are counted in `within_grace` instead of listed."""
-    found: dict[tuple[PackageRef, str], DriftItem] = {}
-    for action in sorted(plan.actions, key=lambda action: action.kind.phase):
-        for change in action.versions:
-            key = (action.package, change.version)
-            if action.kind is ActionKind.COPY:
-                found[key] = DriftItem(
-                    kind=DriftKind.MISSING,
-                    package=action.package,
-                    version=change.version,
-                    live=None,
-                    declared=change.after,
-                    reason=change.reason,
-                    source_repository=action.source_repository,
-                    source_status=change.prior_status,
-                )
-            elif key in found and found[key].kind is DriftKind.MISSING:
-                # The status update that follows a copy: the promotion must arrive at this status.
-                found[key] = replace(found[key], declared=change.after)
-            else:
-                found[key] = DriftItem(
-                    kind=DriftKind.STATUS,
-                    package=action.package,
-                    version=change.version,
-                    live=change.prior_status,
-                    declared=change.after,
-                    reason=change.reason,
-                )
-    for problem in plan.errors:
-        found[(problem.package, problem.version)] = _problem_item(problem, live)
-
+    found = _drifted_versions(plan, live)
     threshold = live.now - grace_seconds if live is not None and grace_seconds is not None else None
     items: list[DriftItem] = []
     within_grace = 0
-    for item in found.values():
-        if live is not None and threshold is not None and _published_after(item, live, threshold):
-            within_grace += 1
-        else:
-            items.append(item)
-    items.sort(key=_item_order)
+    for package in sorted(found, key=PackageRef.sort_key):
+        versions = found[package]
+        in_order = sorted(versions, key=functools.partial(version_sort_key, package.format))
+        if live is None or threshold is None:
+            items += [versions[version] for version in in_order]
+            continue
+        for version in in_order:
+            item = versions[version]
+            if _published_after(item, live, threshold):
+                within_grace += 1
+            else:
+                items.append(item)
     return DriftReport(
         checked_at=plan.created_at,
         targets=plan.targets,
@@ -162,8 +161,41 @@ def detect_drift(
     )
 
 
-def _item_order(item: DriftItem) -> tuple[object, ...]:
-    return (item.package.sort_key(), version_sort_key(item.package.format, item.version))
+def _drifted_versions(plan: Plan, live: LiveState | None) -> dict[PackageRef, dict[str, DriftItem]]:
+    """Every version the plan changes or cannot converge, per package and keyed by the version alone:
+    a report of a million versions hashes a package once per action, not once per version, and
+    sorts each package's versions on their own (the report's order is package, then version)."""
+    found: dict[PackageRef, dict[str, DriftItem]] = {}
+    for action in sorted(plan.actions, key=lambda action: action.kind.phase):
+        package = action.package
+        versions = found.get(package)
+        if versions is None:
+            versions = found[package] = {}
+        if action.kind is ActionKind.COPY:
+            source = action.source_repository
+            for change in action.versions:
+                versions[change.version] = DriftItem(
+                    DriftKind.MISSING, package, change.version, None, change.after, change.reason,
+                    source, change.prior_status,
+                )  # fmt: skip
+            continue
+        for change in action.versions:
+            earlier = versions.get(change.version)
+            if earlier is not None and earlier.kind is DriftKind.MISSING:
+                # The status update that follows a copy: the promotion must arrive at this status.
+                versions[change.version] = earlier._replace(declared=change.after)
+            else:
+                versions[change.version] = DriftItem(
+                    DriftKind.STATUS,
+                    package,
+                    change.version,
+                    change.prior_status,
+                    change.after,
+                    change.reason,
+                )
+    for problem in plan.errors:
+        found.setdefault(problem.package, {})[problem.version] = _problem_item(problem, live)
+    return found
 
 
 def _problem_item(problem: VersionProblem, live: LiveState | None) -> DriftItem:

@@ -31,7 +31,7 @@ from reconciler.options import (
     strict_option,
     warn,
 )
-from reconciler.render import RenderFormat, render_drift, render_drift_markdown
+from reconciler.render import RenderFormat, render_drift_chunks, render_drift_markdown
 from reconciler.text import plural
 from reconciler.workflows import notifying
 from reconciler.workflows.drifting import DriftRun, accept_drift, detect_run
@@ -124,16 +124,16 @@ def drift(
         run = detect_run(paths, backend, concurrency, grace_seconds)
         report = run.report
         context = comment_context(report.manifest_files) if output == "markdown" else None
-        click.echo(
-            render_drift(
-                report,
-                output,
-                color=output == "text" and color.stdout(),
-                context=context,
-                show_accepted=show_accepted,
-            ),
-            nl=False,
-        )
+        # Written as it is rendered, a package at a time: a report of a million drifted versions is
+        # never held whole as one string.
+        for chunk in render_drift_chunks(
+            report,
+            output,
+            color=output == "text" and color.stdout(),
+            context=context,
+            show_accepted=show_accepted,
+        ):
+            click.echo(chunk, nl=False)
         github = current_reporting()
         github.annotate(report.warnings, "warning")
         github.append_summary(
@@ -153,9 +153,10 @@ def drift(
             click.echo(f"GitHub issue: {outcome}", err=True)
         for warning in warnings:
             warn(warning)
-    summary = notifying.drift_summary(run.report, run.repositories, exit_status, os.environ)
-    for warning in notifying.notify(notify_urls, summary, notifying.http_client()):
-        warn(warning)
+    if notify_urls:
+        summary = notifying.drift_summary(run.report, run.repositories, exit_status, os.environ)
+        for warning in notifying.notify(notify_urls, summary, notifying.http_client()):
+            warn(warning)
     if accept or accept_into is not None:
         exit_status = _accept(run, accept_into)
     raise click.exceptions.Exit(exit_status)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring_ascii
 from typing import assert_never
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Status
-from reconciler.drift import DriftItem, DriftKind, DriftReport
+from reconciler.drift import DriftItem, DriftKind, DriftReport, consecutive
 from reconciler.planfile import package_json, targets_json
 from reconciler.render.comment import (
     Block,
@@ -38,6 +41,8 @@ from reconciler.text import format_duration, plural
 NO_DRIFT = "No drift. Live state matches the manifests."
 # As the plan's text view styles the changes that would repair each kind of drift.
 _STYLES = {DriftKind.CANNOT_CONVERGE: "bold red", DriftKind.STATUS: "yellow", DriftKind.MISSING: "green"}
+# A version declared Deleted that is still there stands out, as its delete does in the plan.
+_DELETED_STYLE = "bold magenta"
 
 
 def render_drift(
@@ -49,24 +54,67 @@ def render_drift(
 ) -> str:
     """A drift report in one of the three views; `color` and `show_accepted` apply to the text view
     only, `context` (links to the run and the manifest lines) to the Markdown view only."""
+    return "".join(render_drift_chunks(report, format, color, context, show_accepted))
+
+
+def render_drift_chunks(
+    report: DriftReport,
+    format: RenderFormat,
+    color: bool = False,
+    context: CommentContext | None = None,
+    show_accepted: bool = False,
+) -> Iterator[str]:
+    """`render_drift` in pieces to write one after another: the text and JSON views a package at a
+    time (a report of a million versions is tens or hundreds of MB of text, never held whole)."""
     match format:
         case "text":
-            return render_drift_text(report, color=color, show_accepted=show_accepted)
+            return drift_text_chunks(report, color=color, show_accepted=show_accepted)
         case "json":
-            return render_drift_json(report)
+            return drift_json_chunks(report)
         case "markdown":
-            return render_drift_markdown(report, context)
+            return iter((render_drift_markdown(report, context),))
         case _:
             assert_never(format)
 
 
 def render_drift_json(report: DriftReport) -> str:
     """The report's fields plus `has_drift` and `counts`, sorted keys, two-space indent."""
+    return "".join(drift_json_chunks(report))
+
+
+def drift_json_chunks(report: DriftReport) -> Iterator[str]:
+    """`render_drift_json` a package at a time: the document with no items, split where its `items`
+    list is, and the items written in between as `json.dumps(..., sort_keys=True, indent=2)` writes
+    them (held to it by tests/unit/test_drift_reference.py). json's indenting encoder is pure Python,
+    tens of microseconds a drifted version; the items' few fields are written here with its C string
+    encoder."""
+    document = _json_document(report)
+    if not report.items:
+        yield document
+        return
+    head, marker, tail = document.partition(_EMPTY_ITEMS)
+    if not marker:
+        raise RuntimeError("the drift document has no top-level items list")
+    yield head + '\n  "items": ['
+    separator = "\n"
+    for package, items in consecutive(report.items):  # in the items' order, as json.dumps writes them
+        lines = _package_lines(package)
+        yield separator + ",\n".join([_item_lines(item, lines) for item in items])
+        separator = ",\n"
+    yield "\n  ]" + tail
+
+
+# Top-level keys are indented by two spaces, and no JSON string holds a raw line break: this text
+# is the empty `items` list of the document, wherever it is in it.
+_EMPTY_ITEMS = '\n  "items": []'
+
+
+def _json_document(report: DriftReport) -> str:
     data = {
         "checked_at": report.checked_at,
         **targets_json(report.targets),
         "manifest_files": list(report.manifest_files),
-        "items": [_item_json(item) for item in report.items],
+        "items": [],
         "as_declared": report.unchanged,
         "unmanaged": report.unmanaged,
         "within_grace": report.within_grace,
@@ -89,6 +137,32 @@ def render_drift_json(report: DriftReport) -> str:
     return json.dumps(data, sort_keys=True, indent=2) + "\n"
 
 
+def _package_lines(package: PackageRef) -> str:
+    """A package's object as an item's `package` value, indented as at that depth (three levels)."""
+    return json.dumps(package_json(package), sort_keys=True, indent=2).replace("\n", "\n      ")
+
+
+def _json_string(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
+def _item_lines(item: DriftItem, package: str) -> str:
+    """An item as an element of the top-level `items` list: its fields by name, the statuses and kind
+    as their values, keys sorted."""
+    return (
+        "    {\n"
+        f'      "declared": {_json_string(item.declared)},\n'
+        f'      "kind": {_json_string(item.kind)},\n'
+        f'      "live": {_json_string(item.live)},\n'
+        f'      "package": {package},\n'
+        f'      "reason": {_json_string(item.reason)},\n'
+        f'      "source_repository": {_json_string(item.source_repository)},\n'
+        f'      "source_status": {_json_string(item.source_status)},\n'
+        f'      "version": {_json_string(item.version)}\n'
+        "    }"
+    )
+
+
 def counts_json(report: DriftReport) -> dict[str, int]:
     """Every count the text and Markdown views show, keyed by its label (`wrong status` is
     `wrong_status`), so the three views speak of the same things in the same words."""
@@ -102,19 +176,6 @@ def counts_json(report: DriftReport) -> dict[str, int]:
 
 def _key(label: str) -> str:
     return label.replace(" ", "_")
-
-
-def _item_json(item: DriftItem) -> dict[str, object]:
-    return {
-        "kind": item.kind.value,
-        "package": package_json(item.package),
-        "version": item.version,
-        "live": item.live.value if item.live is not None else None,
-        "declared": item.declared.value if item.declared is not None else None,
-        "reason": item.reason,
-        "source_repository": item.source_repository,
-        "source_status": item.source_status.value if item.source_status is not None else None,
-    }
 
 
 def _drift_headline(report: DriftReport) -> str:
@@ -156,6 +217,26 @@ def render_drift_text(report: DriftReport, color: bool = False, show_accepted: b
 
     Without `color` the text holds no escape codes at all; with it, styled as the plan's text view.
     """
+    return "".join(drift_text_chunks(report, color=color, show_accepted=show_accepted))
+
+
+def drift_text_chunks(report: DriftReport, color: bool = False, show_accepted: bool = False) -> Iterator[str]:
+    """`render_drift_text` a package at a time, so that a report of a million versions is written as
+    it is rendered instead of being held whole, a second time, as one string."""
+    # Blank lines are held back until a line follows them: the text ends with its last line.
+    blanks = 0
+    for block in _text_blocks(report, color, show_accepted):
+        end = len(block)
+        while end and not block[end - 1]:
+            end -= 1
+        if end:
+            yield "\n" * blanks + "\n".join(block[:end]) + "\n"
+            blanks = 0
+        blanks += len(block) - end
+
+
+def _text_blocks(report: DriftReport, color: bool, show_accepted: bool) -> Iterator[list[str]]:
+    """The text view's lines ("" for a blank one): the head, then each package, then the accepted."""
     lines: list[Line] = [*_text_header(report), []]
     lines.append([(_drift_headline(report), "bold" if report.has_drift else "bold green")])
     lines.append([("Versions: ", "bold"), (f"{_drift_tally(report)}.", "")])
@@ -167,19 +248,17 @@ def render_drift_text(report: DriftReport, color: bool = False, show_accepted: b
             "behind a publish)."
         )
         lines.append([(left_out, "yellow")])
-    lines.append([])
+    yield [join_spans(line, color) for line in lines]
+    codes = _codes(color)
     repository: RepositoryRef | None = None
     for address, items in report.packages():
+        block = [""]
         if address.repository != repository:
             repository = address.repository
-            lines += [[(f"Repository {address.repository}:", "bold")], []]
-        lines += _text_package(address, items)
-        lines.append([])
+            block += [_paint(f"Repository {address.repository}:", "bold", codes), ""]
+        yield block + _text_package(address, items, codes)
     if show_accepted:
-        lines += accepted_lines(report.accepted)
-    while lines and not lines[-1]:
-        lines.pop()
-    return "".join(join_spans(line, color) + "\n" for line in lines)
+        yield ["", *(join_spans(line, color) for line in accepted_lines(report.accepted))]
 
 
 def _text_header(report: DriftReport) -> list[Line]:
@@ -189,29 +268,51 @@ def _text_header(report: DriftReport) -> list[Line]:
     return target_lines(report.targets, report.api_calls, checked)
 
 
-def _text_package(address: PackageRef, items: list[DriftItem]) -> list[Line]:
+Codes = Callable[[str], tuple[str, str]]
+
+
+def _codes(color: bool) -> Codes:
+    """The escape codes that open and close a style (none without `color`), as `join_spans` writes
+    them around any non-empty text, worked out once a style instead of once a line."""
+    known: dict[str, tuple[str, str]] = {}
+
+    def codes(style: str) -> tuple[str, str]:
+        if not color or not style:
+            return "", ""
+        if style not in known:
+            before, _, after = join_spans([("\0", style)], color=True).partition("\0")
+            known[style] = (before, after)
+        return known[style]
+
+    return codes
+
+
+def _paint(text: str, style: str, codes: Codes) -> str:
+    before, after = codes(style)
+    return f"{before}{text}{after}"
+
+
+def _text_package(address: PackageRef, items: list[DriftItem], codes: Codes) -> list[str]:
+    """The package's line and a line per drifted version: the line that a million-version report
+    writes a million times, so each style's codes are looked up once here."""
     counts = Counter(item.kind for item in items)
     summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
-    lines: list[Line] = [[(f"  {address.format} {address.name}", "bold"), (f"  ({summary})", "")]]
+    lines = [_paint(f"  {address.format} {address.name}", "bold", codes) + f"  ({summary})"]
     version_width = min(40, max(len(item.version) for item in items))
     states = [_drift_state(item) for item in items]
     state_width = min(60, max(map(len, states)))
+    by_kind = {kind: (kind.symbol, *codes(_STYLES[kind])) for kind in DriftKind}
+    deleted_on, deleted_off = codes(_DELETED_STYLE)
+    dim_on, dim_off = codes("dim")
     for item, state in zip(items, states, strict=True):
+        symbol, on, off = by_kind[item.kind]
+        if item.declared is Status.DELETED:
+            on, off = deleted_on, deleted_off
         lines.append(
-            [
-                (
-                    f"    {item.kind.symbol} {item.version:<{version_width}}  {state:<{state_width}}",
-                    _style(item),
-                ),
-                (f"  # {item.reason}", "dim"),
-            ]
+            f"{on}    {symbol} {item.version:<{version_width}}  {state:<{state_width}}{off}"
+            f"{dim_on}  # {item.reason}{dim_off}"
         )
     return lines
-
-
-def _style(item: DriftItem) -> str:
-    """A version declared Deleted that is still there stands out, as its delete does in the plan."""
-    return "bold magenta" if item.declared is Status.DELETED else _STYLES[item.kind]
 
 
 def render_drift_markdown(report: DriftReport, context: CommentContext | None = None) -> str:
@@ -281,20 +382,16 @@ def _md_drift_section(
 ) -> Block:
     summary = f"{html_code(label(address))}: {plural(len(items), 'drifted version')}"
     header = ("| drift | version | live | declared | reason |", "| --- | --- | --- | --- | --- |")
+    # A package's rows repeat a few kinds, statuses and reasons: the cells around the version are
+    # escaped once for each combination, not once a row (a million rows in a large report).
+    around: dict[tuple[object, ...], tuple[str, str]] = {}
     rows = []
     for item in items:
-        kind = f"**{item.kind.label}**" if item.kind is DriftKind.CANNOT_CONVERGE else item.kind.label
-        if item.live is not None:
-            live = escape_markdown(str(item.live))
-        elif item.kind is DriftKind.MISSING:
-            live = f"missing ({escape_markdown(f'{item.source_repository} has it {item.source_status}')})"
-        else:
-            live = "missing"
-        declared = escape_markdown(str(item.declared)) if item.declared is not None else ""
-        if item.declared is Status.DELETED:
-            declared = f"**{declared}**"  # what apply will remove for good
-        reason = provenance_links(item.reason, files, context)
-        rows.append(f"| {kind} | {code_span(item.version)} | {live} | {declared} | {reason} |")
+        key = (item.kind, item.live, item.declared, item.reason, item.source_repository, item.source_status)
+        cells = around.get(key)
+        if cells is None:
+            cells = around[key] = _md_cells(item, files, context)
+        rows.append(f"{cells[0]}{_version_cell(item.version)}{cells[1]}")
     return Block(
         (f"<details><summary>{summary}</summary>", "", *header),
         tuple(rows),
@@ -302,3 +399,23 @@ def _md_drift_section(
         continued=(f"<details><summary>{summary} (continued)</summary>", "", *header),
         label=label(address),
     )
+
+
+def _md_cells(item: DriftItem, files: tuple[str, ...], context: CommentContext) -> tuple[str, str]:
+    """A row of the drift table up to its version cell, and after it."""
+    kind = f"**{item.kind.label}**" if item.kind is DriftKind.CANNOT_CONVERGE else item.kind.label
+    if item.live is not None:
+        live = escape_markdown(str(item.live))
+    elif item.kind is DriftKind.MISSING:
+        live = f"missing ({escape_markdown(f'{item.source_repository} has it {item.source_status}')})"
+    else:
+        live = "missing"
+    declared = escape_markdown(str(item.declared)) if item.declared is not None else ""
+    if item.declared is Status.DELETED:
+        declared = f"**{declared}**"  # what apply will remove for good
+    reason = provenance_links(item.reason, files, context)
+    return f"| {kind} | ", f" | {live} | {declared} | {reason} |"
+
+
+# The same version strings recur across packages (a few thousand in a repository of a million).
+_version_cell = functools.lru_cache(maxsize=1 << 14)(code_span)

@@ -18,6 +18,7 @@ from reconciler.files import write_atomically
 from reconciler.models import DeclaredEntry, Origin
 from reconciler.planner import unmatched_entries
 from reconciler.scope import repository_of, resolve_entries
+from reconciler.workflows.gcpause import gc_paused
 from reconciler.workflows.planning import read_and_plan
 
 
@@ -42,7 +43,8 @@ def detect_run(
 ) -> DriftRun:
     fresh = read_and_plan(paths, backend, concurrency, grace_seconds)
     fresh.connections.close()
-    report = detect_drift(fresh.plan, fresh.live, grace_seconds)
+    with gc_paused():  # a drift item per version, as the plan's changes: see gcpause
+        report = detect_drift(fresh.plan, fresh.live, grace_seconds)
     # Only the warnings about what the manifests match (entries, and protect_in_use globs that match
     # no file): the plan's others are about changes drift does not make.
     warnings = (*fresh.desired.warnings, *unmatched_entries(fresh.desired, fresh.live))

@@ -86,7 +86,7 @@ def drift_summary(
     """The webhook summary of a drift run, or None when all is well (no drift)."""
     if not report.has_drift:
         return None
-    drifted = sorted({target_name(item.package.repository, report) for item in report.items})
+    drifted = sorted({target_name(package.repository, report) for package, _ in report.packages()})
     kinds = ", ".join(f"{count} {kind.label}" for kind, count in report.counts().items() if count)
     return RunSummary(
         command="drift",
