@@ -1,6 +1,6 @@
 """Benchmark of the local CodeArtifact service at a million versions, in process.
 
-    python tests/bench_local.py [--packages 2000 --versions 500 --big 100000 --calls 200]
+    python tests/bench_local.py [--packages 2000 --versions 500 --big 100000 --calls 200 --gc on|freeze]
 
 Seeds one npm repository with PACKAGES x VERSIONS versions (plus, in a second repository, one
 package of BIG versions for the paging checks), then measures through a real boto3 client:
@@ -10,7 +10,9 @@ package of BIG versions for the paging checks), then measures through a real bot
   versionRevisions, as the reconciler sends them);
 * the same client calls answered by a pre-recorded response (the client's own cost), so that
   service share = (service+client - client) / client. The targets are at most 15% for
-  ListPackageVersions pages and 25% for UpdatePackageVersionsStatus batches;
+  ListPackageVersions pages and 25% for UpdatePackageVersionsStatus batches. Each figure shows the
+  garbage collector's part of it (and the share without it), and the service alone on the same
+  requests; `--gc freeze` freezes the objects alive once all is set up, as a long-running server would;
 * that listing stays O(page) at this scale: the service's time for a first page, a page in the
   middle and the last page of a package, and for packages at the start and end of the table.
 
