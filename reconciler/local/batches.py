@@ -29,6 +29,7 @@ from reconciler.local.context import (
 )
 from reconciler.local.dependencies import copy_metadata
 from reconciler.local.errors import ValidationException
+from reconciler.local.packages import package_id_of
 
 _VERSION = operator.itemgetter("version")
 # Positions in rows of _GUARD_COLUMNS.
@@ -152,8 +153,7 @@ def update_package_versions_status(
         raise ValidationException(
             f"targetStatus {target_status} is not allowed; use Published, Unlisted or Archived"
         )
-    repo = get_repository(ctx, domain, domain_owner, repository)
-    package_id = get_package(ctx, repo, format, namespace, package)
+    package_id = package_id_of(ctx, domain, domain_owner, repository, format, namespace, package)
     guard_rows = _guard_rows(ctx, package_id, versions)
     if _all_updatable(guard_rows, versions, target_status, expected_status, version_revisions):
         return _update(ctx, guard_rows, versions, target_status)

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from reconciler.local.context import ORIGIN_JSON, Context, JsonText, get_package, get_repository, origin
 from reconciler.local.errors import ConflictException, ResourceNotFoundException
-from reconciler.local.names import display_name
+from reconciler.local.names import display_name, normalize_request
 from reconciler.local.origin import configuration
 from reconciler.local.pagination import decode_token, encode_token
 
@@ -116,6 +116,46 @@ def _default_display_version(ctx: Context, package_id: int) -> str | None:
     return None if row is None else str(row[0])
 
 
+# A repository row exists only under its domain (a foreign key), so finding the package through its
+# repository also finds the domain: `get_domain`, `find_repository` and `find_package` in one query.
+_PACKAGE_ID = """SELECT p.id FROM repository r JOIN package p ON p.repository_id = r.id
+    WHERE r.region = ? AND r.domain_owner = ? AND r.domain = ? AND r.name = ?
+      AND p.format = ? AND p.namespace = ? AND p.name = ?"""
+
+
+def package_id_of(
+    ctx: Context,
+    domain: str,
+    domain_owner: str | None,
+    repository: str,
+    format: str,
+    namespace: str | None,
+    package: str,
+) -> int:
+    """The id of the package a request names, as `get_package(ctx, get_repository(...), ...)` finds it:
+    one query for the usual request, whose domain, repository and package all exist, and the
+    lookups one by one, which raise the ResourceNotFoundException of whichever is missing, otherwise."""
+    names = normalize_request(
+        {"format": format, "namespace": namespace, "package": package},
+        pypi=ctx.options.normalize_pypi_request_names,
+    )
+    row = ctx.conn.execute(
+        _PACKAGE_ID,
+        (
+            ctx.region,
+            ctx.owner(domain_owner),
+            domain,
+            repository,
+            format,
+            names["namespace"] or "",
+            names["package"],
+        ),
+    ).fetchone()
+    if row is not None:
+        return int(row[0])
+    return get_package(ctx, get_repository(ctx, domain, domain_owner, repository), format, namespace, package)
+
+
 # Where a summary other than the first starts in the joined text: every quote inside a JSON string
 # is escaped, so this text only ever starts a summary, whose first member is its version.
 _NEXT_SUMMARY = ',{"version":'
@@ -138,8 +178,7 @@ def list_package_versions(
     next_token: str | None = None,
     origin_type: str | None = None,
 ) -> dict[str, Any]:
-    repo = get_repository(ctx, domain, domain_owner, repository)
-    package_id = get_package(ctx, repo, format, namespace, package)
+    package_id = package_id_of(ctx, domain, domain_owner, repository, format, namespace, package)
     filters = {
         "domain": domain,
         "repository": repository,
