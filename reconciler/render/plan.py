@@ -390,10 +390,17 @@ def _md_next_step(plan: Plan, digest_line: str, context: CommentContext) -> str:
         )
     digest = digest_line.split("`")[1]
     command = f"reconciler apply {shlex.quote(context.plan_path or 'PLAN')} --expect-digest {digest}"
-    return (
+    step = (
         f"**Next step:** review, then merge to apply. The apply job runs {code_span(command)}, which "
         "refuses any plan file but this one."
     )
+    if plan.summary.to_delete:
+        # Deletes are opt-in at apply: say so before the merge, not when the apply job refuses.
+        step += (
+            " This plan deletes versions: the apply job refuses it unless given `--allow-delete` "
+            "(the action's `allow-delete: true`)."
+        )
+    return step
 
 
 def _md_table(plan: Plan) -> str:

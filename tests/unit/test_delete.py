@@ -288,6 +288,9 @@ def test_every_view_shows_deletes_apart_and_first() -> None:
     assert "| to delete | to dispose |" in markdown and "| **2** | **1** |" in markdown
     assert "Irreversible: 2 to delete, 1 to dispose in 1 package.** A deleted version is removed" in markdown
     assert "| **delete** | `1.0.0` | Published → **Deleted** |" in markdown
+    assert "the apply job refuses it unless given `--allow-delete` (the action's `allow-delete: true`)" in (
+        markdown
+    )
     # A plan without deletes reads as before.
     quiet = plan_for(
         {"format": "npm", "name": "cli", "versions": {"1.0.0": "Archived"}},
