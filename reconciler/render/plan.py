@@ -257,7 +257,9 @@ def reclaimed_phrase(plan: Plan) -> str | None:
     if plan.reclaimed_bytes is None:
         return None
     total = sum(plan.reclaimed_bytes.values())
-    return f"The disposes reclaim {format_bytes(total)} of assets ({total:,} bytes)."
+    # The sum holds the assets of the versions deleted too (`estimate_reclaimed`).
+    which = "disposes and deletes" if plan.summary.to_delete else "disposes"
+    return f"The {which} reclaim {format_bytes(total)} of assets ({total:,} bytes)."
 
 
 def _text_reclaimed(plan: Plan) -> list[Line]:
