@@ -8,6 +8,7 @@ Per-version outcomes come from `successfulVersions`/`failedVersions`: MISMATCHED
 MISMATCHED_REVISION mean the version moved since the plan and are never retried; versions SKIPPED
 because another version of their batch failed are retried in a new, still guarded batch without it.
 A copy that arrives with another status than planned (its source moved) is reported as moved too.
+A delete answered NOT_FOUND found the version gone already (another writer's delete): unchanged.
 A version the executor could not settle after a try whose answer was lost (code AMBIGUOUS: it is
 not as the plan saw it, nor as this apply's write leaves it) is reported as moved, never applied.
 One found exactly as this apply's write leaves it (`BatchResult.found`) is as planned, but nothing
@@ -268,6 +269,16 @@ def _version_outcome(action: Action, change: VersionChange, result: BatchResult)
         code, message = result.failed[change.version]
         if code in (ErrorCode.MISMATCHED_STATUS, ErrorCode.MISMATCHED_REVISION, AMBIGUOUS):
             return _outcome(action, change, Outcome.MOVED, code, message)
+        if action.kind is ActionKind.DELETE and code == ErrorCode.NOT_FOUND:
+            # Gone before the call (another writer deleted it after apply read it again): absent is
+            # what the manifests declare, as for a version already gone when apply reads it.
+            return _outcome(
+                action,
+                change,
+                Outcome.UNCHANGED,
+                code,
+                f"already gone, not deleted by this apply ({message})",
+            )
         return _outcome(action, change, Outcome.FAILED, code, message)
     if action.kind is ActionKind.COPY:
         # In neither map: the destination already held this exact version.

@@ -82,8 +82,14 @@ def _group_refusal(controls: PublishControls) -> str:
 
 
 def _domain_options(ref: PackageRef) -> str:
-    owner = ref.repository.domain_owner
-    return f"--domain {ref.repository.domain}" + (f" --domain-owner {owner}" if owner else "")
+    # In a run of several Regions the repository names its Region: the command must reach that
+    # Region's domain, not the one the shell's AWS configuration points at.
+    region, owner = ref.repository.region, ref.repository.domain_owner
+    return (
+        (f"--region {region} " if region else "")
+        + f"--domain {ref.repository.domain}"
+        + (f" --domain-owner {owner}" if owner else "")
+    )
 
 
 def _package_options(ref: PackageRef) -> str:

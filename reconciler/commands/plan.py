@@ -168,7 +168,9 @@ def plan(
                 "options that would allow it."
             )
         elif made.applyable:
-            saved += f" Apply exactly this plan with: reconciler apply {shlex.quote(str(path))}"
+            # Deletes are opt-in at apply: a hint without the flag would be refused when pasted.
+            allow = " --allow-delete" if made.summary.to_delete else ""
+            saved += f" Apply exactly this plan with: reconciler apply {shlex.quote(str(path))}{allow}"
     if not made.applyable:
         saved += " It cannot be applied: fix the versions listed as errors."
     click.echo(saved, err=True)

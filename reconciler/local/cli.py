@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import signal
 import sqlite3
 import sys
@@ -20,6 +21,7 @@ from reconciler.local.faults import Faults
 from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
 from reconciler.local.quotas import RATE_DEFAULTS, Overrides, parse_overrides
 from reconciler.local.seed import SeedError, load_seed, normalisations, seed_service
+from reconciler.local.seedfile import REGION_CODE
 from reconciler.local.server import LocalServer, binds_loopback_only
 from reconciler.local.service import LocalCodeArtifact
 from reconciler.local.writelog import read_writes
@@ -267,6 +269,14 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+def _region_code(value: str) -> str:
+    """A Region code, checked as the seed file's `region:` is: a domain seeded in a Region no
+    client can sign for ("Mars") would be unreachable."""
+    if not re.fullmatch(REGION_CODE, value):
+        raise click.BadParameter(f"expected an AWS Region code such as us-east-1, got {value!r}")
+    return value
+
+
 @local.command()
 @click.argument("seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--db", required=True, help="SQLite file to create or add to.")
@@ -281,6 +291,7 @@ def _stop_on_signals() -> Iterator[None]:
     default=DEFAULT_REGION,
     show_default=True,
     help="The Region of every domain that names no region of its own.",
+    callback=lambda _ctx, _param, value: _region_code(value),
 )
 def seed(seed_file: Path, db: str, account_id: str, region: str) -> None:
     """Create the domains, repositories, packages and versions of SEED_FILE in the database at --db.

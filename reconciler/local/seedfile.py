@@ -68,7 +68,8 @@ _DURATION = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 Account = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
 # An AWS Region code, as botocore accepts one (us-east-1, eu-west-2, us-gov-west-1).
-RegionCode = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]
+REGION_CODE = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
+RegionCode = Annotated[str, Field(pattern=REGION_CODE)]
 
 
 class SeedError(Exception):

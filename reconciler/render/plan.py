@@ -257,7 +257,9 @@ def reclaimed_phrase(plan: Plan) -> str | None:
     if plan.reclaimed_bytes is None:
         return None
     total = sum(plan.reclaimed_bytes.values())
-    return f"The disposes reclaim {format_bytes(total)} of assets ({total:,} bytes)."
+    # The sum holds the assets of the versions deleted too (`estimate_reclaimed`).
+    which = "disposes and deletes" if plan.summary.to_delete else "disposes"
+    return f"The {which} reclaim {format_bytes(total)} of assets ({total:,} bytes)."
 
 
 def _text_reclaimed(plan: Plan) -> list[Line]:
@@ -390,10 +392,17 @@ def _md_next_step(plan: Plan, digest_line: str, context: CommentContext) -> str:
         )
     digest = digest_line.split("`")[1]
     command = f"reconciler apply {shlex.quote(context.plan_path or 'PLAN')} --expect-digest {digest}"
-    return (
+    step = (
         f"**Next step:** review, then merge to apply. The apply job runs {code_span(command)}, which "
         "refuses any plan file but this one."
     )
+    if plan.summary.to_delete:
+        # Deletes are opt-in at apply: say so before the merge, not when the apply job refuses.
+        step += (
+            " This plan deletes versions: the apply job refuses it unless given `--allow-delete` "
+            "(the action's `allow-delete: true`)."
+        )
+    return step
 
 
 def _md_table(plan: Plan) -> str:

@@ -40,13 +40,18 @@ def drift_states(
     states = []
     for repository in repositories:
         target = target_name(repository, report)
+        # A repository is one of a Region: acme/prod of eu-west-1 is not acme/prod of us-east-1.
         items = tuple(
             item
             for item in report.items
-            if (item.package.repository.domain, item.package.repository.repository)
-            == (repository.domain, repository.repository)
+            if (
+                item.package.repository.region,
+                item.package.repository.domain,
+                item.package.repository.repository,
+            )
+            == (repository.region, repository.domain, repository.repository)
         )
-        title = f"Drift in {repository.domain}/{repository.repository} (reconciler)"
+        title = f"Drift in {repository} (reconciler)"
         if not items:
             closing = f"Drift is gone: live state matches the manifests (checked {report.checked_at})."
             states.append(

@@ -154,8 +154,23 @@ def each_region(connections: Connections, work: Callable[[str | None, Connection
         region, connection = items[0]
         return {region: work(region, connection)}
     with ThreadPoolExecutor(max_workers=len(items)) as pool:
-        futures = {region: pool.submit(work, region, connection) for region, connection in items}
+        futures = {
+            region: pool.submit(_naming_region, work, region, connection) for region, connection in items
+        }
         return {region: future.result() for region, future in futures.items()}
+
+
+def _naming_region(
+    work: Callable[[str | None, Connection], T], region: str | None, connection: Connection
+) -> T:
+    """`work(region, connection)`, a failure the user can act on naming its Region: an AWS answer
+    such as "Domain not found. Domain: acme" does not say which Region's domain is missing."""
+    try:
+        return work(region, connection)
+    except ReconcilerError as error:
+        error.summary = f"{region}: {error.summary}"
+        error.args = (error.summary, *error.args[1:])
+        raise
 
 
 class RegionalExecutor:

@@ -14,9 +14,12 @@ import botocore.exceptions
 import pytest
 from click.testing import CliRunner
 
+from reconciler.applier import Outcome, apply_plan
+from reconciler.aws.executor import BotoExecutor
 from reconciler.cli import cli
 from reconciler.commands import apply as apply_command
 from reconciler.local import LocalCodeArtifact, local_client
+from reconciler.planfile import read_plan
 from tests.functional.conftest import local_seed, seeded_file
 from tests.functional.test_apply import aws_env, backend, run
 
@@ -230,3 +233,36 @@ def test_the_question_names_the_deletes_and_is_not_asked_when_they_are_refused(
         "It deletes 2 versions: they are removed from the repository, which cannot be undone." in asked.stderr
     )
     assert "1.0.0" not in listed(db)
+
+
+def test_a_delete_another_writer_made_first_is_done_and_one_whose_version_moved_is_moved(
+    db: Path, tmp_path: Path
+) -> None:
+    # Between apply's reading the packages again and its DeletePackageVersions calls, another writer
+    # deletes 1.0.0 and archives 2.0.0. The delete of 0.9.0 (expected Disposed) goes through; 1.0.0
+    # is absent as the manifests declare (done, not a failure); 2.0.0 is refused by expectedStatus
+    # and reported moved, and stays.
+    manifest = tmp_path / "staging.yaml"
+    manifest.write_text(MANIFEST.replace('"1.1.0": Disposed', '"2.0.0": Deleted'))
+    plan_file = tmp_path / "delete.plan.json"
+    assert run("plan", manifest, "--local", db, "-o", plan_file).exit_code == 0
+    plan = read_plan(plan_file)
+    with LocalCodeArtifact(db) as service:
+        client = local_client(service)
+        client.delete_package_versions(**CLI, versions=["1.0.0"])
+        client.update_package_versions_status(**CLI, versions=["2.0.0"], targetStatus="Archived")
+
+        report = apply_plan(plan, BotoExecutor(client))
+
+    outcomes = {item.version: (item.outcome, item.code) for item in report.outcomes}
+    assert outcomes == {
+        "0.9.0": (Outcome.APPLIED, ""),
+        "1.0.0": (Outcome.UNCHANGED, "NOT_FOUND"),
+        "2.0.0": (Outcome.MOVED, "MISMATCHED_STATUS"),
+    }
+    assert listed(db) == {
+        "1.1.0": "Published",
+        "2.0.0": "Archived",
+        "2.1.0": "Published",
+        "3.0.0": "Published",
+    }

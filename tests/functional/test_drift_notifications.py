@@ -338,3 +338,35 @@ def test_notify_names_the_digest_of_a_refused_plan_file_and_journals_no_url(
     for written in tmp_path.rglob("*"):
         if written.is_file() and written.suffix in (".jsonl", ".json", ".md"):
             assert b"s3cret" not in written.read_bytes(), written
+
+
+def test_each_regions_drift_issue_holds_that_regions_drift_alone(
+    tmp_path: Path, db: Path, writer: Any, github: FakeGitHub, sleeps: list[float]
+) -> None:
+    # acme/prod of us-east-1 and acme/prod of eu-west-1 are two repositories: drift in one is not
+    # the other's, and each issue's title says which.
+    folder = manifest(tmp_path).parent
+    us = (
+        (folder / "prod.yaml")
+        .read_text()
+        .replace("repository: prod}", "repository: prod, region: us-east-1}")
+    )
+    (folder / "prod.yaml").write_text(us)
+    (folder / "emea.yaml").write_text(
+        us.replace("us-east-1", "eu-west-1").replace(
+            '"2.3.12": Published\n      "1.1.0": Published', '"2.6.2": Published'
+        )
+    )
+    with LocalCodeArtifact(db) as service:
+        local_client(service, "eu-west-1").update_package_versions_status(
+            **WEB_SDK, repository="prod", versions=["2.6.2"], targetStatus="Archived"
+        )
+
+    drifted = run("drift", folder, "--local", db, "--github-issue")
+
+    assert drifted.exit_code == 2, drifted.output
+    assert "GitHub issue: eu-west-1:acme/111122223333/prod: issue #1 opened" in drifted.stderr
+    assert "GitHub issue: us-east-1:acme/111122223333/prod: in sync, no open drift issue" in drifted.stderr
+    [issue] = github.issues
+    assert issue["title"] == "Drift in eu-west-1:acme/prod (reconciler)"
+    assert "2.6.2" in issue["body"]

@@ -152,6 +152,21 @@ def test_the_pasted_apply_hint_applies_a_plan_made_with_local(
     assert again.exit_code == 0, again.output
 
 
+def test_the_pasted_apply_hint_of_a_plan_that_deletes_allows_its_deletes(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    deleting = ARCHIVING.replace("Archived", "Deleted", 2)
+    made = run("plan", manifest(tmp_path, deleting), "-o", "p.json", "--local", db)
+    assert made.exit_code == 0, made.output
+    assert hint(made)[-1] == "--allow-delete"
+
+    applied = run(*hint(made))
+
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 4 applied" in applied.stdout
+
+
 @pytest.fixture
 def http_endpoint(db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     for name in (

@@ -219,3 +219,17 @@ def test_a_package_declared_where_a_region_is_named_and_where_it_is_not_is_refus
         f"{tmp_path / 'b.yaml'}:7: pypi acme-schemas in acme/prod is also declared at {tmp_path / 'a.yaml'}:8"
     )
     assert where in planned.output
+
+
+def test_a_region_whose_domain_is_missing_is_named_and_the_other_region_is_left_alone(
+    db: Path, backend: list[str], manifests: Path
+) -> None:
+    (manifests / "ap.yaml").write_text(manifest("acme", "ap-south-1").replace("acme-schemas", "acme-*"))
+    before = (statuses(db, "acme", "us-east-1"), statuses(db, "acme", "eu-west-1", "444455556666"))
+
+    for command in (("plan", "--no-save"), ("apply", "--auto-approve"), ("drift",)):
+        result = run(command[0], manifests, *backend, *command[1:])
+        assert result.exit_code == 1, result.output
+        assert "Error: ap-south-1: AWS error in DescribeDomain: ResourceNotFoundException" in result.output
+        assert "Traceback" not in result.output
+    assert (statuses(db, "acme", "us-east-1"), statuses(db, "acme", "eu-west-1", "444455556666")) == before

@@ -13,7 +13,9 @@ from typing import Any
 
 import boto3
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli import cli
 from reconciler.local import BackgroundServer, LocalCodeArtifact, attach
 from reconciler.local.inprocess import IN_PROCESS_ENDPOINT
 from reconciler.local.seed import SeedDocument, seed_service
@@ -141,3 +143,19 @@ def test_a_database_made_before_regions_keeps_its_domains_in_us_east_1(tmp_path:
         assert eu.list_domains()["domains"] == []
         version = service.store.connection().execute("PRAGMA user_version").fetchone()[0]
     assert version == len(MIGRATIONS)
+
+
+def test_seed_refuses_a_region_no_client_could_sign_for(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("apiVersion: reconciler/v1\nkind: LocalSeed\ndomains:\n  - name: acme\n")
+    db = tmp_path / "seeded.db"
+
+    refused = CliRunner().invoke(cli, ["local", "seed", str(seed), "--db", str(db), "--region", "Mars"])
+
+    assert refused.exit_code == 1, refused.output  # usage errors exit 1 (the README's contract)
+    assert "Invalid value for '--region': expected an AWS Region code such as us-east-1, got 'Mars'" in (
+        refused.output
+    )
+    assert not db.exists()
+    seeded = CliRunner().invoke(cli, ["local", "seed", str(seed), "--db", str(db), "--region", "eu-west-1"])
+    assert seeded.exit_code == 0, seeded.output

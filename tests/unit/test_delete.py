@@ -3,6 +3,7 @@ disposes, refused by protections, counted by the blast-radius limits, and shown 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -288,12 +289,22 @@ def test_every_view_shows_deletes_apart_and_first() -> None:
     assert "| to delete | to dispose |" in markdown and "| **2** | **1** |" in markdown
     assert "Irreversible: 2 to delete, 1 to dispose in 1 package.** A deleted version is removed" in markdown
     assert "| **delete** | `1.0.0` | Published → **Deleted** |" in markdown
+    assert "the apply job refuses it unless given `--allow-delete` (the action's `allow-delete: true`)" in (
+        markdown
+    )
     # A plan without deletes reads as before.
     quiet = plan_for(
         {"format": "npm", "name": "cli", "versions": {"1.0.0": "Archived"}},
         live(package(CLI, {"1.0.0": "Published"})),
     )
     assert "delete" not in render_plan_text(quiet) + render_plan_markdown(quiet)
+
+
+def test_the_bytes_a_sized_plan_reclaims_are_said_to_be_its_disposes_and_deletes() -> None:
+    sized = dataclasses.replace(deleting_plan(), reclaimed_bytes={str(CLI): 2048})
+    phrase = "The disposes and deletes reclaim 2.0 kB of assets (2,048 bytes)."
+    assert phrase in render_plan_text(sized)
+    assert phrase in render_plan_markdown(sized)
 
 
 def test_drift_reports_a_version_declared_deleted_that_is_there_and_shows_it_apart() -> None:

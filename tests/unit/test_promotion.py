@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from reconciler.addresses import RepositoryRef
 from reconciler.models import DesiredState
 from reconciler.origincontrols import GroupPublish, PackageOrigin, PublishControls
 from reconciler.plan import Plan
@@ -95,6 +97,20 @@ def test_a_weak_match_says_to_give_the_package_a_group_of_its_own() -> None:
     [found] = refusals(controls(None, GroupPublish("/npm/acme/*", "WEAK", "ALLOW", "ALLOW", "/npm/acme/*")))
     assert "only a variation (a weak match)" in found
     assert "create-package-group --domain acme --package-group '/npm/acme/ui$'" in found
+
+
+def test_the_commands_reach_the_region_and_owner_of_the_target_domain() -> None:
+    # A run of several Regions: the shell's AWS configuration may point at another Region.
+    target = dataclasses.replace(UI, repository=RepositoryRef("acme", "prod", "444455556666", "eu-west-1"))
+    blocked = GroupPublish("/npm/acme/*", "STRONG", "BLOCK", "BLOCK", "/npm/acme/*")
+    weak = GroupPublish("/npm/acme/*", "WEAK", "ALLOW", "ALLOW", "/npm/acme/*")
+    found = [
+        *refusals(PublishControls(target, PackageOrigin("BLOCK", "ALLOW"), blocked)),
+        *refusals(PublishControls(target, None, weak)),
+    ]
+    assert len(found) == 3
+    for refusal in found:
+        assert " --region eu-west-1 --domain acme --domain-owner 444455556666 " in refusal
 
 
 def test_both_controls_are_named_when_both_refuse() -> None:
