@@ -239,6 +239,20 @@ def _other_repositories(same: PackageRef, live: LiveState) -> list[PackageState 
         state
         for ref, state in sorted(live.packages.items(), key=lambda pair: pair[0].sort_key())
         if ref != same
-        and (ref.repository.domain, ref.repository.domain_owner, ref.format, ref.namespace, ref.package)
-        == (same.repository.domain, same.repository.domain_owner, same.format, same.namespace, same.package)
+        # The same package of the same domain: a domain of one name in another Region is another domain.
+        and (
+            ref.repository.region,
+            ref.repository.domain,
+            ref.repository.domain_owner,
+            ref.format,
+            ref.namespace,
+        )
+        == (
+            same.repository.region,
+            same.repository.domain,
+            same.repository.domain_owner,
+            same.format,
+            same.namespace,
+        )
+        and ref.package == same.package
     ]

@@ -32,7 +32,9 @@ from reconciler.local.store import Store
 log = logging.getLogger("reconciler.local")
 
 # SigV4's credential scope names the Region the client signed for: AKID/date/REGION/service/aws4_request.
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/codeartifact/aws4_request")
+# The credential scope's Region as the client signed it, whatever its spelling: a Region the service
+# does not know holds nothing, as on AWS, rather than falling back to the default one.
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/codeartifact/aws4_request")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 
 

@@ -68,6 +68,16 @@ def test_one_domain_name_in_two_regions_is_two_domains(clients: Clients) -> None
     assert "description" not in us.describe_repository(domain="acme", repository="prod")["repository"]
 
 
+def test_a_region_of_any_spelling_is_its_own_region_not_us_east_1(clients: Clients) -> None:
+    # A client signs for whatever Region it was given; the service must not quietly answer it from
+    # us-east-1, where a mistyped --region would then find the real domains.
+    clients("us-east-1").create_domain(domain="acme")
+    mistyped = clients("US-East-1")
+    assert mistyped.list_domains()["domains"] == []
+    with pytest.raises(mistyped.exceptions.ResourceNotFoundException):
+        mistyped.describe_domain(domain="acme")
+
+
 def test_each_regions_packages_policies_and_groups_are_its_own(clients: Clients) -> None:
     us, eu = clients("us-east-1"), clients("eu-west-1")
     for client in (us, eu):

@@ -262,6 +262,32 @@ def test_a_version_that_cannot_converge_is_judged_by_a_copy_source_when_the_targ
     assert (report.items, report.within_grace) == ((), 1)
 
 
+def test_a_version_that_cannot_converge_is_not_judged_by_the_same_package_of_another_region() -> None:
+    # A run of several Regions: a domain of one name in two Regions is two domains, so the other
+    # Region's copy of the version says nothing of when this one was published.
+    here = dataclasses.replace(
+        WEB_SDK, repository=dataclasses.replace(WEB_SDK.repository, region="us-east-1")
+    )
+    elsewhere = by_time("staging", [("2.5.0", Status.UNFINISHED)], 1, HOUR)
+    elsewhere = dataclasses.replace(
+        elsewhere,
+        ref=dataclasses.replace(
+            elsewhere.ref, repository=dataclasses.replace(elsewhere.ref.repository, region="eu-west-1")
+        ),
+    )
+    problem = VersionProblem(
+        package=here,
+        version="2.5.0",
+        message="cannot converge: staging has it Unfinished, which cannot be copied",
+        origin="m.yaml:9",
+    )
+
+    report = detect_drift(plan(errors=(problem,)), live_with(elsewhere), HOUR)
+
+    assert [(item.package, item.version) for item in report.items] == [(here, "2.5.0")]
+    assert report.within_grace == 0
+
+
 def test_a_version_whose_publish_time_was_not_read_is_reported_even_with_grace() -> None:
     unsorted = PackageState(
         ref("web-sdk"), {"2.1.0": VersionState("2.1.0", "rev", Status.PUBLISHED)}, None, False, {}
