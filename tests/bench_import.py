@@ -36,6 +36,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+# Run as a script (`python tests/bench_import.py`), the repository root is not on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from reconciler.codeartifact import ACCOUNT_READ_QUOTA, DEFAULT_QUOTAS, MAX_PAGE_SIZE
 from tests.bench_plan import DOMAIN, REPOSITORY, seed
 
