@@ -5,7 +5,6 @@ the limiter's window allows when `--concurrency` is not given, and at most N whe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,48 +14,18 @@ from click.testing import CliRunner
 from reconciler.aws.client import Backend, Connection
 from reconciler.cli import cli
 from reconciler.local import BackgroundServer, Faults, LocalCodeArtifact
-from reconciler.local.seed import BulkVersion, bulk_load
 from reconciler.workflows import importing
-
-PACKAGES = 40
-VERSIONS = 12
-DAY = 86400.0
+from tests.functional.pacing import DAY, PACKAGES, VERSIONS, local_aws_environment, seed_store
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = tmp_path / "import.db"
-    with LocalCodeArtifact(path) as service:
-        now = service.clock()
-        bulk_load(
-            service,
-            "quota",
-            "store",
-            "npm",
-            (
-                BulkVersion(f"pkg-{p:02d}", f"1.0.{v}", now - (VERSIONS - v) * DAY)
-                for p in range(PACKAGES)
-                for v in range(VERSIONS)
-            ),
-        )
-    return path
+    return seed_store(tmp_path / "import.db", DAY)
 
 
 @pytest.fixture(autouse=True)
-def _aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        # botocore's waits before a retry, shortened: the test is about whether throttles reach the
-        # user, not about how long AWS asks a client to wait.
-        "RECONCILER_RETRY_DELAY_SCALE": "0.05",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    yield
+def _aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    local_aws_environment(tmp_path, monkeypatch)
 
 
 @pytest.fixture

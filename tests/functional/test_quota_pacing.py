@@ -5,7 +5,6 @@ there are, none reaches the user, and the plan is the one made without quotas.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,8 @@ from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.local import BackgroundServer, Faults, LocalCodeArtifact
-from reconciler.local.seed import BulkVersion, bulk_load
+from tests.functional.pacing import DAY, PACKAGES, local_aws_environment, seed_store
 
-PACKAGES = 40
-VERSIONS = 12
 MANIFEST = """\
 apiVersion: reconciler/v1
 kind: PackageLifecycle
@@ -31,43 +28,16 @@ packages:
         status: Archived
     otherwise: Unlisted
 """
-DAY = 86400.0
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = tmp_path / "quota.db"
-    with LocalCodeArtifact(path) as service:
-        now = service.clock()
-        bulk_load(
-            service,
-            "quota",
-            "store",
-            "npm",
-            (
-                BulkVersion(f"pkg-{p:02d}", f"1.0.{v}", now - (VERSIONS - v) * 10 * DAY)
-                for p in range(PACKAGES)
-                for v in range(VERSIONS)
-            ),
-        )
-    return path
+    return seed_store(tmp_path / "quota.db", 10 * DAY)
 
 
 @pytest.fixture(autouse=True)
-def _aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        # botocore's waits before a retry, shortened: the test is about whether throttles reach the
-        # user, not about how long AWS asks a client to wait.
-        "RECONCILER_RETRY_DELAY_SCALE": "0.05",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    yield
+def _aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    local_aws_environment(tmp_path, monkeypatch)
 
 
 def plan_over_http(db: Path, manifest: Path, log: Path, faults: Faults | None) -> dict[str, object]:
