@@ -142,7 +142,9 @@ def owner_changed(rng: random.Random, document: Document) -> tuple[Document, str
         action = document["actions"][rng.choice(_actions(document))]
         action["package"]["domain_owner"] = rng.choice(["999999999999", "111122223334", "0" * 12])
     elif pick < 0.7:
-        document["target"]["domains"] = dict.fromkeys(document["target"]["domains"], "999999999999")
+        # A plan of one Region records its `target`; a plan of several, one per Region in `targets`.
+        target = document["target"] if "target" in document else rng.choice(document["targets"])
+        target["domains"] = dict.fromkeys(target["domains"], "999999999999")
     else:
         action = document["actions"][rng.choice(_actions(document))]
         action["package"]["domain"] = rng.choice(["other", "acme2", ""])

@@ -14,6 +14,7 @@ from reconciler.verify import plan_problems
 from tests.reliability import fuzz_plans, planedits
 from tests.reliability.tally import Tally
 from tests.unit.planning import desired, live, package, ref
+from tests.unit.test_plan_targets import two_region_plan
 
 TRIALS = 8  # the second over HTTP
 
@@ -54,3 +55,15 @@ def test_edits_of_a_plan_with_deletes_are_judged_by_verify_as_the_suite_expects(
     problems = plan_problems(plan_from_document(document))
 
     assert (kind, bool(problems)) in ((planedits.INCONSISTENT, True), (planedits.CONSISTENT, False)), problems
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_every_edit_the_suite_draws_applies_to_a_plan_of_several_regions(seed: int) -> None:
+    # The example data spans two Regions, so the suite edits plans that record `targets`, not
+    # `target`; an edit may find nothing to apply to, never fail on the plan's shape.
+    document: dict[str, Any] = json.loads(plan_json(two_region_plan()))
+
+    changed, kind, _ = fuzz_plans.edited(random.Random(seed), document)
+
+    assert kind in (planedits.INCONSISTENT, planedits.CONSISTENT, planedits.ANY)
+    assert isinstance(changed, dict)
