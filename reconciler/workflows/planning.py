@@ -86,7 +86,7 @@ def read_and_plan(
                 plan,
                 desired,
                 live,
-                max(connection.workers(concurrency) for connection in connections),
+                connections.workers(concurrency),
             )
     except BaseException:
         connections.close()
@@ -128,7 +128,7 @@ def plan_for_review(
             estimate_reclaimed(
                 fresh.connections,
                 fresh.plan,
-                max(connection.workers(concurrency) for connection in fresh.connections),
+                fresh.connections.workers(concurrency),
             )
             if estimate_size
             else fresh.plan

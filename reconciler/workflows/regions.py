@@ -116,6 +116,10 @@ class Connections:
             return next(iter(self.by_region.values()))
         return self.by_region[repository.region]
 
+    def workers(self, concurrency: int | None) -> int:
+        """How many packages to read at once in any one Region (`Connection.workers`)."""
+        return max(connection.workers(concurrency) for connection in self.by_region.values())
+
     def __iter__(self) -> Iterator[Connection]:
         return iter(self.by_region.values())
 
