@@ -336,7 +336,8 @@ def plan_comment(
     is one line. `digest` is the plan's (`planfile.plan_digest`), computed when not given.
     """
     context = context or CommentContext()
-    digest_line = _md_digest(digest or plan_digest(plan))
+    digest = digest or plan_digest(plan)
+    digest_line = _md_digest(digest)
     files = plan.manifest_files
     notes = _md_notes("WARNING", "warning", [provenance_links(w, files, context) for w in plan.warnings])
     if plan.is_empty and not plan.errors:
@@ -353,7 +354,7 @@ def plan_comment(
         )
     top = [Block((_md_title(plan),)), Block((_md_table(plan),))]
     top += _md_caution(plan)
-    top += [Block((run_line(digest_line, context),)), Block((_md_next_step(plan, digest_line, context),))]
+    top += [Block((run_line(digest_line, context),)), Block((_md_next_step(plan, digest, context),))]
     top += [Block((_md_target(plan),)), *notes]
     if plan.errors:
         problems = [_md_problem(problem, files, context) for problem in plan.errors]
@@ -384,13 +385,12 @@ def _md_digest(digest: str) -> str:
     return f"{DIGEST_LABEL}: `{digest}`"
 
 
-def _md_next_step(plan: Plan, digest_line: str, context: CommentContext) -> str:
+def _md_next_step(plan: Plan, digest: str, context: CommentContext) -> str:
     if not plan.applyable:
         return (
             "**Next step:** this plan cannot be applied: fix the versions that cannot converge (below), "
             "then plan again."
         )
-    digest = digest_line.split("`")[1]
     command = f"reconciler apply {shlex.quote(context.plan_path or 'PLAN')} --expect-digest {digest}"
     step = (
         f"**Next step:** review, then merge to apply. The apply job runs {code_span(command)}, which "
