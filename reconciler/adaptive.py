@@ -60,6 +60,8 @@ class AdaptiveLimiter:
         self._clock = clock
         self._condition = threading.Condition()
         self._factor = 1.0
+        # This client's part of the account's quotas (1.0: all of them; 1/n when n processes read).
+        self._share = 1.0
         self._factor_at = clock()
         self._backed_off_at = -math.inf
         self._pacer = RateLimiter(quotas, write_quota, read_quota, clock=clock, sleep=sleep)
@@ -76,6 +78,21 @@ class AdaptiveLimiter:
         with self._condition:
             self._recover(self._clock())
             return self._factor
+
+    @property
+    def share(self) -> float:
+        """This client's part of the documented rates, when several processes read together."""
+        with self._condition:
+            return self._share
+
+    @share.setter
+    def share(self, share: float) -> None:
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"a share of the quotas is in (0, 1], not {share}")
+        with self._condition:
+            self._share = share
+            self._pacer.rescale(self._factor * share)
+            self._condition.notify_all()
 
     @property
     def window(self) -> int:
@@ -113,14 +130,14 @@ class AdaptiveLimiter:
                 if started >= self._backed_off_at:
                     self._backed_off_at = now
                     self._factor = max(_LOWEST, self._factor * _BACK_OFF)
-                    self._pacer.rescale(self._factor)
+                    self._pacer.rescale(self._factor * self._share)
             # Wake only as many waiting calls as may go out now (one slot freed, or more when the
             # window grew): waking all of them (a hundred idle workers) on every answer costs each
             # a trip through the GIL to find the window full again, a CPU-bound read's whole margin.
             self._condition.notify(max(1, self._window() - self._in_flight))
 
     def _window(self) -> int:
-        rate = self._read_quota * self._factor
+        rate = self._read_quota * self._factor * self._share
         return max(_MIN_IN_FLIGHT, min(self._cap, math.ceil(rate * self._latency * _HEADROOM) + 2))
 
     def _recover(self, now: float) -> None:
@@ -130,5 +147,5 @@ class AdaptiveLimiter:
             factor = min(1.0, self._factor + regained)
             if factor != self._factor:
                 self._factor = factor
-                self._pacer.rescale(factor)
+                self._pacer.rescale(factor * self._share)
         self._factor_at = now

@@ -18,6 +18,20 @@ class ReconcilerError(Exception):
     def __str__(self) -> str:
         return f"{self.summary}\n{self.detail}" if self.detail else self.summary
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (a read in another process fails with one, `aws.spread`): every subclass
+        # keeps its own constructor, so the value is rebuilt from its fields, not by calling it.
+        return (_restored, (type(self), self.args, self.__dict__))
+
+
+def _restored(
+    kind: type[ReconcilerError], args: tuple[object, ...], fields: dict[str, object]
+) -> ReconcilerError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(fields)
+    return error
+
 
 class ManifestError(ReconcilerError):
     """One or more problems in the manifests; `problems` holds every `FILE:LINE: field: message`."""

@@ -42,6 +42,15 @@ def backend_options(command: F) -> F:
         help="Append one JSON line per CodeArtifact call (operation, what it was about, attempts, error) "
         "to FILE; '-' writes to stderr.",
     )
+    @click.option(
+        "--processes",
+        type=click.IntRange(1, 16),
+        default=None,
+        metavar="N",
+        help="Processes that read packages at once over HTTP, each with its part of AWS's request quotas "
+        "[default: one per CPU, at most 4, when there are at least 100 packages a process; 1 with "
+        "--concurrency].",
+    )
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -50,6 +59,7 @@ def backend_options(command: F) -> F:
         region: str | None,
         profile: str | None,
         log_requests: str | None,
+        processes: int | None,
         **kwargs: Any,
     ) -> Any:
         if local_db is not None and endpoint_url is not None:
@@ -60,6 +70,7 @@ def backend_options(command: F) -> F:
             region=region,
             profile=profile,
             log_requests=log_requests,
+            processes=processes,
         )
         return command(*args, backend=backend, **kwargs)
 

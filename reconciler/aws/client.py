@@ -39,6 +39,21 @@ class Backend:
     profile: str | None = None
     max_attempts: int = 10  # attempts per request, the first included (1: botocore never retries)
     log_requests: str | None = None  # a file (or `-`, stderr) for one JSON line per call
+    # Processes that read packages at once (None: one per CPU, `spread.default_processes`).
+    processes: int | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How another process makes a client like this one: the same endpoint, Region, retries and
+    credentials (the ones this process holds, sent over a pipe, never written anywhere)."""
+
+    endpoint_url: str
+    region: str
+    access_key: str
+    secret_key: str
+    token: str | None
+    max_attempts: int
 
 
 @dataclass
@@ -50,6 +65,10 @@ class Connection:
     log: CallLog = field(default_factory=CallLog)  # every call the client makes
     # Paces the reads at AWS's quotas (None: the embedded service, which has none).
     limiter: AdaptiveLimiter | None = None
+    # How another process makes a client like this one, asked for when one is about to start (None:
+    # no other process can: the embedded service's database is this process's alone).
+    recipe: Callable[[], Recipe | None] | None = None
+    processes: int | None = None  # Backend.processes
 
     def __post_init__(self) -> None:
         self.log.attach(self.client)
@@ -210,9 +229,55 @@ def _client(backend: Backend) -> Connection:
         raise credentials_error(exc) or ReconcilerError(
             f"cannot create the CodeArtifact client: {exc}"
         ) from None
+
+    def recipe() -> Recipe | None:
+        # Asked for only when another process starts, after this client has made its first calls:
+        # the credentials are resolved by then, and handed over as they are (another process must
+        # never resolve a profile again: an MFA prompt or an SSO login is this process's).
+        credentials = session.get_credentials()
+        if credentials is None:
+            return None
+        frozen = credentials.get_frozen_credentials()
+        return Recipe(
+            client.meta.endpoint_url,
+            client.meta.region_name,
+            frozen.access_key,
+            frozen.secret_key,
+            frozen.token,
+            backend.max_attempts,
+        )
+
     return Connection(
-        client, client.meta.endpoint_url, client.meta.region_name, lambda: None, limiter=AdaptiveLimiter()
+        client,
+        client.meta.endpoint_url,
+        client.meta.region_name,
+        lambda: None,
+        limiter=AdaptiveLimiter(),
+        recipe=recipe,
+        processes=backend.processes,
     )
+
+
+def connect_recipe(recipe: Recipe, share: float) -> Connection:
+    """In another process: a client made from `recipe`, its reads paced at `share` of the quotas."""
+    retry = Config(
+        retries={"mode": "standard", "total_max_attempts": recipe.max_attempts},
+        max_pool_connections=MAX_IN_FLIGHT,
+    )
+    session = boto3.session.Session(
+        aws_access_key_id=recipe.access_key,
+        aws_secret_access_key=recipe.secret_key,
+        aws_session_token=recipe.token,
+        region_name=recipe.region,
+        botocore_session=fast_botocore_session(),
+    )
+    client = session.client("codeartifact", endpoint_url=recipe.endpoint_url, config=retry)
+    scale = settings.retry_delay_scale()
+    if scale != 1.0 and recipe.max_attempts > 1:
+        _scale_retry_waits(client, recipe.max_attempts, scale)
+    limiter = AdaptiveLimiter()
+    limiter.share = share
+    return Connection(client, recipe.endpoint_url, recipe.region, lambda: None, limiter=limiter)
 
 
 def _connect_local(backend: Backend, retry: Config) -> Connection:

@@ -86,6 +86,15 @@ class CallLog:
         attempts = int(context.get("retries", {}).get("attempt", 1))
         self._tell(context, operation, attempts, type(exception).__name__)
 
+    def record(self, observed: ObservedCall) -> None:
+        """A call another process's client made for this one (`aws.spread`): counted and told as if
+        this process's client had made it."""
+        with self._lock:
+            self.calls[observed.operation] += observed.attempts
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(observed)
+
     def _tell(self, context: dict[str, Any], operation: str, attempts: int, error: str | None) -> None:
         _, about = context.get(_KEY, (operation, {}))
         observed = ObservedCall(operation, about, attempts, str(error) if error else None)

@@ -3,7 +3,8 @@ hand each package's manifest lines on as soon as it and every package before it 
 
 The reads run as plan's and drift's do: against AWS, paced at its quotas by the connection's
 adaptive limiter, with as many in flight as reach the quotas at the latency seen (`--concurrency N`
-a ceiling); against the embedded service, a few at a time. At most twice as many packages as
+a ceiling; over HTTP, in several processes when there are enough packages, `aws.spread`); against
+the embedded service, a few at a time. At most twice as many packages as
 workers (and 48 in all) are read ahead of the one written next: the manifest comes out in the
 sorted order the listing gave, whatever order the reads end in, while memory holds some packages
 rather than the repository (a million versions were 1 GB).
@@ -11,19 +12,17 @@ rather than the repository (a million versions were 1 GB).
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from collections import Counter
+from collections.abc import Callable
 
 from reconciler.addresses import PackageRef
 from reconciler.aws import reads
 from reconciler.aws.client import Backend, connect
+from reconciler.aws.spread import Spread
 from reconciler.codeartifact import Format
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.importer import ImportSelection, ImportTally, imported_package, package_lines
 from reconciler.scope import ReadSpec, literal_prefix
-from reconciler.state import PackageState
 
 # Packages read ahead of the one written next, per worker: enough that a slow package does not
 # leave the workers idle, few enough that memory holds a handful of packages.
@@ -53,7 +52,12 @@ def import_repository(
             PackageRef(selection.repository_ref, format, namespace, name)
             for format, namespace, name in _selected_packages(connection.client, selection, tally.calls)
         ]
-        for ref, state, calls in read_in_order(connection.client, refs, connection.workers(concurrency)):
+        spread = Spread(connection, concurrency)
+        ahead = min(spread.workers * READ_AHEAD, MAX_AHEAD)
+        specs = [ReadSpec(ref) for ref in refs]
+        for ref, (state, calls) in zip(
+            refs, spread.read_in_order(connection.client, specs, ahead), strict=True
+        ):
             tally.calls.update(calls)
             if state is None:
                 continue  # deleted between the two listings
@@ -63,34 +67,6 @@ def import_repository(
     finally:
         connection.close()
     return tally
-
-
-def read_in_order(
-    client: Any, refs: Sequence[PackageRef], max_workers: int
-) -> Iterator[tuple[PackageRef, PackageState | None, Counter[str]]]:
-    """Each package of `refs` read, in the order of `refs`, `max_workers` reads at a time and at
-    most READ_AHEAD x `max_workers` packages (and MAX_AHEAD) ahead of the one given."""
-    ahead = min(max(1, max_workers) * READ_AHEAD, MAX_AHEAD)
-    pending: deque[tuple[PackageRef, Future[tuple[PackageState | None, Counter[str]]]]] = deque()
-    queue = iter(refs)
-    pool = ThreadPoolExecutor(max_workers=max(1, max_workers))
-    try:
-
-        def submit() -> None:
-            ref = next(queue, None)
-            if ref is not None:
-                pending.append((ref, pool.submit(reads.read_package, client, ReadSpec(ref))))
-
-        for _ in range(ahead):
-            submit()
-        while pending:
-            ref, future = pending.popleft()
-            state, calls = future.result()
-            submit()
-            yield ref, state, calls
-    finally:
-        # Reads not started are dropped at once (an error, or Ctrl-C): only those under way finish.
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _selected_packages(

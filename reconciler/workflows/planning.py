@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reconciler.aws import reads
 from reconciler.aws.client import Backend, Connection
+from reconciler.aws.spread import Spread
 from reconciler.limits import Limits, limit_problems
 from reconciler.manifest import load_manifests
 from reconciler.models import DesiredState
@@ -64,6 +65,7 @@ def read_and_plan(
                     now,
                     connection.workers(concurrency),
                     grace_seconds,
+                    Spread(connection, concurrency),
                 ),
             )
             targets = tuple(

@@ -11,6 +11,7 @@ from typing import Any
 
 from reconciler.addresses import PackageRef
 from reconciler.aws import reads
+from reconciler.aws.spread import Spread
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.models import DesiredState
 from reconciler.scope import ReadSpec, glob_scopes, read_specs, resolve_entries, upstream_sources
@@ -18,20 +19,27 @@ from reconciler.state import LiveState, PackageScope, PackageState
 
 
 def read_live_state(
-    client: Any, desired: DesiredState, now: float, max_workers: int = 8, grace_seconds: float | None = None
+    client: Any,
+    desired: DesiredState,
+    now: float,
+    max_workers: int = 8,
+    grace_seconds: float | None = None,
+    spread: Spread | None = None,
 ) -> LiveState:
     """Everything the manifests speak about, read once.
 
     With `grace_seconds`, every package is listed by publish time and the versions published in
-    the last `grace_seconds` are located (drift's --grace).
+    the last `grace_seconds` are located (drift's --grace). With `spread`, the packages are read
+    by as many processes as it decides (`aws.spread`), with the same result.
     """
-    return _LiveReader(client, max_workers).read(desired, now, grace_seconds)
+    return _LiveReader(client, max_workers, spread).read(desired, now, grace_seconds)
 
 
 class _LiveReader:
-    def __init__(self, client: Any, max_workers: int) -> None:
+    def __init__(self, client: Any, max_workers: int, spread: Spread | None) -> None:
         self.client = client
         self.max_workers = max_workers
+        self.spread = spread
         self.lock = threading.Lock()
 
     def read(self, desired: DesiredState, now: float, grace_seconds: float | None) -> LiveState:
@@ -48,7 +56,12 @@ class _LiveReader:
             for source in upstream_sources(resolved):
                 live.upstream_chains[source] = reads.upstream_chain(self.client, source, live.calls)
             specs = read_specs(resolved, now, grace_seconds, live.upstream_chains)
-            for state, calls in pool.map(lambda spec: reads.read_package(self.client, spec), specs):
+            packages = (
+                self.spread.read(self.client, specs)
+                if self.spread is not None
+                else pool.map(lambda spec: reads.read_package(self.client, spec), specs)
+            )
+            for state, calls in packages:
                 if state is not None:
                     live.packages[state.ref] = state
                 live.calls.update(calls)

@@ -222,3 +222,33 @@ def test_an_answer_wakes_one_waiting_read_not_every_idle_worker(time: FakeTime) 
         condition.notify_all()
     for worker in workers:
         worker.join()
+
+
+def test_a_share_of_the_quotas_paces_at_that_share_and_a_throttle_halves_it_again(
+    limiter: AdaptiveLimiter, time: FakeTime
+) -> None:
+    """One of two processes reading together: half of 200/s, and a throttle halves its half."""
+    limiter.share = 0.5
+    times = [call(limiter, time, "ListPackageVersions", 0.0) for _ in range(300)]
+    assert most_in_any_second(times) == 100
+    call(limiter, time, "ListPackageVersions", 0.0, throttled=True)
+    spaced = [call(limiter, time, "ListPackageVersions", 0.0) for _ in range(3)]
+    assert spaced[2] - spaced[1] == pytest.approx(1 / 50, rel=0.05)
+    limiter.share = 1.0
+    time.now += 10.0
+    again = [call(limiter, time, "ListPackageVersions", 0.0) for _ in range(400)]
+    assert most_in_any_second(again) == 200
+
+
+def test_a_share_narrows_the_window_in_proportion(limiter: AdaptiveLimiter, time: FakeTime) -> None:
+    for _ in range(100):
+        call(limiter, time, "DescribePackageVersion", 0.1)
+    whole = limiter.window
+    limiter.share = 0.25
+    assert limiter.window == pytest.approx(whole / 4, abs=2)
+
+
+@pytest.mark.parametrize("share", [0.0, -0.5, 1.5])
+def test_a_share_outside_zero_to_one_is_refused(limiter: AdaptiveLimiter, share: float) -> None:
+    with pytest.raises(ValueError, match="share"):
+        limiter.share = share

@@ -9,10 +9,11 @@ import pytest
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.aws import reads
+from reconciler.aws.spread import in_order
 from reconciler.codeartifact import Format
 from reconciler.scope import ReadSpec
 from reconciler.state import PackageState
-from reconciler.workflows.importing import READ_AHEAD, read_in_order
+from reconciler.workflows.importing import READ_AHEAD
 
 REFS = [PackageRef(RepositoryRef("acme", "prod"), Format.NPM, None, f"pkg-{index}") for index in range(12)]
 
@@ -38,7 +39,10 @@ def test_packages_come_in_the_listings_order_whatever_order_their_reads_end_in(
 
     given: list[PackageRef] = []
     read_ahead: list[int] = []
-    for ref, state, calls in read_in_order(object(), REFS, max_workers=2):
+    specs = [ReadSpec(ref) for ref in REFS]
+    for ref, (state, calls) in zip(
+        REFS, in_order(object(), specs, workers=2, ahead=2 * READ_AHEAD), strict=True
+    ):
         with lock:
             read_ahead.append(len(started) - len(given))
         given.append(ref)
@@ -61,6 +65,6 @@ def test_an_error_in_a_read_stops_the_reads_not_yet_started(monkeypatch: pytest.
     monkeypatch.setattr(reads, "read_package", read_package)
 
     with pytest.raises(RuntimeError, match="the read failed"):
-        list(read_in_order(object(), REFS, max_workers=1))
+        list(in_order(object(), [ReadSpec(ref) for ref in REFS], workers=1, ahead=READ_AHEAD))
 
     assert len(started) <= 1 + READ_AHEAD

@@ -1,0 +1,414 @@
+"""Reading packages in several processes: the CPU a read costs (botocore's handling of each request,
+the parse of each page) spread over the machine's cores, the account's quotas shared between them.
+
+Python runs one thread at a time per process, and a large read is CPU-bound on the client: a
+1,000-version page costs about 5 ms of CPU, a DescribePackageVersion 1-2 ms, while AWS's quotas
+allow 200 pages a second and 800 reads a second. One process cannot keep up with the quotas; two can.
+
+The reading processes take packages from one queue, this process among them, so a large package
+does not leave the others idle. Each process paces its reads at its part of the quotas (n processes:
+1/n each; this process keeps all of them until another is ready), so together they stay within the
+quotas as one process does. Every call another process makes is told to this process's `CallLog`
+(counts, `--log-requests`, progress), and each package's state comes back in the order the packages
+were asked for: the result is what one process reads, call for call.
+
+Another process gets the credentials this one holds (never a profile to resolve again: an MFA
+prompt or an SSO login belongs to the user's own process), and works only over HTTP (an AWS endpoint
+or `reconciler local serve`), never on the embedded service's database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+import traceback
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from reconciler.addresses import PackageRef
+from reconciler.aws import reads
+from reconciler.aws.client import Connection, Recipe, connect_recipe
+from reconciler.aws.observe import CallLog
+from reconciler.codeartifact import Status
+from reconciler.errors import ReconcilerError
+from reconciler.scope import ReadSpec
+from reconciler.state import PackageState, VersionState
+
+# Below this many packages a process, starting one (about a second of CPU and 60 MB: an
+# interpreter, boto3 and the service model) costs more than it saves.
+MIN_PACKAGES_PER_PROCESS = 100
+# At most this many processes read when none is asked for: past it the quotas, not the CPU, bind.
+MAX_PROCESSES = 4
+_STATUSES = {status.value: status for status in Status}
+
+Read = tuple[PackageState | None, Counter[str]]
+
+
+def default_processes() -> int:
+    """One reading process per CPU this process may run on, at most `MAX_PROCESSES`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_PROCESSES, cpus))
+
+
+def processes_for(packages: int, wanted: int) -> int:
+    """How many processes read `packages` packages when `wanted` may: each has enough to be worth
+    starting."""
+    return max(1, min(wanted, packages // MIN_PACKAGES_PER_PROCESS))
+
+
+class Spread:
+    """Reads packages with a connection's client and, when there are enough of them, with other
+    processes' clients made from its recipe (asked for only then: None keeps the reads here).
+
+    `Backend.processes` is how many processes may read; not given, one per CPU, unless
+    `--concurrency` is (a ceiling on the reads in flight, kept in one process: a run with
+    `--concurrency 1` makes its calls one after another, as asked). With both, the ceiling is
+    divided between the processes."""
+
+    def __init__(self, connection: Connection, concurrency: int | None) -> None:
+        processes = connection.processes or (1 if concurrency is not None else default_processes())
+        self._processes = 1 if connection.recipe is None else min(processes, concurrency or processes)
+        self._recipe: Callable[[], Recipe | None] = connection.recipe or (lambda: None)
+        self._ceiling = concurrency
+        self.workers = connection.workers(concurrency)  # reads in flight in this process, at most
+        self._log: CallLog = connection.log
+        self._limiter = connection.limiter  # its share of the quotas shrinks as others join
+        self.elsewhere = 0  # packages other processes read, so far
+
+    def read(self, client: Any, specs: Sequence[ReadSpec]) -> list[Read]:
+        """`reads.read_package` of every spec, in spec order; the first failure in spec order raised."""
+        processes = processes_for(len(specs), self._processes)
+        recipe = self._recipe() if processes > 1 else None
+        if recipe is None:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                return list(pool.map(lambda spec: reads.read_package(client, spec), specs))
+        return list(self._spread(client, specs, len(specs), processes, recipe))
+
+    def read_in_order(
+        self, client: Any, specs: Sequence[ReadSpec], ahead: int
+    ) -> Generator[Read, None, None]:
+        """Each package's read, in spec order, as soon as it and every one before it are read, with
+        at most `ahead` packages read (or being read) beyond the one given next: memory holds a
+        few packages, not all of them. Closing the iterator early stops every read not started."""
+        processes = processes_for(len(specs), self._processes)
+        recipe = self._recipe() if processes > 1 else None
+        if recipe is None:
+            return in_order(client, specs, self.workers, ahead)
+        return self._spread(client, specs, ahead, processes, recipe)
+
+    def _spread(
+        self, client: Any, specs: Sequence[ReadSpec], ahead: int, processes: int, recipe: Recipe
+    ) -> Generator[Read, None, None]:
+        workers = self.workers if self._ceiling is None else max(1, self._ceiling // processes)
+        return _SpreadRead(client, specs, workers, ahead, self).run(processes - 1, recipe)
+
+
+def in_order(client: Any, specs: Sequence[ReadSpec], workers: int, ahead: int) -> Generator[Read, None, None]:
+    """`Spread.read_in_order` in this process alone: `workers` reads at a time, at most `ahead`
+    packages beyond the one given next."""
+    pending: deque[Future[Read]] = deque()
+    queue = iter(specs)
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+
+        def submit() -> None:
+            spec = next(queue, None)
+            if spec is not None:
+                pending.append(pool.submit(reads.read_package, client, spec))
+
+        for _ in range(max(1, ahead)):
+            submit()
+        while pending:
+            read = pending.popleft().result()
+            submit()
+            yield read
+    finally:
+        # Reads not started are dropped at once (an error, or Ctrl-C): only those under way finish.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _SpreadRead:
+    """One spread read: a queue of packages taken in spec order by this process's workers and by a
+    feeder per other process, no further than `ahead` beyond the package given next."""
+
+    def __init__(
+        self, client: Any, specs: Sequence[ReadSpec], workers: int, ahead: int, spread: Spread
+    ) -> None:
+        self.client = client
+        self.specs = specs
+        self.workers = workers
+        self.ahead = max(1, ahead)
+        self.spread = spread
+        self.changed = threading.Condition()
+        self.queue = list(range(len(specs) - 1, -1, -1))  # popped from the end: spec order
+        self.results: list[Read | None] = [None] * len(specs)
+        self.failures: dict[int, BaseException] = {}
+        self.given = 0  # the next package to give
+        self.running = 0  # this process's workers and feeders still at work
+        self.feeders = 0  # feeders still at work: a process that ends gives its packages back
+        self.stopped = False
+        self.ready = 1  # processes reading, this one included
+
+    def run(self, others: int, recipe: Recipe) -> Generator[Read, None, None]:
+        context = multiprocessing.get_context("spawn")  # never fork a process that has threads
+        share = 1.0 / (others + 1)  # each other process's part of the quotas, from its start
+        limiter = self.spread._limiter
+        share_before = limiter.share if limiter is not None else 1.0
+        children: list[_Child] = []
+        threads: list[threading.Thread] = []
+        try:
+            children += [_Child.start(context, recipe, self.workers, share) for _ in range(others)]
+            threads += [threading.Thread(target=self._feed, args=(child,), daemon=True) for child in children]
+            threads += [threading.Thread(target=self._read_here, daemon=True) for _ in range(self.workers)]
+            self.running = len(threads)
+            self.feeders = len(children)
+            for thread in threads:
+                thread.start()
+            yield from self._in_order()
+        finally:
+            # Nothing more is taken; what is under way ends (another process answers what it was
+            # sent before it is told to stop: its pipe is then this thread's alone).
+            with self.changed:
+                self.stopped = True
+                self.changed.notify_all()
+            for thread in threads:
+                thread.join()
+            for child in children:
+                child.stop()
+            if limiter is not None:
+                limiter.share = share_before
+
+    def _in_order(self) -> Iterator[Read]:
+        for index in range(len(self.specs)):
+            with self.changed:
+                while self.results[index] is None and self.running:
+                    self.changed.wait()
+                read = self.results[index]
+                if read is None:
+                    if not self.failures:  # pragma: no cover - every package is read or fails
+                        raise RuntimeError(f"{self.specs[index].ref} was never read")
+                    # Every read has stopped on a failure: the one of this package, or the first after it.
+                    raise self.failures.get(index) or self.failures[min(self.failures)]
+                self.results[index] = None  # given: no longer held here
+                self.given = index + 1
+                self.changed.notify_all()
+            yield read
+
+    def _take(self, wait: bool) -> int | None:
+        """The next package to read; None when there is none (or, without `wait`, none yet)."""
+        with self.changed:
+            while True:
+                if self.failures or self.stopped:
+                    return None
+                if self.queue and self.queue[-1] < self.given + self.ahead:
+                    return self.queue.pop()
+                # Wait while a package may still come: the reading ahead moves on as packages are
+                # given, and another process that ends gives back the packages it was sent.
+                if not wait or (not self.queue and not self.feeders):
+                    return None
+                self.changed.wait()
+
+    def _done(self, index: int, read: Read | None, failure: BaseException | None = None) -> None:
+        with self.changed:
+            if failure is not None:
+                self.failures[index] = failure
+            else:
+                self.results[index] = read
+            self.changed.notify_all()
+
+    def _leave(self) -> None:
+        with self.changed:
+            self.running -= 1
+            self.changed.notify_all()
+
+    def _read_here(self) -> None:
+        try:
+            while (index := self._take(wait=True)) is not None:
+                try:
+                    self._done(index, reads.read_package(self.client, self.specs[index]))
+                except BaseException as error:  # raised in spec order by `_in_order`
+                    self._done(index, None, error)
+        finally:
+            self._leave()
+
+    def _joined(self) -> None:
+        """Another process is ready: this one's share of the quotas shrinks to match."""
+        limiter = self.spread._limiter
+        with self.changed:
+            self.ready += 1
+            if limiter is not None:
+                limiter.share = min(limiter.share, 1.0 / self.ready)
+
+    def _feed(self, child: _Child) -> None:
+        """Keeps `child` busy with packages from the queue and takes its answers, until there are no
+        more and every package sent has been answered."""
+        outstanding: set[int] = set()
+        try:
+            if not child.wait_ready():
+                return  # it could not start: this process reads its part
+            self._joined()
+            while True:
+                while (
+                    len(outstanding) < self.workers
+                    and (index := self._take(wait=not outstanding)) is not None
+                ):
+                    outstanding.add(index)  # before sending: a send that fails gives it back too
+                    child.send((index, self.specs[index]))
+                if not outstanding:
+                    return
+                self._answer(child.receive(), outstanding)
+        except (EOFError, OSError):
+            # The process ended without answering (killed, out of memory): its packages go back to
+            # the queue, for this process's workers. What it did answer is kept.
+            with self.changed:
+                self.queue.extend(outstanding)
+                self.queue.sort(reverse=True)
+        finally:
+            with self.changed:
+                self.feeders -= 1
+            self._leave()
+
+    def _answer(self, message: tuple[Any, ...], outstanding: set[int]) -> None:
+        kind = message[0]
+        if kind == "call":
+            self.spread._log.record(message[1])
+            return
+        index = message[1]
+        outstanding.discard(index)
+        if kind == "read":
+            _, _, encoded, calls = message
+            self._done(index, (_decoded(encoded), calls))
+            with self.changed:
+                self.spread.elsewhere += 1
+        elif kind == "failed":
+            self._done(index, None, message[2])
+        else:  # "broken": a bug in the other process, with its traceback
+            self._done(
+                index,
+                None,
+                RuntimeError(f"reading {self.specs[index].ref} in another process failed:\n{message[2]}"),
+            )
+
+
+class _Child:
+    """Another reading process and this process's end of its pipe."""
+
+    def __init__(self, process: Any, pipe: multiprocessing.connection.Connection) -> None:
+        self.process = process
+        self.pipe = pipe
+
+    @classmethod
+    def start(
+        cls,
+        context: Any,
+        recipe: Recipe,
+        workers: int,
+        share: float,
+    ) -> _Child:
+        here, there = context.Pipe()
+        process = context.Process(
+            target=_serve, args=(there, recipe, workers, share), daemon=True, name="reconciler-reader"
+        )
+        process.start()
+        there.close()
+        return cls(process, here)
+
+    def wait_ready(self) -> bool:
+        try:
+            return bool(self.pipe.recv() == ("ready",))
+        except (EOFError, OSError):
+            return False
+
+    def send(self, message: Any) -> None:
+        self.pipe.send(message)
+
+    def receive(self) -> tuple[Any, ...]:
+        message: tuple[Any, ...] = self.pipe.recv()
+        return message
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # it has ended already
+            self.pipe.send(None)
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=5)
+        self.pipe.close()
+
+
+def _serve(
+    pipe: multiprocessing.connection.Connection,
+    recipe: Recipe,
+    workers: int,
+    share: float,
+) -> None:
+    """The other process: reads the packages it is sent, answering each as it is read, and tells
+    every call its client makes, until told to stop (None) or its pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the user's process's to handle
+    lock = threading.Lock()
+
+    def send(message: tuple[Any, ...]) -> None:
+        with lock:
+            pipe.send(message)
+
+    try:
+        connection = connect_recipe(recipe, share)
+    except BaseException:
+        return  # the pipe closes: the reads stay with the user's process, which words any error
+    connection.log.listen(lambda observed: send(("call", observed)))
+
+    def read(index: int, spec: ReadSpec) -> None:
+        try:
+            state, calls = reads.read_package(connection.client, spec)
+            send(("read", index, _encoded(state), calls))
+        except ReconcilerError as error:
+            send(("failed", index, error))
+        except BaseException:
+            send(("broken", index, traceback.format_exc()))
+
+    try:
+        send(("ready",))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            while (message := pipe.recv()) is not None:
+                pool.submit(read, *message)
+    except (EOFError, OSError):
+        pass  # the user's process has gone: nothing to answer
+    finally:
+        connection.close()
+
+
+# A package's state crosses the pipe as plain tuples and strings: pickling a million NamedTuples
+# and enum members costs several times more than the rows they hold.
+_Encoded = tuple[PackageRef, list[tuple[str, str, str, str, int | None]], str | None, bool, dict[float, int]]
+
+
+def _encoded(state: PackageState | None) -> _Encoded | None:
+    if state is None:
+        return None
+    rows = [
+        (v.version, v.revision, v.status.value, v.origin_type, v.time_rank) for v in state.versions.values()
+    ]
+    return (state.ref, rows, state.default_display_version, state.time_sorted, state.published_after)
+
+
+def _decoded(encoded: _Encoded | None) -> PackageState | None:
+    if encoded is None:
+        return None
+    ref, rows, default, time_sorted, published_after = encoded
+    origins: dict[str, str] = {}
+    versions = {
+        version: VersionState(
+            version, revision, _STATUSES[status], origins.setdefault(origin, origin), time_rank
+        )
+        for version, revision, status, origin, time_rank in rows
+    }
+    return PackageState(ref, versions, default, time_sorted, published_after)
