@@ -43,13 +43,14 @@ def backend_options(command: F) -> F:
         "to FILE; '-' writes to stderr.",
     )
     @click.option(
-        "--processes",
-        type=click.IntRange(1, 16),
+        "--read-processes",
+        "processes",
+        type=click.IntRange(0, 16),
         default=None,
         metavar="N",
-        help="Processes that read packages at once over HTTP, each with its part of AWS's request quotas "
-        "[default: one per CPU, at most 4, when there are at least 100 packages a process; 1 with "
-        "--concurrency].",
+        help="Other processes that read packages over HTTP while this one plans them, each at its share "
+        "of AWS's request quotas; 0 reads in this process alone [default: one per CPU, at most 4, and "
+        "only with at least 100 packages a process; 0 with --concurrency].",
     )
     @functools.wraps(command)
     def wrapper(

@@ -36,7 +36,7 @@ from reconciler.plan import (
 )
 from reconciler.rules import Decision, evaluate
 from reconciler.scope import ResolvedEntry, resolve_entries
-from reconciler.state import LiveState, VersionState
+from reconciler.state import LiveState, PackageState, VersionState
 from reconciler.versioning import version_sort_key, version_sort_keys
 
 # A package's changes of one batch key, with the place of their batches in the plan.
@@ -57,6 +57,45 @@ class _Tally:
     unchanged: int = 0
     unmanaged: int = 0
 
+    def absorb(self, other: _Tally) -> None:
+        """Add what `other` accumulated, as if its packages had been planned into this tally."""
+        self.groups.extend(other.groups)
+        self.kinds.update(other.kinds)
+        self.errors.extend(other.errors)
+        self.warnings.extend(other.warnings)
+        self.sizes.update(other.sizes)
+        self.accepted.extend(other.accepted)
+        self.unchanged += other.unchanged
+        self.unmanaged += other.unmanaged
+
+
+class PlannedAhead:
+    """Packages planned as their states are read, while other reads are under way: a package whose
+    entry copies nothing depends on its own state alone, so its part of the plan is known once that
+    state is. `make_plan` takes these parts as they are and plans the rest (the copies, which depend
+    on other packages and on what the plan copies). The plan is the same, byte for byte."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self._items: dict[PackageRef, ResolvedEntry] = {}
+        self.tallies: dict[PackageRef, _Tally] = {}
+
+    def expect(self, resolved: list[ResolvedEntry]) -> None:
+        """The entries bound to packages, before their states are read (a Region's at a time)."""
+        self._items.update((item.ref, item) for item in resolved if not item.copy_sources)
+
+    def read(self, ref: PackageRef, state: PackageState | None) -> None:
+        """`ref` has been read (None: it does not exist): plan it now if it depends on nothing else."""
+        item = self._items.get(ref)
+        if item is None:
+            return
+        live = LiveState(now=self.now)
+        if state is not None:
+            live.packages[ref] = state
+        tally = _Tally()
+        _PackagePlanner(item, live, frozenset(), tally).plan()
+        self.tallies[ref] = tally
+
 
 def make_plan(
     desired: DesiredState,
@@ -64,15 +103,22 @@ def make_plan(
     endpoint: str,
     region: str,
     targets: tuple[TargetIdentity, ...] | None = None,
+    ahead: PlannedAhead | None = None,
 ) -> Plan:
     """Diff the declared state against live state into an ordered, batched plan, made against
     `endpoint` in `region` (with the owners of `live.domain_owners`), or against `targets`, one per
-    Region, when the run reads several."""
+    Region, when the run reads several. `ahead`: packages already planned while the reads went on
+    (their parts are taken as they are)."""
     resolved = resolve_entries(desired, live.package_names)
     arriving = _arriving(resolved, live)
     tally = _Tally(warnings=[*desired.warnings, *_unmatched(desired, resolved, live)])
+    planned = ahead.tallies if ahead is not None and ahead.now == live.now else {}
     for item in resolved:
-        _PackagePlanner(item, live, arriving, tally).plan()
+        part = planned.get(item.ref)
+        if part is not None and not item.copy_sources:
+            tally.absorb(part)
+        else:
+            _PackagePlanner(item, live, arriving, tally).plan()
     summary = Summary(
         to_copy=tally.kinds[ActionKind.COPY],
         to_update=tally.kinds[ActionKind.UPDATE_STATUS],

@@ -39,7 +39,8 @@ class Backend:
     profile: str | None = None
     max_attempts: int = 10  # attempts per request, the first included (1: botocore never retries)
     log_requests: str | None = None  # a file (or `-`, stderr) for one JSON line per call
-    # Processes that read packages at once (None: one per CPU, `spread.default_processes`).
+    # Other processes that read packages while this one plans them (None: one per CPU,
+    # `spread.default_processes`; 0: this process reads alone).
     processes: int | None = None
 
 

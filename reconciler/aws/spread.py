@@ -5,12 +5,15 @@ Python runs one thread at a time per process, and a large read is CPU-bound on t
 1,000-version page costs about 5 ms of CPU, a DescribePackageVersion 1-2 ms, while AWS's quotas
 allow 200 pages a second and 800 reads a second. One process cannot keep up with the quotas; two can.
 
-The reading processes take packages from one queue, this process among them, so a large package
-does not leave the others idle. Each process paces its reads at its part of the quotas (n processes:
-1/n each; this process keeps all of them until another is ready), so together they stay within the
-quotas as one process does. Every call another process makes is told to this process's `CallLog`
-(counts, `--log-requests`, progress), and each package's state comes back in the order the packages
-were asked for: the result is what one process reads, call for call.
+Other processes read, and this one takes their answers and plans each package as it comes
+(`planner.PlannedAhead`). They take packages from one queue, so a large package does not leave the
+others idle, and each paces its reads at its part of the quotas (n processes: 1/n each), so together
+they stay within the quotas as one process does. This process reads too, until another is ready (a
+process takes about a second to start) and whenever none is left (one that cannot start or ends
+early leaves its packages here), at the share of the quotas the others leave it. Every call another
+process makes is told to this process's `CallLog` (counts, `--log-requests`, progress), and the
+packages are given in the order they were asked for: the result is what one process reads, call
+for call.
 
 Another process gets the credentials this one holds (never a profile to resolve again: an MFA
 prompt or an SSO login belongs to the user's own process), and works only over HTTP (an AWS endpoint
@@ -43,7 +46,7 @@ from reconciler.state import PackageState, VersionState
 # Below this many packages a process, starting one (about a second of CPU and 60 MB: an
 # interpreter, boto3 and the service model) costs more than it saves.
 MIN_PACKAGES_PER_PROCESS = 100
-# At most this many processes read when none is asked for: past it the quotas, not the CPU, bind.
+# At most this many other processes read when none is asked for: past it the quotas, not the CPU, bind.
 MAX_PROCESSES = 4
 _STATUSES = {status.value: status for status in Status}
 
@@ -51,7 +54,7 @@ Read = tuple[PackageState | None, Counter[str]]
 
 
 def default_processes() -> int:
-    """One reading process per CPU this process may run on, at most `MAX_PROCESSES`."""
+    """One other reading process per CPU this process may run on, at most `MAX_PROCESSES`."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -60,23 +63,25 @@ def default_processes() -> int:
 
 
 def processes_for(packages: int, wanted: int) -> int:
-    """How many processes read `packages` packages when `wanted` may: each has enough to be worth
-    starting."""
-    return max(1, min(wanted, packages // MIN_PACKAGES_PER_PROCESS))
+    """How many other processes read `packages` packages when `wanted` may: each has enough to be
+    worth starting (0: this process reads them alone)."""
+    return max(0, min(wanted, packages // MIN_PACKAGES_PER_PROCESS))
 
 
 class Spread:
     """Reads packages with a connection's client and, when there are enough of them, with other
     processes' clients made from its recipe (asked for only then: None keeps the reads here).
 
-    `Backend.processes` is how many processes may read; not given, one per CPU, unless
-    `--concurrency` is (a ceiling on the reads in flight, kept in one process: a run with
+    `Backend.processes` is how many other processes may read (0: none); not given, one per CPU,
+    unless `--concurrency` is (a ceiling on the reads in flight, kept in this process: a run with
     `--concurrency 1` makes its calls one after another, as asked). With both, the ceiling is
-    divided between the processes."""
+    divided between the processes, this one included."""
 
     def __init__(self, connection: Connection, concurrency: int | None) -> None:
-        processes = connection.processes or (1 if concurrency is not None else default_processes())
-        self._processes = 1 if connection.recipe is None else min(processes, concurrency or processes)
+        wanted = connection.processes
+        if wanted is None:
+            wanted = 0 if concurrency is not None else default_processes()
+        self._processes = 0 if connection.recipe is None else min(wanted, concurrency or wanted)
         self._recipe: Callable[[], Recipe | None] = connection.recipe or (lambda: None)
         self._ceiling = concurrency
         self.workers = connection.workers(concurrency)  # reads in flight in this process, at most
@@ -87,7 +92,7 @@ class Spread:
     def read(self, client: Any, specs: Sequence[ReadSpec]) -> list[Read]:
         """`reads.read_package` of every spec, in spec order; the first failure in spec order raised."""
         processes = processes_for(len(specs), self._processes)
-        recipe = self._recipe() if processes > 1 else None
+        recipe = self._recipe() if processes else None
         if recipe is None:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
                 return list(pool.map(lambda spec: reads.read_package(client, spec), specs))
@@ -100,7 +105,7 @@ class Spread:
         at most `ahead` packages read (or being read) beyond the one given next: memory holds a
         few packages, not all of them. Closing the iterator early stops every read not started."""
         processes = processes_for(len(specs), self._processes)
-        recipe = self._recipe() if processes > 1 else None
+        recipe = self._recipe() if processes else None
         if recipe is None:
             return in_order(client, specs, self.workers, ahead)
         return self._spread(client, specs, ahead, processes, recipe)
@@ -108,8 +113,8 @@ class Spread:
     def _spread(
         self, client: Any, specs: Sequence[ReadSpec], ahead: int, processes: int, recipe: Recipe
     ) -> Generator[Read, None, None]:
-        workers = self.workers if self._ceiling is None else max(1, self._ceiling // processes)
-        return _SpreadRead(client, specs, workers, ahead, self).run(processes - 1, recipe)
+        workers = self.workers if self._ceiling is None else max(1, self._ceiling // (processes + 1))
+        return _SpreadRead(client, specs, workers, ahead, self).run(processes, recipe)
 
 
 def in_order(client: Any, specs: Sequence[ReadSpec], workers: int, ahead: int) -> Generator[Read, None, None]:
@@ -156,18 +161,20 @@ class _SpreadRead:
         self.running = 0  # this process's workers and feeders still at work
         self.feeders = 0  # feeders still at work: a process that ends gives its packages back
         self.stopped = False
-        self.ready = 1  # processes reading, this one included
+        self.reading = 0  # other processes ready and reading: while there are, this one plans
 
     def run(self, others: int, recipe: Recipe) -> Generator[Read, None, None]:
         context = multiprocessing.get_context("spawn")  # never fork a process that has threads
-        share = 1.0 / (others + 1)  # each other process's part of the quotas, from its start
+        share = 1.0 / others  # each other process's part of the quotas, from its start
         limiter = self.spread._limiter
         share_before = limiter.share if limiter is not None else 1.0
         children: list[_Child] = []
         threads: list[threading.Thread] = []
         try:
             children += [_Child.start(context, recipe, self.workers, share) for _ in range(others)]
-            threads += [threading.Thread(target=self._feed, args=(child,), daemon=True) for child in children]
+            threads += [
+                threading.Thread(target=self._feed, args=(child, others), daemon=True) for child in children
+            ]
             threads += [threading.Thread(target=self._read_here, daemon=True) for _ in range(self.workers)]
             self.running = len(threads)
             self.feeders = len(children)
@@ -203,13 +210,14 @@ class _SpreadRead:
                 self.changed.notify_all()
             yield read
 
-    def _take(self, wait: bool) -> int | None:
-        """The next package to read; None when there is none (or, without `wait`, none yet)."""
+    def _take(self, wait: bool, here: bool = False) -> int | None:
+        """The next package to read; None when there is none (or, without `wait`, none yet). This
+        process (`here`) takes none while another reads: its CPU goes to taking their answers."""
         with self.changed:
             while True:
                 if self.failures or self.stopped:
                     return None
-                if self.queue and self.queue[-1] < self.given + self.ahead:
+                if self.queue and self.queue[-1] < self.given + self.ahead and not (here and self.reading):
                     return self.queue.pop()
                 # Wait while a package may still come: the reading ahead moves on as packages are
                 # given, and another process that ends gives back the packages it was sent.
@@ -232,7 +240,7 @@ class _SpreadRead:
 
     def _read_here(self) -> None:
         try:
-            while (index := self._take(wait=True)) is not None:
+            while (index := self._take(wait=True, here=True)) is not None:
                 try:
                     self._done(index, reads.read_package(self.client, self.specs[index]))
                 except BaseException as error:  # raised in spec order by `_in_order`
@@ -240,22 +248,25 @@ class _SpreadRead:
         finally:
             self._leave()
 
-    def _joined(self) -> None:
-        """Another process is ready: this one's share of the quotas shrinks to match."""
+    def _joined(self, others: int) -> None:
+        """Another process is ready: this one stops taking packages, and keeps, for when it reads
+        again, the share of the quotas one of `others` processes has."""
         limiter = self.spread._limiter
         with self.changed:
-            self.ready += 1
+            self.reading += 1
             if limiter is not None:
-                limiter.share = min(limiter.share, 1.0 / self.ready)
+                limiter.share = min(limiter.share, 1.0 / others)
 
-    def _feed(self, child: _Child) -> None:
+    def _feed(self, child: _Child, others: int) -> None:
         """Keeps `child` busy with packages from the queue and takes its answers, until there are no
         more and every package sent has been answered."""
         outstanding: set[int] = set()
+        joined = False
         try:
             if not child.wait_ready():
                 return  # it could not start: this process reads its part
-            self._joined()
+            self._joined(others)
+            joined = True
             while True:
                 while (
                     len(outstanding) < self.workers
@@ -275,6 +286,7 @@ class _SpreadRead:
         finally:
             with self.changed:
                 self.feeders -= 1
+                self.reading -= joined
             self._leave()
 
     def _answer(self, message: tuple[Any, ...], outstanding: set[int]) -> None:

@@ -17,7 +17,7 @@ from reconciler.limits import Limits, limit_problems
 from reconciler.manifest import load_manifests
 from reconciler.models import DesiredState
 from reconciler.plan import Plan, TargetIdentity
-from reconciler.planner import make_plan
+from reconciler.planner import PlannedAhead, make_plan
 from reconciler.state import LiveState
 from reconciler.workflows.gcpause import gc_paused
 from reconciler.workflows.promoting import check_copies
@@ -57,6 +57,8 @@ def read_and_plan(
         # A state per version read and a change per version planned, kept to the end of the run:
         # see gcpause for why the collector waits meanwhile.
         with gc_paused():
+            # Packages are planned as they are read: the planning overlaps the reads' waits.
+            ahead = PlannedAhead(now)
             lives = each_region(
                 connections,
                 lambda region, connection: read_live_state(
@@ -66,6 +68,7 @@ def read_and_plan(
                     connection.workers(concurrency),
                     grace_seconds,
                     Spread(connection, concurrency),
+                    ahead,
                 ),
             )
             targets = tuple(
@@ -82,7 +85,7 @@ def read_and_plan(
                 )
             )
             live = _merged(now, list(lives.values()))
-            plan = make_plan(desired, live, targets[0].endpoint, targets[0].region, targets)
+            plan = make_plan(desired, live, targets[0].endpoint, targets[0].region, targets, ahead)
             plan = check_copies(
                 lambda repository: connections.of(repository).client,
                 plan,

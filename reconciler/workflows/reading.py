@@ -14,6 +14,7 @@ from reconciler.aws import reads
 from reconciler.aws.spread import Spread
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.models import DesiredState
+from reconciler.planner import PlannedAhead
 from reconciler.scope import ReadSpec, glob_scopes, read_specs, resolve_entries, upstream_sources
 from reconciler.state import LiveState, PackageScope, PackageState
 
@@ -25,21 +26,26 @@ def read_live_state(
     max_workers: int = 8,
     grace_seconds: float | None = None,
     spread: Spread | None = None,
+    ahead: PlannedAhead | None = None,
 ) -> LiveState:
     """Everything the manifests speak about, read once.
 
     With `grace_seconds`, every package is listed by publish time and the versions published in
     the last `grace_seconds` are located (drift's --grace). With `spread`, the packages are read
-    by as many processes as it decides (`aws.spread`), with the same result.
+    by as many processes as it decides (`aws.spread`), with the same result. With `ahead`, each
+    package is planned as soon as it is read, while the other reads go on (`planner.PlannedAhead`).
     """
-    return _LiveReader(client, max_workers, spread).read(desired, now, grace_seconds)
+    return _LiveReader(client, max_workers, spread, ahead).read(desired, now, grace_seconds)
 
 
 class _LiveReader:
-    def __init__(self, client: Any, max_workers: int, spread: Spread | None) -> None:
+    def __init__(
+        self, client: Any, max_workers: int, spread: Spread | None, ahead: PlannedAhead | None
+    ) -> None:
         self.client = client
         self.max_workers = max_workers
         self.spread = spread
+        self.ahead = ahead
         self.lock = threading.Lock()
 
     def read(self, desired: DesiredState, now: float, grace_seconds: float | None) -> LiveState:
@@ -56,15 +62,20 @@ class _LiveReader:
             for source in upstream_sources(resolved):
                 live.upstream_chains[source] = reads.upstream_chain(self.client, source, live.calls)
             specs = read_specs(resolved, now, grace_seconds, live.upstream_chains)
+            if self.ahead is not None:
+                self.ahead.expect(resolved)
+            # In spec order, each as soon as it and those before it are read (all of them may be).
             packages = (
-                self.spread.read(self.client, specs)
+                self.spread.read_in_order(self.client, specs, ahead=len(specs))
                 if self.spread is not None
                 else pool.map(lambda spec: reads.read_package(self.client, spec), specs)
             )
-            for state, calls in packages:
+            for spec, (state, calls) in zip(specs, packages, strict=True):
                 if state is not None:
                     live.packages[state.ref] = state
                 live.calls.update(calls)
+                if self.ahead is not None:
+                    self.ahead.read(spec.ref, state)
         return live
 
     def _package_names(self, scope: PackageScope, prefix: str) -> tuple[PackageScope, set[str], Counter[str]]:

@@ -26,7 +26,7 @@ from reconciler.local.faults import Faults
 from reconciler.scope import ReadSpec
 from tests.bench_plan import DOMAIN, RANKED, REPOSITORY, package_name, seed
 
-PACKAGES = 240  # enough for two processes (100 packages a process at least)
+PACKAGES = 240  # enough for two other processes (100 packages a process at least)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +66,9 @@ def _slowed(client: Any, seconds: float) -> None:
 def test_two_processes_read_what_one_reads(endpoint: str) -> None:
     """Every package's state, in spec order, and every call told to this process's log, whichever
     process read it; the other process really read some (this one is slowed to leave it work)."""
-    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=2))
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=1))
     try:
-        alone = Spread(connection, concurrency=1).read(connection.client, _specs())
+        alone = [reads.read_package(connection.client, spec) for spec in _specs()]
         before = Counter(connection.log.calls)
         told: list[str] = []
         connection.log.listen(lambda observed: told.append(observed.about["package"]))
@@ -90,10 +90,10 @@ def test_a_failure_elsewhere_is_raised_as_here(endpoint: str) -> None:
     specs = _specs()
     missing = RepositoryRef(DOMAIN, "no-such-repository")
     specs[PACKAGES - 1] = ReadSpec(PackageRef(missing, Format.NPM, None, "gone"))
-    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=2))
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=1))
     try:
         with pytest.raises(AwsError) as here:
-            Spread(connection, concurrency=1).read(connection.client, specs)
+            [reads.read_package(connection.client, spec) for spec in specs]
         _slowed(connection.client, 0.1)
         with pytest.raises(AwsError) as spread:
             Spread(connection, concurrency=2).read(connection.client, specs)
@@ -106,7 +106,7 @@ def test_a_failure_elsewhere_is_raised_as_here(endpoint: str) -> None:
 def test_another_process_that_cannot_start_leaves_the_reads_here(endpoint: str) -> None:
     """A recipe another process cannot make a client from (no such Region spelling): this process
     reads every package itself, with the same result."""
-    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=2))
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=1))
     try:
         expected = [reads.read_package(connection.client, spec) for spec in _specs()]
         connection.recipe = lambda: Recipe(endpoint, "not a Region!", "testing", "testing", None, 1)
@@ -118,15 +118,15 @@ def test_another_process_that_cannot_start_leaves_the_reads_here(endpoint: str) 
 
 
 def test_few_packages_or_the_embedded_service_stay_in_one_process(seeded: Path, endpoint: str) -> None:
-    """Below 100 packages a process, and on the embedded service (its database is this process's),
-    no other process starts: the recipe is never asked for."""
+    """Below 100 packages another process, and on the embedded service (its database is this
+    process's), no other process starts: the recipe is never asked for."""
     asked: list[int] = []
     connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=4))
     try:
         recipe = connection.recipe
         assert recipe is not None
         connection.recipe = lambda: asked.append(1) or recipe()
-        Spread(connection, concurrency=None).read(connection.client, _specs(199))
+        Spread(connection, concurrency=None).read(connection.client, _specs(99))
     finally:
         connection.close()
     assert asked == []
@@ -169,21 +169,21 @@ def _plan(tmp_path: Path, endpoint: str, name: str, *options: str) -> tuple[dict
 
 
 def test_the_plan_of_several_processes_is_the_plan_of_one(tmp_path: Path, endpoint: str) -> None:
-    """`plan --processes 2` over HTTP: the same plan (but for when it was made) and the same calls,
-    line for line in the request log (but for when each was made), as `--processes 1`."""
-    one = _plan(tmp_path, endpoint, "one", "--processes", "1")
-    two = _plan(tmp_path, endpoint, "two", "--processes", "2")
+    """`plan --read-processes 1` over HTTP: the same plan (but for when it was made) and the same
+    calls, line for line in the request log (but for when each was made), as `--read-processes 0`."""
+    one = _plan(tmp_path, endpoint, "one", "--read-processes", "0")
+    two = _plan(tmp_path, endpoint, "two", "--read-processes", "1")
     assert two == one
     assert one[0]["api_calls"]["ListPackageVersions"] == PACKAGES
 
 
-@pytest.mark.parametrize("value", ["0", "17", "many"])
+@pytest.mark.parametrize("value", ["-1", "17", "many"])
 def test_processes_out_of_range_is_a_usage_error(tmp_path: Path, value: str) -> None:
     manifest = tmp_path / "ranked.yaml"
     manifest.write_text(RANKED.format(domain=DOMAIN, repository=REPOSITORY), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["plan", str(manifest), "--processes", value])
+    result = CliRunner().invoke(cli, ["plan", str(manifest), "--read-processes", value])
     assert result.exit_code == 1
-    assert "--processes" in result.output
+    assert "--read-processes" in result.output
 
 
 def test_throttles_elsewhere_are_retried_and_counted(
@@ -194,7 +194,7 @@ def test_throttles_elsewhere_are_retried_and_counted(
     monkeypatch.setenv("RECONCILER_RETRY_DELAY_SCALE", "0.01")  # another process inherits it
     faults = Faults(throttle_rate=0.03, seed=7)
     with LocalCodeArtifact(seeded, faults=faults) as service, BackgroundServer(service) as server:
-        connection = connect(Backend(endpoint_url=server.endpoint_url, region="us-east-1", processes=2))
+        connection = connect(Backend(endpoint_url=server.endpoint_url, region="us-east-1", processes=1))
         try:
             _slowed(connection.client, 0.1)
             spread = Spread(connection, concurrency=2)
@@ -222,9 +222,9 @@ def test_a_process_that_ends_early_leaves_its_packages_here(
         return ready
 
     monkeypatch.setattr(module._Child, "wait_ready", killed_once_ready)
-    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=2))
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=1))
     try:
-        expected = Spread(connection, concurrency=1).read(connection.client, _specs())
+        expected = [reads.read_package(connection.client, spec) for spec in _specs()]
         spread = Spread(connection, concurrency=2)
         assert spread.read(connection.client, _specs()) == expected
     finally:
@@ -233,27 +233,27 @@ def test_a_process_that_ends_early_leaves_its_packages_here(
 
 
 def test_import_in_several_processes_writes_what_one_process_writes(tmp_path: Path, endpoint: str) -> None:
-    """`import --processes 2` over HTTP: the same manifest, byte for byte, as `--processes 1`."""
+    """`import --read-processes 1` over HTTP: the same manifest, byte for byte, as `--read-processes 0`."""
     written = {}
-    for processes in ("1", "2"):
+    for processes in ("0", "1"):
         out = tmp_path / f"imported-{processes}.yaml"
         result = CliRunner().invoke(
             cli,
             [
                 *("import", "--domain", DOMAIN, "--repository", REPOSITORY, "-o", str(out)),
-                *("--endpoint-url", endpoint, "--processes", processes),
+                *("--endpoint-url", endpoint, "--read-processes", processes),
             ],
         )
         assert result.exit_code == 0, result.output
         written[processes] = out.read_bytes()
-    assert written["2"] == written["1"]
-    assert written["1"].count(b"pkg-") >= PACKAGES
+    assert written["1"] == written["0"]
+    assert written["0"].count(b"pkg-") >= PACKAGES
 
 
 def test_reading_in_order_holds_a_few_packages_and_stops_when_closed(endpoint: str) -> None:
     """`read_in_order` in two processes: packages in spec order, never more than `ahead` read beyond
     the one given, and closing it early stops the other process and gives the quotas back."""
-    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=2))
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=1))
     started: list[str] = []
     given = 0
     beyond: list[int] = []
