@@ -153,7 +153,14 @@ class _SpreadRead:
         self.workers = workers
         self.ahead = max(1, ahead)
         self.spread = spread
-        self.changed = threading.Condition()
+        # One lock, three kinds of waiting: the packages given in order wait for reads to arrive,
+        # the feeders for something to send, and this process's idle workers (a hundred of them)
+        # for something to take. Waking every worker on every read would cost each a trip through
+        # the GIL for nothing, while other processes read.
+        lock = threading.Lock()
+        self.arrived = threading.Condition(lock)
+        self.work = threading.Condition(lock)
+        self.work_here = threading.Condition(lock)
         self.queue = list(range(len(specs) - 1, -1, -1))  # popped from the end: spec order
         self.results: list[Read | None] = [None] * len(specs)
         self.failures: dict[int, BaseException] = {}
@@ -184,9 +191,9 @@ class _SpreadRead:
         finally:
             # Nothing more is taken; what is under way ends (another process answers what it was
             # sent before it is told to stop: its pipe is then this thread's alone).
-            with self.changed:
+            with self.work:
                 self.stopped = True
-                self.changed.notify_all()
+                self._wake_takers()
             for thread in threads:
                 thread.join()
             for child in children:
@@ -196,9 +203,9 @@ class _SpreadRead:
 
     def _in_order(self) -> Iterator[Read]:
         for index in range(len(self.specs)):
-            with self.changed:
+            with self.arrived:
                 while self.results[index] is None and self.running:
-                    self.changed.wait()
+                    self.arrived.wait()
                 read = self.results[index]
                 if read is None:
                     if not self.failures:  # pragma: no cover - every package is read or fails
@@ -207,13 +214,22 @@ class _SpreadRead:
                     raise self.failures.get(index) or self.failures[min(self.failures)]
                 self.results[index] = None  # given: no longer held here
                 self.given = index + 1
-                self.changed.notify_all()
+                if self.queue and self.queue[-1] == self.given + self.ahead - 1:
+                    # The reading ahead may take one more: any feeder, or a worker here if it may read.
+                    self.work.notify_all()
+                    if not self.reading:
+                        self.work_here.notify()
             yield read
+
+    def _wake_takers(self) -> None:
+        """Something changed for every taker (called with the lock held)."""
+        self.work.notify_all()
+        self.work_here.notify_all()
 
     def _take(self, wait: bool, here: bool = False) -> int | None:
         """The next package to read; None when there is none (or, without `wait`, none yet). This
         process (`here`) takes none while another reads: its CPU goes to taking their answers."""
-        with self.changed:
+        with self.work:
             while True:
                 if self.failures or self.stopped:
                     return None
@@ -223,20 +239,22 @@ class _SpreadRead:
                 # given, and another process that ends gives back the packages it was sent.
                 if not wait or (not self.queue and not self.feeders):
                     return None
-                self.changed.wait()
+                (self.work_here if here else self.work).wait()
 
     def _done(self, index: int, read: Read | None, failure: BaseException | None = None) -> None:
-        with self.changed:
+        with self.arrived:
             if failure is not None:
                 self.failures[index] = failure
+                self._wake_takers()  # nothing more is taken
             else:
                 self.results[index] = read
-            self.changed.notify_all()
+            self.arrived.notify()
 
     def _leave(self) -> None:
-        with self.changed:
+        with self.arrived:
             self.running -= 1
-            self.changed.notify_all()
+            self.arrived.notify()
+            self._wake_takers()  # a feeder gone: idle workers may have its packages to read
 
     def _read_here(self) -> None:
         try:
@@ -252,7 +270,7 @@ class _SpreadRead:
         """Another process is ready: this one stops taking packages, and keeps, for when it reads
         again, the share of the quotas one of `others` processes has."""
         limiter = self.spread._limiter
-        with self.changed:
+        with self.work:
             self.reading += 1
             if limiter is not None:
                 limiter.share = min(limiter.share, 1.0 / others)
@@ -280,11 +298,12 @@ class _SpreadRead:
         except (EOFError, OSError):
             # The process ended without answering (killed, out of memory): its packages go back to
             # the queue, for this process's workers. What it did answer is kept.
-            with self.changed:
+            with self.work:
                 self.queue.extend(outstanding)
                 self.queue.sort(reverse=True)
+                self._wake_takers()
         finally:
-            with self.changed:
+            with self.work:
                 self.feeders -= 1
                 self.reading -= joined
             self._leave()
@@ -299,7 +318,7 @@ class _SpreadRead:
         if kind == "read":
             _, _, encoded, calls = message
             self._done(index, (_decoded(encoded), calls))
-            with self.changed:
+            with self.work:
                 self.spread.elsewhere += 1
         elif kind == "failed":
             self._done(index, None, message[2])
