@@ -177,6 +177,7 @@ class _SpreadRead:
         share_before = limiter.share if limiter is not None else 1.0
         children: list[_Child] = []
         threads: list[threading.Thread] = []
+        completed = False
         try:
             children += [_Child.start(context, recipe, self.workers, share) for _ in range(others)]
             threads += [
@@ -188,12 +189,18 @@ class _SpreadRead:
             for thread in threads:
                 thread.start()
             yield from self._in_order()
+            completed = True
         finally:
             # Nothing more is taken; what is under way ends (another process answers what it was
-            # sent before it is told to stop: its pipe is then this thread's alone).
+            # sent before it is told to stop: its pipe is then this thread's alone). Stopped early
+            # (a failure, Ctrl-C, the caller done), the other processes are ended at once instead:
+            # their answers are no longer wanted, and the feeders see their pipes close.
             with self.work:
                 self.stopped = True
                 self._wake_takers()
+            if not completed:
+                for child in children:
+                    child.process.terminate()
             for thread in threads:
                 thread.join()
             for child in children:
