@@ -55,6 +55,9 @@ class Recipe:
     secret_key: str
     token: str | None
     max_attempts: int
+    # The profile's settings (a CA bundle, say) apply there too; its credentials are not resolved
+    # again: the ones above are given explicitly.
+    profile: str | None = None
 
 
 @dataclass
@@ -246,6 +249,7 @@ def _client(backend: Backend) -> Connection:
             frozen.secret_key,
             frozen.token,
             backend.max_attempts,
+            backend.profile,
         )
 
     return Connection(
@@ -270,6 +274,7 @@ def connect_recipe(recipe: Recipe, share: float) -> Connection:
         aws_secret_access_key=recipe.secret_key,
         aws_session_token=recipe.token,
         region_name=recipe.region,
+        profile_name=recipe.profile,
         botocore_session=fast_botocore_session(),
     )
     client = session.client("codeartifact", endpoint_url=recipe.endpoint_url, config=retry)

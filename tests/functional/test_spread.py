@@ -275,3 +275,32 @@ def test_reading_in_order_holds_a_few_packages_and_stops_when_closed(endpoint: s
     assert max(beyond) <= 6
     assert len(set(started)) <= 150 + 6
     assert connection.limiter is not None and connection.limiter.share == 1.0
+
+
+def test_other_processes_use_the_credentials_this_one_holds(
+    tmp_path: Path, endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile whose credentials come from a command (as SSO and MFA helpers do): the command runs
+    once, in this process; the other process, given the profile for its settings, never runs it."""
+    marker = tmp_path / "resolved"
+    helper = tmp_path / "credentials.sh"
+    helper.write_text(
+        f'#!/bin/sh\necho resolved >> "{marker}"\n'
+        'echo \'{"Version": 1, "AccessKeyId": "testing", "SecretAccessKey": "testing"}\'\n',
+        encoding="utf-8",
+    )
+    helper.chmod(0o755)
+    config = tmp_path / "aws-config"
+    config.write_text(f"[profile team]\ncredential_process = {helper}\n", encoding="utf-8")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", profile="team", processes=1))
+    try:
+        _slowed(connection.client, 0.1)
+        spread = Spread(connection, concurrency=2)
+        assert len(spread.read(connection.client, _specs())) == PACKAGES
+    finally:
+        connection.close()
+    assert spread.elsewhere > 0
+    assert marker.read_text(encoding="utf-8").splitlines() == ["resolved"]
