@@ -15,7 +15,7 @@ from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format
 from reconciler.errors import ManifestError
 from reconciler.models import DeclaredEntry, DesiredState, Rule
-from reconciler.state import PackageScope
+from reconciler.state import PackageScope, ReadSpec
 
 _GLOB_CHARS = "*?["
 
@@ -70,15 +70,6 @@ class ResolvedEntry:
     @property
     def copies(self) -> bool:
         return bool(self.copy_sources)
-
-
-@dataclass(frozen=True)
-class ReadSpec:
-    """How to read one package: sorted by publish time or not, and which age thresholds to locate."""
-
-    ref: PackageRef
-    time_sorted: bool = False
-    thresholds: frozenset[float] = frozenset()
 
 
 def glob_scopes(desired: DesiredState) -> dict[PackageScope, list[str]]:

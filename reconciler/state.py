@@ -69,3 +69,14 @@ class LiveState:
     # For copy sources read with include_from_upstream: the repositories CopyPackageVersions would
     # search after the source, in its order (the source's upstreams, depth first).
     upstream_chains: dict[RepositoryRef, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """How to read one package: sorted by publish time or not, and which age thresholds to locate
+    (`scope.read_specs` says so for each package the manifests speak about). Here, beside the
+    states, so that a process that only reads (`aws.spread`) never loads the manifest models."""
+
+    ref: PackageRef
+    time_sorted: bool = False
+    thresholds: frozenset[float] = frozenset()

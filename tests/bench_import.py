@@ -111,7 +111,7 @@ from concurrent.futures import ThreadPoolExecutor
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.aws import reads
 from reconciler.aws.client import Backend, connect
-from reconciler.scope import ReadSpec
+from reconciler.state import ReadSpec
 url, domain, repository, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 connection = connect(Backend(endpoint_url=url))
 workers = connection.workers(workers or None)

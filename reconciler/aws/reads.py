@@ -18,8 +18,7 @@ from reconciler.aws.client import call, pages
 from reconciler.aws.requests import domain_params, package_params, repository_params
 from reconciler.codeartifact import MAX_PAGE_SIZE, Format, Status
 from reconciler.errors import AwsError, ReconcilerError
-from reconciler.scope import ReadSpec
-from reconciler.state import PackageState, VersionState
+from reconciler.state import PackageState, ReadSpec, VersionState
 
 _STATUSES = {status.value: status for status in Status}
 _NO_ORIGIN: dict[str, Any] = {}

@@ -40,8 +40,7 @@ from reconciler.aws.client import Connection, Recipe, connect_recipe
 from reconciler.aws.observe import CallLog
 from reconciler.codeartifact import Status
 from reconciler.errors import ReconcilerError
-from reconciler.scope import ReadSpec
-from reconciler.state import PackageState, VersionState
+from reconciler.state import PackageState, ReadSpec, VersionState
 
 # Below this many packages a process, starting one (about a second of CPU and 60 MB: an
 # interpreter, boto3 and the service model) costs more than it saves.

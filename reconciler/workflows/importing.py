@@ -22,7 +22,8 @@ from reconciler.aws.spread import Spread
 from reconciler.codeartifact import Format
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.importer import ImportSelection, ImportTally, imported_package, package_lines
-from reconciler.scope import ReadSpec, literal_prefix
+from reconciler.scope import literal_prefix
+from reconciler.state import ReadSpec
 
 # Packages read ahead of the one written next, per worker: enough that a slow package does not
 # leave the workers idle, few enough that memory holds a handful of packages.

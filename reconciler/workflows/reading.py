@@ -15,8 +15,8 @@ from reconciler.aws.spread import Spread
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.models import DesiredState
 from reconciler.planner import PlannedAhead
-from reconciler.scope import ReadSpec, glob_scopes, read_specs, resolve_entries, upstream_sources
-from reconciler.state import LiveState, PackageScope, PackageState
+from reconciler.scope import glob_scopes, read_specs, resolve_entries, upstream_sources
+from reconciler.state import LiveState, PackageScope, PackageState, ReadSpec
 
 
 def read_live_state(

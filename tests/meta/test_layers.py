@@ -50,7 +50,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
 }
 # Besides the order: the AWS adapter is a plain set of reads and writes over identities and actions.
 # It never sees the manifests or the decisions made from them (it may implement the applier's
-# `Executor` and read a scope's `ReadSpec`).
+# `Executor` and read a `state.ReadSpec`, which `scope` fills).
 ADAPTER = "aws."
 NEVER_IN_THE_ADAPTER = (
     "models",

@@ -11,8 +11,7 @@ from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.aws import reads
 from reconciler.aws.spread import in_order
 from reconciler.codeartifact import Format
-from reconciler.scope import ReadSpec
-from reconciler.state import PackageState
+from reconciler.state import PackageState, ReadSpec
 from reconciler.workflows.importing import READ_AHEAD
 
 REFS = [PackageRef(RepositoryRef("acme", "prod"), Format.NPM, None, f"pkg-{index}") for index in range(12)]

@@ -13,7 +13,7 @@ from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.aws.reads import _published_time, read_package
 from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
-from reconciler.scope import ReadSpec
+from reconciler.state import ReadSpec
 
 REF = PackageRef(RepositoryRef("acme", "prod"), Format.NPM, None, "cli")
 
