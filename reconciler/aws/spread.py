@@ -87,15 +87,16 @@ class Spread:
         self._log: CallLog = connection.log
         self._limiter = connection.limiter  # its share of the quotas shrinks as others join
         self.elsewhere = 0  # packages other processes read, so far
+        self._asked = False  # the recipe is asked for once, when first needed
+        self._recipe_made: Recipe | None = None
 
     def read(self, client: Any, specs: Sequence[ReadSpec]) -> list[Read]:
         """`reads.read_package` of every spec, in spec order; the first failure in spec order raised."""
-        processes = processes_for(len(specs), self._processes)
-        recipe = self._recipe() if processes else None
+        others, recipe = self._plan(len(specs))
         if recipe is None:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
                 return list(pool.map(lambda spec: reads.read_package(client, spec), specs))
-        return list(self._spread(client, specs, len(specs), processes, recipe))
+        return list(self._spread(client, specs, len(specs), others, recipe))
 
     def read_in_order(
         self, client: Any, specs: Sequence[ReadSpec], ahead: int
@@ -103,11 +104,22 @@ class Spread:
         """Each package's read, in spec order, as soon as it and every one before it are read, with
         at most `ahead` packages read (or being read) beyond the one given next: memory holds a
         few packages, not all of them. Closing the iterator early stops every read not started."""
-        processes = processes_for(len(specs), self._processes)
-        recipe = self._recipe() if processes else None
+        others, recipe = self._plan(len(specs))
         if recipe is None:
             return in_order(client, specs, self.workers, ahead)
-        return self._spread(client, specs, ahead, processes, recipe)
+        return self._spread(client, specs, ahead, others, recipe)
+
+    def elsewhere_for(self, packages: int) -> bool:
+        """Whether other processes will read `packages` packages: this process's CPU is then free to
+        plan each as it comes (alone, it is all reading's; planning in between costs more)."""
+        return self._plan(packages)[1] is not None
+
+    def _plan(self, packages: int) -> tuple[int, Recipe | None]:
+        others = processes_for(packages, self._processes)
+        if others and not self._asked:
+            self._asked = True
+            self._recipe_made = self._recipe()
+        return others, self._recipe_made if others else None
 
     def _spread(
         self, client: Any, specs: Sequence[ReadSpec], ahead: int, processes: int, recipe: Recipe

@@ -32,8 +32,8 @@ def read_live_state(
 
     With `grace_seconds`, every package is listed by publish time and the versions published in
     the last `grace_seconds` are located (drift's --grace). With `spread`, the packages are read
-    by as many processes as it decides (`aws.spread`), with the same result. With `ahead`, each
-    package is planned as soon as it is read, while the other reads go on (`planner.PlannedAhead`).
+    by as many processes as it decides (`aws.spread`), with the same result; when other processes read,
+    each package is planned as soon as it is read, into `ahead` (`planner.PlannedAhead`).
     """
     return _LiveReader(client, max_workers, spread, ahead).read(desired, now, grace_seconds)
 
@@ -62,8 +62,11 @@ class _LiveReader:
             for source in upstream_sources(resolved):
                 live.upstream_chains[source] = reads.upstream_chain(self.client, source, live.calls)
             specs = read_specs(resolved, now, grace_seconds, live.upstream_chains)
-            if self.ahead is not None:
-                self.ahead.expect(resolved)
+            # Planning each package as it comes pays when other processes read; alone, this
+            # process's CPU is all reading's, and planning in between costs more than after.
+            ahead = self.ahead if self.spread is not None and self.spread.elsewhere_for(len(specs)) else None
+            if ahead is not None:
+                ahead.expect(resolved)
             # In spec order, each as soon as it and those before it are read (all of them may be).
             packages = (
                 self.spread.read_in_order(self.client, specs, ahead=len(specs))
@@ -74,8 +77,8 @@ class _LiveReader:
                 if state is not None:
                     live.packages[state.ref] = state
                 live.calls.update(calls)
-                if self.ahead is not None:
-                    self.ahead.read(spec.ref, state)
+                if ahead is not None:
+                    ahead.read(spec.ref, state)
         return live
 
     def _package_names(self, scope: PackageScope, prefix: str) -> tuple[PackageScope, set[str], Counter[str]]:
