@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
 
@@ -108,21 +108,33 @@ def render_plan_json(plan: Plan) -> str:
 
 @dataclass
 class _PackageChanges:
-    """One package's changes in plan order, each with the action that makes it."""
+    """One package's actions in plan order. A view that counts reads the actions alone (a summary of a
+    million changes counts a few thousand actions); one that lists every change walks `changes()`."""
 
     address: PackageRef
-    changes: list[tuple[Action, VersionChange]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
     def counts(self) -> Counter[ActionKind]:
-        return Counter(action.kind for action, _ in self.changes)
+        """Changes per kind; a kind with none is not there."""
+        counts: Counter[ActionKind] = Counter()
+        for action in self.actions:
+            if action.versions:
+                counts[action.kind] += len(action.versions)
+        return counts
+
+    def changes(self) -> Iterator[tuple[Action, VersionChange]]:
+        """Every change in the order apply makes them, each with the action that makes it."""
+        return ((action, change) for action in self.actions for change in action.versions)
 
 
 def _by_package(plan: Plan) -> list[_PackageChanges]:
-    """Changes grouped per package, packages in address order, changes in the order apply makes them."""
+    """Actions grouped per package, packages in address order, actions in the order apply runs them."""
     packages: dict[PackageRef, _PackageChanges] = {}
     for action in plan.actions:
-        group = packages.setdefault(action.package, _PackageChanges(action.package))
-        group.changes.extend((action, change) for change in action.versions)
+        group = packages.get(action.package)
+        if group is None:
+            group = packages[action.package] = _PackageChanges(action.package)
+        group.actions.append(action)
     return [packages[address] for address in sorted(packages, key=PackageRef.sort_key)]
 
 
@@ -269,10 +281,11 @@ def _text_reclaimed(plan: Plan) -> list[Line]:
 
 def _package_counts(group: _PackageChanges, sizes: Mapping[str, int] | None) -> str:
     """`2 to dispose, 3 to update`, and what the disposes reclaim when the plan was sized."""
-    counts = _counts(group.counts())
-    if sizes is not None and any(action.kind.is_destructive for action, _ in group.changes):
-        counts += f"; reclaims {format_bytes(sizes.get(str(group.address), 0))}"
-    return counts
+    counts = group.counts()
+    phrase = _counts(counts)
+    if sizes is not None and any(kind.is_destructive for kind in counts):
+        phrase += f"; reclaims {format_bytes(sizes.get(str(group.address), 0))}"
+    return phrase
 
 
 def _text_summary(packages: list[_PackageChanges], sizes: Mapping[str, int] | None) -> list[Line]:
@@ -282,7 +295,7 @@ def _text_summary(packages: list[_PackageChanges], sizes: Mapping[str, int] | No
 
 
 def _text_changes(packages: list[_PackageChanges], sizes: Mapping[str, int] | None) -> list[Line]:
-    present = {action.kind for group in packages for action, _ in group.changes}
+    present = {action.kind for group in packages for action in group.actions if action.versions}
     lines: list[Line] = [[("Actions are shown with these symbols:", "")]]
     lines += [
         [(f"  {kind.symbol}", _STYLES[kind]), (f" {_LEGEND[kind]}", "")]
@@ -300,10 +313,11 @@ def _text_changes(packages: list[_PackageChanges], sizes: Mapping[str, int] | No
         lines.append(
             [(f"  {address.format} {address.name}", "bold"), (f"  ({_package_counts(group, sizes)})", "")]
         )
-        version_width = min(40, max(len(change.version) for _, change in group.changes))
-        transitions = [_transition(action, change, "->") for action, change in group.changes]
+        changes = list(group.changes())
+        version_width = min(40, max(len(change.version) for _, change in changes))
+        transitions = [_transition(action, change, "->") for action, change in changes]
         transition_width = min(60, max(map(len, transitions)))
-        for (action, change), transition in zip(group.changes, transitions, strict=True):
+        for (action, change), transition in zip(changes, transitions, strict=True):
             style = _STYLES[action.kind]
             line: Line = [
                 (f"    {action.kind.symbol} {change.version:<{version_width}}  {transition}", style)
@@ -478,7 +492,7 @@ _REASON_SHOWN = 1_000
 def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> list[Block]:
     """A package's blocks: its non-destructive changes collapsed, its destructive ones shown."""
     name = label(group.address)
-    rows = [(action, _md_row(plan, action, change, context)) for action, change in group.changes]
+    rows = [(action, _md_row(plan, action, change, context)) for action, change in group.changes()]
     others = tuple(row for action, row in rows if not action.kind.is_destructive)
     harmful = tuple(row for action, row in rows if action.kind.is_destructive)
     counts = _package_counts(group, plan.reclaimed_bytes)
@@ -487,7 +501,9 @@ def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> 
         heading = f"#### {code_span(name)}: {counts}"
         blocks.append(Block((heading,), label=name))
     if others:
-        other_counts = _counts(Counter(a.kind for a, _ in group.changes if not a.kind.is_destructive))
+        other_counts = _counts(
+            Counter({kind: n for kind, n in group.counts().items() if not kind.is_destructive})
+        )
         summary = f"{html_code(name)}: {other_counts if harmful else counts}"
         blocks.append(
             Block(

@@ -1,0 +1,69 @@
+"""The plan's views count a package's changes from its actions (a summary of a million changes reads
+a few thousand actions): for any plan, the counts are those of its every change, one by one, and
+the changes a view lists are every change in the order apply makes them."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import HealthCheck, given, settings
+
+from reconciler.addresses import PackageRef
+from reconciler.codeartifact import Format, Status
+from reconciler.plan import Action, ActionKind, Plan, Summary, VersionChange
+from reconciler.render import markup, render_plan
+from reconciler.render import plan as views
+from reconciler.text import format_bytes
+from tests.refs import package_ref
+from tests.unit.test_plan_text import plans
+
+
+def changes_one_by_one(plan: Plan) -> dict[PackageRef, list[tuple[Action, VersionChange]]]:
+    """Every change of each package with its action, walked one change at a time."""
+    grouped: dict[PackageRef, list[tuple[Action, VersionChange]]] = {}
+    for action in plan.actions:
+        grouped.setdefault(action.package, []).extend((action, change) for change in action.versions)
+    return grouped
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(plans)
+def test_each_packages_counts_are_those_of_its_changes_one_by_one(plan: Plan) -> None:
+    expected = changes_one_by_one(plan)
+
+    groups = views._by_package(plan)
+
+    assert [group.address for group in groups] == sorted(expected, key=PackageRef.sort_key)
+    for group in groups:
+        pairs = expected[group.address]
+        assert list(group.changes()) == pairs
+        assert group.counts() == Counter(action.kind for action, _ in pairs)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(plans)
+def test_the_summary_view_gives_each_package_the_counts_of_its_changes(plan: Plan) -> None:
+    expected = []
+    for package in sorted(grouped := changes_one_by_one(plan), key=PackageRef.sort_key):
+        kinds = [action.kind for action, _ in grouped[package]]
+        line = f"{markup.label(package)}: {views._counts(Counter(kinds))}"
+        if plan.reclaimed_bytes is not None and any(kind.is_destructive for kind in kinds):
+            line += f"; reclaims {format_bytes(plan.reclaimed_bytes.get(str(package), 0))}"
+        expected.append(line + "\n")
+
+    text = render_plan(plan, "text", summary_only=True, digest="d")
+
+    assert "".join(expected) in text
+
+
+def test_an_action_without_versions_counts_for_nothing() -> None:
+    package = package_ref(domain="d", repository="r", format=Format.NPM, package="p")
+    change = VersionChange("1.0.0", Status.PUBLISHED, "rev", Status.ARCHIVED, "rule 1")
+    empty = Action(ActionKind.DISPOSE, package, Status.ARCHIVED, Status.DISPOSED, ())
+    update = Action(ActionKind.UPDATE_STATUS, package, Status.PUBLISHED, Status.ARCHIVED, (change,))
+    plan = Plan("1", "t", 0.0, "m", (), (), (empty, update), Summary(to_update=1), {})
+
+    (group,) = views._by_package(plan)
+
+    assert group.counts() == Counter({ActionKind.UPDATE_STATUS: 1})
+    assert list(group.changes()) == [(update, change)]
