@@ -39,6 +39,7 @@ from reconciler.render.markup import (
     join_spans,
     label,
     markdown_targets,
+    style_codes,
     target_lines,
 )
 from reconciler.text import format_bytes, plural
@@ -194,7 +195,8 @@ def render_plan_text(
     versions left in a live status the manifests accept. Without `color` the text holds no escape
     codes at all.
     """
-    lines: list[Line] = [*_text_header(plan), []]
+    # A line is spans to join, or text already joined (a change's: see `_text_changes`).
+    lines: list[Line | str] = [*_text_header(plan), []]
     packages = _by_package(plan)
     if plan.is_empty and not plan.errors:
         lines += [[(NO_CHANGES, "bold")], *_text_accepted_count(plan), []]
@@ -203,7 +205,7 @@ def render_plan_text(
     lines += _text_notes(plan)
     if packages:
         sizes = plan.reclaimed_bytes
-        lines += _text_summary(packages, sizes) if summary_only else _text_changes(packages, sizes)
+        lines += _text_summary(packages, sizes) if summary_only else _text_changes(packages, sizes, color)
         lines += [_plan_line(plan)]
     if show_accepted:
         while lines and not lines[-1]:
@@ -212,7 +214,7 @@ def render_plan_text(
     while lines and not lines[-1]:
         lines.pop()
     lines += [[], [(f"{DIGEST_LABEL}: {digest or plan_digest(plan)}", "dim")]]
-    return "".join(join_spans(line, color) + "\n" for line in lines)
+    return "".join((line if isinstance(line, str) else join_spans(line, color)) + "\n" for line in lines)
 
 
 def _text_accepted_count(plan: Plan) -> list[Line]:
@@ -294,15 +296,23 @@ def _text_summary(packages: list[_PackageChanges], sizes: Mapping[str, int] | No
     ] + [[]]
 
 
-def _text_changes(packages: list[_PackageChanges], sizes: Mapping[str, int] | None) -> list[Line]:
+def _text_changes(
+    packages: list[_PackageChanges], sizes: Mapping[str, int] | None, color: bool
+) -> list[Line | str]:
+    """The legend, then every package and its changes. A change's line is the line a plan of a
+    million changes writes a million times: it is made whole, as text (`join_spans` would make it
+    the same), with each style's codes looked up once."""
+    codes = style_codes(color)
     present = {action.kind for group in packages for action in group.actions if action.versions}
-    lines: list[Line] = [[("Actions are shown with these symbols:", "")]]
+    lines: list[Line | str] = [[("Actions are shown with these symbols:", "")]]
     lines += [
         [(f"  {kind.symbol}", _STYLES[kind]), (f" {_LEGEND[kind]}", "")]
         for kind in ActionKind
         if kind in present
     ]
     lines.append([])
+    by_kind = {kind: (kind.symbol, *codes(_STYLES[kind])) for kind in ActionKind}
+    dim_on, dim_off = codes("dim")
     repository: RepositoryRef | None = None
     for group in packages:
         address = group.address
@@ -318,12 +328,11 @@ def _text_changes(packages: list[_PackageChanges], sizes: Mapping[str, int] | No
         transitions = [_transition(action, change, "->") for action, change in changes]
         transition_width = min(60, max(map(len, transitions)))
         for (action, change), transition in zip(changes, transitions, strict=True):
-            style = _STYLES[action.kind]
-            line: Line = [
-                (f"    {action.kind.symbol} {change.version:<{version_width}}  {transition}", style)
-            ]
+            symbol, on, off = by_kind[action.kind]
+            line = f"{on}    {symbol} {change.version:<{version_width}}  {transition}{off}"
             if change.reason:
-                line += [(" " * (transition_width - len(transition) + 2), ""), (f"# {change.reason}", "dim")]
+                padding = " " * (transition_width - len(transition) + 2)
+                line = f"{line}{padding}{dim_on}# {change.reason}{dim_off}"
             lines.append(line)
         lines.append([])
     return lines

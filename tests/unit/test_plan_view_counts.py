@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.addresses import PackageRef
 from reconciler.codeartifact import Format, Status
@@ -67,3 +68,34 @@ def test_an_action_without_versions_counts_for_nothing() -> None:
 
     assert group.counts() == Counter({ActionKind.UPDATE_STATUS: 1})
     assert list(group.changes()) == [(update, change)]
+
+
+def change_lines_one_span_list_each(plan: Plan, color: bool) -> list[str]:
+    """The text view's change lines as spans joined one line at a time, the straightforward way."""
+    lines = []
+    for group in views._by_package(plan):
+        pairs = list(group.changes())
+        version_width = min(40, max(len(change.version) for _, change in pairs))
+        transitions = [views._transition(action, change, "->") for action, change in pairs]
+        transition_width = min(60, max(map(len, transitions)))
+        for (action, change), transition in zip(pairs, transitions, strict=True):
+            line: markup.Line = [
+                (
+                    f"    {action.kind.symbol} {change.version:<{version_width}}  {transition}",
+                    views._STYLES[action.kind],
+                )
+            ]
+            if change.reason:
+                line += [(" " * (transition_width - len(transition) + 2), ""), (f"# {change.reason}", "dim")]
+            lines.append(markup.join_spans(line, color))
+    return lines
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(plans, st.booleans())
+def test_the_text_views_change_lines_are_their_spans_joined(plan: Plan, color: bool) -> None:
+    expected = change_lines_one_span_list_each(plan, color)
+
+    lines = views._text_changes(views._by_package(plan), plan.reclaimed_bytes, color)
+
+    assert [line for line in lines if isinstance(line, str) and line] == expected
