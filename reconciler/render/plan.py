@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import assert_never
 
 from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.codeartifact import Status
 from reconciler.plan import Action, ActionKind, Plan, VersionChange, VersionProblem
 from reconciler.planfile import plan_digest, plan_json
 from reconciler.render.comment import (
@@ -382,7 +383,8 @@ def plan_comment(
     if plan.errors:
         problems = [_md_problem(problem, files, context) for problem in plan.errors]
         top += _md_notes("CAUTION", "version", problems, "cannot converge, so this plan cannot be applied")
-    body = [block for group in _by_package(plan) for block in _md_package(plan, group, context)]
+    cells = _MdCells(plan.manifest_files, context)
+    body = [block for group in _by_package(plan) for block in _md_package(plan, group, cells)]
     body += md_accepted(plan.accepted, files, context)
     return split_comment("plan", targets_id(plan.targets), top, body, _md_continued, limit)
 
@@ -498,12 +500,13 @@ _TABLE_HEAD = ("| action | version | status | reason |", "| --- | --- | --- | --
 _REASON_SHOWN = 1_000
 
 
-def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> list[Block]:
+def _md_package(plan: Plan, group: _PackageChanges, cells: _MdCells) -> list[Block]:
     """A package's blocks: its non-destructive changes collapsed, its destructive ones shown."""
     name = label(group.address)
-    rows = [(action, _md_row(plan, action, change, context)) for action, change in group.changes()]
-    others = tuple(row for action, row in rows if not action.kind.is_destructive)
-    harmful = tuple(row for action, row in rows if action.kind.is_destructive)
+    others: list[str] = []
+    harmful: list[str] = []
+    for action in group.actions:
+        (harmful if action.kind.is_destructive else others).extend(cells.rows(action))
     counts = _package_counts(group, plan.reclaimed_bytes)
     blocks = []
     if harmful:
@@ -517,7 +520,7 @@ def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> 
         blocks.append(
             Block(
                 (f"<details><summary>{summary}</summary>", "", *_TABLE_HEAD),
-                others,
+                tuple(others),
                 ("", "</details>"),
                 continued=(f"<details><summary>{summary} (continued)</summary>", "", *_TABLE_HEAD),
                 label=name,
@@ -527,7 +530,7 @@ def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> 
         blocks.append(
             Block(
                 _TABLE_HEAD,
-                harmful,
+                tuple(harmful),
                 continued=(f"#### {code_span(name)} (continued)", "", *_TABLE_HEAD),
                 label=name,
             )
@@ -535,14 +538,40 @@ def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> 
     return blocks
 
 
-def _md_row(plan: Plan, action: Action, change: VersionChange, context: CommentContext) -> str:
-    kind = action.kind
-    name = f"**{_COUNT_LABELS[kind]}**" if kind.is_destructive else _COUNT_LABELS[kind]
-    status = escape_markdown(_transition(action, change, "→"))
-    if kind.is_destructive:
-        status = f"{escape_markdown(str(change.prior_status))} → **{escape_markdown(str(change.after))}**"
-    reason = change.reason
-    if len(reason) > _REASON_SHOWN:
-        reason = reason[: _REASON_SHOWN - 1] + "…"
-    why = provenance_links(reason, plan.manifest_files, context)
-    return f"| {name} | {code_span(change.version)} | {status} | {why} |"
+class _MdCells:
+    """The table rows of a comment's changes. A plan of a million changes has a few distinct reasons
+    and status changes: each one's cell (escaped, its manifest lines linked) is made once a comment."""
+
+    def __init__(self, files: tuple[str, ...], context: CommentContext) -> None:
+        self.files = files
+        self.context = context
+        self.reasons: dict[str, str] = {}
+
+    def rows(self, action: Action) -> list[str]:
+        """A row per change of `action`, in its order."""
+        kind = action.kind
+        name = f"**{_COUNT_LABELS[kind]}**" if kind.is_destructive else _COUNT_LABELS[kind]
+        statuses: dict[tuple[Status, Status], str] = {}
+        rows = []
+        for change in action.versions:
+            pair = (change.prior_status, change.after)
+            status = statuses.get(pair)
+            if status is None:
+                status = statuses[pair] = _md_status(action, change)
+            why = self.reasons.get(change.reason)
+            if why is None:
+                why = self.reasons[change.reason] = self._reason(change.reason)
+            rows.append(f"| {name} | {code_span(change.version)} | {status} | {why} |")
+        return rows
+
+    def _reason(self, reason: str) -> str:
+        if len(reason) > _REASON_SHOWN:
+            reason = reason[: _REASON_SHOWN - 1] + "…"
+        return provenance_links(reason, self.files, self.context)
+
+
+def _md_status(action: Action, change: VersionChange) -> str:
+    """A change's status cell: what becomes of the version (a destructive change's end in bold)."""
+    if action.kind.is_destructive:
+        return f"{escape_markdown(str(change.prior_status))} → **{escape_markdown(str(change.after))}**"
+    return escape_markdown(_transition(action, change, "→"))

@@ -4,6 +4,7 @@ the changes a view lists are every change in the order apply makes them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
@@ -14,9 +15,10 @@ from reconciler.codeartifact import Format, Status
 from reconciler.plan import Action, ActionKind, Plan, Summary, VersionChange
 from reconciler.render import markup, render_plan
 from reconciler.render import plan as views
+from reconciler.render.comment import CommentContext, provenance_links
 from reconciler.text import format_bytes
 from tests.refs import package_ref
-from tests.unit.test_plan_text import plans
+from tests.unit.test_plan_text import names, plans, statuses, text
 
 
 def changes_one_by_one(plan: Plan) -> dict[PackageRef, list[tuple[Action, VersionChange]]]:
@@ -99,3 +101,47 @@ def test_the_text_views_change_lines_are_their_spans_joined(plan: Plan, color: b
     lines = views._text_changes(views._by_package(plan), plan.reclaimed_bytes, color)
 
     assert [line for line in lines if isinstance(line, str) and line] == expected
+
+
+def md_row_made_whole(plan: Plan, action: Action, change: VersionChange, context: CommentContext) -> str:
+    """A comment's table row of one change, every cell made for it alone, the straightforward way."""
+    kind = action.kind
+    name = f"**{views._COUNT_LABELS[kind]}**" if kind.is_destructive else views._COUNT_LABELS[kind]
+    status = markup.escape_markdown(views._transition(action, change, "→"))
+    if kind.is_destructive:
+        prior, after = (
+            markup.escape_markdown(str(change.prior_status)),
+            markup.escape_markdown(str(change.after)),
+        )
+        status = f"{prior} → **{after}**"
+    reason = change.reason
+    if len(reason) > views._REASON_SHOWN:
+        reason = reason[: views._REASON_SHOWN - 1] + "…"
+    why = provenance_links(reason, plan.manifest_files, context)
+    return f"| {name} | {markup.code_span(change.version)} | {status} | {why} |"
+
+
+# Reasons that name the manifest lines a comment links, or not, long and short.
+reasons = st.sampled_from(
+    ["pinned at m.yaml:3", "rule 1 (match 1.*) at m.yaml:7 rules[0]", "otherwise: Archived"]
+)
+linked_changes = st.builds(
+    VersionChange, names, statuses, text, statuses, reasons | text | st.just("x at m.yaml:9 " * 90)
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(plans, st.lists(linked_changes, min_size=1, max_size=8))
+def test_a_comments_rows_are_those_of_each_change_made_whole(plan: Plan, more: list[VersionChange]) -> None:
+    plan = dataclasses.replace(
+        plan,
+        manifest_files=("m.yaml",),
+        actions=tuple(action.with_versions(action.versions + tuple(more)) for action in plan.actions),
+    )
+    context = CommentContext("https://github.com", "acme/manifests", "abc123", "7", {"m.yaml": "ops/m.yaml"})
+    cells = views._MdCells(plan.manifest_files, context)
+
+    for action in plan.actions:
+        assert cells.rows(action) == [
+            md_row_made_whole(plan, action, change, context) for change in action.versions
+        ]
