@@ -285,11 +285,13 @@ def _changes(changes: tuple[VersionChange, ...], level: int) -> str:
     if not changes:
         return "[]"
     escape = _ESCAPE
-    after, prior, before_version, close, item, pad = _change_frame(level)
-    reason = {text: f"{escape(text)}{before_version}" for text in {change.reason for change in changes}}
+    after_text, prior_text, before_version, close, item, pad = _change_frame(level)
+    reason_text = {
+        reason: f"{escape(reason)}{before_version}" for reason in {change.reason for change in changes}
+    }
     written = [
-        f"{after[a]}{escape(revision)}{prior[p]}{reason[r]}{escape(version)}{close}"
-        for version, p, revision, a, r in changes
+        f"{after_text[after]}{escape(revision)}{prior_text[prior]}{reason_text[reason]}{escape(version)}{close}"
+        for version, prior, revision, after, reason in changes
     ]
     return f"[{item}{(',' + item).join(written)}{pad}]"
 
@@ -297,8 +299,8 @@ def _changes(changes: tuple[VersionChange, ...], level: int) -> str:
 @functools.cache
 def _change_frame(level: int) -> tuple[dict[Status, str], dict[Status, str], str, str, str, str]:
     """What `_changes` writes around a change's values at `level`: a change is written as
-    `after[a] revision prior[p] reason before_version version close`, the changes joined by `,` and
-    `item`, and the list closed by `pad` and `]`."""
+    `after_text[after] revision prior_text[prior] reason before_version version close`, the changes
+    joined by `,` and `item`, and the list closed by `pad` and `]`."""
     pad = "\n" + "  " * level
     item = pad + "  "
     key = item + "  "
