@@ -17,6 +17,7 @@ reformatting a file does not change its digest but any change of its content doe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -279,20 +280,33 @@ class _Changes:
 
 def _changes(changes: tuple[VersionChange, ...], level: int) -> str:
     """`_changes_json(changes)` as `_encode` would write it at `level`, one f-string per change: a
-    plan holds a million."""
+    plan holds a million. What the keys and statuses around the values make is worked out once a
+    level, and each reason is escaped once an action (its changes mostly share one)."""
     if not changes:
         return "[]"
-    status, escape = _STATUS, _ESCAPE
-    pad = "\n" + "  " * level
-    item = pad + "  "
-    key = item + "  "
+    escape = _ESCAPE
+    after_text, prior_text, before_version, close, item, pad = _change_frame(level)
+    reason_text = {
+        reason: f"{escape(reason)}{before_version}" for reason in {change.reason for change in changes}
+    }
     written = [
-        f'{{{key}"after": {status[after]},{key}"prior_revision": {escape(revision)},'
-        f'{key}"prior_status": {status[prior]},{key}"reason": {escape(reason)},'
-        f'{key}"version": {escape(version)}{item}}}'
+        f"{after_text[after]}{escape(revision)}{prior_text[prior]}{reason_text[reason]}{escape(version)}{close}"
         for version, prior, revision, after, reason in changes
     ]
     return f"[{item}{(',' + item).join(written)}{pad}]"
+
+
+@functools.cache
+def _change_frame(level: int) -> tuple[dict[Status, str], dict[Status, str], str, str, str, str]:
+    """What `_changes` writes around a change's values at `level`: a change is written as
+    `after_text[after] revision prior_text[prior] reason before_version version close`, the changes
+    joined by `,` and `item`, and the list closed by `pad` and `]`."""
+    pad = "\n" + "  " * level
+    item = pad + "  "
+    key = item + "  "
+    after = {status: f'{{{key}"after": {text},{key}"prior_revision": ' for status, text in _STATUS.items()}
+    prior = {status: f',{key}"prior_status": {text},{key}"reason": ' for status, text in _STATUS.items()}
+    return after, prior, f',{key}"version": ', item + "}", item, pad
 
 
 def plan_json(plan: Plan) -> str:

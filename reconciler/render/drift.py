@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
 from typing import assert_never
 
@@ -27,6 +27,7 @@ from reconciler.render.markup import (
     GITHUB_COMMENT_LIMIT,
     Line,
     RenderFormat,
+    StyleCodes,
     accepted_lines,
     code_span,
     escape_markdown,
@@ -34,6 +35,8 @@ from reconciler.render.markup import (
     join_spans,
     label,
     markdown_targets,
+    paint,
+    style_codes,
     target_lines,
 )
 from reconciler.text import format_duration, plural
@@ -249,13 +252,13 @@ def _text_blocks(report: DriftReport, color: bool, show_accepted: bool) -> Itera
         )
         lines.append([(left_out, "yellow")])
     yield [join_spans(line, color) for line in lines]
-    codes = _codes(color)
+    codes = style_codes(color)
     repository: RepositoryRef | None = None
     for address, items in report.packages():
         block = [""]
         if address.repository != repository:
             repository = address.repository
-            block += [_paint(f"Repository {address.repository}:", "bold", codes), ""]
+            block += [paint(f"Repository {address.repository}:", "bold", codes), ""]
         yield block + _text_package(address, items, codes)
     if show_accepted:
         yield ["", *(join_spans(line, color) for line in accepted_lines(report.accepted))]
@@ -268,36 +271,12 @@ def _text_header(report: DriftReport) -> list[Line]:
     return target_lines(report.targets, report.api_calls, checked)
 
 
-Codes = Callable[[str], tuple[str, str]]
-
-
-def _codes(color: bool) -> Codes:
-    """The escape codes that open and close a style (none without `color`), as `join_spans` writes
-    them around any non-empty text, worked out once a style instead of once a line."""
-    known: dict[str, tuple[str, str]] = {}
-
-    def codes(style: str) -> tuple[str, str]:
-        if not color or not style:
-            return "", ""
-        if style not in known:
-            before, _, after = join_spans([("\0", style)], color=True).partition("\0")
-            known[style] = (before, after)
-        return known[style]
-
-    return codes
-
-
-def _paint(text: str, style: str, codes: Codes) -> str:
-    before, after = codes(style)
-    return f"{before}{text}{after}"
-
-
-def _text_package(address: PackageRef, items: list[DriftItem], codes: Codes) -> list[str]:
+def _text_package(address: PackageRef, items: list[DriftItem], codes: StyleCodes) -> list[str]:
     """The package's line and a line per drifted version: the line that a million-version report
     writes a million times, so each style's codes are looked up once here."""
     counts = Counter(item.kind for item in items)
     summary = ", ".join(f"{counts[kind]} {kind.label}" for kind in DriftKind if counts[kind])
-    lines = [_paint(f"  {address.format} {address.name}", "bold", codes) + f"  ({summary})"]
+    lines = [paint(f"  {address.format} {address.name}", "bold", codes) + f"  ({summary})"]
     version_width = min(40, max(len(item.version) for item in items))
     states = [_drift_state(item) for item in items]
     state_width = min(60, max(map(len, states)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from rich.color import ColorSystem
@@ -43,6 +43,32 @@ def join_spans(line: Line, color: bool) -> str:
         Style.parse(style).render(text, color_system=ColorSystem.STANDARD) if style else text
         for text, style in line
     )
+
+
+# The escape codes that open and close a style, by style: for views that write a line per version.
+StyleCodes = Callable[[str], tuple[str, str]]
+
+
+def style_codes(color: bool) -> StyleCodes:
+    """The escape codes that open and close a style (none without `color`), as `join_spans` writes
+    them around any non-empty text, worked out once a style instead of once a line."""
+    known: dict[str, tuple[str, str]] = {}
+
+    def codes(style: str) -> tuple[str, str]:
+        if not color or not style:
+            return "", ""
+        if style not in known:
+            before, _, after = join_spans([("\0", style)], color=True).partition("\0")
+            known[style] = (before, after)
+        return known[style]
+
+    return codes
+
+
+def paint(text: str, style: str, codes: StyleCodes) -> str:
+    """`join_spans([(text, style)], color)` for a non-empty `text`, with the codes of `style_codes(color)`."""
+    before, after = codes(style)
+    return f"{before}{text}{after}"
 
 
 # -- markdown ----------------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
 
 from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.codeartifact import Status
 from reconciler.plan import Action, ActionKind, Plan, VersionChange, VersionProblem
 from reconciler.planfile import plan_digest, plan_json
 from reconciler.render.comment import (
@@ -39,6 +40,7 @@ from reconciler.render.markup import (
     join_spans,
     label,
     markdown_targets,
+    style_codes,
     target_lines,
 )
 from reconciler.text import format_bytes, plural
@@ -108,21 +110,33 @@ def render_plan_json(plan: Plan) -> str:
 
 @dataclass
 class _PackageChanges:
-    """One package's changes in plan order, each with the action that makes it."""
+    """One package's actions in plan order. A view that counts reads the actions alone (a summary of a
+    million changes counts a few thousand actions); one that lists every change walks `changes()`."""
 
     address: PackageRef
-    changes: list[tuple[Action, VersionChange]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
     def counts(self) -> Counter[ActionKind]:
-        return Counter(action.kind for action, _ in self.changes)
+        """Changes per kind; a kind with none is not there."""
+        counts: Counter[ActionKind] = Counter()
+        for action in self.actions:
+            if action.versions:
+                counts[action.kind] += len(action.versions)
+        return counts
+
+    def changes(self) -> Iterator[tuple[Action, VersionChange]]:
+        """Every change in the order apply makes them, each with the action that makes it."""
+        return ((action, change) for action in self.actions for change in action.versions)
 
 
 def _by_package(plan: Plan) -> list[_PackageChanges]:
-    """Changes grouped per package, packages in address order, changes in the order apply makes them."""
+    """Actions grouped per package, packages in address order, actions in the order apply runs them."""
     packages: dict[PackageRef, _PackageChanges] = {}
     for action in plan.actions:
-        group = packages.setdefault(action.package, _PackageChanges(action.package))
-        group.changes.extend((action, change) for change in action.versions)
+        group = packages.get(action.package)
+        if group is None:
+            group = packages[action.package] = _PackageChanges(action.package)
+        group.actions.append(action)
     return [packages[address] for address in sorted(packages, key=PackageRef.sort_key)]
 
 
@@ -182,7 +196,8 @@ def render_plan_text(
     versions left in a live status the manifests accept. Without `color` the text holds no escape
     codes at all.
     """
-    lines: list[Line] = [*_text_header(plan), []]
+    # A line is spans to join, or text already joined (a change's: see `_text_changes`).
+    lines: list[Line | str] = [*_text_header(plan), []]
     packages = _by_package(plan)
     if plan.is_empty and not plan.errors:
         lines += [[(NO_CHANGES, "bold")], *_text_accepted_count(plan), []]
@@ -191,7 +206,7 @@ def render_plan_text(
     lines += _text_notes(plan)
     if packages:
         sizes = plan.reclaimed_bytes
-        lines += _text_summary(packages, sizes) if summary_only else _text_changes(packages, sizes)
+        lines += _text_summary(packages, sizes) if summary_only else _text_changes(packages, sizes, color)
         lines += [_plan_line(plan)]
     if show_accepted:
         while lines and not lines[-1]:
@@ -200,7 +215,7 @@ def render_plan_text(
     while lines and not lines[-1]:
         lines.pop()
     lines += [[], [(f"{DIGEST_LABEL}: {digest or plan_digest(plan)}", "dim")]]
-    return "".join(join_spans(line, color) + "\n" for line in lines)
+    return "".join((line if isinstance(line, str) else join_spans(line, color)) + "\n" for line in lines)
 
 
 def _text_accepted_count(plan: Plan) -> list[Line]:
@@ -269,10 +284,11 @@ def _text_reclaimed(plan: Plan) -> list[Line]:
 
 def _package_counts(group: _PackageChanges, sizes: Mapping[str, int] | None) -> str:
     """`2 to dispose, 3 to update`, and what the disposes reclaim when the plan was sized."""
-    counts = _counts(group.counts())
-    if sizes is not None and any(action.kind.is_destructive for action, _ in group.changes):
-        counts += f"; reclaims {format_bytes(sizes.get(str(group.address), 0))}"
-    return counts
+    counts = group.counts()
+    phrase = _counts(counts)
+    if sizes is not None and any(kind.is_destructive for kind in counts):
+        phrase += f"; reclaims {format_bytes(sizes.get(str(group.address), 0))}"
+    return phrase
 
 
 def _text_summary(packages: list[_PackageChanges], sizes: Mapping[str, int] | None) -> list[Line]:
@@ -281,15 +297,23 @@ def _text_summary(packages: list[_PackageChanges], sizes: Mapping[str, int] | No
     ] + [[]]
 
 
-def _text_changes(packages: list[_PackageChanges], sizes: Mapping[str, int] | None) -> list[Line]:
-    present = {action.kind for group in packages for action, _ in group.changes}
-    lines: list[Line] = [[("Actions are shown with these symbols:", "")]]
+def _text_changes(
+    packages: list[_PackageChanges], sizes: Mapping[str, int] | None, color: bool
+) -> list[Line | str]:
+    """The legend, then every package and its changes. A change's line is the line a plan of a
+    million changes writes a million times: it is made whole, as text (`join_spans` would make it
+    the same), with each style's codes looked up once."""
+    codes = style_codes(color)
+    present = {action.kind for group in packages for action in group.actions if action.versions}
+    lines: list[Line | str] = [[("Actions are shown with these symbols:", "")]]
     lines += [
         [(f"  {kind.symbol}", _STYLES[kind]), (f" {_LEGEND[kind]}", "")]
         for kind in ActionKind
         if kind in present
     ]
     lines.append([])
+    by_kind = {kind: (kind.symbol, *codes(_STYLES[kind])) for kind in ActionKind}
+    dim_on, dim_off = codes("dim")
     repository: RepositoryRef | None = None
     for group in packages:
         address = group.address
@@ -300,16 +324,16 @@ def _text_changes(packages: list[_PackageChanges], sizes: Mapping[str, int] | No
         lines.append(
             [(f"  {address.format} {address.name}", "bold"), (f"  ({_package_counts(group, sizes)})", "")]
         )
-        version_width = min(40, max(len(change.version) for _, change in group.changes))
-        transitions = [_transition(action, change, "->") for action, change in group.changes]
+        changes = list(group.changes())
+        version_width = min(40, max(len(change.version) for _, change in changes))
+        transitions = [_transition(action, change, "->") for action, change in changes]
         transition_width = min(60, max(map(len, transitions)))
-        for (action, change), transition in zip(group.changes, transitions, strict=True):
-            style = _STYLES[action.kind]
-            line: Line = [
-                (f"    {action.kind.symbol} {change.version:<{version_width}}  {transition}", style)
-            ]
+        for (action, change), transition in zip(changes, transitions, strict=True):
+            symbol, on, off = by_kind[action.kind]
+            line = f"{on}    {symbol} {change.version:<{version_width}}  {transition}{off}"
             if change.reason:
-                line += [(" " * (transition_width - len(transition) + 2), ""), (f"# {change.reason}", "dim")]
+                padding = " " * (transition_width - len(transition) + 2)
+                line = f"{line}{padding}{dim_on}# {change.reason}{dim_off}"
             lines.append(line)
         lines.append([])
     return lines
@@ -359,7 +383,8 @@ def plan_comment(
     if plan.errors:
         problems = [_md_problem(problem, files, context) for problem in plan.errors]
         top += _md_notes("CAUTION", "version", problems, "cannot converge, so this plan cannot be applied")
-    body = [block for group in _by_package(plan) for block in _md_package(plan, group, context)]
+    cells = _MdCells(plan.manifest_files, context)
+    body = [block for group in _by_package(plan) for block in _md_package(plan, group, cells)]
     body += md_accepted(plan.accepted, files, context)
     return split_comment("plan", targets_id(plan.targets), top, body, _md_continued, limit)
 
@@ -475,24 +500,27 @@ _TABLE_HEAD = ("| action | version | status | reason |", "| --- | --- | --- | --
 _REASON_SHOWN = 1_000
 
 
-def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> list[Block]:
+def _md_package(plan: Plan, group: _PackageChanges, cells: _MdCells) -> list[Block]:
     """A package's blocks: its non-destructive changes collapsed, its destructive ones shown."""
     name = label(group.address)
-    rows = [(action, _md_row(plan, action, change, context)) for action, change in group.changes]
-    others = tuple(row for action, row in rows if not action.kind.is_destructive)
-    harmful = tuple(row for action, row in rows if action.kind.is_destructive)
+    others: list[str] = []
+    harmful: list[str] = []
+    for action in group.actions:
+        (harmful if action.kind.is_destructive else others).extend(cells.rows(action))
     counts = _package_counts(group, plan.reclaimed_bytes)
     blocks = []
     if harmful:
         heading = f"#### {code_span(name)}: {counts}"
         blocks.append(Block((heading,), label=name))
     if others:
-        other_counts = _counts(Counter(a.kind for a, _ in group.changes if not a.kind.is_destructive))
+        other_counts = _counts(
+            Counter({kind: n for kind, n in group.counts().items() if not kind.is_destructive})
+        )
         summary = f"{html_code(name)}: {other_counts if harmful else counts}"
         blocks.append(
             Block(
                 (f"<details><summary>{summary}</summary>", "", *_TABLE_HEAD),
-                others,
+                tuple(others),
                 ("", "</details>"),
                 continued=(f"<details><summary>{summary} (continued)</summary>", "", *_TABLE_HEAD),
                 label=name,
@@ -502,7 +530,7 @@ def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> 
         blocks.append(
             Block(
                 _TABLE_HEAD,
-                harmful,
+                tuple(harmful),
                 continued=(f"#### {code_span(name)} (continued)", "", *_TABLE_HEAD),
                 label=name,
             )
@@ -510,14 +538,40 @@ def _md_package(plan: Plan, group: _PackageChanges, context: CommentContext) -> 
     return blocks
 
 
-def _md_row(plan: Plan, action: Action, change: VersionChange, context: CommentContext) -> str:
-    kind = action.kind
-    name = f"**{_COUNT_LABELS[kind]}**" if kind.is_destructive else _COUNT_LABELS[kind]
-    status = escape_markdown(_transition(action, change, "→"))
-    if kind.is_destructive:
-        status = f"{escape_markdown(str(change.prior_status))} → **{escape_markdown(str(change.after))}**"
-    reason = change.reason
-    if len(reason) > _REASON_SHOWN:
-        reason = reason[: _REASON_SHOWN - 1] + "…"
-    why = provenance_links(reason, plan.manifest_files, context)
-    return f"| {name} | {code_span(change.version)} | {status} | {why} |"
+class _MdCells:
+    """The table rows of a comment's changes. A plan of a million changes has a few distinct reasons
+    and status changes: each one's cell (escaped, its manifest lines linked) is made once a comment."""
+
+    def __init__(self, files: tuple[str, ...], context: CommentContext) -> None:
+        self.files = files
+        self.context = context
+        self.reasons: dict[str, str] = {}
+
+    def rows(self, action: Action) -> list[str]:
+        """A row per change of `action`, in its order."""
+        kind = action.kind
+        name = f"**{_COUNT_LABELS[kind]}**" if kind.is_destructive else _COUNT_LABELS[kind]
+        statuses: dict[tuple[Status, Status], str] = {}
+        rows = []
+        for change in action.versions:
+            pair = (change.prior_status, change.after)
+            status = statuses.get(pair)
+            if status is None:
+                status = statuses[pair] = _md_status(action, change)
+            why = self.reasons.get(change.reason)
+            if why is None:
+                why = self.reasons[change.reason] = self._reason(change.reason)
+            rows.append(f"| {name} | {code_span(change.version)} | {status} | {why} |")
+        return rows
+
+    def _reason(self, reason: str) -> str:
+        if len(reason) > _REASON_SHOWN:
+            reason = reason[: _REASON_SHOWN - 1] + "…"
+        return provenance_links(reason, self.files, self.context)
+
+
+def _md_status(action: Action, change: VersionChange) -> str:
+    """A change's status cell: what becomes of the version (a destructive change's end in bold)."""
+    if action.kind.is_destructive:
+        return f"{escape_markdown(str(change.prior_status))} → **{escape_markdown(str(change.after))}**"
+    return escape_markdown(_transition(action, change, "→"))
