@@ -29,6 +29,7 @@ No univers value leaves the package: ``ParsedVersion._value`` and ``_cmp`` are s
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -93,14 +94,14 @@ class ParsedVersion:
     # The univers value; None until asked for (SemVer formats, which order by `_key` and need it
     # only to match a range): see `_value`.
     _raw: Any = field(repr=False)
-    # SemVer formats: the version's place in the order as a plain tuple (see `semver.read`), so that
-    # sorting compares tuples natively instead of calling univers for every comparison.
-    _key: tuple[Any, ...] | None = field(default=None, repr=False)
+    # SemVer formats: the version's place in the order as a string (see `semver.read`), so that
+    # sorting compares strings natively instead of calling univers for every comparison.
+    _key: str | None = field(default=None, repr=False)
 
     @property
     def sort_key(self) -> object:
         """A key whose natural order is this version's order among versions of its format: a plain
-        tuple where the format has one (the SemVer formats), else the version itself."""
+        string where the format has one (the SemVer formats), else the version itself."""
         return self if self._key is None else self._key
 
     @property
@@ -295,32 +296,34 @@ def version_parser(fmt: Format) -> Callable[[str], ParsedVersion | None]:
     return _CACHED[Format(fmt)]
 
 
-def version_sort_key(format: Format, version: str) -> tuple[Any, ...]:
+def version_sort_key(format: Format, version: str) -> Any:
     """Versions of a format in the format's order, then those that do not parse, in text order.
 
-    For SemVer formats the key is the parsed version's own tuple (it starts with the 0 that places
-    it before the keys of versions that do not parse), so a key costs no new object.
+    For SemVer formats the key is the parsed version's own string (it starts with the mark that
+    places it before the keys of versions that do not parse), so a key costs no new object; for the
+    others, (0, the parsed version) or (1, the text). Keys of one format compare with one another.
     """
     parsed = parse_version(format, version)
     if parsed is None:
-        return (1, version)
+        return semver.UNPARSED + version if format in _SEMVER_FORMATS else (1, version)
     return parsed._key if parsed._key is not None else (0, parsed)
 
 
 # `version_sort_keys`' keys, per format: a plain dict, so that a sort looks each key up in C. Replaced
-# (not cleared: a sort in progress keeps its own) once it would hold more than this many versions;
-# a sort of more versions than that at once gets a dict of its own, dropped with the sort.
-_SORT_KEYS: dict[Format, dict[str, tuple[Any, ...]]] = {}
+# (not cleared: a sort in progress keeps its own) once it would hold more than this many versions.
+_SORT_KEYS: dict[Format, dict[str, Any]] = {}
 _SORT_KEYS_SIZE = 1 << 15
 
 
-def version_sort_keys(format: Format, versions: Collection[str]) -> Callable[[str], tuple[Any, ...]]:
+def version_sort_keys(format: Format, versions: Collection[str]) -> Callable[[str], Any]:
     """`version_sort_key` of `format` as a function of the version alone, for sorting `versions`: a
     lookup in a dict that holds all their keys, so that sorting a package's versions calls no Python
-    code per version (a plan sorts every version it decides)."""
+    code per version (a plan sorts every version it decides). More versions than the dict may hold
+    get `version_sort_key` itself: a sort computes each key once anyway, and a dict of them all
+    would add about 50 bytes a version to the sort's peak (a package of 100,000 versions)."""
     format = Format(format)
     if len(versions) > _SORT_KEYS_SIZE:
-        return {version: version_sort_key(format, version) for version in versions}.__getitem__
+        return functools.partial(version_sort_key, format)
     keys = _SORT_KEYS.get(format)
     if keys is None or len(keys) + len(versions) > _SORT_KEYS_SIZE:
         keys = _SORT_KEYS[format] = {}
