@@ -59,10 +59,11 @@ ORDERING: dict[Format, str] = {
 """Human name of the ordering a ``keep_latest`` ranking uses for each format (for plan lines)."""
 
 # Parsed versions are cached, per format, in a plain dict cleared when it holds this many: the same
-# strings repeat across the packages of a large run (about 10,000 distinct ones across a million
-# versions of 2,000 packages), while one package of 100,000 distinct versions must not leave them
-# all behind (a cached SemVer version takes about 250 bytes, so the bound is about 8 MB a format).
-_PARSE_CACHE_SIZE = 1 << 15
+# strings repeat across the packages of a large run (about 10,400 distinct ones across a million
+# versions of 2,000 packages in `bench_plan.py`), while one package of 100,000 distinct versions must
+# not leave them all behind (a cached SemVer version takes about 210 bytes, so the bound is about
+# 3.5 MB a format; a version parsed again costs about 2 microseconds).
+_PARSE_CACHE_SIZE = 1 << 14
 
 
 def _cmp(a: Any, b: Any) -> int:
@@ -312,7 +313,7 @@ def version_sort_key(format: Format, version: str) -> Any:
 # `version_sort_keys`' keys, per format: a plain dict, so that a sort looks each key up in C. Replaced
 # (not cleared: a sort in progress keeps its own) once it would hold more than this many versions.
 _SORT_KEYS: dict[Format, dict[str, Any]] = {}
-_SORT_KEYS_SIZE = 1 << 15
+_SORT_KEYS_SIZE = 1 << 14
 
 
 def version_sort_keys(format: Format, versions: Collection[str]) -> Callable[[str], Any]:
