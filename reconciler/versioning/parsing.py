@@ -32,8 +32,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import univers.gem
 import univers.versions
@@ -76,12 +75,13 @@ def _cmp(a: Any, b: Any) -> int:
     return 0
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ParsedVersion:
+class ParsedVersion(NamedTuple):
     """A version string of one format, parsed, with what ranking and grouping need.
 
-    Ordered (total order within a format, see the package docstring) and hashable; create it with
-    :func:`parse_version`.
+    Ordered (total order within a format, see the package docstring), equal when format and text
+    are, and hashable; create it with :func:`parse_version`. A NamedTuple, as the live state's
+    `VersionState`, built in C (`_new`): a plan of one large package parses every version of it
+    several times, and a slotted frozen dataclass took half of each parse to build.
     """
 
     format: Format
@@ -92,43 +92,44 @@ class ParsedVersion:
     epoch: int
     """PEP 440 epoch (``1!2.0`` -> 1); 0 for every other format."""
     is_prerelease: bool
-    # The univers value; None until asked for (SemVer formats, which order by `_key` and need it
-    # only to match a range): see `_value`.
-    _raw: Any = field(repr=False)
-    # SemVer formats: the version's place in the order as a string (see `semver.read`), so that
-    # sorting compares strings natively instead of calling univers for every comparison.
-    _key: str | None = field(default=None, repr=False)
+    univers: Any
+    """The univers value; None for SemVer formats, which order by `semver_key` and build it only to
+    match a range (see `_value`). For this package and `ranges` only, as `semver_key`."""
+    semver_key: str | None
+    """SemVer formats: the version's place in the order as a string (see `semver.read`), so that
+    sorting compares strings natively instead of calling univers for every comparison."""
 
     @property
     def sort_key(self) -> object:
         """A key whose natural order is this version's order among versions of its format: a plain
         string where the format has one (the SemVer formats), else the version itself."""
-        return self if self._key is None else self._key
+        key = self.semver_key
+        return self if key is None else key
 
     @property
     def _value(self) -> Any:
-        """The univers value (for comparisons in univers' terms and range matching), built once."""
-        value = self._raw
-        if value is None:
-            value = _versions.EnhancedSemanticVersion(self.text)
-            object.__setattr__(self, "_raw", value)
-        return value
+        """The univers value, for comparisons in univers' terms and range matching."""
+        value = self.univers
+        return _semver_value(self.text) if value is None else value
 
     def _compare(self, other: ParsedVersion) -> int:
         if self.format is not other.format:
             raise TypeError(f"cannot compare a {self.format} version with a {other.format} version")
-        if self._key is not None and other._key is not None:
-            return (self._key > other._key) - (self._key < other._key)
+        mine, theirs = self.semver_key, other.semver_key
+        if mine is not None and theirs is not None:
+            return (mine > theirs) - (mine < theirs)
         c = _cmp(self._value, other._value)
         if c:
             return c
         return (self.text > other.text) - (self.text < other.text)
 
+    # A tuple compares field by field: every comparison is defined here, in the format's order.
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, ParsedVersion):
             return NotImplemented
-        if self._key is not None and other._key is not None and self.format is other.format:
-            return self._key < other._key
+        mine, theirs = self.semver_key, other.semver_key
+        if mine is not None and theirs is not None and self.format is other.format:
+            return mine < theirs
         return self._compare(other) < 0
 
     def __le__(self, other: object) -> bool:
@@ -151,11 +152,32 @@ class ParsedVersion:
             return NotImplemented
         return self.format is other.format and self.text == other.text
 
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, ParsedVersion):
+            return NotImplemented
+        return not (self.format is other.format and self.text == other.text)
+
     def __hash__(self) -> int:
         return hash((self.format, self.text))
 
+    def __repr__(self) -> str:
+        return (
+            f"ParsedVersion(format={self.format!r}, text={self.text!r}, major={self.major!r}, "
+            f"minor={self.minor!r}, epoch={self.epoch!r}, is_prerelease={self.is_prerelease!r})"
+        )
+
     def __str__(self) -> str:
         return self.text
+
+
+# A ParsedVersion from its fields as one tuple, in C (NamedTuple's own `__new__` is a Python function).
+_new: Callable[[tuple[Any, ...]], ParsedVersion] = functools.partial(tuple.__new__, ParsedVersion)
+
+
+@functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)
+def _semver_value(text: str) -> Any:
+    """The univers value of a SemVer version, for ranges: cached as parsed versions are."""
+    return _versions.EnhancedSemanticVersion(text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -250,7 +272,7 @@ def _parse(fmt: Format, text: str) -> ParsedVersion | None:
         if read is None:
             return None
         major, minor, prerelease, key = read
-        return ParsedVersion(fmt, text, major, minor, 0, prerelease, None, key)
+        return _new((fmt, text, major, minor, 0, prerelease, None, key))
     parser = _PARSERS.get(fmt)
     if parser is None:  # generic: no version order
         return None
@@ -260,7 +282,7 @@ def _parse(fmt: Format, text: str) -> ParsedVersion | None:
     # univers' InvalidNuGetVersion which derives from Exception only, AttributeError...).
     except Exception:
         return None
-    return ParsedVersion(fmt, text, major, minor, epoch, prerelease, value)
+    return _new((fmt, text, major, minor, epoch, prerelease, value, None))
 
 
 def _cached_parser(fmt: Format) -> Callable[[str], ParsedVersion | None]:
@@ -307,7 +329,8 @@ def version_sort_key(format: Format, version: str) -> Any:
     parsed = parse_version(format, version)
     if parsed is None:
         return semver.UNPARSED + version if format in _SEMVER_FORMATS else (1, version)
-    return parsed._key if parsed._key is not None else (0, parsed)
+    key = parsed.semver_key
+    return key if key is not None else (0, parsed)
 
 
 # `version_sort_keys`' keys, per format: a plain dict, so that a sort looks each key up in C. Replaced

@@ -94,13 +94,12 @@ def test_read_keys_order_as_univers_precedence_then_the_text(texts: list[str], m
 
 @settings(max_examples=200)
 @given(versions)
-def test_a_parsed_semver_version_builds_the_univers_value_only_when_asked(text: str) -> None:
+def test_a_parsed_semver_version_has_the_univers_value_only_when_asked(text: str) -> None:
     parsed = parsing._parse(Format.NPM, text)
     if parsed is None:
         return
-    assert parsed._raw is None
+    assert parsed.univers is None
     assert parsed._value == parsing._versions.EnhancedSemanticVersion(text)
-    assert parsed._raw is not None
 
 
 def test_the_cache_keeps_at_most_its_size_and_parses_the_same_after_a_clear(monkeypatch: Any) -> None:
@@ -113,3 +112,19 @@ def test_the_cache_keeps_at_most_its_size_and_parses_the_same_after_a_clear(monk
     )
     assert isinstance(cache, dict) and len(cache) <= 4
     assert [parse(text) for text in texts] == first == [parse_version(Format.NPM, text) for text in texts]
+
+
+@settings(max_examples=200)
+@given(st.sampled_from(list(Format)), close, close)
+def test_parsed_versions_are_equal_by_format_and_text_only_whatever_their_fields(
+    fmt: Format, a: str, b: str
+) -> None:
+    # ParsedVersion is a tuple underneath: equality, inequality and hashing must still be its own.
+    first, second = parse_version(fmt, a), parse_version(fmt, b)
+    if first is None or second is None:
+        return
+    assert (first == second) is (a == b)
+    assert (first != second) is (a != b)
+    assert (hash(first) == hash(second)) or a != b
+    assert first == parse_version(fmt, a) and not first != parse_version(fmt, a)
+    assert repr(first).startswith(f"ParsedVersion(format={fmt!r}, text={a!r}")
