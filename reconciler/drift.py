@@ -13,7 +13,6 @@ the threshold `now - grace` was located in it (see `PackageState.published_after
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -25,7 +24,7 @@ from reconciler.addresses import PackageRef
 from reconciler.codeartifact import Status
 from reconciler.plan import AcceptedVersion, ActionKind, Plan, TargetIdentity, VersionProblem
 from reconciler.state import LiveState, PackageState
-from reconciler.versioning import version_sort_key
+from reconciler.versioning import version_sort_keys
 
 
 class DriftKind(StrEnum):
@@ -137,7 +136,8 @@ def detect_drift(
     within_grace = 0
     for package in sorted(found, key=PackageRef.sort_key):
         versions = found[package]
-        in_order = sorted(versions, key=functools.partial(version_sort_key, package.format))
+        # Keys looked up in a dict (as the planner sorts), not computed per comparison.
+        in_order = sorted(versions, key=version_sort_keys(package.format, versions))
         if live is None or threshold is None:
             items += [versions[version] for version in in_order]
             continue

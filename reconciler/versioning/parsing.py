@@ -32,13 +32,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import univers.gem
 import univers.versions
 
 from reconciler.codeartifact import Format
+from reconciler.versioning import semver
 
 # univers ships py.typed but leaves its functions unannotated: reach it through Any so that strict
 # mypy accepts the calls; no univers type appears in this module's public API.
@@ -57,9 +57,12 @@ ORDERING: dict[Format, str] = {
 }
 """Human name of the ordering a ``keep_latest`` ranking uses for each format (for plan lines)."""
 
-# Parsed versions are cached (a rule list parses the same version several times). A cached npm version
-# takes about 800 bytes, so the bound keeps the cache near 50 MB however many versions a run reads.
-_PARSE_CACHE_SIZE = 1 << 16
+# Parsed versions are cached, per format, in a plain dict cleared when it holds this many: the same
+# strings repeat across the packages of a large run (about 10,400 distinct ones across a million
+# versions of 2,000 packages in `bench_plan.py`), while one package of 100,000 distinct versions must
+# not leave them all behind (a cached SemVer version takes about 210 bytes, so the bound is about
+# 3.5 MB a format; a version parsed again costs about 2 microseconds).
+_PARSE_CACHE_SIZE = 1 << 14
 
 
 def _cmp(a: Any, b: Any) -> int:
@@ -72,12 +75,13 @@ def _cmp(a: Any, b: Any) -> int:
     return 0
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ParsedVersion:
+class ParsedVersion(NamedTuple):
     """A version string of one format, parsed, with what ranking and grouping need.
 
-    Ordered (total order within a format, see the package docstring) and hashable; create it with
-    :func:`parse_version`.
+    Ordered (total order within a format, see the package docstring), equal when format and text
+    are, and hashable; create it with :func:`parse_version`. A NamedTuple, as the live state's
+    `VersionState`, built in C (`_new`): a plan of one large package parses every version of it
+    several times, and a slotted frozen dataclass took half of each parse to build.
     """
 
     format: Format
@@ -88,32 +92,44 @@ class ParsedVersion:
     epoch: int
     """PEP 440 epoch (``1!2.0`` -> 1); 0 for every other format."""
     is_prerelease: bool
-    _value: Any = field(repr=False)
-    # SemVer formats: the version's place in the order as a plain tuple (see `_semver_key`), so that
-    # sorting compares tuples natively instead of calling univers for every comparison.
-    _key: tuple[Any, ...] | None = field(default=None, repr=False)
+    univers: Any
+    """The univers value; None for SemVer formats, which order by `semver_key` and build it only to
+    match a range (see `_value`). For this package and `ranges` only, as `semver_key`."""
+    semver_key: str | None
+    """SemVer formats: the version's place in the order as a string (see `semver.read`), so that
+    sorting compares strings natively instead of calling univers for every comparison."""
 
     @property
     def sort_key(self) -> object:
         """A key whose natural order is this version's order among versions of its format: a plain
-        tuple where the format has one (the SemVer formats), else the version itself."""
-        return self if self._key is None else self._key
+        string where the format has one (the SemVer formats), else the version itself."""
+        key = self.semver_key
+        return self if key is None else key
+
+    @property
+    def _value(self) -> Any:
+        """The univers value, for comparisons in univers' terms and range matching."""
+        value = self.univers
+        return _semver_value(self.text) if value is None else value
 
     def _compare(self, other: ParsedVersion) -> int:
         if self.format is not other.format:
             raise TypeError(f"cannot compare a {self.format} version with a {other.format} version")
-        if self._key is not None and other._key is not None:
-            return (self._key > other._key) - (self._key < other._key)
+        mine, theirs = self.semver_key, other.semver_key
+        if mine is not None and theirs is not None:
+            return (mine > theirs) - (mine < theirs)
         c = _cmp(self._value, other._value)
         if c:
             return c
         return (self.text > other.text) - (self.text < other.text)
 
+    # A tuple compares field by field: every comparison is defined here, in the format's order.
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, ParsedVersion):
             return NotImplemented
-        if self._key is not None and other._key is not None and self.format is other.format:
-            return self._key < other._key
+        mine, theirs = self.semver_key, other.semver_key
+        if mine is not None and theirs is not None and self.format is other.format:
+            return mine < theirs
         return self._compare(other) < 0
 
     def __le__(self, other: object) -> bool:
@@ -136,11 +152,32 @@ class ParsedVersion:
             return NotImplemented
         return self.format is other.format and self.text == other.text
 
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, ParsedVersion):
+            return NotImplemented
+        return not (self.format is other.format and self.text == other.text)
+
     def __hash__(self) -> int:
         return hash((self.format, self.text))
 
+    def __repr__(self) -> str:
+        return (
+            f"ParsedVersion(format={self.format!r}, text={self.text!r}, major={self.major!r}, "
+            f"minor={self.minor!r}, epoch={self.epoch!r}, is_prerelease={self.is_prerelease!r})"
+        )
+
     def __str__(self) -> str:
         return self.text
+
+
+# A ParsedVersion from its fields as one tuple, in C (NamedTuple's own `__new__` is a Python function).
+_new: Callable[[tuple[Any, ...]], ParsedVersion] = functools.partial(tuple.__new__, ParsedVersion)
+
+
+@functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)
+def _semver_value(text: str) -> Any:
+    """The univers value of a SemVer version, for ranges: cached as parsed versions are."""
+    return _versions.EnhancedSemanticVersion(text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -151,26 +188,11 @@ _Parsed = tuple[Any, int, int, int, bool]
 _WHITESPACE = re.compile(r"\s")
 
 
-def _parse_semver(text: str) -> _Parsed:
-    # The strict constructor (no coercion); see "Decisions" in the module docstring.
+def _parse_semver_univers(text: str) -> _Parsed:
+    """SemVer as univers reads it (the strict constructor, no coercion; see "Decisions" in the
+    module docstring): what `semver.read` is held to by tests."""
     value = _versions.EnhancedSemanticVersion(text)
     return value, value.major, value.minor, 0, bool(value.prerelease)
-
-
-def _semver_key(value: Any, text: str) -> tuple[Any, ...]:
-    """SemVer 2.0 precedence as a plain tuple, then the text: the same order as comparing the univers
-    values (``semantic_version``'s precedence key: numeric identifiers numerically and below
-    alphanumeric ones, a release above its pre-releases, a longer pre-release above its prefix; build
-    metadata ignored) and then the strings, as ``ParsedVersion`` does."""
-    prerelease: tuple[str, ...] = value.prerelease
-    if prerelease:
-        pre: tuple[Any, ...] = (
-            0,
-            *((0, int(part)) if part.isdigit() else (1, part) for part in prerelease),
-        )
-    else:
-        pre = (1,)
-    return (value.major, value.minor, value.patch, pre, text)
 
 
 def _parse_pypi(text: str) -> _Parsed:
@@ -231,24 +253,28 @@ def _parse_ruby(text: str) -> _Parsed:
 
 
 _PARSERS: dict[Format, Callable[[str], _Parsed]] = {
-    Format.NPM: _parse_semver,
-    Format.CARGO: _parse_semver,
-    Format.SWIFT: _parse_semver,
     Format.PYPI: _parse_pypi,
     Format.MAVEN: _parse_maven,
     Format.NUGET: _parse_nuget,
     Format.RUBY: _parse_ruby,
 }
+_SEMVER_FORMATS = frozenset({Format.NPM, Format.CARGO, Format.SWIFT})
 
 
-@functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)
-def _parse_cached(fmt: Format, text: str) -> ParsedVersion | None:
-    parser = _PARSERS.get(fmt)
-    if parser is None:  # generic: no version order
-        return None
+def _parse(fmt: Format, text: str) -> ParsedVersion | None:
+    """`parse_version` without the cache."""
     # No format has whitespace in a version (several univers parsers would strip it, and GemVersion
     # reads "" as "0"), so " 1.0" never becomes a second spelling of "1.0".
     if not text or _WHITESPACE.search(text):
+        return None
+    if fmt in _SEMVER_FORMATS:
+        read = semver.read(text)
+        if read is None:
+            return None
+        major, minor, prerelease, key = read
+        return _new((fmt, text, major, minor, 0, prerelease, None, key))
+    parser = _PARSERS.get(fmt)
+    if parser is None:  # generic: no version order
         return None
     try:
         value, major, minor, epoch, prerelease = parser(text)
@@ -256,43 +282,72 @@ def _parse_cached(fmt: Format, text: str) -> ParsedVersion | None:
     # univers' InvalidNuGetVersion which derives from Exception only, AttributeError...).
     except Exception:
         return None
-    key = _semver_key(value, text) if parser is _parse_semver else None
-    return ParsedVersion(fmt, text, major, minor, epoch, prerelease, value, key)
+    return _new((fmt, text, major, minor, epoch, prerelease, value, None))
+
+
+def _cached_parser(fmt: Format) -> Callable[[str], ParsedVersion | None]:
+    if fmt is Format.GENERIC:  # nothing parses: nothing to keep
+        return lambda text: None
+    cache: dict[str, ParsedVersion | None] = {}
+    get = cache.get
+
+    def parse(text: str) -> ParsedVersion | None:
+        parsed = get(text, _MISSING)
+        if parsed is _MISSING:
+            if len(cache) >= _PARSE_CACHE_SIZE:
+                cache.clear()
+            parsed = cache[text] = _parse(fmt, text)
+        return parsed  # type: ignore[return-value]
+
+    return parse
+
+
+_MISSING = object()
+# One cached parser per format; `version_parser` hands them out as they are.
+_CACHED: dict[Format, Callable[[str], ParsedVersion | None]] = {fmt: _cached_parser(fmt) for fmt in Format}
 
 
 def parse_version(fmt: Format, text: str) -> ParsedVersion | None:
     """Parse ``text`` as a version of ``fmt``; None if it is not one (always None for ``generic``)."""
     # Called for every version a plan ranks or sorts: skip the enum lookup when given a member.
-    return _parse_cached(fmt if type(fmt) is Format else Format(fmt), text)
+    return _CACHED[fmt if type(fmt) is Format else Format(fmt)](text)
 
 
 def version_parser(fmt: Format) -> Callable[[str], ParsedVersion | None]:
     """``parse_version`` for one format, as a function of the text alone: the same results, for loops
-    that parse every version of a package (no per-call format check, no Python frame)."""
-    return functools.partial(_parse_cached, Format(fmt))
+    that parse every version of a package (no per-call format check)."""
+    return _CACHED[Format(fmt)]
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def version_sort_key(format: Format, version: str) -> tuple[int, object]:
+def version_sort_key(format: Format, version: str) -> Any:
     """Versions of a format in the format's order, then those that do not parse, in text order.
 
-    Cached like parsing: every plan sorts every version it decides (a million for a large run),
-    and a cached key makes that sort call no Python code at all.
+    For SemVer formats the key is the parsed version's own string (it starts with the mark that
+    places it before the keys of versions that do not parse), so a key costs no new object; for the
+    others, (0, the parsed version) or (1, the text). Keys of one format compare with one another.
     """
     parsed = parse_version(format, version)
-    return (0, parsed.sort_key) if parsed is not None else (1, version)
+    if parsed is None:
+        return semver.UNPARSED + version if format in _SEMVER_FORMATS else (1, version)
+    key = parsed.semver_key
+    return key if key is not None else (0, parsed)
 
 
 # `version_sort_keys`' keys, per format: a plain dict, so that a sort looks each key up in C. Replaced
-# (not cleared: a sort in progress keeps its own) once it holds more than this many versions.
-_SORT_KEYS: dict[Format, dict[str, tuple[int, object]]] = {}
-_SORT_KEYS_SIZE = 1 << 17
+# (not cleared: a sort in progress keeps its own) once it would hold more than this many versions.
+_SORT_KEYS: dict[Format, dict[str, Any]] = {}
+_SORT_KEYS_SIZE = 1 << 14
 
 
-def version_sort_keys(format: Format, versions: Collection[str]) -> Callable[[str], tuple[int, object]]:
+def version_sort_keys(format: Format, versions: Collection[str]) -> Callable[[str], Any]:
     """`version_sort_key` of `format` as a function of the version alone, for sorting `versions`: a
     lookup in a dict that holds all their keys, so that sorting a package's versions calls no Python
-    code per version (a plan sorts every version it decides)."""
+    code per version (a plan sorts every version it decides). More versions than the dict may hold
+    get `version_sort_key` itself: a sort computes each key once anyway, and a dict of them all
+    would add about 50 bytes a version to the sort's peak (a package of 100,000 versions)."""
+    format = Format(format)
+    if len(versions) > _SORT_KEYS_SIZE:
+        return functools.partial(version_sort_key, format)
     keys = _SORT_KEYS.get(format)
     if keys is None or len(keys) + len(versions) > _SORT_KEYS_SIZE:
         keys = _SORT_KEYS[format] = {}

@@ -49,3 +49,14 @@ def test_a_full_cache_is_replaced_and_a_sort_in_progress_keeps_its_keys(
     assert sorted(second, key=version_sort_keys(Format.NPM, second)) == ["0.1.0", "2.0.0", "3.0.0", "x"]
     assert sorted(first, key=key) == ["0.9.0", "1.0.0-rc.1", "1.0.0"]
     assert len(parsing._SORT_KEYS[Format.NPM]) == 4
+
+
+def test_a_sort_of_more_versions_than_the_cache_holds_leaves_nothing_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parsing, "_SORT_KEYS_SIZE", 5)
+    monkeypatch.setattr(parsing, "_SORT_KEYS", {})
+    texts = [f"1.0.{patch}" for patch in range(7, 0, -1)]
+    expected = ["1.0.1", "1.0.2", "1.0.3", "1.0.4", "1.0.5", "1.0.6", "1.0.7"]
+    assert sorted(texts, key=version_sort_keys(Format.NPM, texts)) == expected
+    assert parsing._SORT_KEYS == {}
