@@ -2,6 +2,7 @@
 over HTTP, with latency and AWS's default request-rate quotas.
 
     python tests/bench_http.py [--packages 2000 --versions 500 --single 100000 --latency 30]
+                               [--read-processes N]
 
 Two shapes, each seeded into its own SQLite file as `bench_plan.py` seeds (npm SemVer versions
 published over two years): PACKAGES x VERSIONS, and one package of SINGLE versions (0: skip it).
@@ -224,7 +225,13 @@ def _verdict(ok: bool) -> str:
 
 
 def bench_shape(
-    label: str, packages: int, versions: int, latency_ms: float, workdir: Path, rows: list[tuple[str, ...]]
+    label: str,
+    packages: int,
+    versions: int,
+    latency_ms: float,
+    workdir: Path,
+    rows: list[tuple[str, ...]],
+    extra: list[str],
 ) -> bool:
     total = packages * versions
     db = workdir / "bench.db"
@@ -249,7 +256,7 @@ def bench_shape(
             "drift": ["drift", manifests["ranked"]],
         }
         for name, args in commands.items():
-            run = run_cli(args, server.url, workdir, name.replace(" ", "-"))
+            run = run_cli([*args, *extra], server.url, workdir, name.replace(" ", "-"))
             expected = (0, 2) if name == "drift" else (0,)
             if run.exit_code not in expected:
                 print(f"{name}: exit {run.exit_code}\n{run.stderr}")
@@ -338,16 +345,26 @@ def main(argv: list[str] | None = None) -> int:
         "--single", type=int, default=100_000, help="versions of the one-package shape (0: skip)"
     )
     parser.add_argument("--latency", type=float, default=30.0, help="milliseconds per request")
+    parser.add_argument(
+        "--read-processes",
+        type=int,
+        default=None,
+        help="passed on to the commands (not given: their default, one other process per CPU)",
+    )
     args = parser.parse_args(argv)
+    extra = [] if args.read_processes is None else ["--read-processes", str(args.read_processes)]
     rows: list[tuple[str, ...]] = []
     ok = True
     shapes = [("many", args.packages, args.versions)]
     if args.single:
         shapes.append(("single", 1, args.single))
-    print(f"local service over HTTP, {args.latency:g} ms per request, AWS's default request-rate quotas")
+    print(
+        f"local service over HTTP, {args.latency:g} ms per request, AWS's default request-rate quotas"
+        + (f", --read-processes {args.read_processes}" if extra else "")
+    )
     for label, packages, versions in shapes:
         with tempfile.TemporaryDirectory(prefix=f"bench-http-{label}-") as tempdir:
-            ok = bench_shape(label, packages, versions, args.latency, Path(tempdir), rows) and ok
+            ok = bench_shape(label, packages, versions, args.latency, Path(tempdir), rows, extra) and ok
     header = ("figure", "measured", "target", "")
     widths = [max(len(row[i]) for row in [*rows, header]) for i in range(4)]
     print()
