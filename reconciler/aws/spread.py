@@ -23,9 +23,11 @@ or `reconciler local serve`), never on the embedded service's database.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import signal
 import threading
 import traceback
@@ -48,6 +50,8 @@ MIN_PACKAGES_PER_PROCESS = 100
 # At most this many other processes read when none is asked for: past it the quotas, not the CPU, bind.
 MAX_PROCESSES = 4
 _STATUSES = {status.value: status for status in Status}
+# Allocations between two young collections in a reading process (Python's default: 700).
+_YOUNG_COLLECTION_EVERY = 100_000
 
 Read = tuple[PackageState | None, Counter[str]]
 
@@ -304,15 +308,19 @@ class _SpreadRead:
             self._joined(others)
             joined = True
             while True:
+                sent: list[tuple[int, ReadSpec]] = []
                 while (
                     len(outstanding) < self.workers
-                    and (index := self._take(wait=not outstanding)) is not None
+                    and (index := self._take(wait=not outstanding and not sent)) is not None
                 ):
                     outstanding.add(index)  # before sending: a send that fails gives it back too
-                    child.send((index, self.specs[index]))
+                    sent.append((index, self.specs[index]))
+                if sent:
+                    child.send(sent)
                 if not outstanding:
                     return
-                self._answer(child.receive(), outstanding)
+                for message in child.receive():
+                    self._answer(message, outstanding)
         except (EOFError, OSError):
             # The process ended without answering (killed, out of memory): its packages go back to
             # the queue, for this process's workers. What it did answer is kept.
@@ -401,38 +409,75 @@ def _serve(
     share: float,
 ) -> None:
     """The other process: reads the packages it is sent, answering each as it is read, and tells
-    every call its client makes, until told to stop (None) or its pipe closes."""
+    every call its client makes, until told to stop (None) or its pipe closes.
+
+    Messages go both ways in batches: the user's process takes them on a thread that must win
+    Python's GIL from the planning for each one (up to a switch interval, 5 ms), so a message per
+    call or per package would leave this process waiting on a full pipe. Answers queue here and
+    go out together, as many as came while the last batch was being sent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the user's process's to handle
-    lock = threading.Lock()
-
-    def send(message: tuple[Any, ...]) -> None:
-        with lock:
-            pipe.send(message)
-
     try:
         connection = connect_recipe(recipe, share)
     except BaseException:
         return  # the pipe closes: the reads stay with the user's process, which words any error
-    connection.log.listen(lambda observed: send(("call", observed)))
+    # What is alive now (the interpreter, boto3, the service model) lives to the end: frozen, the
+    # collector never scans it again. What reads make is short-lived and acyclic, but a page of
+    # 1,000 versions allocates thousands of containers: at the default threshold a young collection
+    # runs every few hundred, and the parse of each page pays for them (five times json's own cost).
+    gc.freeze()
+    gc.set_threshold(_YOUNG_COLLECTION_EVERY)
+    outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+    connection.log.listen(lambda observed: outbox.put(("call", observed)))
 
     def read(index: int, spec: ReadSpec) -> None:
         try:
             state, calls = reads.read_package(connection.client, spec)
-            send(("read", index, _encoded(state), calls))
+            outbox.put(("read", index, _encoded(state), calls))
         except ReconcilerError as error:
-            send(("failed", index, error))
+            outbox.put(("failed", index, error))
         except BaseException:
-            send(("broken", index, traceback.format_exc()))
+            outbox.put(("broken", index, traceback.format_exc()))
 
+    sender = threading.Thread(target=_send_batches, args=(pipe, outbox), daemon=True)
     try:
-        send(("ready",))
+        pipe.send(("ready",))
+        sender.start()
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            while (message := pipe.recv()) is not None:
-                pool.submit(read, *message)
+            while (sent := pipe.recv()) is not None:
+                for index, spec in sent:
+                    pool.submit(read, index, spec)
     except (EOFError, OSError):
         pass  # the user's process has gone: nothing to answer
     finally:
+        outbox.put(None)
+        if sender.is_alive():
+            sender.join()
         connection.close()
+
+
+def _send_batches(
+    pipe: multiprocessing.connection.Connection, outbox: queue.SimpleQueue[tuple[Any, ...] | None]
+) -> None:
+    """Sends what `outbox` holds, a batch at a time, until None."""
+    done = False
+    while not done:
+        first = outbox.get()
+        if first is None:
+            return
+        batch = [first]
+        while True:
+            try:
+                message = outbox.get_nowait()
+            except queue.Empty:
+                break
+            if message is None:
+                done = True
+                break
+            batch.append(message)
+        try:
+            pipe.send(batch)
+        except (OSError, ValueError):
+            return  # the user's process has gone
 
 
 # A package's state crosses the pipe as plain tuples and strings: pickling a million NamedTuples
