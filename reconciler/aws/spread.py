@@ -50,6 +50,10 @@ MIN_PACKAGES_PER_PROCESS = 100
 # At most this many other processes read when none is asked for: past it the quotas, not the CPU, bind.
 MAX_PROCESSES = 4
 _STATUSES = {status.value: status for status in Status}
+# Packages another process is sent at most before it answers: enough to keep its window of calls
+# full (an aged read is about 9 calls after one another a package: at 400 calls/s and 35 ms, about
+# 15 packages under way), few enough that it holds a few packages, not a hundred (each is memory).
+_SENT_AT_MOST = 32
 # Allocations between two young collections in a reading process (Python's default: 700).
 _YOUNG_COLLECTION_EVERY = 100_000
 
@@ -310,7 +314,7 @@ class _SpreadRead:
             while True:
                 sent: list[tuple[int, ReadSpec]] = []
                 while (
-                    len(outstanding) < self.workers
+                    len(outstanding) < min(self.workers, _SENT_AT_MOST)
                     and (index := self._take(wait=not outstanding and not sent)) is not None
                 ):
                     outstanding.add(index)  # before sending: a send that fails gives it back too
