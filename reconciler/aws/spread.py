@@ -3,10 +3,10 @@ the parse of each page) spread over the machine's cores, the account's quotas sh
 
 Python runs one thread at a time per process, and a large read is CPU-bound on the client: a
 1,000-version page costs about 5 ms of CPU, a DescribePackageVersion 1-2 ms, while AWS's quotas
-allow 200 pages a second and 800 reads a second. One process cannot keep up with the quotas; two can.
+allow 200 pages a second and 800 reads a second: one process falls behind the quotas.
 
-Other processes read, and this one takes their answers and plans each package as it comes
-(`planner.PlannedAhead`). They take packages from one queue, so a large package does not leave the
+Other processes read, and this one takes their answers (the caller may plan each package as it
+comes: `planner.PlannedAhead`). They take packages from one queue, so a large package does not leave the
 others idle, and each paces its reads at its part of the quotas (n processes: 1/n each), so together
 they stay within the quotas as one process does. This process reads too, until another is ready (a
 process takes about a second to start) and whenever none is left (one that cannot start or ends
@@ -23,7 +23,6 @@ or `reconciler local serve`), never on the embedded service's database.
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -44,7 +43,7 @@ from reconciler.codeartifact import Status
 from reconciler.errors import ReconcilerError
 from reconciler.state import PackageState, ReadSpec, VersionState
 
-# Below this many packages a process, starting one (about a second of CPU and 60 MB: an
+# Below this many packages a process, starting one (about a second of CPU and 50 MB: an
 # interpreter, boto3 and the service model) costs more than it saves.
 MIN_PACKAGES_PER_PROCESS = 100
 # At most this many other processes read when none is asked for: past it the quotas, not the CPU, bind.
@@ -54,10 +53,12 @@ _STATUSES = {status.value: status for status in Status}
 # full (an aged read is about 9 calls after one another a package: at 400 calls/s and 35 ms, about
 # 15 packages under way), few enough that it holds a few packages, not a hundred (each is memory).
 _SENT_AT_MOST = 32
-# Allocations between two young collections in a reading process (Python's default: 700).
-_YOUNG_COLLECTION_EVERY = 100_000
 
 Read = tuple[PackageState | None, Counter[str]]
+
+
+def _as_it_is() -> None:
+    """No settings of its own for another process."""
 
 
 def default_processes() -> int:
@@ -84,7 +85,12 @@ class Spread:
     `--concurrency 1` makes its calls one after another, as asked). With both, the ceiling is
     divided between the processes, this one included."""
 
-    def __init__(self, connection: Connection, concurrency: int | None) -> None:
+    def __init__(
+        self, connection: Connection, concurrency: int | None, prepare: Callable[[], None] | None = None
+    ) -> None:
+        # Called first in each other process, once its client is made: a function of a module
+        # (it is sent to the process by name), such as `workflows.gcpause.reading_process`.
+        self.prepare = prepare or _as_it_is
         wanted = connection.processes
         if wanted is None:
             wanted = 0 if concurrency is not None else default_processes()
@@ -198,7 +204,9 @@ class _SpreadRead:
         threads: list[threading.Thread] = []
         completed = False
         try:
-            children += [_Child.start(context, recipe, self.workers, share) for _ in range(others)]
+            children += [
+                _Child.start(context, recipe, self.workers, share, self.spread.prepare) for _ in range(others)
+            ]
             threads += [
                 threading.Thread(target=self._feed, args=(child, others), daemon=True) for child in children
             ]
@@ -374,10 +382,14 @@ class _Child:
         recipe: Recipe,
         workers: int,
         share: float,
+        prepare: Callable[[], None],
     ) -> _Child:
         here, there = context.Pipe()
         process = context.Process(
-            target=_serve, args=(there, recipe, workers, share), daemon=True, name="reconciler-reader"
+            target=_serve,
+            args=(there, recipe, workers, share, prepare),
+            daemon=True,
+            name="reconciler-reader",
         )
         process.start()
         there.close()
@@ -411,6 +423,7 @@ def _serve(
     recipe: Recipe,
     workers: int,
     share: float,
+    prepare: Callable[[], None],
 ) -> None:
     """The other process: reads the packages it is sent, answering each as it is read, and tells
     every call its client makes, until told to stop (None) or its pipe closes.
@@ -424,12 +437,7 @@ def _serve(
         connection = connect_recipe(recipe, share)
     except BaseException:
         return  # the pipe closes: the reads stay with the user's process, which words any error
-    # What is alive now (the interpreter, boto3, the service model) lives to the end: frozen, the
-    # collector never scans it again. What reads make is short-lived and acyclic, but a page of
-    # 1,000 versions allocates thousands of containers: at the default threshold a young collection
-    # runs every few hundred, and the parse of each page pays for them (five times json's own cost).
-    gc.freeze()
-    gc.set_threshold(_YOUNG_COLLECTION_EVERY)
+    prepare()  # the use case's settings for a process that only reads (its collector's)
     outbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
     connection.log.listen(lambda observed: outbox.put(("call", observed)))
 

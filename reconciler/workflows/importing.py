@@ -24,6 +24,7 @@ from reconciler.errors import AwsError, ReconcilerError
 from reconciler.importer import ImportSelection, ImportTally, imported_package, package_lines
 from reconciler.scope import literal_prefix
 from reconciler.state import ReadSpec
+from reconciler.workflows.gcpause import reading_process
 
 # Packages read ahead of the one written next, per worker: enough that a slow package does not
 # leave the workers idle, few enough that memory holds a handful of packages.
@@ -53,7 +54,7 @@ def import_repository(
             PackageRef(selection.repository_ref, format, namespace, name)
             for format, namespace, name in _selected_packages(connection.client, selection, tally.calls)
         ]
-        spread = Spread(connection, concurrency)
+        spread = Spread(connection, concurrency, reading_process)
         ahead = min(spread.workers * READ_AHEAD, MAX_AHEAD)
         specs = [ReadSpec(ref) for ref in refs]
         for ref, (state, calls) in zip(

@@ -19,7 +19,7 @@ from reconciler.models import DesiredState
 from reconciler.plan import Plan, TargetIdentity
 from reconciler.planner import PlannedAhead, make_plan
 from reconciler.state import LiveState
-from reconciler.workflows.gcpause import gc_paused
+from reconciler.workflows.gcpause import gc_paused, reading_process
 from reconciler.workflows.promoting import check_copies
 from reconciler.workflows.reading import read_live_state
 from reconciler.workflows.regions import Connections, connect_all, each_region, in_region, regional
@@ -67,7 +67,7 @@ def read_and_plan(
                     now,
                     connection.workers(concurrency),
                     grace_seconds,
-                    Spread(connection, concurrency),
+                    Spread(connection, concurrency, reading_process),
                     ahead,
                 ),
             )

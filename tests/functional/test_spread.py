@@ -25,6 +25,9 @@ from reconciler.local import BackgroundServer, LocalCodeArtifact
 from reconciler.local.faults import Faults
 from reconciler.state import ReadSpec
 from tests.bench_plan import DOMAIN, RANKED, REPOSITORY, package_name, seed
+from tests.functional.test_apply import aws_env
+
+__all__ = ["aws_env"]  # a fixture used by the tests below
 
 PACKAGES = 240  # enough for two other processes (100 packages a process at least)
 
@@ -40,17 +43,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def endpoint(seeded: Path, aws_env: None) -> Iterator[str]:
     with LocalCodeArtifact(seeded) as service, BackgroundServer(service) as server:
         yield server.endpoint_url
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CODEARTIFACT", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
 
 
 def _specs(count: int = PACKAGES) -> list[ReadSpec]:
@@ -320,3 +312,34 @@ def test_a_reading_process_loads_neither_the_manifest_models_nor_pydantic() -> N
     ).stdout
     assert "'reconciler.aws.spread'" in loaded
     assert "'reconciler.models'" not in loaded and "'pydantic'" not in loaded
+
+
+def _prepared_and_marked() -> None:
+    """The use case's settings for a reading process, then what they left, written where the test
+    reads it (run in the other process)."""
+    import gc
+    import os
+
+    from reconciler.workflows.gcpause import reading_process
+
+    reading_process()
+    Path(os.environ["SPREAD_MARK"]).write_text(
+        f"{gc.get_threshold()[0]} {gc.get_freeze_count() > 0}", encoding="utf-8"
+    )
+
+
+def test_another_process_is_prepared_as_the_use_case_says(
+    tmp_path: Path, endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its collector leaves alone what lives to the end and collects the young rarely."""
+    mark = tmp_path / "mark"
+    monkeypatch.setenv("SPREAD_MARK", str(mark))
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=1))
+    try:
+        _slowed(connection.client, 0.1)
+        spread = Spread(connection, concurrency=2, prepare=_prepared_and_marked)
+        assert len(spread.read(connection.client, _specs())) == PACKAGES
+    finally:
+        connection.close()
+    assert spread.elsewhere > 0
+    assert mark.read_text(encoding="utf-8") == "100000 True"
