@@ -194,7 +194,9 @@ class _PackagePlanner:
         evaluation = evaluate(item.declared, target, self.sources, self.now)
         tally.warnings.extend(evaluation.notes)
         decisions = evaluation.decisions
-        in_order = self._changes(decisions)
+        # The changes in order are needed only to check them against protect and protect_in_use:
+        # kept otherwise, they would be a tuple a change at the plan's peak (a package of 100,000).
+        in_order = self._changes(decisions, keep=bool(item.declared.entry.protect or item.declared.in_use))
         if item.declared.entry.protect:
             tally.errors.extend(protected_problems(item, in_order))
         if item.declared.in_use:
@@ -219,8 +221,9 @@ class _PackagePlanner:
             listed = target.versions
             tally.unmanaged += len(listed) - sum(1 for version in decisions if version in listed)
 
-    def _changes(self, decisions: Mapping[str, Decision]) -> list[Change]:
-        """Every change of the package, in version order, added to its batch."""
+    def _changes(self, decisions: Mapping[str, Decision], keep: bool) -> list[Change]:
+        """Every change of the package, in version order, added to its batch; returned too, with
+        `keep`."""
         current_versions = self.target.versions if self.target is not None else _NO_VERSIONS
         in_order: list[Change] = []
         # The loop runs once per version a plan decides (a million for a large rollout): the common
@@ -232,7 +235,9 @@ class _PackagePlanner:
             decision = decisions[version]
             current = current_versions.get(version)
             if current is None:
-                in_order.extend(self._other(version, decision, current))
+                others = self._other(version, decision, current)
+                if keep:
+                    in_order.extend(others)
                 continue
             status = current.status
             if status is decision.status:
@@ -246,7 +251,9 @@ class _PackagePlanner:
                 self.tally.accepted.append(accepted)
                 continue
             if status not in UPDATABLE_STATUSES:
-                in_order.extend(self._other(version, decision, current))
+                others = self._other(version, decision, current)
+                if keep:
+                    in_order.extend(others)
                 continue
             update = updates.get((id(decision), status))
             if update is None:
@@ -259,7 +266,8 @@ class _PackagePlanner:
             key, reason, batch = update
             change = VersionChange(version, status, current.revision, decision.status, reason)
             batch.append(change)
-            in_order.append((key, change))
+            if keep:
+                in_order.append((key, change))
         self.tally.unchanged += unchanged
         return in_order
 
