@@ -166,10 +166,24 @@ def default_region(backend: Backend) -> str | None:
 
 def _connect(backend: Backend) -> Connection:
     connection = _client(backend)
-    scale = settings.retry_delay_scale()
-    if scale != 1.0 and backend.max_attempts > 1:
-        _scale_retry_waits(connection.client, backend.max_attempts, scale)
+    _retry_waits(connection.client, backend.max_attempts)
     return connection
+
+
+def _retry_config(max_attempts: int) -> Config:
+    # botocore's `max_attempts` counts retries; `total_max_attempts` counts every attempt, as ours does.
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        # A connection for every read the limiter may keep in flight (its window).
+        max_pool_connections=MAX_IN_FLIGHT,
+    )
+
+
+def _retry_waits(client: Any, max_attempts: int) -> None:
+    """botocore's waits before a retry, scaled by `RECONCILER_RETRY_DELAY_SCALE` when it is set."""
+    scale = settings.retry_delay_scale()
+    if scale != 1.0 and max_attempts > 1:
+        _scale_retry_waits(client, max_attempts, scale)
 
 
 def _scale_retry_waits(client: Any, max_attempts: int, scale: float) -> None:
@@ -192,12 +206,7 @@ def _scale_retry_waits(client: Any, max_attempts: int, scale: float) -> None:
 
 
 def _client(backend: Backend) -> Connection:
-    # botocore's `max_attempts` counts retries; `total_max_attempts` counts every attempt, as ours does.
-    retry = Config(
-        retries={"mode": "standard", "total_max_attempts": backend.max_attempts},
-        # A connection for every read the limiter may keep in flight (its window).
-        max_pool_connections=MAX_IN_FLIGHT,
-    )
+    retry = _retry_config(backend.max_attempts)
     endpoint = settings.endpoint(backend.endpoint_url) if backend.local_db is None else None
     profile = settings.profile_source(backend.profile)
     try:
@@ -265,10 +274,6 @@ def _client(backend: Backend) -> Connection:
 
 def connect_recipe(recipe: Recipe, share: float) -> Connection:
     """In another process: a client made from `recipe`, its reads paced at `share` of the quotas."""
-    retry = Config(
-        retries={"mode": "standard", "total_max_attempts": recipe.max_attempts},
-        max_pool_connections=MAX_IN_FLIGHT,
-    )
     session = boto3.session.Session(
         aws_access_key_id=recipe.access_key,
         aws_secret_access_key=recipe.secret_key,
@@ -277,10 +282,10 @@ def connect_recipe(recipe: Recipe, share: float) -> Connection:
         profile_name=recipe.profile,
         botocore_session=fast_botocore_session(),
     )
-    client = session.client("codeartifact", endpoint_url=recipe.endpoint_url, config=retry)
-    scale = settings.retry_delay_scale()
-    if scale != 1.0 and recipe.max_attempts > 1:
-        _scale_retry_waits(client, recipe.max_attempts, scale)
+    client = session.client(
+        "codeartifact", endpoint_url=recipe.endpoint_url, config=_retry_config(recipe.max_attempts)
+    )
+    _retry_waits(client, recipe.max_attempts)
     limiter = AdaptiveLimiter()
     limiter.share = share
     return Connection(client, recipe.endpoint_url, recipe.region, lambda: None, limiter=limiter)

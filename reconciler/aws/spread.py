@@ -23,6 +23,7 @@ or `reconciler local serve`), never on the embedded service's database.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -61,6 +62,10 @@ def _as_it_is() -> None:
     """No settings of its own for another process."""
 
 
+def _no_recipe() -> Recipe | None:
+    return None
+
+
 def default_processes() -> int:
     """One other reading process per CPU this process may run on, at most `MAX_PROCESSES`."""
     try:
@@ -95,22 +100,17 @@ class Spread:
         if wanted is None:
             wanted = 0 if concurrency is not None else default_processes()
         self._processes = 0 if connection.recipe is None else min(wanted, concurrency or wanted)
-        self._recipe: Callable[[], Recipe | None] = connection.recipe or (lambda: None)
+        # Asked for once, when first needed: the credentials it freezes are those of that moment.
+        self._recipe = functools.cache(connection.recipe or _no_recipe)
         self._ceiling = concurrency
         self.workers = connection.workers(concurrency)  # reads in flight in this process, at most
         self._log: CallLog = connection.log
         self._limiter = connection.limiter  # its share of the quotas shrinks as others join
         self.elsewhere = 0  # packages other processes read, so far
-        self._asked = False  # the recipe is asked for once, when first needed
-        self._recipe_made: Recipe | None = None
 
     def read(self, client: Any, specs: Sequence[ReadSpec]) -> list[Read]:
         """`reads.read_package` of every spec, in spec order; the first failure in spec order raised."""
-        others, recipe = self._plan(len(specs))
-        if recipe is None:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                return list(pool.map(lambda spec: reads.read_package(client, spec), specs))
-        return list(self._spread(client, specs, len(specs), others, recipe))
+        return list(self.read_in_order(client, specs, ahead=len(specs)))
 
     def read_in_order(
         self, client: Any, specs: Sequence[ReadSpec], ahead: int
@@ -121,7 +121,8 @@ class Spread:
         others, recipe = self._plan(len(specs))
         if recipe is None:
             return in_order(client, specs, self.workers, ahead)
-        return self._spread(client, specs, ahead, others, recipe)
+        workers = self.workers if self._ceiling is None else max(1, self._ceiling // (others + 1))
+        return _SpreadRead(client, specs, workers, ahead, self).run(others, recipe)
 
     def elsewhere_for(self, packages: int) -> bool:
         """Whether other processes will read `packages` packages: this process's CPU is then free to
@@ -130,16 +131,7 @@ class Spread:
 
     def _plan(self, packages: int) -> tuple[int, Recipe | None]:
         others = processes_for(packages, self._processes)
-        if others and not self._asked:
-            self._asked = True
-            self._recipe_made = self._recipe()
-        return others, self._recipe_made if others else None
-
-    def _spread(
-        self, client: Any, specs: Sequence[ReadSpec], ahead: int, processes: int, recipe: Recipe
-    ) -> Generator[Read, None, None]:
-        workers = self.workers if self._ceiling is None else max(1, self._ceiling // (processes + 1))
-        return _SpreadRead(client, specs, workers, ahead, self).run(processes, recipe)
+        return others, self._recipe() if others else None
 
 
 def in_order(client: Any, specs: Sequence[ReadSpec], workers: int, ahead: int) -> Generator[Read, None, None]:
