@@ -57,7 +57,7 @@ def read_and_plan(
         # A state per version read and a change per version planned, kept to the end of the run:
         # see gcpause for why the collector waits meanwhile.
         with gc_paused():
-            # Packages are planned as they are read: the planning overlaps the reads' waits.
+            # When other processes read, each package is planned here as it comes (reading.py).
             ahead = PlannedAhead(now)
             lives = each_region(
                 connections,
