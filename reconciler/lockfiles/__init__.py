@@ -8,6 +8,7 @@ kind. The file-name table is documented in docs/manifest.md ("In-use protection"
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,15 +16,28 @@ from reconciler.codeartifact import Format
 from reconciler.lockfiles import cargo, inventory, jvm, npm, nuget, python, ruby, swift
 from reconciler.lockfiles.base import LockfileError, Pinned, Reader
 
+# A reader of a kind of file that names others (a requirements file's `-r` includes): its pins and
+# the bytes of every other file it read, by path.
+IncludingReader = Callable[[str, Path], tuple[list[Pinned], dict[Path, bytes]]]
+
 
 class Kind(NamedTuple):
     """A kind of file: its name in manifests, the format it speaks for (None: any), the file names
-    it is known by (globs over the file's name, case-sensitive as the tools write them), its reader."""
+    it is known by (globs over the file's name, case-sensitive as the tools write them), its reader
+    (or, for a kind that includes other files, `read_including`)."""
 
     name: str
     format: Format | None
     patterns: tuple[str, ...]
     read: Reader
+    read_including: IncludingReader | None = None
+
+
+class Parsed(NamedTuple):
+    """What a file names, and every other file read to know it (by path, with its bytes)."""
+
+    pinned: list[Pinned]
+    included: dict[Path, bytes]
 
 
 KINDS: tuple[Kind, ...] = (
@@ -39,6 +53,7 @@ KINDS: tuple[Kind, ...] = (
         Format.PYPI,
         ("requirements*.txt", "*-requirements.txt", "*_requirements.txt", "constraints*.txt"),
         python.read_requirements,
+        python.read_requirements_and_includes,
     ),
     Kind("cargo-lock", Format.CARGO, ("Cargo.lock",), cargo.read_cargo_lock),
     Kind("gemfile-lock", Format.RUBY, ("Gemfile.lock", "gems.locked"), ruby.read_gemfile_lock),
@@ -75,11 +90,12 @@ def read_lockfile(path: Path, kind: Kind) -> list[Pinned]:
         raw = path.read_bytes()
     except OSError as exc:
         raise LockfileError(0, f"cannot read: {exc.strerror}") from None
-    return parse_lockfile(raw, path, kind)
+    return parse_lockfile(raw, path, kind).pinned
 
 
-def parse_lockfile(raw: bytes, path: Path, kind: Kind) -> list[Pinned]:
-    """The versions the bytes `raw` of the file `path` name, read as `kind`."""
+def parse_lockfile(raw: bytes, path: Path, kind: Kind) -> Parsed:
+    """The versions the bytes `raw` of the file `path` name, read as `kind`, and the other files read
+    for them."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -88,7 +104,9 @@ def parse_lockfile(raw: bytes, path: Path, kind: Kind) -> list[Pinned]:
             line, f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start}"
         ) from None
     try:
-        return kind.read(text, path)
+        if kind.read_including is not None:
+            return Parsed(*kind.read_including(text, path))
+        return Parsed(kind.read(text, path), {})
     except RecursionError:
         raise LockfileError(0, "nested too deeply to read") from None
 
@@ -98,6 +116,7 @@ __all__ = [
     "KIND_NAMES",
     "Kind",
     "LockfileError",
+    "Parsed",
     "Pinned",
     "kind_named",
     "kind_of",

@@ -101,15 +101,24 @@ MAX_INCLUDE_DEPTH = 20
 
 
 def read_requirements(text: str, path: Path) -> list[Pinned]:
-    return _requirements(text, path, None, [path.resolve()])
+    return read_requirements_and_includes(text, path)[0]
 
 
-def _requirements(text: str, path: Path, shown: Path | None, seen: list[Path]) -> list[Pinned]:
+def read_requirements_and_includes(text: str, path: Path) -> tuple[list[Pinned], dict[Path, bytes]]:
+    """The pins, and the bytes of every file the `-r`/`-c` includes read (by path, as the pins name
+    it): they decide what the file pins as much as its own text does."""
+    included: dict[Path, bytes] = {}
+    return _requirements(text, path, None, [path.resolve()], included), included
+
+
+def _requirements(
+    text: str, path: Path, shown: Path | None, seen: list[Path], included: dict[Path, bytes]
+) -> list[Pinned]:
     found = []
     for number, line in _logical_lines(text):
         include = _INCLUDE.match(line)
         if include is not None:
-            found.extend(_included(path, shown, number, include.group(1), seen))
+            found.extend(_included(path, shown, number, include.group(1), seen, included))
             continue
         if _NOT_A_PIN.match(line):
             continue
@@ -127,7 +136,9 @@ def _requirements(text: str, path: Path, shown: Path | None, seen: list[Path]) -
     return found
 
 
-def _included(path: Path, shown: Path | None, line: int, name: str, seen: list[Path]) -> list[Pinned]:
+def _included(
+    path: Path, shown: Path | None, line: int, name: str, seen: list[Path], included: dict[Path, bytes]
+) -> list[Pinned]:
     """A `-r` or `-c` file, relative to the file that names it (as pip reads it)."""
     target = (shown or path).parent / name
     if "://" in name:
@@ -138,11 +149,13 @@ def _included(path: Path, shown: Path | None, line: int, name: str, seen: list[P
     if len(seen) > MAX_INCLUDE_DEPTH:
         raise LockfileError(line, f"-r includes nest deeper than {MAX_INCLUDE_DEPTH} files", shown)
     try:
-        text = target.read_text(encoding="utf-8")
+        raw = target.read_bytes()
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise LockfileError(line, f"cannot read included {name}: {reason}", shown) from None
-    return _requirements(text, path, target, [*seen, resolved])
+    included[target] = raw
+    return _requirements(text, path, target, [*seen, resolved], included)
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

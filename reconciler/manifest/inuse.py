@@ -25,8 +25,8 @@ from reconciler.problems import KeyPath, render_path
 
 # Per package (namespace, name as stored): each version named, and where it is first named.
 InUse = Mapping[tuple[str | None, str], Mapping[str, Origin]]
-# One file read: where messages name it, and the versions it names.
-_Read = tuple[str, list[Pinned]]
+# One file read: where messages name it, the format its kind speaks for (None: any), the versions it names.
+_Read = tuple[str, Format | None, list[Pinned]]
 _NOTHING: InUse = {}
 
 
@@ -44,6 +44,10 @@ class InUseReader:
     _files: dict[tuple[str, int, str], list[_Read]] = field(default_factory=dict)
     _parsed: dict[tuple[Path, str], list[Pinned] | None] = field(default_factory=dict)
     _indexes: dict[tuple[tuple[tuple[str, int, str], ...], Format], InUse] = field(default_factory=dict)
+    # The document-wide items, per key: the formats of the entries they were read for.
+    _shared_formats: dict[tuple[str, int, str], set[Format]] = field(default_factory=dict)
+    # How problems name each item: `FILE:LINE: field.path`.
+    _where: dict[tuple[str, int, str], str] = field(default_factory=dict)
 
     def in_use(
         self,
@@ -56,12 +60,42 @@ class InUseReader:
         if not items:
             return _NOTHING
         keys = tuple(self._resolve(display, document, at, item) for at, item in items)
+        for (at, _), key in zip(items, keys, strict=True):
+            if at[0] == "protect_in_use":
+                self._shared_formats.setdefault(key, set()).add(format)
+            else:
+                self._check_formats(key, {format}, f"this {format.value} entry")
         index = self._indexes.get((keys, format))
         if index is None:
             index = self._indexes[(keys, format)] = _index(
                 [read for key in keys for read in self._files[key]], format
             )
         return index
+
+    def check_shared(self) -> None:
+        """A document-wide item must name a file of the format of one of the document's entries:
+        checked once every entry has been read."""
+        for key, formats in self._shared_formats.items():
+            names = ", ".join(sorted(format.value for format in formats))
+            self._check_formats(key, formats, f"the entries of this document ({names})")
+
+    def _check_formats(self, key: tuple[str, int, str], formats: set[Format], entries: str) -> None:
+        """An item whose files all speak for another format protects nothing: a mistake that would
+        leave versions unprotected silently, so a problem (a glob may also match files of other
+        formats, as long as one of them counts)."""
+        files = self._files[key]
+        if not files or any(kind_format is None or kind_format in formats for _, kind_format, _ in files):
+            return
+        display, line, _ = key
+        shown = ", ".join(shown for shown, _, _ in files[:3]) + (", ..." if len(files) > 3 else "")
+        spoken = ", ".join(
+            sorted({kind_format.value for _, kind_format, _ in files if kind_format is not None})
+        )
+        self._problem(
+            display,
+            line,
+            f"{self._where[key]}: {shown} names only {spoken} versions, so it protects nothing for {entries}",
+        )
 
     def _resolve(
         self, display: str, document: LoadedDocument, at: KeyPath, item: str | InUseFile
@@ -73,7 +107,7 @@ class InUseReader:
         pattern = item if isinstance(item, str) else item.path
         base = Path(display).parent
         # Problems are the manifest's, at the key that names the file: `FILE:LINE: field.path: ...`.
-        where = f"{display}:{line}: {render_path(at)}"
+        where = self._where[key] = f"{display}:{line}: {render_path(at)}"
         if any(char in pattern for char in "*?["):
             matches = [
                 name
@@ -99,7 +133,7 @@ class InUseReader:
                 continue
             pinned = self._parse(display, line, where, name, kind)
             if pinned is not None:
-                found.append((shown, pinned))
+                found.append((shown, kind.format, pinned))
         self._files[key] = found
         return key
 
@@ -112,10 +146,11 @@ class InUseReader:
         pinned: list[Pinned] | None = None
         try:
             raw = path.read_bytes()
-            # Named below the path given, as the manifests are: the digest does not depend on where
-            # the command runs from.
-            self.read[os.path.normpath(Path(self.relative.get(display, display)).parent / name)] = raw
-            pinned = parse_lockfile(raw, path, kind)
+            self.read[self._digest_name(display, path)] = raw
+            pinned, included = parse_lockfile(raw, path, kind)
+            # A file it includes decides what it pins as much as its own bytes do.
+            for other, other_raw in included.items():
+                self.read[self._digest_name(display, other)] = other_raw
         except OSError as exc:
             self._problem(display, line, f"{where}: {shown}: cannot read: {exc.strerror}")
         except LockfileError as exc:
@@ -125,6 +160,17 @@ class InUseReader:
         self._parsed[cache] = pinned
         return pinned
 
+    def _digest_name(self, display: str, path: Path) -> str:
+        """How the digest names a file the manifest `display` leads to: below the path given, as the
+        manifests are, so that the digest does not depend on where the command runs from. A file
+        named by absolute path keeps it."""
+        base = Path(display).parent
+        if path.is_absolute() and not base.is_absolute():
+            return str(path)
+        return os.path.normpath(
+            Path(self.relative.get(display, display)).parent / os.path.relpath(path, base)
+        )
+
     def _problem(self, display: str, line: int, message: str) -> None:
         self.report.add(self.file_index[display], line, message)
 
@@ -133,7 +179,7 @@ def _index(files: list[_Read], format: Format) -> InUse:
     """The versions of `format` the files name, by package as CodeArtifact stores its name; the first
     file and line that names a version is the one messages cite."""
     index: dict[tuple[str | None, str], dict[str, Origin]] = {}
-    for shown, pinned in files:
+    for shown, _, pinned in files:
         for item in pinned:
             if item.format is not None and item.format is not format:
                 continue

@@ -198,6 +198,54 @@ def test_the_digest_covers_the_lockfiles(tmp_path: Path) -> None:
     assert load_manifests([path]).digest != before
 
 
+@pytest.mark.parametrize("include", ["base.txt", "../shared/base.txt"])
+def test_the_digest_covers_the_files_a_requirements_file_includes(tmp_path: Path, include: str) -> None:
+    # The included file decides what is pinned as much as the file naming it: editing it after the
+    # plan must refuse `apply --manifests`, even when the edit pins nothing yet (the next one may).
+    write(tmp_path, "manifests/requirements.txt", f"-r {include}\n")
+    base = write(
+        tmp_path, str((tmp_path / "manifests" / include).resolve().relative_to(tmp_path)), "idna==3.6\n"
+    )
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: pypi
+            name: idna
+            protect_in_use: requirements.txt
+        """,
+    )
+    digests = [load_manifests([path]).digest]
+    base.write_text("idna==3.7\n")
+    digests.append(load_manifests([path]).digest)
+    base.write_text("idna==3.7\n# a comment\n")
+    digests.append(load_manifests([path]).digest)
+    assert len(set(digests)) == 3
+    # Named below the path given, so the digest does not depend on the directory it runs from.
+    assert load_manifests([path]).digest == digests[-1]
+
+
+def test_a_digest_does_not_depend_on_the_directory_it_is_made_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "manifests/requirements.txt", "-r base.txt\n")
+    write(tmp_path, "manifests/base.txt", "idna==3.6\n")
+    manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: pypi
+            name: idna
+            protect_in_use: requirements.txt
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    here = load_manifests([Path("manifests")]).digest
+    monkeypatch.chdir(tmp_path / "manifests")
+    assert load_manifests([Path(".")]).digest == here
+    assert load_manifests([tmp_path / "manifests"]).digest == here
+
+
 def test_a_pin_may_not_archive_a_version_in_use_but_may_unlist_it(tmp_path: Path) -> None:
     write(tmp_path, "manifests/prod.inventory", "left-pad@1.0.0\nleft-pad@1.1.0\n# left-pad@1.2.0\n")
     path = manifest(
@@ -239,3 +287,52 @@ def test_validate_shows_the_warning_of_a_glob_that_matches_no_file(tmp_path: Pat
     assert result.stderr == (
         f"Warning: {path}:9: packages[0].protect_in_use[0]: 'locks/*.inventory' matches no file\n"
     )
+
+
+def test_a_lockfile_of_another_format_is_a_problem_not_a_protection_of_nothing(tmp_path: Path) -> None:
+    # A pypi entry given an npm lock would otherwise plan as if nothing were in use.
+    write(tmp_path, "manifests/package-lock.json", (DATA / "npm/v2/package-lock.json").read_text())
+    write(tmp_path, "manifests/deployed.inventory", "idna@3.6\n")
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: pypi
+            name: idna
+            protect_in_use: [deployed.inventory, package-lock.json]
+        """,
+    )
+    assert messages([path]) == [
+        f"{path}:9: packages[0].protect_in_use[1]: {tmp_path}/manifests/package-lock.json names only npm "
+        "versions, so it protects nothing for this pypi entry"
+    ]
+
+
+def test_a_document_wide_lockfile_must_speak_for_one_of_its_entries(tmp_path: Path) -> None:
+    write(tmp_path, "manifests/poetry.lock", '[[package]]\nname = "idna"\nversion = "3.6"\n')
+    npm = "packages:\n  - format: npm\n    name: left-pad\n"
+    path = manifest(tmp_path, npm, top="protect_in_use: poetry.lock\n")
+    assert messages([path]) == [
+        f"{path}:6: protect_in_use[0]: {tmp_path}/manifests/poetry.lock names only pypi versions, so it "
+        "protects nothing for the entries of this document (npm)"
+    ]
+    # With an entry of its format among them, it protects that one, and the others are not its concern.
+    path = manifest(tmp_path, npm + "  - format: pypi\n    name: idna\n", top="protect_in_use: poetry.lock\n")
+    desired = load_manifests([path])
+    assert [bool(entry.in_use) for entry in desired.entries] == [False, True]
+
+
+def test_a_glob_may_match_files_of_other_formats_when_one_of_its_files_counts(tmp_path: Path) -> None:
+    write(tmp_path, "manifests/locks/package-lock.json", (DATA / "npm/v2/package-lock.json").read_text())
+    write(tmp_path, "manifests/locks/poetry.lock", '[[package]]\nname = "idna"\nversion = "3.6"\n')
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: pypi
+            name: idna
+            protect_in_use: locks/*
+        """,
+    )
+    (entry,) = load_manifests([path]).entries
+    assert set(entry.in_use) == {(None, "idna")}
