@@ -43,32 +43,42 @@ def check_copies(
         return plan
     controls: dict[PackageRef, PublishControls] = {}
     calls: Counter[str] = Counter()
-    try:
-        # Controls are regional like everything else: one pass per Region, with that Region's client.
-        for _, refs in groupby(sorted(targets, key=_region_order), key=lambda ref: ref.repository.region):
-            regional = list(refs)
+    warnings: list[str] = []
+    by_region = [list(refs) for _, refs in groupby(sorted(targets, key=_region_order), key=_region)]
+    # Controls are regional like everything else: one pass per Region, with that Region's client; a
+    # Region whose controls may not be read leaves the others checked.
+    for regional in by_region:
+        try:
             found, spent = publish_controls(
                 client_of(regional[0].repository),
                 {ref: ref in live.packages for ref in regional},
                 max_workers,
             )
-            controls.update(found)
-            calls.update(spent)
-    except AwsError as error:
-        if error.code != "AccessDeniedException":
-            raise
-        # A caller that may plan and copy but not read origin controls still gets its plan; the
-        # reviewer is told what was not checked and which permissions would check it.
-        warning = (
-            f"the origin controls of the packages this plan copies into were not checked ({error.message}): "
-            f"grant {', '.join(PERMISSIONS)} to check them at plan time"
-        )
-        return dataclasses.replace(plan, warnings=(*plan.warnings, warning))
+        except AwsError as error:
+            if error.code != "AccessDeniedException":
+                raise
+            # A caller that may plan and copy but not read origin controls still gets its plan; the
+            # reviewer is told what was not checked and which permissions would check it.
+            region = regional[0].repository.region
+            where = f" in {region}" if len(by_region) > 1 and region else ""
+            warnings.append(
+                f"the origin controls of the packages this plan copies into{where} were not checked "
+                f"({error.message}): grant {', '.join(PERMISSIONS)} to check them at plan time"
+            )
+            continue
+        controls.update(found)
+        calls.update(spent)
+    if warnings:
+        plan = dataclasses.replace(plan, warnings=(*plan.warnings, *warnings))
     counted = Counter(plan.api_calls)
     counted.update(calls)
     checked = dataclasses.replace(plan, api_calls=dict(sorted(counted.items())))
     return with_copy_refusals(checked, desired, live, controls)
 
 
+def _region(ref: PackageRef) -> str:
+    return ref.repository.region or ""
+
+
 def _region_order(ref: PackageRef) -> tuple[str, tuple[str, ...]]:
-    return (ref.repository.region or "", ref.sort_key())
+    return (_region(ref), ref.sort_key())

@@ -17,6 +17,7 @@ import botocore.exceptions
 import pytest
 
 from reconciler.addresses import PackageRef, RepositoryRef
+from reconciler.aws.client import Backend
 from reconciler.aws.origin import publish_controls
 from reconciler.aws.requests import action_request
 from reconciler.codeartifact import Format
@@ -29,8 +30,10 @@ from reconciler.origincontrols import PackageOrigin
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import make_plan
 from reconciler.promotion import refusals
+from reconciler.workflows import planning
 from reconciler.workflows.promoting import check_copies
 from reconciler.workflows.reading import read_live_state
+from reconciler.workflows.regions import Connections
 from tests.functional.test_apply import SESSION, aws_env, client_on, run
 
 __all__ = ["aws_env"]  # a fixture used by the tests below
@@ -417,3 +420,46 @@ def test_a_caller_that_may_not_read_origin_controls_gets_its_plan_with_a_warning
     [warning] = [w for w in plan.warnings if "origin controls" in w]
     assert "were not checked (not authorized to perform GetAssociatedPackageGroup)" in warning
     assert "codeartifact:GetAssociatedPackageGroup" in warning
+
+
+def test_a_region_whose_origin_controls_may_not_be_read_leaves_the_other_regions_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same blocked copy in two Regions; the caller may not read origin controls in eu-west-1 only.
+    document = GROUP_BLOCKS
+    eu = {**document["domains"][0], "owner": "444455556666", "region": "eu-west-1"}
+    db = seeded(tmp_path / "codeartifact.db", {**document, "domains": [document["domains"][0], eu]})
+    text = manifest(tmp_path).read_text()
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    (folder / "us.yaml").write_text(
+        text.replace("  repository: prod\n", "  repository: prod\n  region: us-east-1\n")
+    )
+    (folder / "eu.yaml").write_text(
+        text.replace(
+            "  repository: prod\n",
+            "  repository: prod\n  region: eu-west-1\n  domain_owner: '444455556666'\n",
+        )
+    )
+    connect_all = planning.connect_all
+
+    def denying_in_eu(backends: dict[str | None, Backend]) -> Connections:
+        made = connect_all(backends)
+        made.by_region["eu-west-1"].client.meta.events.register(
+            "before-call.codeartifact.GetAssociatedPackageGroup", deny("GetAssociatedPackageGroup")
+        )
+        return made
+
+    monkeypatch.setattr(planning, "connect_all", denying_in_eu)
+    fresh = planning.read_and_plan([folder], Backend(local_db=str(db)), None)
+    fresh.connections.close()
+    plan = fresh.plan
+    # us-east-1's copies are still refused by its group's BLOCK; eu-west-1's are left unchecked, said so.
+    assert {(str(error.package), error.version) for error in plan.errors} == {
+        ("us-east-1:acme/prod/npm/acme/ui", "1.0.0"),
+        ("us-east-1:acme/prod/npm/acme/ui", "1.1.0"),
+    }
+    [warning] = [w for w in plan.warnings if "origin controls" in w]
+    assert warning.startswith(
+        "the origin controls of the packages this plan copies into in eu-west-1 were not checked"
+    )
