@@ -273,7 +273,7 @@ def _region_code(value: str) -> str:
     """A Region code, checked as the seed file's `region:` is: a domain seeded in a Region no
     client can sign for ("Mars") would be unreachable."""
     if not re.fullmatch(REGION_CODE, value):
-        raise click.BadParameter(f"expected an AWS Region code such as us-east-1, got {value!r}")
+        raise click.BadParameter(f"expected an AWS Region code such as us-east-1 or eu-west-2, got {value!r}")
     return value
 
 

@@ -66,10 +66,18 @@ OriginType = Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]
 Location = tuple[str | int, ...]
 _DURATION = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-Account = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
-# An AWS Region code, as botocore accepts one (us-east-1, eu-west-2, us-gov-west-1).
-REGION_CODE = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
+ACCOUNT = r"^[0-9]{12}$"
+Account = Annotated[str, Field(pattern=ACCOUNT)]
+# An AWS Region code: lowercase words joined by '-', the first of two letters or more, ending in a
+# number (us-east-1, us-gov-west-1, cn-northwest-1, eusc-de-east-1): the manifests' own pattern, so
+# that a Region a manifest may name can be seeded.
+REGION_CODE = r"^[a-z]{2,}(-[a-z]+)+-\d+$"
 RegionCode = Annotated[str, Field(pattern=REGION_CODE)]
+# What each pattern means, for messages a person can act on (the pattern itself says little).
+_PATTERN_HINTS = {
+    ACCOUNT: 'an AWS account id: 12 digits, quoted ("111122223333")',
+    REGION_CODE: "an AWS Region code such as us-east-1 or eu-west-2",
+}
 
 
 class SeedError(Exception):
@@ -273,6 +281,9 @@ def _message(error: Any) -> str:
         model = _model_at(error["loc"][:-1])
         allowed = f"; expected one of: {', '.join(model.model_fields)}" if model else ""
         return f"unknown key {error['loc'][-1]!r}{allowed}"
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and pattern in _PATTERN_HINTS:
+        return f"expected {_PATTERN_HINTS[pattern]}, got {error['input']!r}"
     return str(error["msg"]).removeprefix("Value error, ")
 
 

@@ -163,9 +163,43 @@ def test_seed_refuses_a_region_no_client_could_sign_for(tmp_path: Path) -> None:
     refused = CliRunner().invoke(cli, ["local", "seed", str(seed), "--db", str(db), "--region", "Mars"])
 
     assert refused.exit_code == 1, refused.output  # usage errors exit 1 (the README's contract)
-    assert "Invalid value for '--region': expected an AWS Region code such as us-east-1, got 'Mars'" in (
-        refused.output
+    assert (
+        "Invalid value for '--region': expected an AWS Region code such as us-east-1 or eu-west-2, got 'Mars'"
+        in (refused.output)
     )
     assert not db.exists()
     seeded = CliRunner().invoke(cli, ["local", "seed", str(seed), "--db", str(db), "--region", "eu-west-1"])
     assert seeded.exit_code == 0, seeded.output
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("region", "US East", "an AWS Region code such as us-east-1 or eu-west-2"),
+        ("owner", "1111-2222-3333", 'an AWS account id: 12 digits, quoted ("111122223333")'),
+    ],
+)
+def test_a_seed_files_region_or_owner_that_is_not_one_is_named_with_what_is_expected(
+    tmp_path: Path, field: str, value: str, expected: str
+) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        f"apiVersion: reconciler/v1\nkind: LocalSeed\ndomains:\n  - name: acme\n    {field}: {value}\n"
+    )
+    refused = CliRunner().invoke(cli, ["local", "seed", str(seed), "--db", str(tmp_path / "x.db")])
+    assert refused.exit_code == 1
+    assert f"{seed}:5: domains[0].{field}: expected {expected}, got {value!r}" in refused.output
+
+
+def test_a_seed_takes_every_region_a_manifest_may_name(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "apiVersion: reconciler/v1\nkind: LocalSeed\ndomains:\n  - name: acme\n    region: eusc-de-east-1\n"
+    )
+    seeded = CliRunner().invoke(cli, ["local", "seed", str(seed), "--db", str(tmp_path / "x.db")])
+    assert seeded.exit_code == 0, seeded.output
+    with LocalCodeArtifact(tmp_path / "x.db") as service:
+        client = attach(
+            _session("eusc-de-east-1").client("codeartifact", endpoint_url=IN_PROCESS_ENDPOINT), service
+        )
+        assert [domain["name"] for domain in client.list_domains()["domains"]] == ["acme"]
