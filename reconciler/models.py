@@ -686,6 +686,8 @@ class DeclaredEntry:
     pin_origins: dict[str, Origin]
     # Where each rule was written, in order (plan reasons name the line of the rule that decided).
     rule_origins: tuple[Origin, ...] = ()
+    # Where `otherwise` was written (None: not known; reasons then name the entry).
+    otherwise_origin: Origin | None = None
     # protect_in_use: per package of the entry's format, (namespace, name) as stored, each version
     # its lockfiles name (by `in_use_version`) and the first line that names it.
     in_use: Mapping[tuple[str | None, str], Mapping[str, Origin]] = field(default_factory=dict)

@@ -130,7 +130,7 @@ def evaluate(
         otherwise = Decision(
             status=Status(entry.otherwise),
             reason=f"otherwise: {entry.otherwise}",
-            origin=str(declared.origin),
+            origin=str(declared.otherwise_origin or declared.origin),
             accept=accepted,
         )
         decisions.update(

@@ -82,7 +82,7 @@ def _declared(
     entry: PackageEntry,
     origin: Origin,
 ) -> DeclaredEntry:
-    """`entry` with where it, each of its pins and each of its rules were written."""
+    """`entry` with where it, each of its pins, each of its rules and its `otherwise` were written."""
     pin_origins = {
         version: Origin(display, document.line_of(("packages", position, "versions", version)))
         for version in entry.versions
@@ -91,7 +91,8 @@ def _declared(
         Origin(display, document.line_of(("packages", position, "rules", index)))
         for index in range(len(entry.rules))
     )
-    return DeclaredEntry(target, entry, origin, pin_origins, rule_origins)
+    otherwise = Origin(display, document.line_of(("packages", position, "otherwise")))
+    return DeclaredEntry(target, entry, origin, pin_origins, rule_origins, otherwise_origin=otherwise)
 
 
 def _itself(spec: Target) -> str:

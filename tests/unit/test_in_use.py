@@ -336,3 +336,30 @@ def test_a_glob_may_match_files_of_other_formats_when_one_of_its_files_counts(tm
     )
     (entry,) = load_manifests([path]).entries
     assert set(entry.in_use) == {(None, "idna")}
+
+
+def test_a_version_otherwise_decides_cites_the_line_of_otherwise(tmp_path: Path) -> None:
+    write(tmp_path, "manifests/deployed.inventory", "left-pad@1.0.0\n")
+    path = manifest(
+        tmp_path,
+        """\
+        packages:
+          - format: npm
+            name: left-pad
+            protect_in_use: deployed.inventory
+            rules:
+              - match: "2.*"
+                status: Published
+            otherwise: Archived
+        """,
+    )
+    plan = make_plan(
+        load_manifests([path]),
+        live(package(ref("left-pad"), {"1.0.0": "Published", "1.1.0": "Published"})),
+        "https://example",
+        "us-east-1",
+    )
+    [error] = plan.errors
+    assert f"(otherwise: Archived at {path}:13)" in error.message
+    reasons = {change.version: change.reason for action in plan.actions for change in action.versions}
+    assert reasons["1.1.0"] == f"otherwise: Archived at {path}:13"
