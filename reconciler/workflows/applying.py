@@ -130,6 +130,15 @@ def backends_for_plan(plan: Plan, backend: Backend) -> dict[str | None, Backend]
     Region, else its Region)."""
     if len(plan.targets) == 1:
         return {None: backend_for_target(plan.targets[0], backend)}
+    if backend.region is not None:
+        # Each target of a plan of several Regions is reached in the Region it records: --region
+        # could only contradict all but one of them.
+        regions = ", ".join(str(target.region) for target in plan.targets)
+        raise PlanError(
+            f"refused: the plan covers several Regions ({regions}), and --region {backend.region} "
+            "names one; nothing was changed",
+            "Drop --region: apply reaches each of the plan's targets in the Region it records.",
+        )
     return {target.region: backend_for_target(target, backend) for target in plan.targets}
 
 

@@ -233,3 +233,21 @@ def test_a_region_whose_domain_is_missing_is_named_and_the_other_region_is_left_
         assert "Error: ap-south-1: AWS error in DescribeDomain: ResourceNotFoundException" in result.output
         assert "Traceback" not in result.output
     assert (statuses(db, "acme", "us-east-1"), statuses(db, "acme", "eu-west-1", "444455556666")) == before
+
+
+def test_a_plan_of_several_regions_applied_with_region_is_refused_naming_region(
+    db: Path, manifests: Path, tmp_path: Path
+) -> None:
+    plan = tmp_path / "regions.plan.json"
+    assert run("plan", manifests, "--local", db, "-o", plan).exit_code == 0
+    before = (statuses(db, "acme", "us-east-1"), statuses(db, "acme", "eu-west-1", "444455556666"))
+
+    applied = run("apply", plan, "--local", db, "--region", "us-east-1", "--auto-approve")
+
+    assert applied.exit_code == 1, applied.output
+    assert (
+        "Error: refused: the plan covers several Regions (eu-west-1, us-east-1), and --region us-east-1 "
+        "names one; nothing was changed"
+    ) in applied.output
+    assert "Drop --region" in applied.output
+    assert (statuses(db, "acme", "us-east-1"), statuses(db, "acme", "eu-west-1", "444455556666")) == before
