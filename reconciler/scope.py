@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.codeartifact import Format
+from reconciler.codeartifact import FINAL_STATUSES, Format, Status
 from reconciler.errors import ManifestError
 from reconciler.models import DeclaredEntry, DesiredState, Rule
 from reconciler.state import PackageScope, ReadSpec
@@ -54,22 +54,38 @@ class ResolvedEntry:
 
     @property
     def upstream_sources(self) -> set[str]:
-        """Copy sources whose upstream repositories a copy may take versions from."""
+        """Copy sources whose upstream repositories a copy may take versions from (a version declared
+        Disposed or Deleted is never copied: its upstreams are not searched)."""
         entry = self.declared.entry
         sources = {
-            pin.copy_from for pin in entry.versions.values() if pin.copy_from and pin.include_from_upstream
+            pin.copy_from
+            for pin in entry.versions.values()
+            if pin.copy_from and pin.include_from_upstream and not _final(pin.status)
         }
-        return sources | {r.copy_from for r in entry.rules if r.copy_from and r.include_from_upstream}
+        return sources | {
+            r.copy_from
+            for r in entry.rules
+            if r.copy_from and r.include_from_upstream and not _final(r.status)
+        }
 
     @property
     def copy_sources(self) -> set[str]:
+        """The repositories to read besides the target: those copies take versions from, and those a
+        rule's selectors read (a pin declared Disposed or Deleted copies nothing, and needs none)."""
         entry = self.declared.entry
-        sources = {pin.copy_from for pin in entry.versions.values() if pin.copy_from}
+        sources = {
+            pin.copy_from for pin in entry.versions.values() if pin.copy_from and not _final(pin.status)
+        }
         return sources | {rule.copy_from for rule in entry.rules if rule.copy_from}
 
     @property
     def copies(self) -> bool:
         return bool(self.copy_sources)
+
+
+def _final(status: str) -> bool:
+    """Disposed and Deleted: absent is as declared, so no copy brings such a version."""
+    return Status(status) in FINAL_STATUSES
 
 
 def glob_scopes(desired: DesiredState) -> dict[PackageScope, list[str]]:
