@@ -300,7 +300,9 @@ def _package_drift(
     # Keys looked up in a dict (as the planner sorts), not computed per comparison.
     in_order = sorted(found, key=version_sort_keys(package.format, found))
     in_cells = list(map(found.__getitem__, in_order))
-    return PackageDrift(package, in_order, in_cells, Counter(map(_KIND, in_cells)))
+    if problems or copies:
+        return PackageDrift(package, in_order, in_cells, Counter(map(_KIND, in_cells)))
+    return PackageDrift(package, in_order, in_cells, Counter({DriftKind.STATUS: len(in_order)}))
 
 
 def _updates(package: PackageRef, actions: list[Action]) -> dict[str, DriftItem]:

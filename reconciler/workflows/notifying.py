@@ -41,15 +41,17 @@ def drift_states(
     for repository in repositories:
         target = target_name(repository, report)
         # A repository is one of a Region: acme/prod of eu-west-1 is not acme/prod of us-east-1.
+        # Judged a package at a time: only the items of this repository's packages are made.
         items = tuple(
             item
-            for item in report.items
+            for drift in report.packages_as_listed()
             if (
-                item.package.repository.region,
-                item.package.repository.domain,
-                item.package.repository.repository,
+                drift.package.repository.region,
+                drift.package.repository.domain,
+                drift.package.repository.repository,
             )
             == (repository.region, repository.domain, repository.repository)
+            for item in drift.items()
         )
         title = f"Drift in {repository} (reconciler)"
         if not items:
@@ -91,7 +93,7 @@ def drift_summary(
     """The webhook summary of a drift run, or None when all is well (no drift)."""
     if not report.has_drift:
         return None
-    drifted = sorted({target_name(package.repository, report) for package, _ in report.packages()})
+    drifted = sorted({target_name(drift.package.repository, report) for drift in report.drifted()})
     kinds = ", ".join(f"{count} {kind.label}" for kind, count in report.counts().items() if count)
     return RunSummary(
         command="drift",

@@ -57,6 +57,7 @@ from reconciler.render.drift import (
     drift_json_chunks,
     drift_text_chunks,
     render_drift_json,
+    render_drift_markdown,
     render_drift_text,
 )
 from reconciler.render.markup import (
@@ -71,6 +72,7 @@ from reconciler.render.markup import (
 from reconciler.state import LiveState, PackageState, VersionState
 from reconciler.text import format_duration, plural
 from reconciler.versioning import version_sort_key
+from reconciler.workflows.notifying import drift_states
 
 NOW = 1_800_000_000.0
 GRACE = 3600.0
@@ -543,3 +545,20 @@ def test_the_markdown_comment_is_the_one_written_a_row_at_a_time(
 
     with mock.patch("reconciler.render.drift._md_drift_section", reference_md_section):
         assert parts == drift_comment(report, context, limit)
+
+
+@settings(max_examples=30, deadline=None)
+@given(changes, problems)
+def test_each_repositorys_issue_holds_the_items_of_that_repository_as_listed(
+    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]],
+    errors: list[tuple[PackageRef, str]],
+) -> None:
+    report = detect_drift(plan_of(planned, errors))
+    repositories = sorted({package.repository for package in PACKAGES}, key=str)
+
+    states = drift_states(report, repositories, {})
+
+    for repository, state in zip(repositories, states, strict=True):
+        items = tuple(item for item in report.items if item.package.repository == repository)
+        expected = render_drift_markdown(report.with_items(items)) if items else None
+        assert state.body == expected
