@@ -102,7 +102,7 @@ def drift_json_chunks(report: DriftReport) -> Iterator[str]:
     for drift in report.packages_as_listed():  # in the items' order, as json.dumps writes them
         package = _package_lines(drift.package)
         # An item's text up to its version, made once per cell (the version is its last field).
-        heads = {id(cell): _item_head(cell, package) for cell in drift.cells}
+        heads = {key: _item_head(cell, package) for key, cell in _distinct(drift.cells).items()}
         for start in range(0, len(drift.versions), _ROWS_PER_CHUNK):
             stop = start + _ROWS_PER_CHUNK
             cells = map(heads.__getitem__, map(id, drift.cells[start:stop]))
@@ -113,6 +113,11 @@ def drift_json_chunks(report: DriftReport) -> Iterator[str]:
             yield separator + ",\n".join(rows)
             separator = ",\n"
     yield "\n  ]" + tail
+
+
+def _distinct(cells: list[DriftItem]) -> dict[int, DriftItem]:
+    """A package's cells, each once, by identity (rows that drifted the same way share one)."""
+    return dict(zip(map(id, cells), cells, strict=True))
 
 
 # Rows written at a time: a package of 100,000 drifted versions is written in pieces, never held whole.
@@ -289,7 +294,7 @@ def _text_package(drift: PackageDrift, codes: StyleCodes, head: list[str]) -> It
     summary = ", ".join(f"{kinds[kind]} {kind.label}" for kind in DriftKind if kinds[kind])
     head.append(paint(f"  {address.format} {address.name}", "bold", codes) + f"  ({summary})")
     version_width = min(40, max(map(len, drift.versions)))
-    distinct = dict(zip(map(id, drift.cells), drift.cells, strict=True))
+    distinct = _distinct(drift.cells)
     states = {key: _drift_state(cell) for key, cell in distinct.items()}
     state_width = min(60, max(map(len, states.values())))
     by_kind = {kind: (kind.symbol, *codes(_STYLES[kind])) for kind in DriftKind}
@@ -384,7 +389,7 @@ def _md_drift_section(drift: PackageDrift, files: tuple[str, ...], context: Comm
     header = ("| drift | version | live | declared | reason |", "| --- | --- | --- | --- | --- |")
     # A package's rows repeat a few ways of drifting (its cells): the cells around the version are
     # escaped once for each, not once a row (a million rows in a large report).
-    around = {id(cell): _md_cells(cell, files, context) for cell in drift.cells}
+    around = {key: _md_cells(cell, files, context) for key, cell in _distinct(drift.cells).items()}
     rows = tuple(
         f"{before}{_version_cell(version)}{after}"
         for version, (before, after) in zip(

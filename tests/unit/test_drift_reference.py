@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reconciler.drift as drift_module
+import reconciler.render.drift as render_module
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format, Status
 from reconciler.drift import (
@@ -562,3 +563,45 @@ def test_each_repositorys_issue_holds_the_items_of_that_repository_as_listed(
         items = tuple(item for item in report.items if item.package.repository == repository)
         expected = render_drift_markdown(report.with_items(items)) if items else None
         assert state.body == expected
+
+
+def test_each_view_makes_the_text_of_a_way_of_drifting_once_not_once_a_version() -> None:
+    package = PACKAGES[0]
+    changes = [
+        VersionChange(f"1.{minor}.0", Status.PUBLISHED, "rev", after, f"rule for {after} at m.yaml:3")
+        for minor in range(3_000)
+        for after in ((Status.ARCHIVED,) if minor % 2 else (Status.UNLISTED,))
+    ]
+    actions = tuple(
+        Action(
+            ActionKind.UPDATE_STATUS,
+            package,
+            Status.PUBLISHED,
+            after,
+            tuple(c for c in changes if c.after is after),
+        )
+        for after in (Status.ARCHIVED, Status.UNLISTED)
+    )
+    report = detect_drift(replace(plan_of([], []), actions=actions))
+    made: Counter[str] = Counter()
+
+    def counted(name: str) -> object:
+        made_by = getattr(render_module, name)
+
+        def count(*args: object) -> object:
+            made[name] += 1
+            return made_by(*args)
+
+        return mock.patch.object(render_module, name, count)
+
+    with counted("_drift_state"), counted("_item_head"), counted("_md_cells"):
+        text, json_text, markdown = (
+            render_drift_text(report),
+            render_drift_json(report),
+            render_drift_markdown(report),
+        )
+
+    assert made == {"_drift_state": 2, "_item_head": 2, "_md_cells": 2}
+    assert text == reference_text(report, color=False, show_accepted=False)
+    assert json_text == reference_json(report)
+    assert markdown.count("| wrong status | `1.") == 3_000
