@@ -97,8 +97,11 @@ class PackageDrift(NamedTuple):
 
     @classmethod
     def of(cls, package: PackageRef, items: list[DriftItem]) -> PackageDrift:
-        """The items of one package as they are (each its own cell)."""
-        return cls(package, [item.version for item in items], items, Counter(map(_KIND, items)))
+        """The items of one package as they are, those that drifted the same way sharing a cell (the
+        first of them)."""
+        cells: dict[tuple[object, ...], DriftItem] = {}
+        shared = [cells.setdefault((item.kind, *item[3:]), item) for item in items]
+        return cls(package, [item.version for item in items], shared, Counter(map(_KIND, items)))
 
 
 _KIND = operator.itemgetter(0)  # an item's (or a cell's) kind
