@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from reconciler.addresses import RepositoryRef
-from reconciler.drift import DriftReport
+from reconciler.drift import DriftItems, DriftReport
 from reconciler.github.env import github_env
 from reconciler.github.issues import DriftIssues, DriftState, GitHubError, GitHubSettings, IssueOutcome
 from reconciler.httpcall import HttpClient, HttpFailure
@@ -41,15 +41,19 @@ def drift_states(
     for repository in repositories:
         target = target_name(repository, report)
         # A repository is one of a Region: acme/prod of eu-west-1 is not acme/prod of us-east-1.
-        items = tuple(
-            item
-            for item in report.items
-            if (
-                item.package.repository.region,
-                item.package.repository.domain,
-                item.package.repository.repository,
-            )
-            == (repository.region, repository.domain, repository.repository)
+        # Judged a package at a time, and kept as the report keeps them (its views never make an
+        # item per version).
+        items = DriftItems(
+            [
+                drift
+                for drift in report.packages_as_listed()
+                if (
+                    drift.package.repository.region,
+                    drift.package.repository.domain,
+                    drift.package.repository.repository,
+                )
+                == (repository.region, repository.domain, repository.repository)
+            ]
         )
         title = f"Drift in {repository} (reconciler)"
         if not items:
@@ -91,7 +95,7 @@ def drift_summary(
     """The webhook summary of a drift run, or None when all is well (no drift)."""
     if not report.has_drift:
         return None
-    drifted = sorted({target_name(package.repository, report) for package, _ in report.packages()})
+    drifted = sorted({target_name(drift.package.repository, report) for drift in report.drifted()})
     kinds = ", ".join(f"{count} {kind.label}" for kind, count in report.counts().items() if count)
     return RunSummary(
         command="drift",

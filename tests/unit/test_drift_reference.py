@@ -18,12 +18,23 @@ from collections import Counter
 from dataclasses import replace
 from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import reconciler.drift as drift_module
+import reconciler.render.drift as render_module
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import Format, Status
-from reconciler.drift import DriftItem, DriftKind, DriftReport, _problem_item, _published_after, detect_drift
+from reconciler.drift import (
+    DriftItem,
+    DriftKind,
+    DriftReport,
+    PackageDrift,
+    _problem_item,
+    _published_after,
+    detect_drift,
+)
 from reconciler.plan import (
     AcceptedVersion,
     Action,
@@ -47,6 +58,7 @@ from reconciler.render.drift import (
     drift_json_chunks,
     drift_text_chunks,
     render_drift_json,
+    render_drift_markdown,
     render_drift_text,
 )
 from reconciler.render.markup import (
@@ -61,6 +73,7 @@ from reconciler.render.markup import (
 from reconciler.state import LiveState, PackageState, VersionState
 from reconciler.text import format_duration, plural
 from reconciler.versioning import version_sort_key
+from reconciler.workflows.notifying import drift_states
 
 NOW = 1_800_000_000.0
 GRACE = 3600.0
@@ -194,9 +207,8 @@ def reference_json(report: DriftReport) -> str:
     return json.dumps(data, sort_keys=True, indent=2) + "\n"
 
 
-def reference_md_section(
-    address: PackageRef, items: list[DriftItem], files: tuple[str, ...], context: CommentContext
-) -> Block:
+def reference_md_section(drift: PackageDrift, files: tuple[str, ...], context: CommentContext) -> Block:
+    address, items = drift.package, list(drift.items())
     summary = f"{html_code(label(address))}: {plural(len(items), 'drifted version')}"
     header = ("| drift | version | live | declared | reason |", "| --- | --- | --- | --- | --- |")
     rows = []
@@ -238,10 +250,13 @@ problems = st.lists(st.tuples(st.sampled_from(PACKAGES), st.sampled_from(VERSION
 
 
 def plan_of(
-    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]], errors: list[tuple[PackageRef, str]]
+    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]],
+    errors: list[tuple[PackageRef, str]],
+    in_order: bool = False,
 ) -> Plan:
     # One version once per action kind and package, as the planner batches them; actions in the
-    # order drawn (not by phase), each of at most 3 versions.
+    # order drawn (not by phase), each of at most 3 versions; with `in_order`, a batch's versions in
+    # their format's order, as the planner lists them.
     batches: dict[tuple[ActionKind, PackageRef], dict[str, VersionChange]] = {}
     for kind, package, version, prior, after in planned:
         reason = f"rule {kind.value} {version}, declared at m.yaml:{len(batches) + 1}"
@@ -249,6 +264,8 @@ def plan_of(
     actions = []
     for (kind, package), by_version in batches.items():
         versions = list(by_version.values())
+        if in_order:
+            versions.sort(key=lambda change: version_sort_key(package.format, change.version))
         for start in range(0, len(versions), 3):
             batch = tuple(versions[start : start + 3])
             source = "staging" if kind is ActionKind.COPY else None
@@ -288,23 +305,109 @@ def live_of(recent: int) -> LiveState:
     return live
 
 
-@settings(max_examples=150, deadline=None)
-@given(changes, problems, st.sampled_from((None, 0, 2, 5)))
+@settings(max_examples=200, deadline=None)
+@given(changes, problems, st.sampled_from((None, 0, 2, 5)), st.booleans(), st.sampled_from((0, 1 << 14)))
 def test_detect_drift_gives_the_reference_items_in_the_reference_order(
     planned: list[tuple[ActionKind, PackageRef, str, Status, Status]],
     errors: list[tuple[PackageRef, str]],
     recent: int | None,
+    in_order: bool,
+    merge_above: int,
 ) -> None:
-    plan = plan_of(planned, errors)
+    plan = plan_of(planned, errors, in_order)
     live = live_of(recent or 0) if recent is not None else None
     grace = GRACE if recent is not None else None
 
-    report = detect_drift(plan, live, grace)
+    # Merging a large package's batches in order (here: every package's) gives what a sort gives.
+    with mock.patch("reconciler.drift._MERGE_ABOVE", merge_above):
+        report = detect_drift(plan, live, grace)
 
     items, within_grace = reference_detect(plan, live, grace)
     assert list(report.items) == items
+    assert report.items == tuple(items)
+    assert len(report.items) == len(items)
+    assert report.counts() == {kind: sum(item.kind is kind for item in items) for kind in DriftKind}
     assert report.within_grace == within_grace
-    assert report.packages() == reference_packages(report.items)
+    assert report.packages() == reference_packages(tuple(items))
+
+
+def test_a_large_package_is_merged_from_its_batches_as_a_sort_would_order_it() -> None:
+    # Two batch keys, as the planner makes them: each key's versions in order across its batches of
+    # 100, the two interleaved, with versions that tie in npm's order (build metadata), and more
+    # versions than a sort would take.
+    package = PACKAGES[0]
+    versions = [
+        f"{major}.{minor}.0{build}" for major in range(9) for minor in range(1_000) for build in ("", "+b")
+    ]
+    actions = []
+    for after, reason in (
+        (Status.ARCHIVED, "otherwise at m.yaml:9"),
+        (Status.UNLISTED, "rule 1 at m.yaml:5"),
+    ):
+        changes = [
+            VersionChange(version, Status.PUBLISHED, "rev", after, reason)
+            for index, version in enumerate(versions)
+            if (index % 3 == 0) == (after is Status.UNLISTED)
+        ]
+        actions += [
+            Action(
+                ActionKind.UPDATE_STATUS,
+                package,
+                Status.PUBLISHED,
+                after,
+                tuple(changes[start : start + 100]),
+            )
+            for start in range(0, len(changes), 100)
+        ]
+    plan = replace(plan_of([], []), actions=tuple(actions))
+
+    report = detect_drift(plan)
+
+    assert len(versions) > drift_module._MERGE_ABOVE
+    (drift,) = report.items.packages  # type: ignore[attr-defined]
+    assert drift_module._merged_updates(package, actions) == drift
+    assert list(report.items) == reference_detect(plan, None, None)[0]
+    assert len({id(cell) for cell in drift.cells}) == 2  # a cell per way of drifting, not per version
+
+
+def test_a_merge_gives_way_to_the_sort_for_a_batch_out_of_order_or_a_version_changed_twice() -> None:
+    package = PACKAGES[0]
+    ordered = [
+        VersionChange(v, Status.PUBLISHED, "rev", Status.ARCHIVED, "r")
+        for v in ("1.0.0", "1.2.0-rc.1", "2.0.0")
+    ]
+    unlisted = [change._replace(after=Status.UNLISTED) for change in ordered]
+    out_of_order = Action(
+        ActionKind.UPDATE_STATUS, package, Status.PUBLISHED, Status.ARCHIVED, tuple(reversed(ordered))
+    )
+    first = Action(ActionKind.UPDATE_STATUS, package, Status.PUBLISHED, Status.ARCHIVED, tuple(ordered))
+    again = Action(ActionKind.DISPOSE, package, Status.PUBLISHED, Status.UNLISTED, tuple(unlisted[1:]))
+
+    assert drift_module._merged_updates(package, [out_of_order]) is None
+    assert drift_module._merged_updates(package, [first, again]) is None
+    merged = drift_module._merged_updates(package, [first])
+    assert merged is not None and merged.versions == ["1.0.0", "1.2.0-rc.1", "2.0.0"]
+
+
+def test_the_items_of_a_report_are_a_sequence_equal_to_the_same_items() -> None:
+    planned = [
+        (ActionKind.UPDATE_STATUS, package, version, Status.PUBLISHED, Status.ARCHIVED)
+        for package in PACKAGES[:2]
+        for version in VERSIONS[:3]
+    ]
+    report = detect_drift(plan_of(planned, []))
+    items = tuple(reference_detect(plan_of(planned, []), None, None)[0])
+
+    assert len(report.items) == 6
+    assert [report.items[index] for index in range(6)] == list(items)
+    assert report.items[-1] == items[-1] and report.items[-6] == items[0]
+    assert report.items[1:4] == items[1:4]
+    assert report.items == items and items == report.items and report.items == list(items)
+    assert report.items != items[:-1] and report.items != "items"
+    assert report == replace(report, items=items)
+    for index in (6, -7):
+        with pytest.raises(IndexError):
+            report.items[index]
 
 
 @settings(max_examples=100, deadline=None)
@@ -321,7 +424,9 @@ def test_the_text_view_is_the_reference_text_with_and_without_colour(
     )
     report = replace(report, warnings=("entry `nope-*` matches no package (m.yaml:9)",))
 
-    text = render_drift_text(report, color=color, show_accepted=show_accepted)
+    # Written a few rows at a time (here two), as a package of thousands is.
+    with mock.patch("reconciler.render.drift._ROWS_PER_CHUNK", 2):
+        text = render_drift_text(report, color=color, show_accepted=show_accepted)
 
     assert text == reference_text(report, color, show_accepted)
     assert color or "\x1b" not in text
@@ -340,6 +445,21 @@ def test_items_in_another_order_are_grouped_by_package_as_before() -> None:
 
     assert shuffled.packages() == reference_packages(shuffled.items)
     assert [package for package, _ in shuffled.packages()] == sorted(PACKAGES, key=PackageRef.sort_key)
+
+
+def test_a_large_package_is_written_a_few_thousand_lines_at_a_time() -> None:
+    planned = [
+        (ActionKind.UPDATE_STATUS, PACKAGES[0], f"1.{minor}.0", Status.PUBLISHED, Status.ARCHIVED)
+        for minor in range(10_000)
+    ]
+    report = detect_drift(plan_of(planned, [], in_order=True))
+
+    text, json_text = list(drift_text_chunks(report)), list(drift_json_chunks(report))
+
+    # The head, then the package in three pieces; the JSON view's head and end around them.
+    assert len(text) == 4 and len(json_text) == 5
+    assert "".join(text) == reference_text(report, color=False, show_accepted=False)
+    assert "".join(json_text) == reference_json(report)
 
 
 def test_the_text_view_is_written_a_package_at_a_time() -> None:
@@ -384,6 +504,8 @@ def test_the_json_view_is_json_dumps_of_the_whole_document(
     )
     report = replace(report, items=items, warnings=(reason,), manifest_files=(name,))
 
+    with mock.patch("reconciler.render.drift._ROWS_PER_CHUNK", 2):
+        assert render_drift_json(report) == reference_json(report)
     assert render_drift_json(report) == reference_json(report)
     assert json.loads(render_drift_json(report))["items"][-1]["reason"] == reason
 
@@ -424,3 +546,65 @@ def test_the_markdown_comment_is_the_one_written_a_row_at_a_time(
 
     with mock.patch("reconciler.render.drift._md_drift_section", reference_md_section):
         assert parts == drift_comment(report, context, limit)
+
+
+@settings(max_examples=30, deadline=None)
+@given(changes, problems)
+def test_each_repositorys_issue_holds_the_items_of_that_repository_as_listed(
+    planned: list[tuple[ActionKind, PackageRef, str, Status, Status]],
+    errors: list[tuple[PackageRef, str]],
+) -> None:
+    report = detect_drift(plan_of(planned, errors))
+    repositories = sorted({package.repository for package in PACKAGES}, key=str)
+
+    states = drift_states(report, repositories, {})
+
+    for repository, state in zip(repositories, states, strict=True):
+        items = tuple(item for item in report.items if item.package.repository == repository)
+        expected = render_drift_markdown(report.with_items(items)) if items else None
+        assert state.body == expected
+
+
+@pytest.mark.parametrize("as_detected", [True, False])
+def test_each_view_makes_the_text_of_a_way_of_drifting_once_not_once_a_version(as_detected: bool) -> None:
+    package = PACKAGES[0]
+    changes = [
+        VersionChange(f"1.{minor}.0", Status.PUBLISHED, "rev", after, f"rule for {after} at m.yaml:3")
+        for minor in range(3_000)
+        for after in ((Status.ARCHIVED,) if minor % 2 else (Status.UNLISTED,))
+    ]
+    actions = tuple(
+        Action(
+            ActionKind.UPDATE_STATUS,
+            package,
+            Status.PUBLISHED,
+            after,
+            tuple(c for c in changes if c.after is after),
+        )
+        for after in (Status.ARCHIVED, Status.UNLISTED)
+    )
+    detected = detect_drift(replace(plan_of([], []), actions=actions))
+    # As `detect_drift` gives them, and as a plain tuple of items (a report of one repository's).
+    report = detected if as_detected else detected.with_items(tuple(detected.items))
+    made: Counter[str] = Counter()
+
+    def counted(name: str) -> object:
+        made_by = getattr(render_module, name)
+
+        def count(*args: object) -> object:
+            made[name] += 1
+            return made_by(*args)
+
+        return mock.patch.object(render_module, name, count)
+
+    with counted("_drift_state"), counted("_item_head"), counted("_md_cells"):
+        text, json_text, markdown = (
+            render_drift_text(report),
+            render_drift_json(report),
+            render_drift_markdown(report),
+        )
+
+    assert made == {"_drift_state": 2, "_item_head": 2, "_md_cells": 2}
+    assert text == reference_text(report, color=False, show_accepted=False)
+    assert json_text == reference_json(report)
+    assert markdown.count("| wrong status | `1.") == 3_000
