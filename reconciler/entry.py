@@ -6,6 +6,7 @@ in Python's traceback of an interrupted import rather than the contract's quiet 
 
 from __future__ import annotations
 
+import gc
 import sys
 
 EXIT_INTERRUPTED = 130  # reconciler.contract's, which this module must not import yet
@@ -17,4 +18,10 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
-    cli()
+    try:
+        cli()
+    finally:
+        # The process ends here. What is still alive (the interpreter's modules, boto3's models) is
+        # freed with it: frozen, Python's last collection at exit does not walk it first (about a
+        # tenth of a second of CPU, as much as a small plan's own work).
+        gc.freeze()
