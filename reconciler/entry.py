@@ -6,8 +6,9 @@ in Python's traceback of an interrupted import rather than the contract's quiet 
 
 from __future__ import annotations
 
-import gc
 import sys
+
+from reconciler.workflows.gcpause import process_ending  # small: the standard library alone
 
 EXIT_INTERRUPTED = 130  # reconciler.contract's, which this module must not import yet
 
@@ -21,7 +22,4 @@ def main() -> None:
     try:
         cli()
     finally:
-        # The process ends here. What is still alive (the interpreter's modules, boto3's models) is
-        # freed with it: frozen, Python's last collection at exit does not walk it first (about a
-        # tenth of a second of CPU, as much as a small plan's own work).
-        gc.freeze()
+        process_ending()
