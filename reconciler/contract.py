@@ -158,21 +158,17 @@ def exit_codes_text(codes: tuple[tuple[int, str], ...]) -> str:
     return "\b\nExit codes:\n" + "\n".join(lines)
 
 
-def describe_commands(group: click.Group, path: str = "") -> None:
-    """Give `group` and every command below it the one-line description and the exit codes of `COMMANDS`;
-    a command that has none there stops the program at once, so that a new command is described on
-    purpose."""
+def describe_commands(command: click.Command, path: str = "") -> None:
+    """Give `command` (the one at `path`, the whole program by default) and every command below it the
+    one-line description and the exit codes of `COMMANDS`; a command that has none there stops the
+    program at once, so that a new command is described on purpose."""
     short_help, codes = _described(path)
     if path:
-        group.short_help = short_help
-    group.epilog = exit_codes_text(codes)
-    for name, command in group.commands.items():
-        below = f"{path} {name}".strip()
-        if isinstance(command, click.Group):
-            describe_commands(command, below)
-        else:
-            command.short_help, codes = _described(below)
-            command.epilog = exit_codes_text(codes)
+        command.short_help = short_help
+    command.epilog = exit_codes_text(codes)
+    if isinstance(command, click.Group):
+        for name, below in command.commands.items():
+            describe_commands(below, f"{path} {name}".strip())
 
 
 def _described(path: str) -> tuple[str, tuple[tuple[int, str], ...]]:

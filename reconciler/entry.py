@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from reconciler.workflows.gcpause import process_ending  # small: the standard library alone
+
 EXIT_INTERRUPTED = 130  # reconciler.contract's, which this module must not import yet
 
 
@@ -17,4 +19,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
-    cli()
+    try:
+        cli()
+    finally:
+        process_ending()

@@ -37,7 +37,7 @@ from reconciler.plan import (
 from reconciler.rules import Decision, evaluate
 from reconciler.scope import ResolvedEntry, resolve_entries
 from reconciler.state import LiveState, PackageState, VersionState
-from reconciler.versioning import version_sort_key, version_sort_keys
+from reconciler.versioning import VersionMemo, version_memo, version_sort_key, version_sort_keys
 
 # A package's changes of one batch key, with the place of their batches in the plan.
 _Group = tuple[tuple[object, ...], PackageRef, BatchKey, list[VersionChange]]
@@ -191,12 +191,15 @@ class _PackagePlanner:
             if target is not None
             else 0
         )
-        evaluation = evaluate(item.declared, target, self.sources, self.now)
+        # A package too large for the parse cache has its versions read once, for the rules and the
+        # order of its changes alike.
+        memo = version_memo(item.ref.format, len(target.versions)) if target is not None else None
+        evaluation = evaluate(item.declared, target, self.sources, self.now, memo)
         tally.warnings.extend(evaluation.notes)
         decisions = evaluation.decisions
         # The changes in order are needed only to check them against protect and protect_in_use:
         # kept otherwise, they would be a tuple a change at the plan's peak (a package of 100,000).
-        in_order = self._changes(decisions, keep=bool(item.declared.entry.protect or item.declared.in_use))
+        in_order = self._changes(decisions, bool(item.declared.entry.protect or item.declared.in_use), memo)
         if item.declared.entry.protect:
             tally.errors.extend(protected_problems(item, in_order))
         if item.declared.in_use:
@@ -221,9 +224,11 @@ class _PackagePlanner:
             listed = target.versions
             tally.unmanaged += len(listed) - sum(1 for version in decisions if version in listed)
 
-    def _changes(self, decisions: Mapping[str, Decision], keep: bool) -> list[Change]:
-        """Every change of the package, in version order, added to its batch; returned too, with
-        `keep`."""
+    def _changes(
+        self, decisions: Mapping[str, Decision], keep: bool, memo: VersionMemo | None
+    ) -> list[Change]:
+        """Every change of the package, in version order (read from `memo` when there is one), added
+        to its batch; returned too, with `keep`."""
         current_versions = self.target.versions if self.target is not None else _NO_VERSIONS
         in_order: list[Change] = []
         # The loop runs once per version a plan decides (a million for a large rollout): the common
@@ -231,7 +236,12 @@ class _PackagePlanner:
         # lookup by decision and current status, made once per rule's versions.
         updates: dict[tuple[int, Status], tuple[BatchKey, str, list[VersionChange]]] = {}
         unchanged = 0
-        for version in sorted(decisions, key=version_sort_keys(self.item.ref.format, decisions)):
+        if memo is not None:
+            ordered = memo.sorted(decisions)
+            memo.clear()  # before the changes are made: they are the plan's peak
+        else:
+            ordered = sorted(decisions, key=version_sort_keys(self.item.ref.format, decisions))
+        for version in ordered:
             decision = decisions[version]
             current = current_versions.get(version)
             if current is None:

@@ -26,7 +26,7 @@ from reconciler.errors import ManifestError
 from reconciler.models import DeclaredEntry, Pin, Rule
 from reconciler.state import PackageState, VersionState
 from reconciler.text import format_duration
-from reconciler.versioning import ORDERING, parse_range, version_parser
+from reconciler.versioning import ORDERING, ParsedVersion, VersionMemo, parse_range, version_parser
 
 _OPEN = frozenset(Status) - CLOSED_STATUSES
 
@@ -85,8 +85,10 @@ def evaluate(
     target: PackageState | None,
     sources: dict[str, PackageState | None],
     now: float,
+    memo: VersionMemo | None = None,
 ) -> Evaluation:
-    """Decide every version the entry speaks about; versions it does not decide are unmanaged."""
+    """Decide every version the entry speaks about; versions it does not decide are unmanaged.
+    `memo`: the target's versions read once for every rule (`versioning.version_memo`)."""
     entry = declared.entry
     decisions: dict[str, Decision] = {}
     notes: list[str] = []
@@ -101,12 +103,14 @@ def evaluate(
         state = sources.get(rule.copy_from) if rule.copy_from else target
         if state is None:
             continue
-        candidates = _candidates(rule, entry.format, state, now, decisions, f"{rule_origin}: rules[{index}]")
+        parse = memo.parse if memo is not None and state is target else version_parser(entry.format)
+        where = f"{rule_origin}: rules[{index}]"
+        candidates = _candidates(rule, entry.format, state, now, decisions, where, parse)
         if rule.copy_from and target is not None:
             # Selectors read the source; a version already gone for good in the target stays out of
             # reach of a promotion, as it is out of reach of every other rule.
             candidates = [c for c in candidates if not _is_final_in(target, c.version)]
-        taken, skipped = _rank(rule, entry.format, candidates)
+        taken, skipped = _rank(rule, entry.format, candidates, parse)
         if skipped:
             notes.append(
                 f"{origin}: keep_latest ranked by {ORDERING[entry.format]}; {len(skipped)} version(s) that do not "
@@ -164,16 +168,25 @@ def _statuses(names: Sequence[str] | None) -> frozenset[Status]:
     return frozenset(Status(name) for name in names) if names else frozenset()
 
 
+_Parse = Callable[[str], ParsedVersion | None]
+
+
 def _candidates(
-    rule: Rule, format: Format, state: PackageState, now: float, decided: dict[str, Decision], where: str
+    rule: Rule,
+    format: Format,
+    state: PackageState,
+    now: float,
+    decided: dict[str, Decision],
+    where: str,
+    parse: _Parse,
 ) -> list[VersionState]:
     """The versions of `state` that no pin or earlier rule decided and that every selector of `rule` takes
-    (`where` names the rule in an error: `FILE:LINE: rules[N]`)."""
+    (`where` names the rule in an error: `FILE:LINE: rules[N]`; `parse` reads `state`'s versions)."""
     # Runs once per rule over every version of a package: the status test is a set lookup, and each
     # selector the rule has narrows the list in one comprehension.
     statuses = frozenset(rule.current) if rule.current is not None else _OPEN
     versions = [v for v in state.versions.values() if v.status in statuses and v.version not in decided]
-    for narrow in _selectors(rule, format, state, now, where):
+    for narrow in _selectors(rule, format, state, now, where, parse):
         versions = narrow(versions)
     return versions
 
@@ -181,7 +194,9 @@ def _candidates(
 _Narrow = Callable[[list[VersionState]], list[VersionState]]
 
 
-def _selectors(rule: Rule, format: Format, state: PackageState, now: float, where: str) -> list[_Narrow]:
+def _selectors(
+    rule: Rule, format: Format, state: PackageState, now: float, where: str, parse: _Parse
+) -> list[_Narrow]:
     """One filter per selector the rule has (beyond `current`), in the order they are written in `Rule`."""
     narrows: list[_Narrow] = []
     if rule.match is not None:
@@ -195,7 +210,6 @@ def _selectors(rule: Rule, format: Format, state: PackageState, now: float, wher
         narrows.append(lambda vs: [v for v in vs if contains(v.version)])
     if rule.prerelease is not None:
         wanted = rule.prerelease
-        parse = version_parser(format)
         narrows.append(
             lambda vs: [v for v in vs if (p := parse(v.version)) is not None and p.is_prerelease == wanted]
         )
@@ -225,7 +239,9 @@ def _bounded_fullmatch(pattern: str, where: str) -> Callable[[str], bool]:
     return matches
 
 
-def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[list[VersionState], list[str]]:
+def _rank(
+    rule: Rule, format: Format, candidates: list[VersionState], parse: _Parse
+) -> tuple[list[VersionState], list[str]]:
     """(versions the rule takes, versions skipped because they do not parse in the format)."""
     if rule.keep_latest is None:
         return candidates, []
@@ -237,7 +253,6 @@ def _rank(rule: Rule, format: Format, candidates: list[VersionState]) -> tuple[l
     whole = ()
     group: object
     per = rule.per
-    parse = version_parser(format)
     key: object
     for candidate in candidates:
         # Newest first: lowest time rank, or highest version.

@@ -246,9 +246,12 @@ def bench_shape(
     ok = True
     try:
         base = run_cli(["plan", manifests["empty"], "--no-save"], server.url, workdir, "empty")
+        # Each command loads its own modules only: drift's memory is measured above a drift of nothing.
+        bases = {"drift": run_cli(["drift", manifests["empty"]], server.url, workdir, "empty-drift")}
         print(
             f"fixed cost of a run (a manifest that matches nothing): {base.seconds:.2f} s, "
-            f"peak RSS {base.max_rss / 2**20:.0f} MiB, exit {base.exit_code}"
+            f"peak RSS {base.max_rss / 2**20:.0f} MiB, exit {base.exit_code}; drift "
+            f"{bases['drift'].seconds:.2f} s, {bases['drift'].max_rss / 2**20:.0f} MiB"
         )
         commands = {
             "plan ranked": ["plan", manifests["ranked"], "-o", "ranked.plan.json", "--summary"],
@@ -262,7 +265,8 @@ def bench_shape(
                 print(f"{name}: exit {run.exit_code}\n{run.stderr}")
                 ok = False
                 continue
-            ok = _report(label, name, run, base, packages, versions, latency_ms / 1000, rows) and ok
+            fixed = bases.get(name, base)
+            ok = _report(label, name, run, fixed, packages, versions, latency_ms / 1000, rows) and ok
     finally:
         server.close()
     return ok

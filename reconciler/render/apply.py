@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from deepdiff import DeepDiff
-
 from reconciler.applier import ApplyReport, Outcome, VersionOutcome
 from reconciler.render.markup import Line, join_spans
 from reconciler.staleness import Moved, Staleness, short_view
@@ -129,6 +127,10 @@ def describe_moved(staleness: Staleness) -> str:
     label = {m.key: f"{m.package}@{m.version} ({m.kind.value}, in {m.where})" for m in moved}
     planned = {label[m.key]: m.planned for m in moved}
     live = {label[m.key]: m.live for m in moved}
+    # Imported here: deepdiff (and the asyncio it loads) is about a tenth of a second of every
+    # command's start-up, and only a stale apply shows this.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(planned, live, verbose_level=2)
     lines = [
         f"{m.package}@{m.version}: plan saw {short_view(m.planned)}, now {short_view(m.live)} in {m.where}"

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Collection
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import univers.gem
 import univers.versions
@@ -305,6 +305,59 @@ def _cached_parser(fmt: Format) -> Callable[[str], ParsedVersion | None]:
 _MISSING = object()
 # One cached parser per format; `version_parser` hands them out as they are.
 _CACHED: dict[Format, Callable[[str], ParsedVersion | None]] = {fmt: _cached_parser(fmt) for fmt in Format}
+
+
+class VersionMemo:
+    """The versions of one package too large for the parse cache (more versions than it holds, of a
+    SemVer format), each read once for every use a plan makes of it: the pre-release selector,
+    `keep_latest`'s ranking and the order of the plan's changes. Without it a package of 100,000
+    distinct versions was parsed three times over, the bounded cache cleared before any came back.
+
+    Each version keeps only its sort key (the string `version_sort_key` gives, about 66 bytes, which
+    the sort of the plan's changes holds anyway); a version read again is rebuilt from it (its
+    numbers and pre-release mark are in the key), in about half the time of a parse. `clear` once
+    the changes are in order: the plan's peak comes after."""
+
+    __slots__ = ("_format", "_keys")
+
+    def __init__(self, fmt: Format) -> None:
+        self._format = fmt
+        self._keys: dict[str, str] = {}
+
+    def parse(self, text: str) -> ParsedVersion | None:
+        """`parse_version(format, text)`, read once."""
+        key = self._keys.get(text)
+        if key is None:
+            parsed = _parse(self._format, text)
+            self._keys[text] = semver.UNPARSED + text if parsed is None else cast(str, parsed.semver_key)
+            return parsed
+        if key[0] != semver.PARSED:
+            return None
+        # PARSED, then each of major, minor and patch as its length (one character) and its digits.
+        minor_at = 2 + ord(key[1])
+        patch_at = minor_at + 1 + ord(key[minor_at])
+        major, minor = int(key[2:minor_at]), int(key[minor_at + 1 : patch_at])
+        prerelease = key[patch_at + 1 + ord(key[patch_at])] != semver.RELEASE
+        return _new((self._format, text, major, minor, 0, prerelease, None, key))
+
+    def sorted(self, versions: Collection[str]) -> list[str]:
+        """`versions` in `version_sort_key`'s order, each read at most once."""
+        keys = self._keys
+        for version in [version for version in versions if version not in keys]:
+            self.parse(version)
+        return sorted(versions, key=keys.__getitem__)
+
+    def clear(self) -> None:
+        self._keys.clear()
+
+
+def version_memo(fmt: Format, versions: int) -> VersionMemo | None:
+    """A `VersionMemo` for a package of `versions` versions of `fmt`, where one pays: more versions
+    than the parse cache holds, of a format whose key is a string (the SemVer formats). None
+    elsewhere: the cache serves them (the same strings repeat across packages), and a key of
+    another format holds its whole parsed value."""
+    fmt = Format(fmt)
+    return VersionMemo(fmt) if versions > _PARSE_CACHE_SIZE and fmt in _SEMVER_FORMATS else None
 
 
 def parse_version(fmt: Format, text: str) -> ParsedVersion | None:

@@ -77,3 +77,11 @@ def reading_process() -> None:
     measured). A young collection every 100,000 allocations instead."""
     gc.freeze()
     gc.set_threshold(_YOUNG_COLLECTION_EVERY)
+
+
+def process_ending() -> None:
+    """The process is about to end (its command has returned or raised): what is still alive (the
+    interpreter's modules, boto3's models, anything a command left) is freed with it. Frozen, it is
+    not walked first by Python's last collection at exit: about a tenth of a second of CPU, as much
+    as a small plan's own work."""
+    gc.freeze()

@@ -41,8 +41,12 @@ def test_every_read_the_reconciler_makes_is_in_the_read_only_policy(operation: s
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    # Through click's own listing: the program's commands are loaded as they are asked for.
     found = []
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in sorted(group.list_commands(context)):
+        command = group.get_command(context, name)
+        assert command is not None, name
         found.append((f"{prefix}{name}", command))
         if isinstance(command, click.Group):
             found.extend(_commands(command, f"{prefix}{name} "))

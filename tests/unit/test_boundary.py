@@ -195,8 +195,12 @@ def test_standard_output_closed_by_its_reader_ends_quietly_with_141() -> None:
 
 
 def _commands(group: click.Group = cli, path: str = "") -> list[tuple[str, click.Command]]:
+    # Through click's own listing: the program's commands are loaded as they are asked for.
     found: list[tuple[str, click.Command]] = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         below = f"{path} {name}".strip()
         found.append((below, command))
         if isinstance(command, click.Group):
