@@ -226,3 +226,13 @@ ORIGIN_JSON = """json_object(
         ELSE json_object('repositoryName', entry_repository, 'externalConnectionName', entry_external_connection)
     END,
     'originType', origin_type)"""
+
+# `ORIGIN_JSON` for a listing of one repository, whose versions were mostly published to it: that
+# origin is written once per query (SQLite evaluates an expression of parameters alone once), where
+# `ORIGIN_JSON` costs two `json_object` calls a version, half of a page's query. Both `?` are the
+# listed repository's name (None: never the usual one).
+ORIGIN_JSON_IN_REPOSITORY = f"""CASE
+    WHEN entry_repository = ? AND coalesce(entry_external_connection, '') = '' AND origin_type = 'INTERNAL'
+        THEN json_object('domainEntryPoint', json_object('repositoryName', ?), 'originType', 'INTERNAL')
+    ELSE {ORIGIN_JSON}
+END"""

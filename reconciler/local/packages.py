@@ -6,7 +6,14 @@ import json
 import sqlite3
 from typing import Any, NamedTuple
 
-from reconciler.local.context import ORIGIN_JSON, Context, JsonText, get_package, get_repository, origin
+from reconciler.local.context import (
+    ORIGIN_JSON_IN_REPOSITORY,
+    Context,
+    JsonText,
+    get_package,
+    get_repository,
+    origin,
+)
 from reconciler.local.errors import ConflictException, ResourceNotFoundException
 from reconciler.local.names import display_name, normalize_request
 from reconciler.local.origin import configuration
@@ -160,7 +167,7 @@ def package_id_of(
 # is escaped, so this text only ever starts a summary, whose first member is its version.
 _NEXT_SUMMARY = ',{"version":'
 _SUMMARY_JSON = f"""json_object('version', version, 'revision', revision, 'status', status,
-    'origin', {ORIGIN_JSON})"""
+    'origin', {ORIGIN_JSON_IN_REPOSITORY})"""
 
 
 def list_package_versions(
@@ -201,7 +208,7 @@ def list_package_versions(
     text, count = ctx.conn.execute(
         f"""SELECT '[' || coalesce(group_concat(summary, ','), '') || ']', count(*) FROM (
             SELECT {_SUMMARY_JSON} AS summary FROM package_version WHERE {where} ORDER BY {order} LIMIT ?)""",
-        [*args, limit],
+        [repository or None, repository, *args, limit],
     ).fetchone()
     result: dict[str, Any] = {"format": format, "package": package, "versions": JsonText(text)}
     if namespace:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from reconciler.local.context import ORIGIN_JSON, JsonText, origin
+from reconciler.local.context import ORIGIN_JSON, ORIGIN_JSON_IN_REPOSITORY, JsonText, origin
 from reconciler.local.protocol import (
     _all_valid,
     _check,
@@ -138,6 +138,29 @@ def test_origin_built_by_sqlite_is_the_origin_built_in_python(
         f"""SELECT *, {ORIGIN_JSON} AS built FROM (SELECT ? AS entry_repository,
                    ? AS entry_external_connection, ? AS origin_type)""",
         (entry_repository, entry_external_connection, origin_type),
+    ).fetchone()
+
+    assert row["built"] == json.dumps(origin(row), separators=(",", ":"))
+
+
+@pytest.mark.parametrize("listed", ["staging", None])
+@pytest.mark.parametrize(
+    ("entry_repository", "entry_external_connection", "origin_type"),
+    list(
+        itertools.product(
+            [None, "", "staging", "other"], [None, "", "public:npmjs"], ["INTERNAL", "EXTERNAL", "UNKNOWN"]
+        )
+    ),
+)
+def test_the_origin_of_a_listed_repository_is_the_origin_built_in_python(
+    listed: str | None, entry_repository: str | None, entry_external_connection: str | None, origin_type: str
+) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.row_factory = sqlite3.Row
+    row = conn.execute(
+        f"""SELECT *, {ORIGIN_JSON_IN_REPOSITORY} AS built FROM (SELECT ? AS entry_repository,
+                   ? AS entry_external_connection, ? AS origin_type)""",
+        (listed, listed, entry_repository, entry_external_connection, origin_type),
     ).fetchone()
 
     assert row["built"] == json.dumps(origin(row), separators=(",", ":"))

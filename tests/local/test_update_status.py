@@ -216,3 +216,22 @@ def test_updating_a_missing_package_is_resource_not_found(seeded: LocalCodeArtif
         )
     assert error["resourceType"] == "package"
     assert error["resourceId"] == "ghost"
+
+
+def test_a_stored_revision_holding_a_space_is_answered_as_stored(
+    seeded: LocalCodeArtifact, client: Any
+) -> None:
+    # A batch is read as one row of space-separated values; a stored value holding a space (no
+    # request can send one) must not shift the others.
+    with seeded.store.write() as conn:
+        conn.execute("UPDATE package_version SET revision = 'two words' WHERE version = '1.0.0'")
+    before = _revisions(client)
+
+    response = _update(client, ["1.0.0", "2.0.0"], "Archived", expectedStatus="Published")
+
+    assert response["successfulVersions"] == {
+        "1.0.0": {"revision": "two words", "status": "Archived"},
+        "2.0.0": {"revision": before["2.0.0"], "status": "Archived"},
+    }
+    assert response["failedVersions"] == {}
+    assert statuses(client, status="Archived") == {"1.0.0": "Archived", "2.0.0": "Archived"}
