@@ -32,6 +32,8 @@ from reconciler.local.errors import ValidationException
 from reconciler.local.packages import package_id_of
 
 _VERSION = operator.itemgetter("version")
+# Positions in rows of _GUARD_COLUMNS.
+_ID, _VERSION_AT, _REVISION, _STATUS = map(operator.itemgetter, range(4))
 UPDATABLE_TARGETS = frozenset({"Published", "Unlisted", "Archived"})
 # Versions whose assets can be copied: Archived ones cannot be downloaded, Disposed ones have no
 # assets left, Unfinished ones are still being uploaded.
@@ -72,7 +74,8 @@ def _rows(ctx: Context, package_id: int, versions: list[str], columns: str = "*"
     return dict(zip(map(_VERSION, rows), rows, strict=True))
 
 
-# What a status change reads of each version where one may fail: half the cost of every column.
+# What a status change reads of each version, in this order (`_all_updatable` and `_update` index
+# rows by position): half the cost of every column on a batch of 100.
 _GUARD_COLUMNS = "id, version, revision, status"
 
 
@@ -151,12 +154,9 @@ def update_package_versions_status(
             f"targetStatus {target_status} is not allowed; use Published, Unlisted or Archived"
         )
     package_id = package_id_of(ctx, domain, domain_owner, repository, format, namespace, package)
-    if target_status in UPDATABLE_TARGETS:
-        outcome = _update_if_all_updatable(
-            ctx, package_id, versions, target_status, expected_status, version_revisions
-        )
-        if outcome is not None:
-            return outcome
+    guard_rows = _guard_rows(ctx, package_id, versions)
+    if _all_updatable(guard_rows, versions, target_status, expected_status, version_revisions):
+        return _update(ctx, guard_rows, versions, target_status)
     rows = _rows(ctx, package_id, versions, _GUARD_COLUMNS)  # the same, by name, to word failures
     failures: dict[str, Failure] = {}
     for version in versions:
@@ -177,60 +177,46 @@ def update_package_versions_status(
     return _update(ctx, rows, versions, target_status)
 
 
-# The versions of a batch as one row: what a hundred rows cost the sqlite3 module to hand to
-# Python (a tuple and its values each) is half the read. Versions and revisions match `\S+` in
-# requests, so a space separates them; a stored one holding a space makes a piece too many, which
-# `_update_if_all_updatable` sees, and leaves that batch to the row-by-row path.
-_GUARD_SUMMARY = """SELECT count(*), min(status), max(status), group_concat(version, ' '),
-    group_concat(revision, ' '), group_concat(id, ' ') FROM package_version
-    WHERE package_id = ? AND version IN ({marks})"""
+def _guard_rows(ctx: Context, package_id: int, versions: list[str]) -> dict[str, tuple[Any, ...]]:
+    """`_rows` of `_GUARD_COLUMNS` as plain tuples: no `sqlite3.Row` per version."""
+    cursor = ctx.conn.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(
+        f"""SELECT {_GUARD_COLUMNS} FROM package_version
+            WHERE package_id = ? AND version IN ({",".join("?" * len(versions))})""",
+        [package_id, *versions],
+    ).fetchall()
+    return dict(zip(map(_VERSION_AT, rows), rows, strict=True))
 
 
-def _update_if_all_updatable(
-    ctx: Context,
-    package_id: int,
+def _all_updatable(
+    rows: dict[str, Any],
     versions: list[str],
     target_status: str,
     expected_status: str | None,
     version_revisions: dict[str, str] | None,
-) -> dict[str, Any] | None:
-    """The batch's update when no version of it can fail (the common case), decided from one row
-    of the versions' aggregates; None for any batch the checks of the row-by-row path must word
-    (a missing, Disposed or mismatched version), or whose stored values hold a space."""
-    cursor = ctx.conn.cursor()
-    cursor.row_factory = None
-    count, lowest, highest, found, revisions, ids = cursor.execute(
-        _GUARD_SUMMARY.format(marks=",".join("?" * len(versions))), [package_id, *versions]
-    ).fetchone()
-    if count != len(versions) or lowest != highest or lowest == "Disposed":
-        return None
-    if expected_status is not None and lowest != expected_status:
-        return None
-    found_versions, found_revisions = found.split(" "), revisions.split(" ")
-    if len(found_versions) != count or len(found_revisions) != count:
-        return None
-    revision_of = dict(zip(found_versions, found_revisions, strict=True))
-    if version_revisions and any(revision_of[v] != r for v, r in version_revisions.items()):
-        return None
-    ctx.conn.execute(
-        f"UPDATE package_version SET status = ? WHERE id IN ({','.join('?' * count)})",
-        [target_status, *map(int, ids.split(" "))],
-    )
-    return _successes(versions, revision_of, target_status)
+) -> bool:
+    """No version of the batch can fail: the common case, decided without a message per version
+    (the checks of the loop in `update_package_versions_status`, which words any failure)."""
+    if len(rows) != len(versions) or target_status not in UPDATABLE_TARGETS:
+        return False
+    statuses = set(map(_STATUS, rows.values()))
+    if "Disposed" in statuses or (expected_status is not None and statuses != {expected_status}):
+        return False
+    if not version_revisions:
+        return True
+    current = map(_REVISION, map(rows.__getitem__, version_revisions))
+    return all(map(operator.eq, current, version_revisions.values()))
 
 
 def _update(ctx: Context, rows: dict[str, Any], versions: list[str], target_status: str) -> dict[str, Any]:
     ctx.conn.execute(
         f"UPDATE package_version SET status = ? WHERE id IN ({','.join('?' * len(versions))})",
-        [target_status, *(rows[v]["id"] for v in versions)],
+        [target_status, *map(_ID, map(rows.__getitem__, versions))],
     )
-    return _successes(versions, {v: rows[v]["revision"] for v in versions}, target_status)
-
-
-def _successes(versions: list[str], revision_of: dict[str, str], target_status: str) -> dict[str, Any]:
     # A status change alone keeps the revision (every documented example shows the same one).
     tail = f',"status":{_quote(target_status)}}}'
-    successes = ",".join([_quote(v) + ':{"revision":' + _quote(revision_of[v]) + tail for v in versions])
+    successes = ",".join([_quote(v) + ':{"revision":' + _quote(rows[v][2]) + tail for v in versions])
     return {"successfulVersions": JsonText("{" + successes + "}"), "failedVersions": {}}
 
 
