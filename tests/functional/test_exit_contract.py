@@ -14,6 +14,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import time as _time
 from collections.abc import Callable
@@ -413,3 +415,60 @@ def test_a_missing_plan_file_is_named_as_a_plan_file(tmp_path: Path) -> None:
     assert_exit(result, 1)
     assert f"cannot read plan file {missing}" in result.stderr
     assert "manifests" not in result.stderr
+
+
+# --- 9. a standard stream closed when the program starts (`<&-`, `>&-`, `2>&-`)
+
+
+def _started_with_closed(fd: int, *args: str | Path, db: Path) -> subprocess.CompletedProcess[str]:
+    """`reconciler ARGS` as a shell starts it with descriptor `fd` closed; the others are pipes."""
+    streams: dict[str, Any] = {
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.PIPE,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *(str(arg) for arg in args)],
+        **streams,
+        preexec_fn=lambda: os.close(fd),
+        cwd=db.parent,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_standard_output_closed_at_start_is_an_error_exit_1(db: Path) -> None:
+    result = _started_with_closed(1, "validate", EXAMPLES, db=db)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: cannot write the output: standard output is closed\n"
+        "Standard output must be writable: check the file or device it is redirected to.\n"
+    )
+
+
+def test_standard_input_closed_at_start_is_no_confirmation_exit_1_and_changes_nothing(
+    db: Path, tmp_path: Path
+) -> None:
+    result = _started_with_closed(0, "apply", EXAMPLES, "--local", db, "--allow-delete", db=db)
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        "refusing to apply without confirmation: no terminal to ask on; nothing was changed" in result.stderr
+    )
+    again = invoke("plan", EXAMPLES, "--local", db, "-o", tmp_path / "again.json", "--detailed-exitcode")
+    assert_exit(again, 2)  # the changes are all still there
+
+
+def test_standard_error_closed_at_start_leaves_apply_and_its_report_whole(db: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "p.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file), 0)
+
+    result = _started_with_closed(2, "apply", plan_file, "--local", db, "--allow-delete", db=db)
+
+    assert result.returncode == 0
+    assert "Apply complete: 146 applied, 0 unchanged, 0 moved, 0 failed, 0 not-attempted" in result.stdout
+    assert "Journal:" not in result.stdout  # what is meant for stderr is dropped, not sent to stdout
