@@ -47,6 +47,7 @@ BLOCK/ALLOW.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import re
 import types
@@ -236,14 +237,35 @@ class SeedDocument(_Strict):
         return SeedError(_report(self._source, self._yaml, problems))
 
 
+# The most read from a seed file: far above any seed written by hand, it stops a device without end
+# (`local seed /dev/zero`) from being read until memory runs out.
+SEED_FILE_LIMIT = 1 << 30
+_CHUNK = 1 << 20
+
+
+def _read_bounded(path: Path) -> bytes:
+    limit = SEED_FILE_LIMIT
+    chunks: list[bytes] = []
+    size = 0
+    with open(path, "rb") as stream:
+        while size <= limit and (chunk := stream.read(min(_CHUNK, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+    if size > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit:,} bytes, the most read from a seed file")
+    return b"".join(chunks)
+
+
 def load_seed(path: Path) -> SeedDocument:
     """Read and check a seed file; every problem found is reported at once, by file, line and field."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = _read_bounded(path)
     except OSError as exc:
         raise SeedError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes().count(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
         raise SeedError(
             f"{path}:{line}: not UTF-8 text (byte offset {exc.start}); save it as UTF-8"
         ) from None

@@ -14,6 +14,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from reconciler.codeartifact import Format
+from reconciler.files import read_input
 from reconciler.lockfiles.base import (
     LockfileError,
     Pinned,
@@ -149,7 +150,7 @@ def _included(
     if len(seen) > MAX_INCLUDE_DEPTH:
         raise LockfileError(line, f"-r includes nest deeper than {MAX_INCLUDE_DEPTH} files", shown)
     try:
-        raw = target.read_bytes()
+        raw = read_input(target)
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"

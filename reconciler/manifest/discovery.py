@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.files import read_input
 from reconciler.manifest.report import Report
 
 SUFFIXES = (".yaml", ".yml")
@@ -59,7 +60,7 @@ def _walk(given: Path, report: Report) -> list[Source]:
 def read(source: Source, index: int, report: Report) -> bytes | None:
     """The bytes of `source`, the `index`th file read; None, and a problem, if it cannot be read."""
     try:
-        return source.path.read_bytes()
+        return read_input(source.path)
     except OSError as exc:
         report.add(index, 0, f"{source.display}: cannot read: {exc.strerror}")
         return None

@@ -472,3 +472,47 @@ def test_standard_error_closed_at_start_leaves_apply_and_its_report_whole(db: Pa
     assert result.returncode == 0
     assert "Apply complete: 146 applied, 0 unchanged, 0 moved, 0 failed, 0 not-attempted" in result.stdout
     assert "Journal:" not in result.stdout  # what is meant for stderr is dropped, not sent to stdout
+
+
+# --- 10. a file without end (a device, a runaway file): refused past a bound, never read until memory runs out
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "/dev/zero"], "/dev/zero: cannot read: larger than 1,048,576 bytes"),
+        (["plan", "/dev/zero", "--local", "x.db"], "/dev/zero: cannot read: larger than 1,048,576 bytes"),
+        (["show", "/dev/zero"], "cannot read plan file /dev/zero: larger than 1,048,576 bytes"),
+        (
+            ["local", "seed", "/dev/zero", "--db", "x.db"],
+            "/dev/zero: cannot read: larger than 1,048,576 bytes",
+        ),
+    ],
+)
+def test_a_file_without_end_is_refused_past_the_bound_exit_1(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    # The bounds lowered to 1 MiB, and the address space to 1.5 GiB: a reader without a bound fails
+    # here with a MemoryError (a bug, exit 3), not by exhausting the machine's memory.
+    program = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3 << 29, 3 << 29))\n"
+        "import reconciler.files, reconciler.local.seedfile\n"
+        "reconciler.files.INPUT_LIMIT = reconciler.local.seedfile.SEED_FILE_LIMIT = 1 << 20\n"
+        "from reconciler.cli import cli\n"
+        "cli(sys.argv[1:])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, *args],
+        capture_output=True,
+        cwd=tmp_path,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
