@@ -232,6 +232,22 @@ def test_an_invalid_endpoint_exits_1(command: str, endpoint: str, plan_file: Pat
 
 
 @pytest.mark.usefixtures("aws_environment")
+def test_an_invalid_endpoint_recorded_in_the_plan_file_is_named_as_the_plan_files(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    document = json.loads(plan_file.read_text())
+    document["targets"][0]["endpoint"] = "notaurl"
+    edited = tmp_path / "edited.plan.json"
+    edited.write_text(json.dumps(document))
+
+    result = invoke("apply", edited, "--allow-delete")
+
+    assert_exit(result, 1)
+    assert "invalid CodeArtifact endpoint 'notaurl' (from the plan file's target)" in result.stderr
+    assert "--endpoint-url" not in result.stderr
+
+
+@pytest.mark.usefixtures("aws_environment")
 @pytest.mark.parametrize("command", ["plan", "drift", "import"])
 def test_an_invalid_endpoint_in_the_environment_exits_1(
     command: str, plan_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
