@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -76,6 +77,17 @@ def backend_options(command: F) -> F:
         return command(*args, backend=backend, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+class NumberRange(click.FloatRange):
+    """click's FloatRange, without `nan`: every comparison with it is false, so click lets it through
+    any range, and a limit of nan (`--max-dispose-share nan`) would be no limit at all."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
 
 
 def concurrency_option(help: str = "Packages read in parallel.", adaptive: bool = False) -> Callable[[F], F]:

@@ -20,6 +20,7 @@ from reconciler.limits import Limits
 from reconciler.manifest import SUFFIXES
 from reconciler.options import (
     ColorPolicy,
+    NumberRange,
     backend_options,
     color_option,
     concurrency_option,
@@ -81,7 +82,7 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
 )
 @click.option(
     "--max-dispose-share",
-    type=click.FloatRange(0.0, 1.0),
+    type=NumberRange(0.0, 1.0),
     default=Limits().max_dispose_share,
     show_default=True,
     help="Refuse a plan that disposes or deletes more than this share of any package's versions "
@@ -95,7 +96,7 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
 @concurrency_option("Packages changed in parallel.")
 @click.option(
     "--rate-scale",
-    type=click.FloatRange(0.01, 10.0),
+    type=NumberRange(0.01, 10.0),
     default=1.0,
     show_default=True,
     help="Multiply AWS's default request-rate quotas (raise it when your quotas are raised).",
