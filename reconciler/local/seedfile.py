@@ -256,6 +256,9 @@ def _read_bounded(path: Path) -> bytes:
     return b"".join(chunks)
 
 
+_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true or false"}
+
+
 def load_seed(path: Path) -> SeedDocument:
     """Read and check a seed file; every problem found is reported at once, by file, line and field."""
     try:
@@ -282,6 +285,10 @@ def load_seed(path: Path) -> SeedDocument:
             "nested too deeply" if isinstance(exc, RecursionError) else f"a value YAML cannot convert: {exc}"
         )
         raise SeedError(f"{path}: not valid YAML: {reason}") from None
+    if not isinstance(raw, dict):
+        # pydantic would word it after its model ("a valid dictionary or instance of SeedDocument").
+        found = "an empty file" if raw is None else _KINDS.get(type(raw), "a single value")
+        raise SeedError(f"{path}:1: a seed file is a mapping with apiVersion, kind and domains, not {found}")
     try:
         document = SeedDocument.model_validate(raw)
     except ValidationError as exc:
