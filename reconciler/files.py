@@ -29,6 +29,15 @@ class InputTooLarge(OSError):
     """A file a user named holds more than `INPUT_LIMIT` bytes (or is a device without end)."""
 
 
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, which Python raises RuntimeError for on a symbolic link loop: such a path is
+    kept absolute as it is, for reading it to fail with its own reason (too many levels of links)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def read_input(path: Path, limit: int | None = None) -> bytes:
     """The bytes of `path`, at most `limit` of them; `InputTooLarge` (an OSError, whose `strerror`
     says why) past that. A regular file of a size within the limit is read whole at once; anything
