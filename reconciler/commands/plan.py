@@ -22,6 +22,7 @@ from reconciler.options import (
     refuse_warnings,
     show_accepted_option,
     strict_option,
+    warn,
 )
 from reconciler.plan import Plan
 from reconciler.planfile import plan_digest, read_plan, stream_plan, write_plan
@@ -40,6 +41,13 @@ def plan_exit_code(plan: Plan, detailed: bool) -> int:
     if plan.errors:
         return 1
     return EXIT_CHANGES if detailed and not plan.is_empty else 0
+
+
+def _warn_summary_ignored(output: RenderFormat, summary: bool) -> None:
+    """`--summary` shortens the text view alone: the JSON view is the plan file's content and the
+    comment a reviewer's whole page. Said, so that an option given is never silently without effect."""
+    if summary and output != "text":
+        warn(f"--summary shortens the text view only; --output {output} shows every change")
 
 
 def echo_plan(
@@ -129,6 +137,7 @@ def plan(
     """Diff the manifests under PATHS against live state, save the plan, and show it."""
     if no_save and out is not None:
         raise click.UsageError("--no-save and -o/--out are alternatives; give one")
+    _warn_summary_ignored(output, summary)
     made = plan_for_review(paths, backend, concurrency, estimate_size=estimate_size)
     saving = not no_save and not (out is not None and str(out) == STDOUT)
     path = (out or default_plan_path()) if saving else None
@@ -198,6 +207,7 @@ def show(
     plan_file: Path, output: RenderFormat, summary: bool, show_accepted: bool, color: ColorPolicy
 ) -> None:
     """Show a saved plan again."""
+    _warn_summary_ignored(output, summary)
     saved = read_plan(plan_file)
     context = comment_context(saved.manifest_files, str(plan_file)) if output == "markdown" else None
     echo_plan(
