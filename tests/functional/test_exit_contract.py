@@ -423,6 +423,22 @@ def test_a_journal_that_cannot_be_written_stops_apply_with_exit_1_before_any_cha
     assert json.loads(again.read_text())["actions"] == json.loads(plan_file.read_text())["actions"]
 
 
+def test_a_journal_under_a_file_is_refused_naming_the_file_before_any_change(
+    db: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file), 0)
+    (tmp_path / "logs").write_text("a file where a folder should be")
+
+    result = invoke("apply", plan_file, "--local", db, "--journal", tmp_path / "logs" / "j.jsonl")
+
+    assert_exit(result, 1)
+    assert (
+        f"cannot write the apply journal {tmp_path / 'logs' / 'j.jsonl'}: {tmp_path / 'logs'} is not a directory"
+        in (result.stderr)
+    )
+
+
 def test_a_missing_plan_file_is_named_as_a_plan_file(tmp_path: Path) -> None:
     missing = tmp_path / "pr-7.plan.json"
 
