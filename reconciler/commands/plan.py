@@ -10,6 +10,7 @@ import click
 from reconciler.aws.client import Backend
 from reconciler.commands.comment import comment_context, write_comment_parts
 from reconciler.commands.github import annotations_option, current_reporting
+from reconciler.errors import ReconcilerError
 from reconciler.files import is_special
 from reconciler.options import (
     STDOUT,
@@ -73,6 +74,20 @@ def echo_plan(
         show_accepted=show_accepted,
     )
     click.echo(text, nl=False, err=err)
+
+
+def _write_comment(
+    directory: Path, made: Plan, digest: str, context: CommentContext | None, saved: Path | None
+) -> None:
+    try:
+        write_comment_parts(directory, plan_comment(made, digest, context))
+    except ReconcilerError as exc:
+        if saved is None or is_special(saved):
+            raise
+        # The plan file is already saved: the run stops, but not as if nothing had been written.
+        raise ReconcilerError(
+            exc.summary, f"{exc.detail} The plan was saved to {saved} all the same."
+        ) from None
 
 
 def _save(made: Plan, path: Path | None, no_save: bool) -> str:
@@ -146,7 +161,7 @@ def plan(
     if output == "markdown" or comment_dir is not None:
         context = comment_context(made.manifest_files, str(path) if path and not is_special(path) else None)
     if comment_dir is not None:
-        write_comment_parts(comment_dir, plan_comment(made, digest, context))
+        _write_comment(comment_dir, made, digest, context, path)
     if path is None and not no_save:
         echo_plan(
             made,
