@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -74,6 +75,19 @@ def echo_plan(
         show_accepted=show_accepted,
     )
     click.echo(text, nl=False, err=err)
+
+
+def _refuse_replacing_a_manifest(made: Plan, path: Path | None) -> None:
+    """`plan manifests -o manifests/prod.yaml` would replace a manifest it read with the plan."""
+    if path is None or is_special(path):
+        return
+    target = os.path.realpath(path)
+    for name in made.manifest_files:
+        if os.path.realpath(name) == target:
+            raise ReconcilerError(
+                f"refused: -o {path} is the manifest {name}, which the plan was made from; nothing was saved",
+                "Save the plan elsewhere (by default it goes to plans/).",
+            )
 
 
 def _write_comment(
@@ -156,6 +170,7 @@ def plan(
     made = plan_for_review(paths, backend, concurrency, estimate_size=estimate_size)
     saving = not no_save and not (out is not None and str(out) == STDOUT)
     path = (out or default_plan_path()) if saving else None
+    _refuse_replacing_a_manifest(made, path)
     digest = _save(made, path, no_save)
     context = None
     if output == "markdown" or comment_dir is not None:

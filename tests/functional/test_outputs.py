@@ -92,6 +92,26 @@ def test_plan_out_dash_writes_the_plan_file_to_stdout_and_the_view_to_stderr(
     assert not (tmp_path / "plans").exists() and not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("through_a_link", [False, True])
+def test_plan_out_naming_a_manifest_it_reads_is_refused_and_the_manifest_kept(
+    through_a_link: bool, tmp_path: Path, db: Path
+) -> None:
+    path = manifest(tmp_path)
+    before = path.read_text()
+    out = path
+    if through_a_link:
+        out = tmp_path / "pr.plan.json"
+        out.symlink_to(path)
+
+    result = run("plan", tmp_path / "manifests", "--local", db, "-o", out)
+
+    assert result.exit_code == 1
+    assert f"refused: -o {out} is the manifest {path}, which the plan was made from; nothing was saved" in (
+        result.stderr
+    )
+    assert path.read_text() == before
+
+
 def test_plan_no_save_shows_the_plan_and_writes_no_file(tmp_path: Path, db: Path) -> None:
     result = run("plan", manifest(tmp_path), "--local", db, "--no-save")
 
