@@ -150,6 +150,7 @@ def apply(
         progress=output == "text",
         expect_digest=expect_digest,
     )
+    _refuse_journal_over_an_input(journal, target, backend)
     if _is_plan_file(target):
         result = apply_saved_plan(target[0], manifest_paths, backend, settings)
     else:
@@ -196,6 +197,21 @@ def _summarise(result: ApplyResult) -> None:
     if stopped is None and not result.report.succeeded:
         failed = [o for o in result.report.outcomes if o.outcome not in (Outcome.APPLIED, Outcome.UNCHANGED)]
         github.annotate([f"{plural(len(failed), 'version')} not applied; see the report"], "error")
+
+
+def _refuse_journal_over_an_input(journal: Path | None, target: tuple[Path, ...], backend: Backend) -> None:
+    """The journal is appended to: named as the plan file or the local database, it would corrupt
+    the very file being applied, or the service's."""
+    if journal is None:
+        return
+    inputs = list(target) if _is_plan_file(target) else []
+    if backend.local_db is not None:
+        inputs.append(Path(backend.local_db))
+    for path in inputs:
+        if os.path.realpath(journal) == os.path.realpath(path):
+            raise click.UsageError(
+                f"--journal {journal} is {path}, which apply reads; give the journal a file of its own"
+            )
 
 
 def _exit_status(result: ApplyResult) -> int:

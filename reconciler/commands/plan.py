@@ -77,15 +77,19 @@ def echo_plan(
     click.echo(text, nl=False, err=err)
 
 
-def _refuse_replacing_a_manifest(made: Plan, path: Path | None) -> None:
-    """`plan manifests -o manifests/prod.yaml` would replace a manifest it read with the plan."""
+def _refuse_replacing_an_input(made: Plan, path: Path | None, backend: Backend) -> None:
+    """`plan manifests -o manifests/prod.yaml` would replace a manifest it read with the plan, and
+    `plan ... --local x.db -o x.db` the database it read."""
     if path is None or is_special(path):
         return
     target = os.path.realpath(path)
-    for name in made.manifest_files:
+    inputs = [(name, f"the manifest {name}") for name in made.manifest_files]
+    if backend.local_db is not None:
+        inputs.append((backend.local_db, f"the local database {backend.local_db}"))
+    for name, what in inputs:
         if os.path.realpath(name) == target:
             raise ReconcilerError(
-                f"refused: -o {path} is the manifest {name}, which the plan was made from; nothing was saved",
+                f"refused: -o {path} is {what}, which the plan was made from; nothing was saved",
                 "Save the plan elsewhere (by default it goes to plans/).",
             )
 
@@ -170,7 +174,7 @@ def plan(
     made = plan_for_review(paths, backend, concurrency, estimate_size=estimate_size)
     saving = not no_save and not (out is not None and str(out) == STDOUT)
     path = (out or default_plan_path()) if saving else None
-    _refuse_replacing_a_manifest(made, path)
+    _refuse_replacing_an_input(made, path, backend)
     digest = _save(made, path, no_save)
     context = None
     if output == "markdown" or comment_dir is not None:

@@ -112,6 +112,33 @@ def test_plan_out_naming_a_manifest_it_reads_is_refused_and_the_manifest_kept(
     assert path.read_text() == before
 
 
+def test_plan_out_naming_the_local_database_is_refused_and_the_database_kept(
+    tmp_path: Path, db: Path
+) -> None:
+    result = run("plan", manifest(tmp_path), "--local", db, "-o", db)
+
+    assert result.exit_code == 1
+    assert f"refused: -o {db} is the local database {db}, which the plan was made from" in result.stderr
+    assert status_of(db, "2.3.12") == "Published"  # still a database, as it was
+
+
+@pytest.mark.parametrize("over", ["plan", "database"])
+def test_apply_journal_naming_the_plan_file_or_the_database_is_refused_before_any_change(
+    over: str, tmp_path: Path, db: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert run("plan", manifest(tmp_path), "--local", db, "-o", plan_file).exit_code == 0
+    before = plan_file.read_bytes()
+    journal = plan_file if over == "plan" else db
+
+    result = run("apply", plan_file, "--local", db, "--journal", journal)
+
+    assert result.exit_code == 1
+    assert f"--journal {journal} is {journal}, which apply reads" in result.stderr
+    assert plan_file.read_bytes() == before
+    assert status_of(db, "2.3.12") == "Published"
+
+
 def test_plan_no_save_shows_the_plan_and_writes_no_file(tmp_path: Path, db: Path) -> None:
     result = run("plan", manifest(tmp_path), "--local", db, "--no-save")
 
