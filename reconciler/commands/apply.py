@@ -26,6 +26,7 @@ from reconciler.options import (
     concurrency_option,
     notify_option,
     output_option,
+    same_file,
     warn,
 )
 from reconciler.plan import Plan
@@ -150,7 +151,7 @@ def apply(
         progress=output == "text",
         expect_digest=expect_digest,
     )
-    _refuse_journal_over_an_input(journal, target, backend)
+    _refuse_appending_to_an_input(journal, target, backend)
     if _is_plan_file(target):
         result = apply_saved_plan(target[0], manifest_paths, backend, settings)
     else:
@@ -199,19 +200,18 @@ def _summarise(result: ApplyResult) -> None:
         github.annotate([f"{plural(len(failed), 'version')} not applied; see the report"], "error")
 
 
-def _refuse_journal_over_an_input(journal: Path | None, target: tuple[Path, ...], backend: Backend) -> None:
-    """The journal is appended to: named as the plan file or the local database, it would corrupt
-    the very file being applied, or the service's."""
-    if journal is None:
-        return
+def _refuse_appending_to_an_input(journal: Path | None, target: tuple[Path, ...], backend: Backend) -> None:
+    """The journal and the request log are appended to: named as the plan file or the local database,
+    they would corrupt the very file being applied, or the service's."""
     inputs = list(target) if _is_plan_file(target) else []
     if backend.local_db is not None:
         inputs.append(Path(backend.local_db))
-    for path in inputs:
-        if os.path.realpath(journal) == os.path.realpath(path):
-            raise click.UsageError(
-                f"--journal {journal} is {path}, which apply reads; give the journal a file of its own"
-            )
+    for option, output in (("--journal", journal), ("--log-requests", backend.log_requests)):
+        for path in inputs:
+            if output is not None and output != "-" and same_file(output, path):
+                raise click.UsageError(
+                    f"{option} {output} is {path}, which apply reads; give it a file of its own"
+                )
 
 
 def _exit_status(result: ApplyResult) -> int:

@@ -122,21 +122,29 @@ def test_plan_out_naming_the_local_database_is_refused_and_the_database_kept(
     assert status_of(db, "2.3.12") == "Published"  # still a database, as it was
 
 
+@pytest.mark.parametrize("option", ["--journal", "--log-requests"])
 @pytest.mark.parametrize("over", ["plan", "database"])
-def test_apply_journal_naming_the_plan_file_or_the_database_is_refused_before_any_change(
-    over: str, tmp_path: Path, db: Path
+def test_apply_journal_or_log_naming_the_plan_file_or_the_database_is_refused_before_any_change(
+    option: str, over: str, tmp_path: Path, db: Path
 ) -> None:
     plan_file = tmp_path / "p.json"
     assert run("plan", manifest(tmp_path), "--local", db, "-o", plan_file).exit_code == 0
     before = plan_file.read_bytes()
     journal = plan_file if over == "plan" else db
 
-    result = run("apply", plan_file, "--local", db, "--journal", journal)
+    result = run("apply", plan_file, "--local", db, option, journal)
 
     assert result.exit_code == 1
-    assert f"--journal {journal} is {journal}, which apply reads" in result.stderr
+    assert f"Error: {option} {journal} is " in result.stderr  # the plan file, or the --local database
     assert plan_file.read_bytes() == before
     assert status_of(db, "2.3.12") == "Published"
+
+
+def test_a_request_log_naming_the_local_database_is_a_usage_error(tmp_path: Path, db: Path) -> None:
+    result = run("drift", manifest(tmp_path), "--local", db, "--log-requests", db)
+
+    assert result.exit_code == 1
+    assert f"--log-requests {db} is the --local database" in result.stderr
 
 
 def test_plan_no_save_shows_the_plan_and_writes_no_file(tmp_path: Path, db: Path) -> None:
