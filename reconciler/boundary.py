@@ -6,8 +6,9 @@
 - a usage error (click's: an unknown option, a bad value, a missing argument or command) keeps
   click's message and usage line, and exits 1, not click's 2, which means "changes present";
 - Ctrl-C exits 130 wherever it comes, at a confirmation prompt too; SIGTERM exits 143;
-- standard output that cannot be written (a full disk) is an error, exit 1; standard output closed
-  by its reader (`| head`) ends the run quietly with 141, as other command-line tools do;
+- standard output that cannot be written (a full disk, or closed when the program started) is an
+  error, exit 1; standard output closed by its reader (`| head`) ends the run quietly with 141,
+  as other command-line tools do;
 - anything else is a bug: one line on stderr and exit 3, with the traceback under `--debug`, which
   every command accepts, before or after its name.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import signal
 import sys
@@ -23,7 +25,7 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import click
 
@@ -234,10 +236,28 @@ class _GuardedStdout:
             os.close(devnull)
 
 
+class _ClosedStdout(io.TextIOBase):
+    """Standard output of a program started without one (`>&-`): every write fails as a write to a
+    closed descriptor does, so a run that has something to say ends with exit 1 and says why, rather
+    than losing its output without a word (or taking the missing stream for a bug)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: Any) -> int:
+        if not text:
+            return 0  # click probes a stream with an empty write: only output fails
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    @property
+    def buffer(self) -> _ClosedStdout:
+        return self
+
+
 @contextlib.contextmanager
 def _guarded_stdout() -> Iterator[_GuardedStdout]:
     original = sys.stdout
-    guarded = _GuardedStdout(original)
+    guarded = _GuardedStdout(original if original is not None else cast(TextIO, _ClosedStdout()))
     sys.stdout = guarded
     try:
         yield guarded

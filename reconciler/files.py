@@ -1,5 +1,5 @@
 """Writing the files the reconciler produces (plans, imported manifests): whole or not at all, from
-one text or streamed.
+one text or streamed; and reading the files a user names, bounded.
 
 Only a regular file (or a new one) is written through a temporary file renamed into place: a
 rename replaces whatever is at the path, so a device, a FIFO or a socket there would be replaced by
@@ -17,6 +17,49 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
+
+# The most read from one file a user names (a manifest, a lockfile, a plan file). Far above any the
+# reconciler writes (a plan of a million versions is about 230 MB, an imported manifest of as many
+# 26 MB), it stops `validate /dev/zero` or a runaway file from reading until memory runs out.
+INPUT_LIMIT = 1 << 30
+_CHUNK = 1 << 20
+
+
+class InputTooLarge(OSError):
+    """A file a user named holds more than `INPUT_LIMIT` bytes (or is a device without end)."""
+
+
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, which Python raises RuntimeError for on a symbolic link loop: such a path is
+    kept absolute as it is, for reading it to fail with its own reason (too many levels of links)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
+def read_input(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of `path`, at most `limit` of them; `InputTooLarge` (an OSError, whose `strerror`
+    says why) past that. A regular file of a size within the limit is read whole at once; anything
+    else (a device, a FIFO, /dev/stdin) a chunk at a time, counted as it comes."""
+    limit = INPUT_LIMIT if limit is None else limit
+    with open(path, "rb") as stream:
+        status = os.fstat(stream.fileno())
+        if stat.S_ISREG(status.st_mode):
+            data = stream.read() if status.st_size <= limit else b""
+            size = max(len(data), status.st_size)
+        else:
+            chunks: list[bytes] = []
+            size = 0
+            while size <= limit and (chunk := stream.read(min(_CHUNK, limit + 1 - size))):
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks) if size <= limit else b""
+    if size > limit:
+        raise InputTooLarge(
+            errno.EFBIG, f"larger than {limit:,} bytes, the most read from one file", str(path)
+        )
+    return data
 
 
 def write_output(path: Path, text: str, *, replace: bool = True) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -65,6 +66,11 @@ def backend_options(command: F) -> F:
     ) -> Any:
         if local_db is not None and endpoint_url is not None:
             raise click.UsageError("--local and --endpoint-url are alternatives; give one")
+        if log_requests is not None and local_db is not None and same_file(log_requests, local_db):
+            # Appended to, it would write its lines into the database the run reads and changes.
+            raise click.UsageError(
+                f"--log-requests {log_requests} is the --local database; give the log a file of its own"
+            )
         backend = Backend(
             local_db=local_db,
             endpoint_url=endpoint_url,
@@ -76,6 +82,22 @@ def backend_options(command: F) -> F:
         return command(*args, backend=backend, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+class NumberRange(click.FloatRange):
+    """click's FloatRange, without `nan`: every comparison with it is false, so click lets it through
+    any range, and a limit of nan (`--max-dispose-share nan`) would be no limit at all."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
+
+
+def same_file(one: str | Path, other: str | Path) -> bool:
+    """Whether two paths a user gave are one file (through links and `..` too)."""
+    return os.path.realpath(one) == os.path.realpath(other)
 
 
 def concurrency_option(help: str = "Packages read in parallel.", adaptive: bool = False) -> Callable[[F], F]:

@@ -30,7 +30,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import MAX_VERSIONS_PER_CALL, Format, Status
 from reconciler.errors import PlanFormatError, ReconcilerError
-from reconciler.files import output_stream
+from reconciler.files import output_stream, read_input
 from reconciler.plan import (
     FORMAT_VERSION,
     AcceptedVersion,
@@ -544,7 +544,7 @@ def read_plan(path: Path) -> Plan:
 
 def _text(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except OSError as exc:
         raise PlanFormatError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
     try:

@@ -183,4 +183,14 @@ def unknown_key(loc: KeyPath, vocabulary: Vocabulary = PLAIN) -> str:
 def problem_lines(exc: ValidationError) -> list[str]:
     """Every error of `exc` as `loc.joined: pydantic's message`: the wording of a file a program
     wrote (a saved plan), where the location is for the bug report rather than for an edit."""
-    return [f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()]
+    return [
+        f"{'.'.join(str(part) for part in error['loc'])}: {_plan_message(error)}" for error in exc.errors()
+    ]
+
+
+def _plan_message(error: Any) -> str:
+    # pydantic names its model where an object was expected ("a valid dictionary or instance of
+    # _Problem"): a name of the code, not of the file.
+    if error["type"] in ("model_type", "dataclass_type"):
+        return "Input should be a JSON object"
+    return str(error["msg"])

@@ -26,6 +26,8 @@ class RequestLog:
 
     def __init__(self, target: str) -> None:
         self._lock = threading.Lock()
+        self._target = target
+        self._failed = False
         self._owned = target != STDERR
         try:
             # Open for the life of the log (closed by `close()`), not one block.
@@ -50,11 +52,30 @@ class RequestLog:
         }
         line = json.dumps(record, sort_keys=True)
         with self._lock:
-            if not self._stream.closed:
-                self._stream.write(line + "\n")
-                self._stream.flush()
+            if not self._stream.closed and not self._failed:
+                try:
+                    self._stream.write(line + "\n")
+                    self._stream.flush()
+                except OSError as exc:
+                    self._give_up(exc)
 
     def close(self) -> None:
         with self._lock:
             if self._owned and not self._stream.closed:
-                self._stream.close()
+                try:
+                    self._stream.close()
+                except OSError as exc:
+                    self._give_up(exc)
+
+    def _give_up(self, exc: OSError) -> None:
+        """A log that cannot be written (a full disk) is a warning, once, and the run goes on: it is
+        written from inside each call's answer, where an error would pass for the call's own, and a
+        write carried out would look lost."""
+        if not self._failed:
+            self._failed = True
+            print(
+                f"Warning: cannot write the request log {self._target}: {exc.strerror or exc}; "
+                "the rest of the run is not logged",
+                file=sys.stderr,
+                flush=True,
+            )

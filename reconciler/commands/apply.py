@@ -20,11 +20,13 @@ from reconciler.limits import Limits
 from reconciler.manifest import SUFFIXES
 from reconciler.options import (
     ColorPolicy,
+    NumberRange,
     backend_options,
     color_option,
     concurrency_option,
     notify_option,
     output_option,
+    same_file,
     warn,
 )
 from reconciler.plan import Plan
@@ -81,7 +83,7 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
 )
 @click.option(
     "--max-dispose-share",
-    type=click.FloatRange(0.0, 1.0),
+    type=NumberRange(0.0, 1.0),
     default=Limits().max_dispose_share,
     show_default=True,
     help="Refuse a plan that disposes or deletes more than this share of any package's versions "
@@ -95,7 +97,7 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
 @concurrency_option("Packages changed in parallel.")
 @click.option(
     "--rate-scale",
-    type=click.FloatRange(0.01, 10.0),
+    type=NumberRange(0.01, 10.0),
     default=1.0,
     show_default=True,
     help="Multiply AWS's default request-rate quotas (raise it when your quotas are raised).",
@@ -149,6 +151,7 @@ def apply(
         progress=output == "text",
         expect_digest=expect_digest,
     )
+    _refuse_appending_to_an_input(journal, target, backend)
     if _is_plan_file(target):
         result = apply_saved_plan(target[0], manifest_paths, backend, settings)
     else:
@@ -195,6 +198,20 @@ def _summarise(result: ApplyResult) -> None:
     if stopped is None and not result.report.succeeded:
         failed = [o for o in result.report.outcomes if o.outcome not in (Outcome.APPLIED, Outcome.UNCHANGED)]
         github.annotate([f"{plural(len(failed), 'version')} not applied; see the report"], "error")
+
+
+def _refuse_appending_to_an_input(journal: Path | None, target: tuple[Path, ...], backend: Backend) -> None:
+    """The journal and the request log are appended to: named as the plan file or the local database,
+    they would corrupt the very file being applied, or the service's."""
+    inputs = list(target) if _is_plan_file(target) else []
+    if backend.local_db is not None:
+        inputs.append(Path(backend.local_db))
+    for option, output in (("--journal", journal), ("--log-requests", backend.log_requests)):
+        for path in inputs:
+            if output is not None and output != "-" and same_file(output, path):
+                raise click.UsageError(
+                    f"{option} {output} is {path}, which apply reads; give it a file of its own"
+                )
 
 
 def _exit_status(result: ApplyResult) -> int:

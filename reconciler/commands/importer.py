@@ -18,7 +18,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.files import is_special, output_stream
 from reconciler.importer import ImportSelection, ImportTally, manifest_head
 from reconciler.models import PATTERN_HINTS, RepositoryTarget
-from reconciler.options import STDOUT, backend_options, concurrency_option, out_option
+from reconciler.options import STDOUT, backend_options, concurrency_option, out_option, same_file
 from reconciler.text import plural
 from reconciler.workflows.importing import import_repository
 
@@ -183,6 +183,11 @@ def import_(
     """
     target = _target(domain, repository, domain_owner, backend.region)
     _check_out(out, force)
+    if backend.local_db is not None and str(out) != STDOUT and same_file(out, backend.local_db):
+        # Even with --force: the manifest would replace the database it is read from.
+        raise click.UsageError(
+            f"-o {out} is the --local database the import reads; write the manifest elsewhere"
+        )
     selection = ImportSelection(
         domain=target.domain,
         repository=target.repository,

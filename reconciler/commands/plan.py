@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 from reconciler.aws.client import Backend
 from reconciler.commands.comment import comment_context, write_comment_parts
 from reconciler.commands.github import annotations_option, current_reporting
+from reconciler.errors import ReconcilerError
 from reconciler.files import is_special
 from reconciler.options import (
     STDOUT,
@@ -22,6 +24,7 @@ from reconciler.options import (
     refuse_warnings,
     show_accepted_option,
     strict_option,
+    warn,
 )
 from reconciler.plan import Plan
 from reconciler.planfile import plan_digest, read_plan, stream_plan, write_plan
@@ -40,6 +43,13 @@ def plan_exit_code(plan: Plan, detailed: bool) -> int:
     if plan.errors:
         return 1
     return EXIT_CHANGES if detailed and not plan.is_empty else 0
+
+
+def _warn_summary_ignored(output: RenderFormat, summary: bool) -> None:
+    """`--summary` shortens the text view alone: the JSON view is the plan file's content and the
+    comment a reviewer's whole page. Said, so that an option given is never silently without effect."""
+    if summary and output != "text":
+        warn(f"--summary shortens the text view only; --output {output} shows every change")
 
 
 def echo_plan(
@@ -65,6 +75,37 @@ def echo_plan(
         show_accepted=show_accepted,
     )
     click.echo(text, nl=False, err=err)
+
+
+def _refuse_replacing_an_input(made: Plan, path: Path | None, backend: Backend) -> None:
+    """`plan manifests -o manifests/prod.yaml` would replace a manifest it read with the plan, and
+    `plan ... --local x.db -o x.db` the database it read."""
+    if path is None or is_special(path):
+        return
+    target = os.path.realpath(path)
+    inputs = [(name, f"the manifest {name}") for name in made.manifest_files]
+    if backend.local_db is not None:
+        inputs.append((backend.local_db, f"the local database {backend.local_db}"))
+    for name, what in inputs:
+        if os.path.realpath(name) == target:
+            raise ReconcilerError(
+                f"refused: -o {path} is {what}, which the plan was made from; nothing was saved",
+                "Save the plan elsewhere (by default it goes to plans/).",
+            )
+
+
+def _write_comment(
+    directory: Path, made: Plan, digest: str, context: CommentContext | None, saved: Path | None
+) -> None:
+    try:
+        write_comment_parts(directory, plan_comment(made, digest, context))
+    except ReconcilerError as exc:
+        if saved is None or is_special(saved):
+            raise
+        # The plan file is already saved: the run stops, but not as if nothing had been written.
+        raise ReconcilerError(
+            exc.summary, f"{exc.detail} The plan was saved to {saved} all the same."
+        ) from None
 
 
 def _save(made: Plan, path: Path | None, no_save: bool) -> str:
@@ -129,15 +170,17 @@ def plan(
     """Diff the manifests under PATHS against live state, save the plan, and show it."""
     if no_save and out is not None:
         raise click.UsageError("--no-save and -o/--out are alternatives; give one")
+    _warn_summary_ignored(output, summary)
     made = plan_for_review(paths, backend, concurrency, estimate_size=estimate_size)
     saving = not no_save and not (out is not None and str(out) == STDOUT)
     path = (out or default_plan_path()) if saving else None
+    _refuse_replacing_an_input(made, path, backend)
     digest = _save(made, path, no_save)
     context = None
     if output == "markdown" or comment_dir is not None:
         context = comment_context(made.manifest_files, str(path) if path and not is_special(path) else None)
     if comment_dir is not None:
-        write_comment_parts(comment_dir, plan_comment(made, digest, context))
+        _write_comment(comment_dir, made, digest, context, path)
     if path is None and not no_save:
         echo_plan(
             made,
@@ -198,6 +241,7 @@ def show(
     plan_file: Path, output: RenderFormat, summary: bool, show_accepted: bool, color: ColorPolicy
 ) -> None:
     """Show a saved plan again."""
+    _warn_summary_ignored(output, summary)
     saved = read_plan(plan_file)
     context = comment_context(saved.manifest_files, str(plan_file)) if output == "markdown" else None
     echo_plan(

@@ -47,6 +47,7 @@ BLOCK/ALLOW.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import re
 import types
@@ -236,14 +237,38 @@ class SeedDocument(_Strict):
         return SeedError(_report(self._source, self._yaml, problems))
 
 
+# The most read from a seed file: far above any seed written by hand, it stops a device without end
+# (`local seed /dev/zero`) from being read until memory runs out.
+SEED_FILE_LIMIT = 1 << 30
+_CHUNK = 1 << 20
+
+
+def _read_bounded(path: Path) -> bytes:
+    limit = SEED_FILE_LIMIT
+    chunks: list[bytes] = []
+    size = 0
+    with open(path, "rb") as stream:
+        while size <= limit and (chunk := stream.read(min(_CHUNK, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+    if size > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit:,} bytes, the most read from a seed file")
+    return b"".join(chunks)
+
+
+_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true or false"}
+
+
 def load_seed(path: Path) -> SeedDocument:
     """Read and check a seed file; every problem found is reported at once, by file, line and field."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = _read_bounded(path)
     except OSError as exc:
         raise SeedError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes().count(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
         raise SeedError(
             f"{path}:{line}: not UTF-8 text (byte offset {exc.start}); save it as UTF-8"
         ) from None
@@ -260,6 +285,10 @@ def load_seed(path: Path) -> SeedDocument:
             "nested too deeply" if isinstance(exc, RecursionError) else f"a value YAML cannot convert: {exc}"
         )
         raise SeedError(f"{path}: not valid YAML: {reason}") from None
+    if not isinstance(raw, dict):
+        # pydantic would word it after its model ("a valid dictionary or instance of SeedDocument").
+        found = "an empty file" if raw is None else _KINDS.get(type(raw), "a single value")
+        raise SeedError(f"{path}:1: a seed file is a mapping with apiVersion, kind and domains, not {found}")
     try:
         document = SeedDocument.model_validate(raw)
     except ValidationError as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from reconciler.codeartifact import Format
+from reconciler.files import read_input
 from reconciler.lockfiles import cargo, inventory, jvm, npm, nuget, python, ruby, swift
 from reconciler.lockfiles.base import LockfileError, Pinned, Reader
 
@@ -87,7 +88,7 @@ def kind_named(name: str) -> Kind:
 def read_lockfile(path: Path, kind: Kind) -> list[Pinned]:
     """The versions `path` names, read as `kind`; `LockfileError` when it cannot be read as that."""
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except OSError as exc:
         raise LockfileError(0, f"cannot read: {exc.strerror}") from None
     return parse_lockfile(raw, path, kind).pinned

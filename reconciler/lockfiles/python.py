@@ -14,6 +14,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from reconciler.codeartifact import Format
+from reconciler.files import read_input, resolved
 from reconciler.lockfiles.base import (
     LockfileError,
     Pinned,
@@ -108,7 +109,7 @@ def read_requirements_and_includes(text: str, path: Path) -> tuple[list[Pinned],
     """The pins, and the bytes of every file the `-r`/`-c` includes read (by path, as the pins name
     it): they decide what the file pins as much as its own text does."""
     included: dict[Path, bytes] = {}
-    return _requirements(text, path, None, [path.resolve()], included), included
+    return _requirements(text, path, None, [resolved(path)], included), included
 
 
 def _requirements(
@@ -143,19 +144,19 @@ def _included(
     target = (shown or path).parent / name
     if "://" in name:
         return []  # a URL: not read
-    resolved = target.resolve()
-    if resolved in seen:
+    where = resolved(target)
+    if where in seen:
         return []  # an include cycle: its pins are already counted
     if len(seen) > MAX_INCLUDE_DEPTH:
         raise LockfileError(line, f"-r includes nest deeper than {MAX_INCLUDE_DEPTH} files", shown)
     try:
-        raw = target.read_bytes()
+        raw = read_input(target)
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise LockfileError(line, f"cannot read included {name}: {reason}", shown) from None
     included[target] = raw
-    return _requirements(text, path, target, [*seen, resolved], included)
+    return _requirements(text, path, target, [*seen, where], included)
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

@@ -8,11 +8,13 @@ and inside a named directory, or through a link) is read once.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.files import read_input, resolved
 from reconciler.manifest.report import Report
 
 SUFFIXES = (".yaml", ".yml")
@@ -34,12 +36,23 @@ def discover(paths: Sequence[Path], report: Report) -> list[Source]:
     for given in paths:
         if given.is_dir():
             for source in _walk(given, report):
-                found.setdefault(source.path.resolve(), source)
+                found.setdefault(resolved(source.path), source)
         elif given.exists():
-            found.setdefault(given.resolve(), Source(given, str(given), given.name))
+            found.setdefault(resolved(given), Source(given, str(given), given.name))
         else:
-            report.add(-1, 0, f"{given}: no such file or directory")
+            report.add(-1, 0, _not_there(given))
     return sorted(found.values(), key=lambda source: source.path.parts)
+
+
+def _not_there(given: Path) -> str:
+    """Why `given`, which `exists()` says is not there, cannot be read: it may be there and unreachable
+    (a symbolic link loop, a folder that cannot be searched), which "no such file" would misstate."""
+    try:
+        given.stat()
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            return f"{given}: cannot read: {exc.strerror}"
+    return f"{given}: no such file or directory"
 
 
 def _walk(given: Path, report: Report) -> list[Source]:
@@ -59,7 +72,7 @@ def _walk(given: Path, report: Report) -> list[Source]:
 def read(source: Source, index: int, report: Report) -> bytes | None:
     """The bytes of `source`, the `index`th file read; None, and a problem, if it cannot be read."""
     try:
-        return source.path.read_bytes()
+        return read_input(source.path)
     except OSError as exc:
         report.add(index, 0, f"{source.display}: cannot read: {exc.strerror}")
         return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.codeartifact import Format, stored_name, stored_namespace
+from reconciler.files import read_input, resolved
 from reconciler.lockfiles import KIND_NAMES, Kind, LockfileError, Pinned, kind_named, kind_of, parse_lockfile
 from reconciler.manifest.report import Report
 from reconciler.manifest.yamlsource import LoadedDocument
@@ -140,12 +141,12 @@ class InUseReader:
     def _parse(self, display: str, line: int, where: str, name: str, kind: Kind) -> list[Pinned] | None:
         path = Path(display).parent / name
         shown = os.path.normpath(path)
-        cache = (path.resolve(), kind.name)
+        cache = (resolved(path), kind.name)
         if cache in self._parsed:
             return self._parsed[cache]
         pinned: list[Pinned] | None = None
         try:
-            raw = path.read_bytes()
+            raw = read_input(path)
             self.read[self._digest_name(display, path)] = raw
             pinned, included = parse_lockfile(raw, path, kind)
             # A file it includes decides what it pins as much as its own bytes do.

@@ -153,6 +153,8 @@ def backend_for_target(target: TargetIdentity, backend: Backend) -> Backend:
     recorded = target.endpoint
     if recorded.startswith(LOCAL_PREFIX):
         return dataclasses.replace(backend, local_db=recorded.removeprefix(LOCAL_PREFIX), region=region)
+    # Checked here, so that a bad one is named as the plan file's, not as an --endpoint-url never given.
+    settings.check_endpoint(settings.Setting(recorded, "the plan file's target"))
     return dataclasses.replace(backend, endpoint_url=recorded, region=region)
 
 

@@ -18,6 +18,7 @@ from reconciler.files import write_atomically
 from reconciler.models import DeclaredEntry, Origin
 from reconciler.planner import unmatched_entries
 from reconciler.scope import repository_of, resolve_entries
+from reconciler.text import plural
 from reconciler.workflows.gcpause import gc_paused
 from reconciler.workflows.planning import read_and_plan
 
@@ -99,9 +100,22 @@ def accept_drift(run: DriftRun, into: Path | None = None) -> Accepted:
         try:
             write_atomically(Path(os.path.realpath(display)), text)
         except OSError as exc:
-            raise ReconcilerError(f"cannot write {display}: {exc.strerror or exc}") from None
+            raise ReconcilerError(
+                f"cannot write {display}: {exc.strerror or exc}", _written_so_far(accepted, edited)
+            ) from None
         accepted.written[display] = per_file[display]
     return accepted
+
+
+def _written_so_far(accepted: Accepted, edited: Mapping[str, str]) -> str:
+    """What a write that failed part-way leaves: each file is written whole or not at all, but the
+    files before it are written, and must be said to be."""
+    written = [f"{display} ({plural(len(pins), 'pin')})" for display, pins in accepted.written.items()]
+    left = [display for display in edited if display not in accepted.written]
+    return (
+        f"Written before it: {', '.join(written) or 'no file'}. Not written: {', '.join(left)}. "
+        "Run it again once every file can be written: the versions pinned are no longer drift."
+    )
 
 
 def _copy_into(

@@ -652,6 +652,21 @@ def test_editing_the_plans_own_package_counts_does_not_get_past_the_share_limit(
     assert versions(db) == before
 
 
+@pytest.mark.parametrize("option", ["--max-dispose-share", "--rate-scale"])
+def test_a_limit_of_nan_is_a_usage_error_not_no_limit(option: str, db: Path, tmp_path: Path) -> None:
+    """click's FloatRange lets nan through any range (every comparison with it is false)."""
+    (tmp_path / "dispose.yaml").write_text(DISPOSING)
+    backend = ["--local", str(db)]
+    plan_to(tmp_path / "dispose.plan.json", tmp_path / "dispose.yaml", backend)
+    before = versions(db)
+
+    result = run("apply", tmp_path / "dispose.plan.json", option, "nan", *backend)
+
+    assert result.exit_code == 1
+    assert f"Invalid value for '{option}': 'nan' is not a number" in result.stderr
+    assert versions(db) == before
+
+
 def test_plan_warns_in_review_that_apply_will_refuse_it(db: Path, tmp_path: Path) -> None:
     (tmp_path / "dispose.yaml").write_text(DISPOSING)
 

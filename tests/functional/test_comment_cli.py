@@ -88,3 +88,21 @@ def test_without_the_environment_the_comment_has_no_links(
     assert result.exit_code == 0, result.output
     assert "](http" not in result.stdout
     assert f"at {manifests}:9" in result.stdout.replace("\\", "")
+
+
+def test_a_comment_that_cannot_be_written_says_the_plan_was_saved_all_the_same(
+    db: Path,
+    manifests: Path,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    plan_path = tmp_path / "pr.plan.json"
+    (tmp_path / "comments").write_text("a file where the folder should be")
+
+    below_a_file = tmp_path / "comments" / "pr"
+
+    result = run("plan", manifests, "-o", plan_path, "--comment-dir", below_a_file, "--local", db)
+
+    assert result.exit_code == 1
+    assert f"cannot write the comment into {below_a_file}" in result.stderr
+    assert f"The plan was saved to {plan_path} all the same." in result.stderr
+    assert read_plan(plan_path).actions  # it was: the message says so rather than leave it unsaid

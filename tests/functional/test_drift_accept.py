@@ -4,6 +4,7 @@ byte of the manifests kept, against the local service in process."""
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.local import LocalCodeArtifact, local_client
+from reconciler.workflows import drifting
 
 WEB_SDK = {"domain": "acme", "format": "npm", "namespace": "acme", "package": "web-sdk"}
 DEPLOY_CLI = {"domain": "acme", "format": "generic", "namespace": "tools", "package": "deploy-cli"}
@@ -267,3 +269,43 @@ def test_an_entry_of_a_document_for_several_repositories_is_refused_and_nothing_
     assert result.exit_code == 1, result.output
     assert f"{path}:5: the entry's document lists several repositories (target.repositories)" in result.stderr
     assert path.read_bytes() == text.encode()
+
+
+SPLIT = """\
+apiVersion: reconciler/v1
+kind: PackageLifecycle
+target: {domain: acme, repository: prod}
+packages:
+  - format: %s
+    namespace: %s
+    name: %s
+    versions: {"%s": Published}
+"""
+
+
+def test_a_file_that_cannot_be_written_part_way_names_the_files_written_before_it(
+    tmp_path: Path, db: Path, writer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write(tmp_path, SPLIT % ("npm", "acme", "web-sdk", "2.3.12"), "a.yaml")
+    second = write(tmp_path, SPLIT % ("generic", "tools", "deploy-cli", "1.5.0"), "b.yaml")
+    writer.update_package_versions_status(
+        **WEB_SDK, repository="prod", versions=["2.3.12"], targetStatus="Unlisted"
+    )
+    writer.update_package_versions_status(
+        **DEPLOY_CLI, repository="prod", versions=["1.5.0"], targetStatus="Unlisted"
+    )
+    real_write = drifting.write_atomically
+
+    def full_disk_for_the_second(path: Path, text: str) -> None:
+        if path.name == second.name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, text)
+
+    monkeypatch.setattr(drifting, "write_atomically", full_disk_for_the_second)
+
+    result = run("drift", tmp_path / "manifests", "--local", db, "--accept")
+
+    assert result.exit_code == 1
+    assert f"Error: cannot write {second}: No space left on device" in result.stderr
+    assert f"Written before it: {first} (1 pin). Not written: {second}." in result.stderr
+    assert '"2.3.12": Unlisted' in first.read_text()  # as the message says

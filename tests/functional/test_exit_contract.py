@@ -14,6 +14,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import time as _time
 from collections.abc import Callable
@@ -230,6 +232,22 @@ def test_an_invalid_endpoint_exits_1(command: str, endpoint: str, plan_file: Pat
 
 
 @pytest.mark.usefixtures("aws_environment")
+def test_an_invalid_endpoint_recorded_in_the_plan_file_is_named_as_the_plan_files(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    document = json.loads(plan_file.read_text())
+    document["targets"][0]["endpoint"] = "notaurl"
+    edited = tmp_path / "edited.plan.json"
+    edited.write_text(json.dumps(document))
+
+    result = invoke("apply", edited, "--allow-delete")
+
+    assert_exit(result, 1)
+    assert "invalid CodeArtifact endpoint 'notaurl' (from the plan file's target)" in result.stderr
+    assert "--endpoint-url" not in result.stderr
+
+
+@pytest.mark.usefixtures("aws_environment")
 @pytest.mark.parametrize("command", ["plan", "drift", "import"])
 def test_an_invalid_endpoint_in_the_environment_exits_1(
     command: str, plan_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -405,6 +423,22 @@ def test_a_journal_that_cannot_be_written_stops_apply_with_exit_1_before_any_cha
     assert json.loads(again.read_text())["actions"] == json.loads(plan_file.read_text())["actions"]
 
 
+def test_a_journal_under_a_file_is_refused_naming_the_file_before_any_change(
+    db: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file), 0)
+    (tmp_path / "logs").write_text("a file where a folder should be")
+
+    result = invoke("apply", plan_file, "--local", db, "--journal", tmp_path / "logs" / "j.jsonl")
+
+    assert_exit(result, 1)
+    assert (
+        f"cannot write the apply journal {tmp_path / 'logs' / 'j.jsonl'}: {tmp_path / 'logs'} is not a directory"
+        in (result.stderr)
+    )
+
+
 def test_a_missing_plan_file_is_named_as_a_plan_file(tmp_path: Path) -> None:
     missing = tmp_path / "pr-7.plan.json"
 
@@ -413,3 +447,104 @@ def test_a_missing_plan_file_is_named_as_a_plan_file(tmp_path: Path) -> None:
     assert_exit(result, 1)
     assert f"cannot read plan file {missing}" in result.stderr
     assert "manifests" not in result.stderr
+
+
+# --- 9. a standard stream closed when the program starts (`<&-`, `>&-`, `2>&-`)
+
+
+def _started_with_closed(fd: int, *args: str | Path, db: Path) -> subprocess.CompletedProcess[str]:
+    """`reconciler ARGS` as a shell starts it with descriptor `fd` closed; the others are pipes."""
+    streams: dict[str, Any] = {
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.PIPE,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *(str(arg) for arg in args)],
+        **streams,
+        preexec_fn=lambda: os.close(fd),
+        cwd=db.parent,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_standard_output_closed_at_start_is_an_error_exit_1(db: Path) -> None:
+    result = _started_with_closed(1, "validate", EXAMPLES, db=db)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: cannot write the output: standard output is closed\n"
+        "Standard output must be writable: check the file or device it is redirected to.\n"
+    )
+
+
+def test_standard_input_closed_at_start_is_no_confirmation_exit_1_and_changes_nothing(
+    db: Path, tmp_path: Path
+) -> None:
+    result = _started_with_closed(0, "apply", EXAMPLES, "--local", db, "--allow-delete", db=db)
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        "refusing to apply without confirmation: no terminal to ask on; nothing was changed" in result.stderr
+    )
+    again = invoke("plan", EXAMPLES, "--local", db, "-o", tmp_path / "again.json", "--detailed-exitcode")
+    assert_exit(again, 2)  # the changes are all still there
+
+
+def test_standard_error_closed_at_start_leaves_apply_and_its_report_whole(db: Path, tmp_path: Path) -> None:
+    plan_file = tmp_path / "p.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file), 0)
+
+    result = _started_with_closed(2, "apply", plan_file, "--local", db, "--allow-delete", db=db)
+
+    assert result.returncode == 0
+    assert "Apply complete: 146 applied, 0 unchanged, 0 moved, 0 failed, 0 not-attempted" in result.stdout
+    assert "Journal:" not in result.stdout  # what is meant for stderr is dropped, not sent to stdout
+
+
+# --- 10. a file without end (a device, a runaway file): refused past a bound, never read until memory runs out
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "/dev/zero"], "/dev/zero: cannot read: larger than 1,048,576 bytes"),
+        (["plan", "/dev/zero", "--local", "x.db"], "/dev/zero: cannot read: larger than 1,048,576 bytes"),
+        (["show", "/dev/zero"], "cannot read plan file /dev/zero: larger than 1,048,576 bytes"),
+        (
+            ["local", "seed", "/dev/zero", "--db", "x.db"],
+            "/dev/zero: cannot read: larger than 1,048,576 bytes",
+        ),
+    ],
+)
+def test_a_file_without_end_is_refused_past_the_bound_exit_1(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    # The bounds lowered to 1 MiB, and the address space to 1.5 GiB: a reader without a bound fails
+    # here with a MemoryError (a bug, exit 3), not by exhausting the machine's memory.
+    program = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3 << 29, 3 << 29))\n"
+        "import reconciler.files, reconciler.local.seedfile\n"
+        "reconciler.files.INPUT_LIMIT = reconciler.local.seedfile.SEED_FILE_LIMIT = 1 << 20\n"
+        "from reconciler.cli import cli\n"
+        "cli(sys.argv[1:])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, *args],
+        capture_output=True,
+        cwd=tmp_path,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -407,3 +407,13 @@ def test_an_interrupted_import_leaves_no_file_and_keeps_the_one_there(
     else:
         assert out.read_text() == existing
         assert [path.name for path in out.parent.iterdir()] == ["staging.yaml"]
+
+
+def test_import_over_its_own_local_database_is_refused_even_with_force(db: Path) -> None:
+    before = db.read_bytes()
+
+    result = run("import", "--domain", "acme", "--repository", "prod", "-o", db, "--force", "--local", db)
+
+    assert result.exit_code == 1
+    assert f"-o {db} is the --local database the import reads" in result.stderr
+    assert db.read_bytes() == before

@@ -226,3 +226,34 @@ def test_an_endpoint_in_the_environment_that_contradicts_the_plan_is_refused(
 
     assert result.exit_code == 1
     assert f"endpoint: plan local:{db}, now http://127.0.0.1:9" in result.stderr
+
+
+@pytest.mark.parametrize("output", ["json", "markdown"])
+def test_summary_with_a_view_it_does_not_shorten_says_so(output: str, db: Path, tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(DISPOSING)
+    plan_file = tmp_path / "p.json"
+    warning = f"Warning: --summary shortens the text view only; --output {output} shows every change\n"
+    runner = CliRunner()
+
+    planned = runner.invoke(
+        cli,
+        [
+            "plan",
+            str(tmp_path / "m.yaml"),
+            "--local",
+            str(db),
+            "-o",
+            str(plan_file),
+            "--output",
+            output,
+            "--summary",
+        ],
+    )
+    shown = runner.invoke(cli, ["show", str(plan_file), "--output", output, "--summary"])
+    text = runner.invoke(cli, ["show", str(plan_file), "--summary"])
+
+    assert planned.exit_code == shown.exit_code == text.exit_code == 0, planned.output + shown.output
+    assert planned.stderr.startswith(warning)
+    assert shown.stderr == warning
+    assert shown.stdout == runner.invoke(cli, ["show", str(plan_file), "--output", output]).stdout
+    assert "Warning" not in text.stderr

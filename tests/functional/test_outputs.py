@@ -92,6 +92,61 @@ def test_plan_out_dash_writes_the_plan_file_to_stdout_and_the_view_to_stderr(
     assert not (tmp_path / "plans").exists() and not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("through_a_link", [False, True])
+def test_plan_out_naming_a_manifest_it_reads_is_refused_and_the_manifest_kept(
+    through_a_link: bool, tmp_path: Path, db: Path
+) -> None:
+    path = manifest(tmp_path)
+    before = path.read_text()
+    out = path
+    if through_a_link:
+        out = tmp_path / "pr.plan.json"
+        out.symlink_to(path)
+
+    result = run("plan", tmp_path / "manifests", "--local", db, "-o", out)
+
+    assert result.exit_code == 1
+    assert f"refused: -o {out} is the manifest {path}, which the plan was made from; nothing was saved" in (
+        result.stderr
+    )
+    assert path.read_text() == before
+
+
+def test_plan_out_naming_the_local_database_is_refused_and_the_database_kept(
+    tmp_path: Path, db: Path
+) -> None:
+    result = run("plan", manifest(tmp_path), "--local", db, "-o", db)
+
+    assert result.exit_code == 1
+    assert f"refused: -o {db} is the local database {db}, which the plan was made from" in result.stderr
+    assert status_of(db, "2.3.12") == "Published"  # still a database, as it was
+
+
+@pytest.mark.parametrize("option", ["--journal", "--log-requests"])
+@pytest.mark.parametrize("over", ["plan", "database"])
+def test_apply_journal_or_log_naming_the_plan_file_or_the_database_is_refused_before_any_change(
+    option: str, over: str, tmp_path: Path, db: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert run("plan", manifest(tmp_path), "--local", db, "-o", plan_file).exit_code == 0
+    before = plan_file.read_bytes()
+    journal = plan_file if over == "plan" else db
+
+    result = run("apply", plan_file, "--local", db, option, journal)
+
+    assert result.exit_code == 1
+    assert f"Error: {option} {journal} is " in result.stderr  # the plan file, or the --local database
+    assert plan_file.read_bytes() == before
+    assert status_of(db, "2.3.12") == "Published"
+
+
+def test_a_request_log_naming_the_local_database_is_a_usage_error(tmp_path: Path, db: Path) -> None:
+    result = run("drift", manifest(tmp_path), "--local", db, "--log-requests", db)
+
+    assert result.exit_code == 1
+    assert f"--log-requests {db} is the --local database" in result.stderr
+
+
 def test_plan_no_save_shows_the_plan_and_writes_no_file(tmp_path: Path, db: Path) -> None:
     result = run("plan", manifest(tmp_path), "--local", db, "--no-save")
 

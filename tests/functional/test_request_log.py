@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
@@ -65,3 +66,26 @@ def test_a_request_log_that_cannot_be_written_is_an_error_naming_it(db: Path, tm
 
     assert result.exit_code == 1
     assert f"cannot write the request log {where}" in result.output
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_request_log_that_fills_up_is_a_warning_and_apply_goes_on_whole(db: Path, tmp_path: Path) -> None:
+    """The log is written from inside each call's answer: a failed write must not pass for a failed
+    call (or a write carried out look lost), nor the run end as a bug."""
+    manifest = tmp_path / "archive.yaml"
+    manifest.write_text(ARCHIVING)
+    plan_file = tmp_path / "p.plan.json"
+    runner = CliRunner()
+    planned = runner.invoke(
+        cli, ["plan", str(manifest), "--local", str(db), "-o", str(plan_file), "--log-requests", "/dev/full"]
+    )
+    assert planned.exit_code == 0, planned.output
+    assert (
+        planned.stderr.count("Warning: cannot write the request log /dev/full: No space left on device") == 1
+    )
+
+    applied = runner.invoke(cli, ["apply", str(plan_file), "--local", str(db), "--log-requests", "/dev/full"])
+
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 2 applied, 0 unchanged, 0 moved, 0 failed, 0 not-attempted" in applied.stdout
+    assert "the rest of the run is not logged" in applied.stderr

@@ -541,6 +541,30 @@ def test_a_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
         load_seed(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("", "an empty file"),
+        ("# nothing yet\n", "an empty file"),
+        ("- acme\n", "a list"),
+        ("42\n", "a number"),
+    ],
+)
+def test_a_file_that_is_not_a_mapping_is_refused_in_the_seed_files_words(
+    text: str, found: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "seed.yaml"
+    path.write_text(text)
+
+    with pytest.raises(SeedError) as caught:
+        load_seed(path)
+
+    assert (
+        str(caught.value)
+        == f"{path}:1: a seed file is a mapping with apiVersion, kind and domains, not {found}"
+    )
+
+
 def test_a_document_built_in_code_is_checked_too(service: LocalCodeArtifact) -> None:
     document = seed_document(
         [{"name": "staging", "packages": [{"format": "generic", "name": "cli", "versions": ["1"]}]}]

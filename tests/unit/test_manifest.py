@@ -151,6 +151,32 @@ def test_a_path_that_does_not_exist_is_a_problem(tmp_path: Path) -> None:
     assert problems_of(tmp_path, missing) == [f"{missing}: no such file or directory"]
 
 
+def test_a_symbolic_link_loop_is_a_problem_that_says_so(tmp_path: Path) -> None:
+    write(tmp_path, "prod.yaml", manifest("kept"))
+    (tmp_path / "a.yaml").symlink_to("b.yaml")  # a loop inside a folder read
+    (tmp_path / "b.yaml").symlink_to("a.yaml")
+    given = tmp_path / "given"  # and a loop given by name (read whatever its name)
+    given.symlink_to(given)
+
+    assert problems_of(tmp_path, given) == [
+        f"{given}: cannot read: Too many levels of symbolic links",
+        f"{tmp_path / 'a.yaml'}: cannot read: Too many levels of symbolic links",
+        f"{tmp_path / 'b.yaml'}: cannot read: Too many levels of symbolic links",
+    ]
+
+
+def test_a_lockfile_behind_a_symbolic_link_loop_is_a_problem_of_its_entry(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").symlink_to("again.txt")
+    (tmp_path / "again.txt").symlink_to("requirements.txt")
+    write(tmp_path, "prod.yaml", "protect_in_use: [requirements.txt]\n" + manifest("a"))
+
+    (problem,) = problems_of(tmp_path)
+
+    assert problem.endswith(
+        f"protect_in_use[0]: {tmp_path / 'requirements.txt'}: cannot read: Too many levels of symbolic links"
+    )
+
+
 def test_no_manifest_at_all_is_a_problem(tmp_path: Path) -> None:
     write(tmp_path, "example-data.yaml", "apiVersion: reconciler/v1\nkind: LocalSeed\n")
     write(tmp_path, "readme.md", "# not yaml")

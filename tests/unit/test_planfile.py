@@ -128,6 +128,8 @@ def test_a_file_that_is_not_a_plan_is_a_plan_format_error_naming_it(
             "a plan names its target (one Region) or its targets (several), exactly one of them",
         ),
         ("actions", [{"versions": []}], "actions.0.versions: Tuple should have at least 1 item"),
+        ("actions", [5], "actions.0: Input should be a JSON object"),
+        ("errors", ["x"], "errors.0: Input should be a JSON object"),
     ],
 )
 def test_a_plan_with_a_value_out_of_its_range_is_refused_with_the_field_named(
