@@ -453,6 +453,24 @@ def test_a_missing_plan_file_is_named_as_a_plan_file(tmp_path: Path) -> None:
     assert "manifests" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["show", "apply"])
+def test_a_plan_file_whose_created_at_is_no_time_is_refused_naming_the_field(
+    command: str, db: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file), 0)
+    document = json.loads(plan_file.read_text())
+    plan_file.write_text(json.dumps({**document, "created_at": "garbage"}))
+    journal = tmp_path / "p.journal.jsonl"
+
+    result = invoke(command, plan_file, *(("--local", db, "--allow-delete") if command == "apply" else ()))
+
+    assert_exit(result, 1)
+    assert f"{plan_file} is not a valid plan file" in result.stderr
+    assert "created_at" in result.stderr
+    assert not journal.exists()  # refused as it was read, before the journal is opened
+
+
 # --- 9. a standard stream closed when the program starts (`<&-`, `>&-`, `2>&-`)
 
 

@@ -113,6 +113,9 @@ def test_a_file_that_is_not_a_plan_is_a_plan_format_error_naming_it(
     ("field", "value", "problem"),
     [
         ("evaluated_at", float("nan"), "evaluated_at: Input should be a finite number"),
+        ("created_at", "garbage", "created_at: Value error, 'garbage' is not a time with its UTC offset"),
+        ("created_at", "2026-01-15T08:00:00", "created_at: Value error, '2026-01-15T08:00:00' is not a time"),
+        ("created_at", 5, "created_at: Input should be a valid string"),
         ("evaluated_at", 1e300, "evaluated_at: Input should be less than or equal to 253402300799"),
         ("evaluated_at", -1.0, "evaluated_at: Input should be greater than or equal to 0"),
         (
