@@ -18,6 +18,7 @@ reformatting a file does not change its digest but any change of its content doe
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import hashlib
 import json
@@ -537,9 +538,25 @@ def write_plan(plan: Plan, path: Path) -> str:
         # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
         reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
         raise ReconcilerError(
-            f"cannot write the plan file {path}: {reason or exc}",
-            "Its folder must exist or be creatable, and be writable.",
+            f"cannot write the plan file {path}: {reason or exc}", _unwritable_hint(exc)
         ) from None
+
+
+# What to do about a plan file that cannot be written, by its reason: a full disk is not a folder's fault.
+_FULL = "Free some space, or save the plan elsewhere (-o FILE)."
+_HINTS = {
+    errno.ENOSPC: _FULL,
+    errno.EDQUOT: _FULL,
+    errno.ENAMETOOLONG: "Give the plan file a shorter name (-o FILE).",
+    errno.EFBIG: "Save the plan where a file that large can be written (-o FILE).",
+    errno.EROFS: "That file system is read-only: save the plan elsewhere (-o FILE).",
+    errno.EIO: "The device failed to write: save the plan elsewhere (-o FILE).",
+}
+_FOLDER = "Its folder must exist or be creatable, and be writable."
+
+
+def _unwritable_hint(exc: OSError) -> str:
+    return _HINTS.get(exc.errno or 0, _FOLDER)
 
 
 def read_plan(path: Path) -> Plan:

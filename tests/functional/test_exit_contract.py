@@ -427,6 +427,16 @@ def test_a_journal_that_cannot_be_written_stops_apply_with_exit_1_before_any_cha
     assert json.loads(again.read_text())["actions"] == json.loads(plan_file.read_text())["actions"]
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_plan_file_on_a_full_disk_is_an_error_whose_hint_is_about_space_not_its_folder(db: Path) -> None:
+    result = invoke("plan", EXAMPLES, "--local", db, "-o", "/dev/full")
+
+    assert_exit(result, 1)
+    assert "cannot write the plan file /dev/full: No space left on device" in result.stderr
+    assert "Free some space, or save the plan elsewhere (-o FILE)." in result.stderr
+    assert "folder" not in result.stderr
+
+
 def test_a_journal_under_a_file_is_refused_naming_the_file_before_any_change(
     db: Path, tmp_path: Path
 ) -> None:
