@@ -186,7 +186,9 @@ BAD_SEED_FILES = {
 
 @pytest.mark.parametrize("command", ["seed", "serve"])
 @pytest.mark.parametrize("case", sorted(BAD_SEED_FILES))
-def test_a_bad_seed_file_exits_1_naming_it(command: str, case: str, tmp_path: Path) -> None:
+def test_a_bad_seed_file_exits_1_naming_it_and_leaves_no_new_database(
+    command: str, case: str, tmp_path: Path
+) -> None:
     path = tmp_path / f"{case}.yaml"
     path.write_bytes(BAD_SEED_FILES[case])
     db = tmp_path / "local.db"
@@ -196,6 +198,7 @@ def test_a_bad_seed_file_exits_1_naming_it(command: str, case: str, tmp_path: Pa
 
     assert_exit(result, 1)
     assert str(path) in result.stderr
+    assert not db.exists()  # refused before the database is created
 
 
 # --- 5. the endpoint: unreachable, invalid; AWS errors
