@@ -440,6 +440,23 @@ def test_a_plan_file_on_a_full_disk_is_an_error_whose_hint_is_about_space_not_it
     assert "folder" not in result.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_request_log_that_cannot_be_written_is_warned_of_once_a_run_not_once_a_region(
+    db: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    warning = "Warning: cannot write the request log /dev/full: No space left on device"
+
+    planned = invoke("plan", EXAMPLES, "--local", db, "-o", plan_file, "--log-requests", "/dev/full")
+    applied = invoke("apply", plan_file, "--local", db, "--allow-delete", "--log-requests", "/dev/full")
+
+    assert len(json.loads(plan_file.read_text())["targets"]) == 2  # the examples name two Regions
+    assert_exit(planned, 0)
+    assert planned.stderr.count(warning) == 1
+    assert_exit(applied, 0)  # its reads' and its writes' clients, in each Region, share the log
+    assert applied.stderr.count(warning) == 1
+
+
 def test_a_journal_under_a_file_is_refused_naming_the_file_before_any_change(
     db: Path, tmp_path: Path
 ) -> None:
