@@ -39,6 +39,7 @@ class Journal:
         self.path = path
         self._lock = threading.Lock()
         self._stream: TextIO | None = None
+        self._written = False  # a line is in the file: the journal so far says something
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,10 +74,18 @@ class Journal:
                 stream, self._stream = self._stream, None
                 with contextlib.suppress(OSError):
                     stream.close()
-                raise ReconcilerError(
-                    f"cannot write the apply journal {self.path}: {exc.strerror or exc}",
-                    "Give a writable path with --journal; the journal so far says what was done.",
-                ) from None
+                raise self._unwritable(exc) from None
+            self._written = True
+
+    def _unwritable(self, exc: OSError) -> ReconcilerError:
+        reason = f"cannot write the apply journal {self.path}: {exc.strerror or exc}"
+        if not self._written:
+            # The first line (`apply`, ApplyRun.start) is written before any call that changes
+            # anything goes out: there is no record, and nothing to record.
+            return ReconcilerError(f"{reason}; nothing was changed", "Give a writable path with --journal.")
+        return ReconcilerError(
+            reason, "Give a writable path with --journal; the journal so far says what was done."
+        )
 
     def close(self) -> None:
         with self._lock:

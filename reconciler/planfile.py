@@ -17,6 +17,8 @@ reformatting a file does not change its digest but any change of its content doe
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import functools
 import hashlib
 import json
@@ -25,7 +27,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import MAX_VERSIONS_PER_CALL, Format, Status
@@ -347,6 +357,21 @@ Count = Annotated[int, Field(ge=0, le=2**53)]
 Moment = Annotated[float, Field(ge=0, le=253_402_300_799, allow_inf_nan=False)]
 
 
+def _time_text(value: str) -> str:
+    """A time as plan writes it (ISO 8601 with its UTC offset), kept as written: the digest is over
+    the file's text, and the views and the journal show it as it is."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValueError(f"{value!r} is not a time with its UTC offset, such as 2026-01-15T08:00:00+00:00")
+    return value
+
+
+Time = Annotated[str, AfterValidator(_time_text)]
+
+
 class _Package(_Document):
     domain: str
     domain_owner: str | None = None
@@ -439,7 +464,7 @@ class _Accepted(_Document):
 class _Plan(_Document):
     format_version: int = FORMAT_VERSION
     tool_version: str
-    created_at: str
+    created_at: Time
     evaluated_at: Moment
     manifest_digest: str
     manifest_files: tuple[str, ...]
@@ -513,9 +538,25 @@ def write_plan(plan: Plan, path: Path) -> str:
         # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
         reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
         raise ReconcilerError(
-            f"cannot write the plan file {path}: {reason or exc}",
-            "Its folder must exist or be creatable, and be writable.",
+            f"cannot write the plan file {path}: {reason or exc}", _unwritable_hint(exc)
         ) from None
+
+
+# What to do about a plan file that cannot be written, by its reason: a full disk is not a folder's fault.
+_FULL = "Free some space, or save the plan elsewhere (-o FILE)."
+_HINTS = {
+    errno.ENOSPC: _FULL,
+    errno.EDQUOT: _FULL,
+    errno.ENAMETOOLONG: "Give the plan file a shorter name (-o FILE).",
+    errno.EFBIG: "Save the plan where a file that large can be written (-o FILE).",
+    errno.EROFS: "That file system is read-only: save the plan elsewhere (-o FILE).",
+    errno.EIO: "The device failed to write: save the plan elsewhere (-o FILE).",
+}
+_FOLDER = "Its folder must exist or be creatable, and be writable."
+
+
+def _unwritable_hint(exc: OSError) -> str:
+    return _HINTS.get(exc.errno or 0, _FOLDER)
 
 
 def read_plan(path: Path) -> Plan:

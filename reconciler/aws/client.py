@@ -21,7 +21,7 @@ from reconciler.aws import settings
 from reconciler.aws.failures import botocore_error, client_error, credentials_error
 from reconciler.aws.observe import CallLog
 from reconciler.aws.parsing import fast_botocore_session
-from reconciler.aws.requestlog import RequestLog
+from reconciler.aws.requestlog import open_request_log
 from reconciler.errors import ReconcilerError
 from reconciler.ratelimit import WRITE_OPERATIONS
 
@@ -127,7 +127,7 @@ def connect(backend: Backend) -> Connection:
         return connection
     # Opened after the client: a client that cannot be made leaves no empty log behind.
     try:
-        log = RequestLog(backend.log_requests)
+        log = open_request_log(backend.log_requests)
     except BaseException:
         connection.close()
         raise

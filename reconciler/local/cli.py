@@ -21,7 +21,7 @@ from reconciler.local.faults import Faults
 from reconciler.local.quotas import DEFAULTS as QUOTA_DEFAULTS
 from reconciler.local.quotas import RATE_DEFAULTS, Overrides, parse_overrides
 from reconciler.local.seed import SeedError, load_seed, normalisations, seed_service
-from reconciler.local.seedfile import REGION_CODE
+from reconciler.local.seedfile import REGION_CODE, SeedDocument
 from reconciler.local.server import LocalServer, binds_loopback_only
 from reconciler.local.service import LocalCodeArtifact
 from reconciler.local.writelog import read_writes
@@ -177,8 +177,9 @@ def serve(
         normalize_pypi_request_names=normalize_pypi_request_names,
         copy_respects_origin_controls=copy_respects_origin_controls,
     )
+    document = _seed_document(seed_file)  # before the database is opened, which creates it
     service = _open_service(db, account_id, faults, options, record_writes=record_writes)
-    server = _start(service, seed_file, host, port, verbose=verbose, auth_check=not no_auth_check)
+    server = _start(service, document, host, port, verbose=verbose, auth_check=not no_auth_check)
     _warn_unless_loopback(host)
     try:
         with _stop_on_signals():
@@ -201,9 +202,18 @@ def _warn_unless_loopback(host: str) -> None:
         )
 
 
+def _seed_document(seed_file: Path | None) -> SeedDocument | None:
+    """The seed file, read and checked, or a click error: read before the database is opened, a
+    refused seed file leaves no new database behind (as `local seed`)."""
+    try:
+        return load_seed(seed_file) if seed_file is not None else None
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _start(
     service: LocalCodeArtifact,
-    seed_file: Path | None,
+    document: SeedDocument | None,
     host: str,
     port: int,
     *,
@@ -212,8 +222,7 @@ def _start(
 ) -> LocalServer:
     """Seed the service (if asked) and bind its server; a click error (the service closed) if either fails."""
     try:
-        if seed_file is not None:
-            document = load_seed(seed_file)
+        if document is not None:
             seed_service(service, document)
             for note in normalisations(document):  # stderr: stdout's first line is the endpoint
                 click.echo(f"Normalised as CodeArtifact stores it: {note}", err=True)

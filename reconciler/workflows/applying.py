@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 import signal
 import sys
 import threading
@@ -73,6 +74,7 @@ def apply_saved_plan(
     def body() -> None:
         saved = read_plan(path)
         digest = plan_digest(saved)
+        _refuse_appending_to_a_target(saved, settings.journal, backend)
         run.start(saved, settings.journal or path.with_suffix(".journal.jsonl"), digest)
         _check_digest(digest, settings.expect_digest)
         _check_provenance(saved, manifest_paths)
@@ -156,6 +158,28 @@ def backend_for_target(target: TargetIdentity, backend: Backend) -> Backend:
     # Checked here, so that a bad one is named as the plan file's, not as an --endpoint-url never given.
     settings.check_endpoint(settings.Setting(recorded, "the plan file's target"))
     return dataclasses.replace(backend, endpoint_url=recorded, region=region)
+
+
+def _refuse_appending_to_a_target(plan: Plan, journal: Path | None, backend: Backend) -> None:
+    """The journal and the request log are appended to: named as a database the plan records as its
+    target (`local:PATH`, reached when no --local is given), they would corrupt it. Checked before the
+    journal is opened, which writes its first line."""
+    databases = [
+        target.endpoint.removeprefix(LOCAL_PREFIX)
+        for target in plan.targets
+        if target.endpoint.startswith(LOCAL_PREFIX)
+    ]
+    for option, output in (("--journal", journal), ("--log-requests", backend.log_requests)):
+        for database in databases:
+            if (
+                output is not None
+                and output != "-"
+                and os.path.realpath(output) == os.path.realpath(database)
+            ):
+                raise PlanError(
+                    f"{option} {output} is {database}, the local database the plan was made against, "
+                    "which apply reads; give it a file of its own"
+                )
 
 
 def _check_digest(digest: str, expected: str | None) -> None:

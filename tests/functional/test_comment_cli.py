@@ -106,3 +106,20 @@ def test_a_comment_that_cannot_be_written_says_the_plan_was_saved_all_the_same(
     assert f"cannot write the comment into {below_a_file}" in result.stderr
     assert f"The plan was saved to {plan_path} all the same." in result.stderr
     assert read_plan(plan_path).actions  # it was: the message says so rather than leave it unsaid
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_comment_dir_that_is_a_device_is_said_not_to_be_a_directory(
+    db: Path,
+    manifests: Path,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    plan_path = tmp_path / "pr.plan.json"
+
+    # A regular file there is refused as an option's value; a device passes that check.
+    result = run("plan", manifests, "-o", plan_path, "--comment-dir", "/dev/null", "--local", db)
+
+    assert result.exit_code == 1
+    assert "cannot write the comment into /dev/null: /dev/null is not a directory" in result.stderr
+    assert "File exists" not in result.stderr
+    assert f"The plan was saved to {plan_path} all the same." in result.stderr

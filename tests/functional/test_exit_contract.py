@@ -186,7 +186,9 @@ BAD_SEED_FILES = {
 
 @pytest.mark.parametrize("command", ["seed", "serve"])
 @pytest.mark.parametrize("case", sorted(BAD_SEED_FILES))
-def test_a_bad_seed_file_exits_1_naming_it(command: str, case: str, tmp_path: Path) -> None:
+def test_a_bad_seed_file_exits_1_naming_it_and_leaves_no_new_database(
+    command: str, case: str, tmp_path: Path
+) -> None:
     path = tmp_path / f"{case}.yaml"
     path.write_bytes(BAD_SEED_FILES[case])
     db = tmp_path / "local.db"
@@ -196,6 +198,7 @@ def test_a_bad_seed_file_exits_1_naming_it(command: str, case: str, tmp_path: Pa
 
     assert_exit(result, 1)
     assert str(path) in result.stderr
+    assert not db.exists()  # refused before the database is created
 
 
 # --- 5. the endpoint: unreachable, invalid; AWS errors
@@ -417,10 +420,41 @@ def test_a_journal_that_cannot_be_written_stops_apply_with_exit_1_before_any_cha
     result = invoke("apply", plan_file, "--local", db, "--journal", "/dev/full")
 
     assert_exit(result, 1)
-    assert "cannot write the apply journal /dev/full: No space left on device" in result.stderr
+    assert (
+        "cannot write the apply journal /dev/full: No space left on device; nothing was changed"
+        in result.stderr
+    )
+    assert "the journal so far" not in result.stderr  # there is none: its first line failed
     again = tmp_path / "again.json"
     assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", again), 0)
     assert json.loads(again.read_text())["actions"] == json.loads(plan_file.read_text())["actions"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_plan_file_on_a_full_disk_is_an_error_whose_hint_is_about_space_not_its_folder(db: Path) -> None:
+    result = invoke("plan", EXAMPLES, "--local", db, "-o", "/dev/full")
+
+    assert_exit(result, 1)
+    assert "cannot write the plan file /dev/full: No space left on device" in result.stderr
+    assert "Free some space, or save the plan elsewhere (-o FILE)." in result.stderr
+    assert "folder" not in result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_request_log_that_cannot_be_written_is_warned_of_once_a_run_not_once_a_region(
+    db: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    warning = "Warning: cannot write the request log /dev/full: No space left on device"
+
+    planned = invoke("plan", EXAMPLES, "--local", db, "-o", plan_file, "--log-requests", "/dev/full")
+    applied = invoke("apply", plan_file, "--local", db, "--allow-delete", "--log-requests", "/dev/full")
+
+    assert len(json.loads(plan_file.read_text())["targets"]) == 2  # the examples name two Regions
+    assert_exit(planned, 0)
+    assert planned.stderr.count(warning) == 1
+    assert_exit(applied, 0)  # its reads' and its writes' clients, in each Region, share the log
+    assert applied.stderr.count(warning) == 1
 
 
 def test_a_journal_under_a_file_is_refused_naming_the_file_before_any_change(
@@ -447,6 +481,24 @@ def test_a_missing_plan_file_is_named_as_a_plan_file(tmp_path: Path) -> None:
     assert_exit(result, 1)
     assert f"cannot read plan file {missing}" in result.stderr
     assert "manifests" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["show", "apply"])
+def test_a_plan_file_whose_created_at_is_no_time_is_refused_naming_the_field(
+    command: str, db: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert_exit(invoke("plan", EXAMPLES, "--local", db, "-o", plan_file), 0)
+    document = json.loads(plan_file.read_text())
+    plan_file.write_text(json.dumps({**document, "created_at": "garbage"}))
+    journal = tmp_path / "p.journal.jsonl"
+
+    result = invoke(command, plan_file, *(("--local", db, "--allow-delete") if command == "apply" else ()))
+
+    assert_exit(result, 1)
+    assert f"{plan_file} is not a valid plan file" in result.stderr
+    assert "created_at" in result.stderr
+    assert not journal.exists()  # refused as it was read, before the journal is opened
 
 
 # --- 9. a standard stream closed when the program starts (`<&-`, `>&-`, `2>&-`)

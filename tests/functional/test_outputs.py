@@ -140,6 +140,22 @@ def test_apply_journal_or_log_naming_the_plan_file_or_the_database_is_refused_be
     assert status_of(db, "2.3.12") == "Published"
 
 
+@pytest.mark.parametrize("option", ["--journal", "--log-requests"])
+def test_apply_journal_or_log_naming_the_database_the_plan_records_is_refused_without_local(
+    option: str, tmp_path: Path, db: Path
+) -> None:
+    plan_file = tmp_path / "p.json"
+    assert run("plan", manifest(tmp_path), "--local", db, "-o", plan_file).exit_code == 0
+    before = db.read_bytes()
+
+    result = run("apply", plan_file, option, db)  # no --local: apply reaches the plan's local:DB
+
+    assert result.exit_code == 1
+    assert f"Error: {option} {db} is {db}, the local database the plan was made against" in result.stderr
+    assert db.read_bytes() == before  # not a byte appended
+    assert status_of(db, "2.3.12") == "Published"
+
+
 def test_a_request_log_naming_the_local_database_is_a_usage_error(tmp_path: Path, db: Path) -> None:
     result = run("drift", manifest(tmp_path), "--local", db, "--log-requests", db)
 

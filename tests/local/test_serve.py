@@ -218,6 +218,7 @@ def test_serve_reports_an_invalid_seed_file_as_an_error_without_a_traceback(tmp_
     assert result.exit_code == 1
     assert str(seed_file) in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "x.db").exists()  # as `local seed`: a refused seed creates no database
 
 
 def test_seed_command_rejects_a_bad_account_id_with_a_usage_error_naming_it(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ existed must keep its digest."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -88,10 +89,12 @@ actions = st.builds(
     st.booleans(),
 )
 counts = st.integers(min_value=0, max_value=2**53)
+# As plan writes it: ISO 8601 with its UTC offset (a plan file's created_at is read as a time).
+times = st.datetimes(timezones=st.just(dt.UTC)).map(lambda moment: moment.isoformat(timespec="seconds"))
 plans = st.builds(
     Plan,
     tool_version=names,
-    created_at=text,
+    created_at=times,
     evaluated_at=st.floats(min_value=0, max_value=2e9),
     manifest_digest=text,
     manifest_files=st.lists(text, max_size=3).map(tuple),

@@ -42,6 +42,7 @@ def test_a_plan_file_below_a_file_is_an_expected_error_naming_the_path(tmp_path:
 
     assert raised.value.summary.startswith(f"cannot write the plan file {path}: ")
     assert "is not a directory" in raised.value.summary or "Not a directory" in raised.value.summary
+    assert raised.value.detail == "Its folder must exist or be creatable, and be writable."
 
 
 def test_a_plan_file_name_too_long_for_the_file_system_is_an_expected_error(tmp_path: Path) -> None:
@@ -51,6 +52,7 @@ def test_a_plan_file_name_too_long_for_the_file_system_is_an_expected_error(tmp_
         write_plan(a_plan(), path)
 
     assert raised.value.summary == f"cannot write the plan file {path}: File name too long"
+    assert raised.value.detail == "Give the plan file a shorter name (-o FILE)."
     assert list(tmp_path.iterdir()) == []
 
 
@@ -113,6 +115,9 @@ def test_a_file_that_is_not_a_plan_is_a_plan_format_error_naming_it(
     ("field", "value", "problem"),
     [
         ("evaluated_at", float("nan"), "evaluated_at: Input should be a finite number"),
+        ("created_at", "garbage", "created_at: Value error, 'garbage' is not a time with its UTC offset"),
+        ("created_at", "2026-01-15T08:00:00", "created_at: Value error, '2026-01-15T08:00:00' is not a time"),
+        ("created_at", 5, "created_at: Input should be a valid string"),
         ("evaluated_at", 1e300, "evaluated_at: Input should be less than or equal to 253402300799"),
         ("evaluated_at", -1.0, "evaluated_at: Input should be greater than or equal to 0"),
         (
