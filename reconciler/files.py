@@ -46,7 +46,8 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
     with open(path, "rb") as stream:
         status = os.fstat(stream.fileno())
         if stat.S_ISREG(status.st_mode):
-            data = stream.read() if status.st_size <= limit else b""
+            # At most one byte past the limit: a file growing after fstat is still bounded.
+            data = stream.read(limit + 1) if status.st_size <= limit else b""
             size = max(len(data), status.st_size)
         else:
             chunks: list[bytes] = []
@@ -60,6 +61,14 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
             errno.EFBIG, f"larger than {limit:,} bytes, the most read from one file", str(path)
         )
     return data
+
+
+def unwritable_reason(exc: OSError) -> str:
+    """Why a file or folder could not be written, in words: `mkdir(exist_ok=True)` says "File
+    exists" of a file (or a device) where a folder should be, which is that it is not a directory."""
+    if isinstance(exc, FileExistsError):
+        return f"{exc.filename} is not a directory"
+    return exc.strerror or str(exc)
 
 
 def write_output(path: Path, text: str, *, replace: bool = True) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from reconciler.errors import ReconcilerError
+from reconciler.files import unwritable_reason
 
 
 class Journal:
@@ -45,12 +46,8 @@ class Journal:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._stream = path.open("a", encoding="utf-8")
             except OSError as exc:
-                # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
-                reason = (
-                    f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
-                )
                 raise ReconcilerError(
-                    f"cannot write the apply journal {path}: {reason or exc}; nothing was changed",
+                    f"cannot write the apply journal {path}: {unwritable_reason(exc)}; nothing was changed",
                     "Give a writable path with --journal.",
                 ) from None
 

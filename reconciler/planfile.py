@@ -40,7 +40,7 @@ from pydantic import (
 from reconciler.addresses import PackageRef, RepositoryRef
 from reconciler.codeartifact import MAX_VERSIONS_PER_CALL, Format, Status
 from reconciler.errors import PlanFormatError, ReconcilerError
-from reconciler.files import output_stream, read_input
+from reconciler.files import output_stream, read_input, unwritable_reason
 from reconciler.plan import (
     FORMAT_VERSION,
     AcceptedVersion,
@@ -535,10 +535,8 @@ def write_plan(plan: Plan, path: Path) -> str:
         with output_stream(path) as stream:
             return stream_plan(plan, stream.write)
     except OSError as exc:
-        # `mkdir(exist_ok=True)` says "File exists" of a file where a folder should be.
-        reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
         raise ReconcilerError(
-            f"cannot write the plan file {path}: {reason or exc}", _unwritable_hint(exc)
+            f"cannot write the plan file {path}: {unwritable_reason(exc)}", _unwritable_hint(exc)
         ) from None
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler.errors import ReconcilerError
-from reconciler.files import write_output
+from reconciler.files import unwritable_reason, write_output
 from reconciler.github.env import github_env
 from reconciler.render.comment import CommentContext
 
@@ -74,9 +74,7 @@ def write_comment_parts(directory: Path, parts: Sequence[str]) -> None:
             if found and int(found.group(1)) > len(parts) and stale.is_file():
                 stale.unlink()
     except OSError as exc:
-        # `mkdir(exist_ok=True)` says "File exists" of a file (or /dev/null) where a folder should be.
-        reason = f"{exc.filename} is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
         raise ReconcilerError(
-            f"cannot write the comment into {directory}: {reason or exc}",
+            f"cannot write the comment into {directory}: {unwritable_reason(exc)}",
             "--comment-dir names a folder that must exist or be creatable, and be writable.",
         ) from None

@@ -54,12 +54,17 @@ def _problem(error: ErrorDetails) -> str:
 _ELSEWHERE = "Give another -o file."
 
 
-def _check_out(path: Path, force: bool) -> None:
-    """Refuse, before any AWS call, an output file that is there without --force or could not be
+def _check_out(path: Path, force: bool, local_db: str | None) -> None:
+    """Refuse, before any AWS call, an output file that is the --local database read (even with
+    --force: the manifest would replace it), that is there without --force, or that could not be
     written: its folder must exist (or be creatable below the nearest folder that does) and be
     writable. Stdout, a FIFO or a device is written into, overwriting nothing: no --force needed."""
     if str(path) == STDOUT or is_special(path):
         return
+    if local_db is not None and same_file(path, local_db):
+        raise click.UsageError(
+            f"-o {path} is the --local database the import reads; write the manifest elsewhere"
+        )
     try:
         if path.exists() and not force:
             raise _exists(path)
@@ -182,12 +187,7 @@ def import_(
     progress) cannot be declared: they are left out, named in a comment and on stderr.
     """
     target = _target(domain, repository, domain_owner, backend.region)
-    _check_out(out, force)
-    if backend.local_db is not None and str(out) != STDOUT and same_file(out, backend.local_db):
-        # Even with --force: the manifest would replace the database it is read from.
-        raise click.UsageError(
-            f"-o {out} is the --local database the import reads; write the manifest elsewhere"
-        )
+    _check_out(out, force, backend.local_db)
     selection = ImportSelection(
         domain=target.domain,
         repository=target.repository,
