@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -133,12 +134,15 @@ def connect(backend: Backend) -> Connection:
         raise
     log.follow(connection.log)
     close = connection.close
+    released = threading.Event()  # the log is shared by the run's connections: release it once
 
     def close_both() -> None:
         try:
             close()
         finally:
-            log.close()
+            if not released.is_set():
+                released.set()
+                log.close()
 
     connection.close = close_both
     return connection
