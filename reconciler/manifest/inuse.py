@@ -164,13 +164,13 @@ class InUseReader:
     def _digest_name(self, display: str, path: Path) -> str:
         """How the digest names a file the manifest `display` leads to: below the path given, as the
         manifests are, so that the digest does not depend on where the command runs from. A file
-        named by absolute path keeps it."""
-        base = Path(display).parent
-        if path.is_absolute() and not base.is_absolute():
-            return str(path)
-        return os.path.normpath(
-            Path(self.relative.get(display, display)).parent / os.path.relpath(path, base)
-        )
+        named by absolute path keeps it. Compared as text (`relative_to`, not `relpath`): the
+        directory the command runs from must not change the name."""
+        try:
+            below = path.relative_to(Path(display).parent)  # `base/../x` is `../x`
+        except ValueError:
+            return str(path)  # named by absolute path
+        return os.path.normpath(Path(self.relative.get(display, display)).parent / below)
 
     def _problem(self, display: str, line: int, message: str) -> None:
         self.report.add(self.file_index[display], line, message)

@@ -246,6 +246,24 @@ def test_a_digest_does_not_depend_on_the_directory_it_is_made_from(
     assert load_manifests([tmp_path / "manifests"]).digest == here
 
 
+def test_a_lockfile_named_by_absolute_path_keeps_one_digest_however_the_manifests_are_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = write(tmp_path, "elsewhere/requirements.txt", "-r base.txt\n")
+    write(tmp_path, "elsewhere/base.txt", "idna==3.6\n")
+    manifest(
+        tmp_path,
+        f"""\
+        packages:
+          - format: pypi
+            name: idna
+            protect_in_use: {lock}
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    assert load_manifests([Path("manifests")]).digest == load_manifests([tmp_path / "manifests"]).digest
+
+
 def test_a_pin_may_not_archive_a_version_in_use_but_may_unlist_it(tmp_path: Path) -> None:
     write(tmp_path, "manifests/prod.inventory", "left-pad@1.0.0\nleft-pad@1.1.0\n# left-pad@1.2.0\n")
     path = manifest(
