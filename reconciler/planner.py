@@ -35,7 +35,7 @@ from reconciler.plan import (
     VersionProblem,
 )
 from reconciler.rules import Decision, evaluate
-from reconciler.scope import ResolvedEntry, resolve_entries
+from reconciler.scope import ResolvedEntry, copied_from, resolve_entries
 from reconciler.state import LiveState, PackageState, VersionState
 from reconciler.versioning import VersionMemo, version_memo, version_sort_key, version_sort_keys
 
@@ -329,7 +329,7 @@ def _arriving(resolved: list[ResolvedEntry], live: LiveState) -> frozenset[tuple
     for item in resolved:
         target = live.packages.get(item.ref)
         for version, pin in item.declared.entry.versions.items():
-            if pin.copy_from and (target is None or version not in target.versions):
+            if copied_from(pin) and (target is None or version not in target.versions):
                 found.add((item.ref, version))
     return frozenset(found)
 

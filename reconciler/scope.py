@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.addresses import PackageRef, RepositoryRef
-from reconciler.codeartifact import FINAL_STATUSES, Format, Status
+from reconciler.codeartifact import FINAL_STATUSES, Format
 from reconciler.errors import ManifestError
-from reconciler.models import DeclaredEntry, DesiredState, Rule
+from reconciler.models import DeclaredEntry, DesiredState, Pin, Rule
 from reconciler.state import PackageScope, ReadSpec
 
 _GLOB_CHARS = "*?["
@@ -54,28 +54,17 @@ class ResolvedEntry:
 
     @property
     def upstream_sources(self) -> set[str]:
-        """Copy sources whose upstream repositories a copy may take versions from (a version declared
-        Disposed or Deleted is never copied: its upstreams are not searched)."""
+        """Copy sources whose upstream repositories a copy may take versions from."""
         entry = self.declared.entry
-        sources = {
-            pin.copy_from
-            for pin in entry.versions.values()
-            if pin.copy_from and pin.include_from_upstream and not _final(pin.status)
-        }
-        return sources | {
-            r.copy_from
-            for r in entry.rules
-            if r.copy_from and r.include_from_upstream and not _final(r.status)
-        }
+        declared: list[Pin | Rule] = [*entry.versions.values(), *entry.rules]
+        return {source for p in declared if (source := copied_from(p)) and p.include_from_upstream}
 
     @property
     def copy_sources(self) -> set[str]:
         """The repositories to read besides the target: those copies take versions from, and those a
-        rule's selectors read (a pin declared Disposed or Deleted copies nothing, and needs none)."""
+        rule's selectors read (whatever status the rule declares)."""
         entry = self.declared.entry
-        sources = {
-            pin.copy_from for pin in entry.versions.values() if pin.copy_from and not _final(pin.status)
-        }
+        sources = {source for pin in entry.versions.values() if (source := copied_from(pin))}
         return sources | {rule.copy_from for rule in entry.rules if rule.copy_from}
 
     @property
@@ -83,9 +72,11 @@ class ResolvedEntry:
         return bool(self.copy_sources)
 
 
-def _final(status: str) -> bool:
-    """Disposed and Deleted: absent is as declared, so no copy brings such a version."""
-    return Status(status) in FINAL_STATUSES
+def copied_from(declared: Pin | Rule) -> str | None:
+    """The repository a pin's or a rule's copies come from; None when it copies nothing: a version
+    declared Disposed or Deleted is as declared when absent, so no copy brings it (nor reads its
+    source's upstreams)."""
+    return declared.copy_from if declared.copy_from and declared.status not in FINAL_STATUSES else None
 
 
 def glob_scopes(desired: DesiredState) -> dict[PackageScope, list[str]]:

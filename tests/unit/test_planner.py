@@ -185,6 +185,35 @@ def test_a_promotion_chain_waits_for_the_first_hop_instead_of_failing() -> None:
     assert any("waits for this plan to copy it into staging" in w for w in plan.warnings)
 
 
+def test_a_version_declared_disposed_in_the_source_is_not_awaited_by_the_next_hop() -> None:
+    # staging declares 1.1.0 Disposed (copied from dev or not, nothing brings it there): prod's
+    # promotion from staging can never be served, an error now, not a wait for this plan's copy.
+    state = desired(
+        {"format": "npm", "name": "cli", "versions": {"1.1.0": {"status": "Disposed", "copy_from": "dev"}}},
+        repository="staging",
+    )
+    prod = desired(
+        {
+            "format": "npm",
+            "name": "cli",
+            "versions": {"1.1.0": {"status": "Published", "copy_from": "staging"}},
+        }
+    )
+    both = type(state)(entries=state.entries + prod.entries, digest="d", files=state.files)
+    plan = plan_for(
+        both,
+        live(
+            package(ref("cli", repository="dev"), {"1.1.0": "Published"}),
+            package(ref("cli", repository="staging"), {}),
+            package(ref("cli"), {}),
+        ),
+    )
+    assert not any("waits for this plan to copy it" in w for w in plan.warnings)
+    assert [error.message for error in plan.errors] == [
+        "cannot converge: copy source staging has no version 1.1.0"
+    ]
+
+
 def test_an_entry_for_a_missing_package_or_an_unmatched_glob_warns() -> None:
     plan = plan_for(
         desired(
