@@ -15,7 +15,7 @@ from typing import NamedTuple
 from reconciler.codeartifact import Format
 from reconciler.files import read_input
 from reconciler.lockfiles import cargo, inventory, jvm, npm, nuget, python, ruby, swift
-from reconciler.lockfiles.base import LockfileError, Pinned, Reader
+from reconciler.lockfiles.base import LockfileError, Pinned, Reader, text_of
 
 # A reader of a kind of file that names others (a requirements file's `-r` includes): its pins and
 # the bytes of every other file it read, by path.
@@ -97,13 +97,7 @@ def read_lockfile(path: Path, kind: Kind) -> list[Pinned]:
 def parse_lockfile(raw: bytes, path: Path, kind: Kind) -> Parsed:
     """The versions the bytes `raw` of the file `path` name, read as `kind`, and the other files read
     for them."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise LockfileError(
-            line, f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start}"
-        ) from None
+    text = text_of(raw)
     try:
         if kind.read_including is not None:
             return Parsed(*kind.read_including(text, path))

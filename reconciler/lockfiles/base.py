@@ -61,6 +61,18 @@ def npm_identity(name: str) -> tuple[str | None, str]:
 # --- JSON
 
 
+def text_of(raw: bytes) -> str:
+    """A file's text: UTF-8, with or without the byte-order mark some editors write; a byte that is
+    not UTF-8 is a `LockfileError` at its line."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise LockfileError(
+            line, f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start}"
+        ) from None
+
+
 def load_json(text: str) -> Any:
     try:
         return json.loads(text)

@@ -22,6 +22,7 @@ from reconciler.lockfiles.base import (
     json_lines,
     load_json,
     load_toml,
+    text_of,
     toml_table_lines,
 )
 
@@ -151,10 +152,11 @@ def _included(
         raise LockfileError(line, f"-r includes nest deeper than {MAX_INCLUDE_DEPTH} files", shown)
     try:
         raw = read_input(target)
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise LockfileError(line, f"cannot read included {name}: {reason}", shown) from None
+        text = text_of(raw)  # as the file naming it is read: a byte-order mark is no requirement
+    except OSError as exc:
+        raise LockfileError(line, f"cannot read included {name}: {exc.strerror}", shown) from None
+    except LockfileError as exc:
+        raise LockfileError(line, f"cannot read included {name}: {exc.message}", shown) from None
     included[target] = raw
     return _requirements(text, path, target, [*seen, where], included)
 

@@ -258,3 +258,15 @@ def test_an_include_cycle_is_read_once(tmp_path: Path) -> None:
     (tmp_path / "requirements-b.txt").write_text("-c requirements.txt\nb==2.0\n")
     found = read_lockfile(tmp_path / "requirements.txt", kind_named("requirements"))
     assert sorted((item.name, item.version) for item in found) == [("a", "1.0"), ("b", "2.0")]
+
+
+def test_an_included_requirements_file_is_read_as_the_file_naming_it_is_byte_order_mark_and_all(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "requirements.txt").write_bytes(b"\xef\xbb\xbf-r base.txt\n")
+    (tmp_path / "base.txt").write_bytes(b"\xef\xbb\xbfidna==3.6\n")
+    found = read_lockfile(tmp_path / "requirements.txt", kind_named("requirements"))
+    assert [(item.name, item.version) for item in found] == [("idna", "3.6")]
+    (tmp_path / "base.txt").write_bytes(b"idna==3.6\n\xff\n")
+    with pytest.raises(LockfileError, match=r"cannot read included base.txt: not UTF-8 text: byte 0xff"):
+        read_lockfile(tmp_path / "requirements.txt", kind_named("requirements"))
