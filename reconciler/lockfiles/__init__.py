@@ -15,58 +15,56 @@ from typing import NamedTuple
 from reconciler.codeartifact import Format
 from reconciler.files import read_input
 from reconciler.lockfiles import cargo, inventory, jvm, npm, nuget, python, ruby, swift
-from reconciler.lockfiles.base import LockfileError, Pinned, Reader, text_of
-
-# A reader of a kind of file that names others (a requirements file's `-r` includes): its pins and
-# the bytes of every other file it read, by path.
-IncludingReader = Callable[[str, Path], tuple[list[Pinned], dict[Path, bytes]]]
+from reconciler.lockfiles.base import LockfileError, Parsed, Pinned, Reader, text_of
 
 
 class Kind(NamedTuple):
     """A kind of file: its name in manifests, the format it speaks for (None: any), the file names
-    it is known by (globs over the file's name, case-sensitive as the tools write them), its reader
-    (or, for a kind that includes other files, `read_including`)."""
+    it is known by (globs over the file's name, case-sensitive as the tools write them), its reader."""
 
     name: str
     format: Format | None
     patterns: tuple[str, ...]
     read: Reader
-    read_including: IncludingReader | None = None
 
 
-class Parsed(NamedTuple):
-    """What a file names, and every other file read to know it (by path, with its bytes)."""
-
-    pinned: list[Pinned]
-    included: dict[Path, bytes]
+def _alone(read: Callable[[str, Path], list[Pinned]]) -> Reader:
+    """The reader of a kind of file that names no other file."""
+    return lambda text, path: Parsed(read(text, path), {})
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("package-lock", Format.NPM, ("package-lock.json", "npm-shrinkwrap.json"), npm.read_package_lock),
-    Kind("yarn-lock", Format.NPM, ("yarn.lock",), npm.read_yarn_lock),
-    Kind("pnpm-lock", Format.NPM, ("pnpm-lock.yaml",), npm.read_pnpm_lock),
-    Kind("poetry-lock", Format.PYPI, ("poetry.lock",), python.read_poetry_lock),
-    Kind("uv-lock", Format.PYPI, ("uv.lock",), python.read_uv_lock),
-    Kind("pipfile-lock", Format.PYPI, ("Pipfile.lock",), python.read_pipfile_lock),
-    Kind("pylock", Format.PYPI, ("pylock.toml", "pylock.*.toml"), python.read_pylock),
+    Kind(
+        "package-lock",
+        Format.NPM,
+        ("package-lock.json", "npm-shrinkwrap.json"),
+        _alone(npm.read_package_lock),
+    ),
+    Kind("yarn-lock", Format.NPM, ("yarn.lock",), _alone(npm.read_yarn_lock)),
+    Kind("pnpm-lock", Format.NPM, ("pnpm-lock.yaml",), _alone(npm.read_pnpm_lock)),
+    Kind("poetry-lock", Format.PYPI, ("poetry.lock",), _alone(python.read_poetry_lock)),
+    Kind("uv-lock", Format.PYPI, ("uv.lock",), _alone(python.read_uv_lock)),
+    Kind("pipfile-lock", Format.PYPI, ("Pipfile.lock",), _alone(python.read_pipfile_lock)),
+    Kind("pylock", Format.PYPI, ("pylock.toml", "pylock.*.toml"), _alone(python.read_pylock)),
     Kind(
         "requirements",
         Format.PYPI,
         ("requirements*.txt", "*-requirements.txt", "*_requirements.txt", "constraints*.txt"),
-        python.read_requirements,
         python.read_requirements_and_includes,
     ),
-    Kind("cargo-lock", Format.CARGO, ("Cargo.lock",), cargo.read_cargo_lock),
-    Kind("gemfile-lock", Format.RUBY, ("Gemfile.lock", "gems.locked"), ruby.read_gemfile_lock),
-    Kind("nuget-lock", Format.NUGET, ("packages.lock.json",), nuget.read_packages_lock),
-    Kind("gradle-lockfile", Format.MAVEN, ("gradle.lockfile", "*.lockfile"), jvm.read_gradle_lockfile),
-    Kind("pom", Format.MAVEN, ("pom.xml", "*.pom"), jvm.read_pom),
-    Kind("package-resolved", Format.SWIFT, ("Package.resolved",), swift.read_package_resolved),
+    Kind("cargo-lock", Format.CARGO, ("Cargo.lock",), _alone(cargo.read_cargo_lock)),
+    Kind("gemfile-lock", Format.RUBY, ("Gemfile.lock", "gems.locked"), _alone(ruby.read_gemfile_lock)),
+    Kind("nuget-lock", Format.NUGET, ("packages.lock.json",), _alone(nuget.read_packages_lock)),
+    Kind(
+        "gradle-lockfile", Format.MAVEN, ("gradle.lockfile", "*.lockfile"), _alone(jvm.read_gradle_lockfile)
+    ),
+    Kind("pom", Format.MAVEN, ("pom.xml", "*.pom"), _alone(jvm.read_pom)),
+    Kind("package-resolved", Format.SWIFT, ("Package.resolved",), _alone(swift.read_package_resolved)),
     Kind(
         "inventory",
         None,
         ("*.inventory", "inventory.txt", "*-inventory.txt", "*.inventory.txt"),
-        inventory.read_inventory,
+        _alone(inventory.read_inventory),
     ),
 )
 KIND_NAMES = tuple(kind.name for kind in KINDS)
@@ -99,9 +97,7 @@ def parse_lockfile(raw: bytes, path: Path, kind: Kind) -> Parsed:
     for them."""
     text = text_of(raw)
     try:
-        if kind.read_including is not None:
-            return Parsed(*kind.read_including(text, path))
-        return Parsed(kind.read(text, path), {})
+        return kind.read(text, path)
     except RecursionError:
         raise LockfileError(0, "nested too deeply to read") from None
 

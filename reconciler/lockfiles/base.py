@@ -46,8 +46,16 @@ class LockfileError(Exception):
         self.path = path
 
 
-# A reader: the file's text and its path (for files that include others) to the versions it names.
-Reader = Callable[[str, Path], list[Pinned]]
+class Parsed(NamedTuple):
+    """What a file names, and every other file read to know it (a requirements file's `-r`
+    includes; by path, with its bytes: they join the manifests' digest)."""
+
+    pinned: list[Pinned]
+    included: dict[Path, bytes]
+
+
+# A reader: the file's text and its path (for files that include others) to what it names.
+Reader = Callable[[str, Path], Parsed]
 
 
 def npm_identity(name: str) -> tuple[str | None, str]:

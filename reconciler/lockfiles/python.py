@@ -17,6 +17,7 @@ from reconciler.codeartifact import Format
 from reconciler.files import read_input, resolved
 from reconciler.lockfiles.base import (
     LockfileError,
+    Parsed,
     Pinned,
     expect,
     json_lines,
@@ -102,15 +103,11 @@ _NOT_A_PIN = re.compile(r"^(?:-|\.|/|[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
 MAX_INCLUDE_DEPTH = 20
 
 
-def read_requirements(text: str, path: Path) -> list[Pinned]:
-    return read_requirements_and_includes(text, path)[0]
-
-
-def read_requirements_and_includes(text: str, path: Path) -> tuple[list[Pinned], dict[Path, bytes]]:
+def read_requirements_and_includes(text: str, path: Path) -> Parsed:
     """The pins, and the bytes of every file the `-r`/`-c` includes read (by path, as the pins name
     it): they decide what the file pins as much as its own text does."""
     included: dict[Path, bytes] = {}
-    return _requirements(text, path, None, [resolved(path)], included), included
+    return Parsed(_requirements(text, path, None, [resolved(path)], included), included)
 
 
 def _requirements(
