@@ -196,9 +196,11 @@ class _SpreadRead:
         threads: list[threading.Thread] = []
         completed = False
         try:
-            children += [
-                _Child.start(context, recipe, self.workers, share, self.spread.prepare) for _ in range(others)
-            ]
+            for _ in range(others):
+                try:
+                    children.append(_Child.start(context, recipe, self.workers, share, self.spread.prepare))
+                except OSError:
+                    break  # no process to be had (EAGAIN, EMFILE): those started, and this one, read
             threads += [
                 threading.Thread(target=self._feed, args=(child, others), daemon=True) for child in children
             ]
@@ -332,6 +334,9 @@ class _SpreadRead:
                 self.queue.extend(outstanding)
                 self.queue.sort(reverse=True)
                 self._wake_takers()
+        except BaseException as error:  # a bug here: raised in spec order, not lost with the thread
+            for index in outstanding:
+                self._done(index, None, error)
         finally:
             with self.work:
                 self.feeders -= 1
@@ -482,6 +487,12 @@ def _send_batches(
             pipe.send(batch)
         except (OSError, ValueError):
             return  # the user's process has gone
+        except Exception:
+            # An answer that cannot be pickled (nothing is written then): closing the pipe hands
+            # every package sent here back to the user's process, which reads and words it itself,
+            # rather than leave it waiting for answers that never come.
+            pipe.close()
+            return
 
 
 # A package's state crosses the pipe as plain tuples and strings: pickling a million NamedTuples

@@ -224,6 +224,48 @@ def test_a_process_that_ends_early_leaves_its_packages_here(
     assert spread.elsewhere == 0
 
 
+def test_no_process_to_be_had_leaves_the_reads_here(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starting another process fails (EAGAIN, too many open files): the one started before it and
+    this process read every package, with the same result, and nothing is left running."""
+    from reconciler.aws import spread as module
+
+    start = module._Child.start
+    started: list[Any] = []
+
+    def second_fails(*args: Any) -> Any:
+        if started:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        started.append(start(*args))
+        return started[0]
+
+    monkeypatch.setattr(module._Child, "start", second_fails)
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=2))
+    try:
+        expected = [reads.read_package(connection.client, spec) for spec in _specs()]
+        assert Spread(connection, concurrency=None).read(connection.client, _specs()) == expected
+    finally:
+        connection.close()
+    assert len(started) == 1 and not started[0].process.is_alive()
+
+
+def test_a_bug_taking_another_processs_answers_is_raised_not_lost(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.aws import spread as module
+
+    def broken(*_: Any) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(module._SpreadRead, "_answer", broken)
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=1))
+    try:
+        _slowed(connection.client, 0.1)  # leaves the other process packages to answer
+        with pytest.raises(KeyError, match="a bug"):
+            Spread(connection, concurrency=2).read(connection.client, _specs())
+    finally:
+        connection.close()
+
+
 def test_import_in_several_processes_writes_what_one_process_writes(tmp_path: Path, endpoint: str) -> None:
     """`import --read-processes 1` over HTTP: the same manifest, byte for byte, as `--read-processes 0`."""
     written = {}
