@@ -207,7 +207,8 @@ def _selectors(
         narrows.append(lambda vs: [v for v in vs if matches(v.version)])
     if rule.range is not None:
         contains = parse_range(format, rule.range).contains
-        narrows.append(lambda vs: [v for v in vs if contains(v.version)])
+        # Parsed as the other selectors and the ranking parse (a large package's memo): once.
+        narrows.append(lambda vs: [v for v in vs if (p := parse(v.version)) is not None and contains(p)])
     if rule.prerelease is not None:
         wanted = rule.prerelease
         narrows.append(

@@ -91,13 +91,13 @@ class CallLog:
         this process's client had made it."""
         with self._lock:
             self.calls[observed.operation] += observed.attempts
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(observed)
+        self._notify(observed)
 
     def _tell(self, context: dict[str, Any], operation: str, attempts: int, error: str | None) -> None:
         _, about = context.get(_KEY, (operation, {}))
-        observed = ObservedCall(operation, about, attempts, str(error) if error else None)
+        self._notify(ObservedCall(operation, about, attempts, str(error) if error else None))
+
+    def _notify(self, observed: ObservedCall) -> None:
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:

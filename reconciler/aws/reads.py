@@ -20,7 +20,7 @@ from reconciler.codeartifact import MAX_PAGE_SIZE, Format, Status
 from reconciler.errors import AwsError, ReconcilerError
 from reconciler.state import PackageState, ReadSpec, VersionState
 
-_STATUSES = {status.value: status for status in Status}
+STATUSES = {status.value: status for status in Status}  # a listing's status text, as an enum
 _NO_ORIGIN: dict[str, Any] = {}
 # CodeArtifact searches at most this many repositories for a copy with includeFromUpstream.
 MAX_UPSTREAM_SEARCH = 25
@@ -125,7 +125,7 @@ def _add_version_states(
         versions[item["version"]] = VersionState(
             item["version"],
             item.get("revision", ""),
-            _STATUSES.get(item["status"]) or _status(ref, item),
+            STATUSES.get(item["status"]) or _status(ref, item),
             origin_types.setdefault(origin_type, origin_type),
             len(versions) if time_sorted else None,
         )

@@ -40,7 +40,6 @@ from reconciler.addresses import PackageRef
 from reconciler.aws import reads
 from reconciler.aws.client import Connection, Recipe, connect_recipe
 from reconciler.aws.observe import CallLog
-from reconciler.codeartifact import Status
 from reconciler.errors import ReconcilerError
 from reconciler.state import PackageState, ReadSpec, VersionState
 
@@ -49,7 +48,6 @@ from reconciler.state import PackageState, ReadSpec, VersionState
 MIN_PACKAGES_PER_PROCESS = 100
 # At most this many other processes read when none is asked for: past it the quotas, not the CPU, bind.
 MAX_PROCESSES = 4
-_STATUSES = {status.value: status for status in Status}
 # Packages another process is sent at most before it answers: enough to keep its window of calls
 # full (an aged read is about 9 calls after one another a package: at 400 calls/s and 35 ms, about
 # 15 packages under way), few enough that it holds a few packages, not a hundred (each is memory).
@@ -516,7 +514,7 @@ def _decoded(encoded: _Encoded | None) -> PackageState | None:
     origins: dict[str, str] = {}
     versions = {
         version: VersionState(
-            version, revision, _STATUSES[status], origins.setdefault(origin, origin), time_rank
+            version, revision, reads.STATUSES[status], origins.setdefault(origin, origin), time_rank
         )
         for version, revision, status, origin, time_rank in rows
     }
