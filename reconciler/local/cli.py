@@ -177,7 +177,7 @@ def serve(
         normalize_pypi_request_names=normalize_pypi_request_names,
         copy_respects_origin_controls=copy_respects_origin_controls,
     )
-    document = _seed_document(seed_file)  # before the database is opened, which creates it
+    document = _seed_document(seed_file) if seed_file is not None else None  # before the database is opened
     service = _open_service(db, account_id, faults, options, record_writes=record_writes)
     server = _start(service, document, host, port, verbose=verbose, auth_check=not no_auth_check)
     _warn_unless_loopback(host)
@@ -202,11 +202,11 @@ def _warn_unless_loopback(host: str) -> None:
         )
 
 
-def _seed_document(seed_file: Path | None) -> SeedDocument | None:
+def _seed_document(seed_file: Path) -> SeedDocument:
     """The seed file, read and checked, or a click error: read before the database is opened, a
-    refused seed file leaves no new database behind (as `local seed`)."""
+    refused seed file leaves no new database behind."""
     try:
-        return load_seed(seed_file) if seed_file is not None else None
+        return load_seed(seed_file)
     except SeedError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -309,10 +309,7 @@ def seed(seed_file: Path, db: str, account_id: str, region: str) -> None:
     another account's, reachable only with their domainOwner (as in AWS). So are the Regions:
     domains are regional, and a client of one Region sees only that Region's domains.
     """
-    try:
-        document = load_seed(seed_file)
-    except SeedError as exc:
-        raise click.ClickException(str(exc)) from None
+    document = _seed_document(seed_file)
     with _open_service(db, account_id) as service:
         try:
             counts = seed_service(service, document, region)
