@@ -8,36 +8,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reconciler.local import LocalCodeArtifact
-from reconciler.local.seed import SeedDocument, seed_service
+import pytest
+
+from tests.functional.conftest import local_seed, seeded_file
 from tests.functional.test_apply import run
 
 PACKAGE = {"format": "npm", "name": "left-pad"}
-SEED = {
-    "apiVersion": "reconciler/v1",
-    "kind": "LocalSeed",
-    "domains": [
-        {
-            "name": "acme",
-            "repositories": [
-                {"name": "npm-proxy", "packages": [{**PACKAGE, "versions": ["1.0.0"]}]},
-                {
-                    "name": "staging",
-                    "upstreams": ["npm-proxy"],
-                    "packages": [{**PACKAGE, "versions": ["0.9.0"]}],
-                },
-                {"name": "prod", "packages": [{**PACKAGE, "versions": ["0.1.0"]}]},
-            ],
-        }
-    ],
-}
+SEED = local_seed(
+    {"name": "npm-proxy", "packages": [{**PACKAGE, "versions": ["1.0.0"]}]},
+    {"name": "staging", "upstreams": ["npm-proxy"], "packages": [{**PACKAGE, "versions": ["0.9.0"]}]},
+    {"name": "prod", "packages": [{**PACKAGE, "versions": ["0.1.0"]}]},
+)
 
 
-def plan(tmp_path: Path, pin: str) -> dict[str, Any]:
-    db = tmp_path / "codeartifact.db"
-    if not db.exists():
-        with LocalCodeArtifact(db) as service:
-            seed_service(service, SeedDocument.model_validate(SEED))
+@pytest.fixture(scope="module")
+def seeded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return seeded_file(tmp_path_factory, SEED)
+
+
+def plan(db: Path, tmp_path: Path, pin: str) -> dict[str, Any]:
     manifest = tmp_path / "prod.yaml"
     manifest.write_text(
         "apiVersion: reconciler/v1\nkind: PackageLifecycle\ntarget:\n  domain: acme\n  repository: prod\n"
@@ -50,9 +39,11 @@ def plan(tmp_path: Path, pin: str) -> dict[str, Any]:
     return document
 
 
-def test_include_from_upstream_reads_the_sources_upstream_chain_and_copies_from_it(tmp_path: Path) -> None:
+def test_include_from_upstream_reads_the_sources_upstream_chain_and_copies_from_it(
+    db: Path, tmp_path: Path
+) -> None:
     document = plan(
-        tmp_path, '"1.0.0": { status: Published, copy_from: staging, include_from_upstream: true }'
+        db, tmp_path, '"1.0.0": { status: Published, copy_from: staging, include_from_upstream: true }'
     )
     [copy] = document["actions"]
     assert (copy["kind"], [v["version"] for v in copy["versions"]]) == ("copy", ["1.0.0"])
@@ -61,10 +52,10 @@ def test_include_from_upstream_reads_the_sources_upstream_chain_and_copies_from_
     assert document["api_calls"]["ListPackageVersions"] == 3
 
 
-def test_a_version_declared_deleted_or_disposed_reads_no_copy_source(tmp_path: Path) -> None:
+def test_a_version_declared_deleted_or_disposed_reads_no_copy_source(db: Path, tmp_path: Path) -> None:
     for status in ("Deleted", "Disposed"):
         document = plan(
-            tmp_path, f'"1.0.0": {{ status: {status}, copy_from: staging, include_from_upstream: true }}'
+            db, tmp_path, f'"1.0.0": {{ status: {status}, copy_from: staging, include_from_upstream: true }}'
         )
         assert document["actions"] == []
         assert "DescribeRepository" not in document["api_calls"]
