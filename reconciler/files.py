@@ -14,7 +14,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -61,6 +61,19 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
             errno.EFBIG, f"larger than {limit:,} bytes, the most read from one file", str(path)
         )
     return data
+
+
+def same_file(one: str | Path, other: str | Path) -> bool:
+    """Whether two paths a user gave are one file (through links and `..` too)."""
+    return os.path.realpath(one) == os.path.realpath(other)
+
+
+def input_named(output: str | Path | None, inputs: Iterable[str | Path]) -> str | Path | None:
+    """The first of `inputs` (files a run reads) that the output file `output` is: written or
+    appended to, it would corrupt what the run reads. None for no output, or `-` (a standard stream)."""
+    if output is None or str(output) == "-":
+        return None
+    return next((name for name in inputs if same_file(output, name)), None)
 
 
 def unwritable_reason(exc: OSError) -> str:

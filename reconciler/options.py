@@ -15,6 +15,7 @@ import click
 
 from reconciler.aws.client import Backend
 from reconciler.errors import ReconcilerError
+from reconciler.files import same_file
 
 DEFAULT_LOCAL_DB = ".reconciler/local.db"
 
@@ -93,11 +94,6 @@ class NumberRange(click.FloatRange):
         if math.isnan(number):
             self.fail(f"{value!r} is not a number", param, ctx)
         return number
-
-
-def same_file(one: str | Path, other: str | Path) -> bool:
-    """Whether two paths a user gave are one file (through links and `..` too)."""
-    return os.path.realpath(one) == os.path.realpath(other)
 
 
 def concurrency_option(help: str = "Packages read in parallel.", adaptive: bool = False) -> Callable[[F], F]:

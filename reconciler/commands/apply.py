@@ -16,6 +16,7 @@ from reconciler.aws.client import Backend
 from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.commands.plan import echo_plan
 from reconciler.errors import PlanError, ReconcilerError
+from reconciler.files import input_named
 from reconciler.limits import Limits
 from reconciler.manifest import SUFFIXES
 from reconciler.options import (
@@ -26,7 +27,6 @@ from reconciler.options import (
     concurrency_option,
     notify_option,
     output_option,
-    same_file,
     warn,
 )
 from reconciler.plan import Plan
@@ -207,11 +207,10 @@ def _refuse_appending_to_an_input(journal: Path | None, target: tuple[Path, ...]
     if backend.local_db is not None:
         inputs.append(Path(backend.local_db))
     for option, output in (("--journal", journal), ("--log-requests", backend.log_requests)):
-        for path in inputs:
-            if output is not None and output != "-" and same_file(output, path):
-                raise click.UsageError(
-                    f"{option} {output} is {path}, which apply reads; give it a file of its own"
-                )
+        if (path := input_named(output, inputs)) is not None:
+            raise click.UsageError(
+                f"{option} {output} is {path}, which apply reads; give it a file of its own"
+            )
 
 
 def _exit_status(result: ApplyResult) -> int:

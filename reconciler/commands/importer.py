@@ -15,10 +15,10 @@ from pydantic_core import ErrorDetails
 from reconciler.aws.client import Backend
 from reconciler.codeartifact import Format
 from reconciler.errors import ReconcilerError
-from reconciler.files import is_special, output_stream
+from reconciler.files import is_special, output_stream, same_file
 from reconciler.importer import ImportSelection, ImportTally, manifest_head
 from reconciler.models import PATTERN_HINTS, RepositoryTarget
-from reconciler.options import STDOUT, backend_options, concurrency_option, out_option, same_file
+from reconciler.options import STDOUT, backend_options, concurrency_option, out_option
 from reconciler.text import plural
 from reconciler.workflows.importing import import_repository
 

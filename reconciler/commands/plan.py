@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from reconciler.aws.client import Backend
 from reconciler.commands.comment import comment_context, write_comment_parts
 from reconciler.commands.github import annotations_option, current_reporting
 from reconciler.errors import ReconcilerError
-from reconciler.files import is_special
+from reconciler.files import input_named, is_special
 from reconciler.options import (
     STDOUT,
     ColorPolicy,
@@ -82,16 +81,14 @@ def _refuse_replacing_an_input(made: Plan, path: Path | None, backend: Backend) 
     `plan ... --local x.db -o x.db` the database it read."""
     if path is None or is_special(path):
         return
-    target = os.path.realpath(path)
-    inputs = [(name, f"the manifest {name}") for name in made.manifest_files]
+    inputs = {name: f"the manifest {name}" for name in made.manifest_files}
     if backend.local_db is not None:
-        inputs.append((backend.local_db, f"the local database {backend.local_db}"))
-    for name, what in inputs:
-        if os.path.realpath(name) == target:
-            raise ReconcilerError(
-                f"refused: -o {path} is {what}, which the plan was made from; nothing was saved",
-                "Save the plan elsewhere (by default it goes to plans/).",
-            )
+        inputs[backend.local_db] = f"the local database {backend.local_db}"
+    if (name := input_named(path, inputs)) is not None:
+        raise ReconcilerError(
+            f"refused: -o {path} is {inputs[str(name)]}, which the plan was made from; nothing was saved",
+            "Save the plan elsewhere (by default it goes to plans/).",
+        )
 
 
 def _write_comment(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import os
 import signal
 import sys
 import threading
@@ -31,6 +30,7 @@ from reconciler.aws import reads, settings
 from reconciler.aws.client import LOCAL_PREFIX, Backend
 from reconciler.aws.executor import BotoExecutor
 from reconciler.errors import AwsError, LimitExceededError, PlanError, StalePlanError
+from reconciler.files import input_named
 from reconciler.limits import Limits, delete_refusal, share_problems, total_problems
 from reconciler.manifest import load_manifests
 from reconciler.plan import Action, Plan, TargetIdentity
@@ -170,16 +170,11 @@ def _refuse_appending_to_a_target(plan: Plan, journal: Path | None, backend: Bac
         if target.endpoint.startswith(LOCAL_PREFIX)
     ]
     for option, output in (("--journal", journal), ("--log-requests", backend.log_requests)):
-        for database in databases:
-            if (
-                output is not None
-                and output != "-"
-                and os.path.realpath(output) == os.path.realpath(database)
-            ):
-                raise PlanError(
-                    f"{option} {output} is {database}, the local database the plan was made against, "
-                    "which apply reads; give it a file of its own"
-                )
+        if (database := input_named(output, databases)) is not None:
+            raise PlanError(
+                f"{option} {output} is {database}, the local database the plan was made against, "
+                "which apply reads; give it a file of its own"
+            )
 
 
 def _check_digest(digest: str, expected: str | None) -> None:
