@@ -47,6 +47,8 @@ def declared_entries(
             )
             for position, entry in packages
         }
+        if packages:
+            in_use.check_document(display, document, shared, {entry.format for _, entry in packages})
         for written in spec.targets():
             target = written
             owner = _owner_of(owners, target.region, target.domain)

@@ -45,8 +45,6 @@ class InUseReader:
     _files: dict[tuple[str, int, str], list[_Read]] = field(default_factory=dict)
     _parsed: dict[tuple[Path, str], list[Pinned] | None] = field(default_factory=dict)
     _indexes: dict[tuple[tuple[tuple[str, int, str], ...], Format], InUse] = field(default_factory=dict)
-    # The document-wide items, per key: the formats of the entries they were read for.
-    _shared_formats: dict[tuple[str, int, str], set[Format]] = field(default_factory=dict)
     # How problems name each item: `FILE:LINE: field.path`.
     _where: dict[tuple[str, int, str], str] = field(default_factory=dict)
 
@@ -62,9 +60,7 @@ class InUseReader:
             return _NOTHING
         keys = tuple(self._resolve(display, document, at, item) for at, item in items)
         for (at, _), key in zip(items, keys, strict=True):
-            if at[0] == "protect_in_use":
-                self._shared_formats.setdefault(key, set()).add(format)
-            else:
+            if at[0] != "protect_in_use":  # the entry's own (a document's: `check_document`)
                 self._check_formats(key, {format}, f"this {format.value} entry")
         index = self._indexes.get((keys, format))
         if index is None:
@@ -73,11 +69,13 @@ class InUseReader:
             )
         return index
 
-    def check_shared(self) -> None:
-        """A document-wide item must name a file of the format of one of the document's entries:
-        checked once every entry has been read."""
-        for key, formats in self._shared_formats.items():
-            names = ", ".join(sorted(format.value for format in formats))
+    def check_document(
+        self, display: str, document: LoadedDocument, shared: list[str | InUseFile], formats: set[Format]
+    ) -> None:
+        """A document-wide item must name a file of the format of one of the document's entries."""
+        names = ", ".join(sorted(format.value for format in formats))
+        for index, item in enumerate(shared):
+            key = self._resolve(display, document, ("protect_in_use", index), item)
             self._check_formats(key, formats, f"the entries of this document ({names})")
 
     def _check_formats(self, key: tuple[str, int, str], formats: set[Format], entries: str) -> None:

@@ -41,7 +41,6 @@ def load_manifests(paths: Sequence[Path]) -> DesiredState:
     file_index = {source.display: i for i, source in enumerate(sources)}
     in_use = InUseReader(report, file_index, {source.display: source.relative for source in sources})
     entries = declared_entries(documents, file_index, report, in_use)
-    in_use.check_shared()
     for name, raw in sorted(in_use.read.items()):
         digest.update(b"protect_in_use\0%s\0%d\0" % (name.encode(), len(raw)))
         digest.update(raw)
