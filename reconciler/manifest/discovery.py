@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,25 +35,24 @@ def discover(paths: Sequence[Path], report: Report) -> list[Source]:
     cannot be listed is a problem."""
     found: dict[Path, Source] = {}
     for given in paths:
-        if given.is_dir():
+        try:
+            mode = given.stat().st_mode
+        except OSError as exc:
+            # There and unreachable (a symbolic link loop, a folder that cannot be searched) is not
+            # "no such file" (and `is_dir()` would raise for a folder that cannot be searched).
+            missing = exc.errno == errno.ENOENT
+            report.add(
+                -1,
+                0,
+                f"{given}: {'no such file or directory' if missing else f'cannot read: {exc.strerror}'}",
+            )
+            continue
+        if stat.S_ISDIR(mode):
             for source in _walk(given, report):
                 found.setdefault(resolved(source.path), source)
-        elif given.exists():
-            found.setdefault(resolved(given), Source(given, str(given), given.name))
         else:
-            report.add(-1, 0, _not_there(given))
+            found.setdefault(resolved(given), Source(given, str(given), given.name))
     return sorted(found.values(), key=lambda source: source.path.parts)
-
-
-def _not_there(given: Path) -> str:
-    """Why `given`, which `exists()` says is not there, cannot be read: it may be there and unreachable
-    (a symbolic link loop, a folder that cannot be searched), which "no such file" would misstate."""
-    try:
-        given.stat()
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            return f"{given}: cannot read: {exc.strerror}"
-    return f"{given}: no such file or directory"
 
 
 def _walk(given: Path, report: Report) -> list[Source]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,6 +164,24 @@ def test_a_symbolic_link_loop_is_a_problem_that_says_so(tmp_path: Path) -> None:
         f"{tmp_path / 'a.yaml'}: cannot read: Too many levels of symbolic links",
         f"{tmp_path / 'b.yaml'}: cannot read: Too many levels of symbolic links",
     ]
+
+
+def test_a_path_given_that_cannot_be_searched_is_a_problem_that_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a user who may not search a folder meets it (root may search every folder, so the denial
+    # is made here): `Path.is_dir()` raises for it rather than answer.
+    write(tmp_path, "prod.yaml", manifest("kept"))
+    hidden = tmp_path / "locked" / "prod.yaml"
+    stat = Path.stat
+
+    def denied(path: Path, **kwargs: Any) -> Any:
+        if path == hidden:
+            raise PermissionError(13, "Permission denied", str(path))
+        return stat(path, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", denied)
+    assert problems_of(tmp_path, hidden) == [f"{hidden}: cannot read: Permission denied"]
 
 
 def test_a_lockfile_behind_a_symbolic_link_loop_is_a_problem_of_its_entry(tmp_path: Path) -> None:
