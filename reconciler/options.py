@@ -51,8 +51,8 @@ def backend_options(command: F) -> F:
         default=None,
         metavar="N",
         help="Other processes that read packages over HTTP while this one plans them, each at its share "
-        "of AWS's request quotas; 0 reads in this process alone [default: one per CPU, at most 4, and "
-        "only with at least 100 packages a process; 0 with --concurrency].",
+        "of AWS's request quotas; 0 reads in this process alone; the Regions of a run share them "
+        "[default: one per CPU, at most 4, and only with at least 100 packages a process; 0 with --concurrency].",
     )
     @functools.wraps(command)
     def wrapper(

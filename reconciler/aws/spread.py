@@ -89,7 +89,11 @@ class Spread:
     divided between the processes, this one included."""
 
     def __init__(
-        self, connection: Connection, concurrency: int | None, prepare: Callable[[], None] | None = None
+        self,
+        connection: Connection,
+        concurrency: int | None,
+        prepare: Callable[[], None] | None = None,
+        regions: int = 1,
     ) -> None:
         # Called first in each other process, once its client is made: a function of a module
         # (it is sent to the process by name), such as `workflows.gcpause.reading_process`.
@@ -97,6 +101,8 @@ class Spread:
         wanted = connection.processes
         if wanted is None:
             wanted = 0 if concurrency is not None else default_processes()
+        # The processes are the run's, not each Region's: `regions` Regions read at once share them.
+        wanted //= max(1, regions)
         self._processes = 0 if connection.recipe is None else min(wanted, concurrency or wanted)
         # Asked for once, when first needed: the credentials it freezes are those of that moment.
         self._recipe = functools.cache(connection.recipe or _no_recipe)

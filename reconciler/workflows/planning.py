@@ -67,7 +67,7 @@ def read_and_plan(
                     now,
                     connection.workers(concurrency),
                     grace_seconds,
-                    Spread(connection, concurrency, reading_process),
+                    Spread(connection, concurrency, reading_process, regions=len(connections.by_region)),
                     ahead,
                 ),
             )

@@ -109,6 +109,18 @@ def test_another_process_that_cannot_start_leaves_the_reads_here(endpoint: str) 
     assert spread.elsewhere == 0
 
 
+def test_the_reading_processes_are_the_runs_shared_by_its_regions(endpoint: str) -> None:
+    """Regions read at once: each Region's `Spread` takes its part of the processes, so that two
+    Regions on a machine of N start N other processes in all, not 2N."""
+    connection = connect(Backend(endpoint_url=endpoint, region="us-east-1", processes=4))
+    try:
+        assert Spread(connection, concurrency=None)._plan(10_000)[0] == 4
+        assert Spread(connection, concurrency=None, regions=2)._plan(10_000)[0] == 2
+        assert Spread(connection, concurrency=None, regions=8)._plan(10_000)[0] == 0
+    finally:
+        connection.close()
+
+
 def test_few_packages_or_the_embedded_service_stay_in_one_process(seeded: Path, endpoint: str) -> None:
     """Below 100 packages another process, and on the embedded service (its database is this
     process's), no other process starts: the recipe is never asked for."""
