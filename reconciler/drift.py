@@ -408,11 +408,15 @@ def _merged_updates(package: PackageRef, actions: list[Action]) -> PackageDrift 
 
 def _outside_grace(drift: PackageDrift, live: LiveState, threshold: float) -> tuple[PackageDrift, int]:
     """The package's drifted versions less those published within the grace period, and how many
-    those were."""
+    those were. Where a version is judged depends on how it drifted alone: once per cell."""
     versions: list[str] = []
     cells: list[DriftItem] = []
+    judged_in: dict[int, list[PackageState | None]] = {}
     for version, cell in zip(drift.versions, drift.cells, strict=True):
-        if not _published_after(_item(cell, version), live, threshold):
+        candidates = judged_in.get(id(cell))
+        if candidates is None:
+            candidates = judged_in[id(cell)] = _judged_in(cell, live)
+        if not _published_within(candidates, version, threshold):
             versions.append(version)
             cells.append(cell)
     kept = PackageDrift(drift.package, versions, cells, Counter(map(_KIND, cells)))
@@ -433,23 +437,27 @@ def _problem_item(problem: VersionProblem, live: LiveState | None) -> DriftItem:
 
 
 def _published_after(item: DriftItem, live: LiveState, threshold: float) -> bool:
-    """Whether the version was published at or after `threshold`, as far as what was read tells.
+    """Whether the version was published at or after `threshold`, as far as what was read tells."""
+    return _published_within(_judged_in(item, live), item.version, threshold)
 
-    A version missing from its target is judged by its copy in the source repository; a version
-    that cannot converge by the target's copy, else by any other repository that was read for the
-    same package (a copy source).
-    """
+
+def _judged_in(item: DriftItem, live: LiveState) -> list[PackageState | None]:
+    """Where a version drifted as `item` did is judged: a version missing from its target by its
+    copy in the source repository; a version that cannot converge by the target's copy, else by
+    any other repository that was read for the same package (a copy source)."""
     if item.kind is DriftKind.MISSING:
         source = item.package.in_repository(item.source_repository or item.package.repository.repository)
-        candidates = [live.packages.get(source)]
-    else:
-        candidates = [live.packages.get(item.package)]
-        if item.kind is DriftKind.CANNOT_CONVERGE and item.live is None:
-            candidates = _other_repositories(item.package, live)
+        return [live.packages.get(source)]
+    if item.kind is DriftKind.CANNOT_CONVERGE and item.live is None:
+        return _other_repositories(item.package, live)
+    return [live.packages.get(item.package)]
+
+
+def _published_within(candidates: list[PackageState | None], version: str, threshold: float) -> bool:
     for state in candidates:
-        if state is None or item.version not in state.versions:
+        if state is None or version not in state.versions:
             continue
-        older = state.is_older_than(state.versions[item.version], threshold)
+        older = state.is_older_than(state.versions[version], threshold)
         if older is not None:
             return not older
     return False
